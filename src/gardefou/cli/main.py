@@ -1,0 +1,61 @@
+"""The `gardefou` command.
+
+Exit codes (all subcommands):
+  0  success (scan: every file scanned)
+  1  some inputs were rejected (scan: at least one file had an error; match: no match is NOT 1)
+  2  usage or configuration error (bad option, unknown signal, unreadable policy)
+  3  a verification failed (evidence verify, policy test mismatches)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from gardefou import __version__
+from gardefou.errors import GardefouError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_VERIFY = 0, 1, 2, 3
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str))
+
+
+class GardefouGroup(click.Group):
+    """Maps the project's exception tree to exit codes with one clear line on stderr."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GardefouError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=GardefouGroup)
+@click.version_option(__version__, prog_name="gardefou")
+@click.option("--db", envvar="GARDEFOU_DB", default=None, metavar="URL|PATH",
+              help="Store: a SQLite path or postgresql:// URL "
+                   "[default: $XDG_DATA_HOME/gardefou/gardefou.db].")  # fmt: skip
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """gardefou: stop sexualized deepfakes of real people."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+
+
+def main() -> None:
+    from gardefou.cli import commands_core  # noqa: F401 - registers subcommands
+
+    for module in ("commands_bank", "commands_guard", "commands_pipeline", "commands_evidence",
+                   "commands_web"):  # fmt: skip
+        try:
+            __import__(f"gardefou.cli.{module}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"gardefou.cli.{module}":
+                raise
+    cli(prog_name="gardefou")

@@ -1,0 +1,125 @@
+"""The exception tree of gardefou.
+
+Every error names the bad value and the fix. The web layer maps this tree to HTTP statuses in one
+place; the CLI maps it to exit codes.
+
+    GardefouError
+    ├── ConfigError                 bad configuration value or file            (HTTP 400, exit 2)
+    ├── MediaError                  input media rejected by intake             (HTTP 422, exit 1)
+    │   ├── EmptyMediaError         zero bytes
+    │   ├── UnsupportedFormatError  content is not a supported image format (SVG, text, ...)
+    │   ├── CorruptMediaError       truncated or undecodable bytes
+    │   ├── MediaTooLargeError      bytes, pixels, dimensions or frames over a limit   (HTTP 413)
+    │   └── MediaUnreadableError    the file cannot be opened or read
+    ├── SignalError                 a signal failed on one input
+    │   └── ModelUnavailableError   a model or its package cannot be loaded (names the extra)
+    ├── PolicyError                 a policy file is invalid (line-numbered)
+    ├── BankError                   bank operations (unknown bank, bad hash, bad import row)
+    │   └── HashFormatError         a hash string is not valid
+    ├── StoreError                  storage problems (schema version, connection)
+    ├── NotFoundError               an id that does not exist                  (HTTP 404)
+    ├── AuthError                   missing or wrong credentials               (HTTP 401)
+    │   └── ForbiddenError          authenticated but not allowed              (HTTP 403)
+    ├── GuardInputError             bad guard request (empty prompt, too many images)  (HTTP 422)
+    └── EvidenceError               the evidence log or a bundle does not verify
+"""
+
+from __future__ import annotations
+
+
+class GardefouError(Exception):
+    """Base of every error gardefou raises on purpose."""
+
+    #: short machine-readable code, stable across versions
+    code = "error"
+    http_status = 500
+    exit_code = 1
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": self.code, "type": type(self).__name__, "message": str(self)}
+
+
+class ConfigError(GardefouError):
+    code = "config"
+    http_status = 400
+    exit_code = 2
+
+
+class MediaError(GardefouError):
+    code = "media"
+    http_status = 422
+
+
+class EmptyMediaError(MediaError):
+    code = "media_empty"
+
+
+class UnsupportedFormatError(MediaError):
+    code = "media_unsupported"
+    http_status = 415
+
+
+class CorruptMediaError(MediaError):
+    code = "media_corrupt"
+
+
+class MediaTooLargeError(MediaError):
+    code = "media_too_large"
+    http_status = 413
+
+
+class MediaUnreadableError(MediaError):
+    code = "media_unreadable"
+
+
+class SignalError(GardefouError):
+    code = "signal"
+
+
+class ModelUnavailableError(SignalError):
+    code = "model_unavailable"
+    http_status = 503
+
+
+class PolicyError(GardefouError):
+    code = "policy"
+    http_status = 400
+    exit_code = 2
+
+
+class BankError(GardefouError):
+    code = "bank"
+    http_status = 400
+
+
+class HashFormatError(BankError):
+    code = "hash_format"
+    http_status = 422
+
+
+class StoreError(GardefouError):
+    code = "store"
+
+
+class NotFoundError(GardefouError):
+    code = "not_found"
+    http_status = 404
+
+
+class AuthError(GardefouError):
+    code = "unauthorized"
+    http_status = 401
+
+
+class ForbiddenError(AuthError):
+    code = "forbidden"
+    http_status = 403
+
+
+class GuardInputError(GardefouError):
+    code = "guard_input"
+    http_status = 422
+
+
+class EvidenceError(GardefouError):
+    code = "evidence"

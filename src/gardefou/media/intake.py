@@ -1,0 +1,323 @@
+"""Safe media intake.
+
+Never trusts the extension: the format comes from the first bytes. Size limits are checked on the
+header before any pixel is decoded, so a 100 KB file declaring 30000x30000 pixels is refused
+without allocating 2.7 GB. Animated images keep their frame count; only the first frame is decoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from gardefou.errors import (
+    CorruptMediaError,
+    EmptyMediaError,
+    MediaTooLargeError,
+    MediaUnreadableError,
+    UnsupportedFormatError,
+)
+
+# Pillow refuses partial images by default; keep it that way (a truncated JPEG is an error).
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_HEIF_READY: bool | None = None
+
+
+def _enable_heif() -> bool:
+    """Register HEIC/AVIF support once, lazily (pillow-heif is optional)."""
+    global _HEIF_READY
+    if _HEIF_READY is None:
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            _HEIF_READY = True
+        except ImportError:  # pragma: no cover - depends on the install
+            _HEIF_READY = False
+    return _HEIF_READY
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds applied before decoding. Every limit is configurable; defaults suit user uploads."""
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_pixels: int = 100_000_000  # 100 MP: larger is treated as a decompression bomb
+    max_side: int = 30_000
+    max_frames: int = 1_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_bytes", "max_pixels", "max_side", "max_frames"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                from gardefou.errors import ConfigError
+
+                raise ConfigError(f"limit {name}={value!r} must be a positive integer")
+
+
+# (magic prefix, offset, format name). Order matters: longer/more specific first.
+_MAGIC: list[tuple[bytes, int, str]] = [
+    (b"\xff\xd8\xff", 0, "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
+    (b"GIF87a", 0, "GIF"),
+    (b"GIF89a", 0, "GIF"),
+    (b"BM", 0, "BMP"),
+    (b"II*\x00", 0, "TIFF"),
+    (b"MM\x00*", 0, "TIFF"),
+]
+_FTYP_BRANDS = {
+    b"heic": "HEIF", b"heix": "HEIF", b"hevc": "HEIF", b"hevx": "HEIF", b"heim": "HEIF",
+    b"heis": "HEIF", b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF", b"avis": "AVIF",
+}  # fmt: skip
+
+
+def sniff_format(data: bytes) -> str | None:
+    """Return the image format named by the content's first bytes, or None."""
+    for magic, offset, name in _MAGIC:
+        if data[offset : offset + len(magic)] == magic:
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in _FTYP_BRANDS:
+            return _FTYP_BRANDS[brand]
+    return None
+
+
+def _describe_unknown(data: bytes) -> str:
+    head = data[:256].lstrip().lower()
+    if head.startswith(b"<?xml") or b"<svg" in head:
+        return "SVG (vector images are not accepted; rasterize it to PNG first)"
+    if head.startswith(b"%pdf"):
+        return "PDF (export the page as an image first)"
+    try:
+        data[:512].decode("utf-8")
+        return "text, not an image"
+    except UnicodeDecodeError:
+        return f"unknown binary content starting {data[:8].hex()}"
+
+
+@dataclass
+class Media:
+    """A decoded, bounded image and the facts intake learned about it."""
+
+    data: bytes = field(repr=False)
+    image: Image.Image = field(repr=False)  # first frame, orientation as stored (see oriented())
+    format: str
+    width: int
+    height: int
+    frames: int = 1
+    mode: str = "RGB"  # mode of the file before conversion (P, LA, I;16, CMYK, ...)
+    exif_orientation: int = 1
+    source: str | None = None  # path or caller-supplied label, never fetched
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        if "sha256" not in self._cache:
+            self._cache["sha256"] = hashlib.sha256(self.data).hexdigest()
+        return str(self._cache["sha256"])
+
+    @property
+    def md5(self) -> str:
+        if "md5" not in self._cache:
+            self._cache["md5"] = hashlib.md5(self.data, usedforsecurity=False).hexdigest()
+        return str(self._cache["md5"])
+
+    def rgb(self) -> Image.Image:
+        """The first frame as RGB, as stored (no EXIF rotation): what the PDQ reference hashes."""
+        if "rgb" not in self._cache:
+            self._cache["rgb"] = _to_rgb(self.image)
+        img: Image.Image = self._cache["rgb"]
+        return img
+
+    def oriented(self) -> Image.Image:
+        """RGB with EXIF orientation applied: what a person sees; used by the face/nudity models."""
+        if "oriented" not in self._cache:
+            rgb = self.rgb()
+            if self.exif_orientation in (2, 3, 4, 5, 6, 7, 8):
+                rgb = _apply_orientation(rgb, self.exif_orientation)
+            self._cache["oriented"] = rgb
+        img: Image.Image = self._cache["oriented"]
+        return img
+
+    def cached(self, key: str, factory: Any) -> Any:
+        """Memoize derived arrays (resized copies, face boxes) shared across signals."""
+        if key not in self._cache:
+            self._cache[key] = factory()
+        return self._cache[key]
+
+
+def _apply_orientation(img: Image.Image, orientation: int) -> Image.Image:
+    ops = {
+        2: [Image.Transpose.FLIP_LEFT_RIGHT],
+        3: [Image.Transpose.ROTATE_180],
+        4: [Image.Transpose.FLIP_TOP_BOTTOM],
+        5: [Image.Transpose.TRANSPOSE],
+        6: [Image.Transpose.ROTATE_270],
+        7: [Image.Transpose.TRANSVERSE],
+        8: [Image.Transpose.ROTATE_90],
+    }[orientation]
+    for op in ops:
+        img = img.transpose(op)
+    return img
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any mode to 8-bit RGB. Alpha is composited on white (what a viewer shows)."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16-bit greyscale: scale to 8 bits rather than clip (Pillow's convert clips at 255).
+        import numpy as np
+
+        arr = np.asarray(img, dtype=np.uint32)
+        arr8 = (arr >> 8).astype("uint8") if arr.max() > 255 else arr.astype("uint8")
+        return Image.fromarray(arr8, "L").convert("RGB")
+    if img.mode == "P":
+        img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return img.convert("RGB")
+
+
+def _count_frames(img: Image.Image, limit: int) -> int:
+    """Count frames up to limit+1 without decoding more than needed."""
+    if not getattr(img, "is_animated", False):
+        return 1
+    count = 1
+    try:
+        while count <= limit:
+            img.seek(count)
+            count += 1
+    except EOFError:
+        pass
+    finally:
+        img.seek(0)
+    return count
+
+
+def load_media(
+    source: str | os.PathLike[str] | bytes, limits: Limits | None = None, label: str | None = None
+) -> Media:
+    """Read and decode one image safely. Raises a MediaError subclass naming the reason."""
+    limits = limits or Limits()
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        where = label or "<bytes>"
+    else:
+        path = Path(source)
+        where = label or str(path)
+        try:
+            size = path.stat().st_size
+            if size > limits.max_bytes:
+                raise MediaTooLargeError(
+                    f"{where}: file is {size:,} bytes (limit {limits.max_bytes:,}); "
+                    "raise Limits.max_bytes or send a smaller file"
+                )
+            data = path.read_bytes()
+        except MediaTooLargeError:
+            raise
+        except IsADirectoryError:
+            raise MediaUnreadableError(f"{where}: is a directory, not a file") from None
+        except OSError as exc:
+            raise MediaUnreadableError(
+                f"{where}: cannot read file ({exc.strerror or exc}); check that it exists "
+                "and that this user may read it"
+            ) from None
+    return _decode(data, limits, where)
+
+
+def _decode(data: bytes, limits: Limits, where: str) -> Media:
+    if not data:
+        raise EmptyMediaError(f"{where}: zero bytes; send the image's content")
+    if len(data) > limits.max_bytes:
+        raise MediaTooLargeError(
+            f"{where}: {len(data):,} bytes (limit {limits.max_bytes:,}); raise Limits.max_bytes"
+        )
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise UnsupportedFormatError(
+            f"{where}: {_describe_unknown(data)}; supported: JPEG, PNG, WebP, GIF, BMP, TIFF, "
+            "HEIC, AVIF"
+        )
+    if fmt in ("HEIF", "AVIF") and not _enable_heif():
+        raise UnsupportedFormatError(
+            f"{where}: {fmt} needs pillow-heif; install it with `pip install pillow-heif`"
+        )
+    try:
+        with warnings.catch_warnings():
+            # We enforce our own pixel limit below; Pillow's bomb warning must not leak out.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            width, height = img.size
+            _check_dimensions(width, height, limits, where)
+            frames = _count_frames(img, limits.max_frames)
+            if frames > limits.max_frames:
+                raise MediaTooLargeError(
+                    f"{where}: more than {limits.max_frames:,} frames (limit "
+                    f"{limits.max_frames:,}); raise Limits.max_frames or send a still image"
+                )
+            mode = img.mode
+            orientation = _exif_orientation(img)
+            img.load()
+    except (MediaTooLargeError, UnsupportedFormatError):
+        raise
+    except Image.DecompressionBombError as exc:
+        raise MediaTooLargeError(f"{where}: decompression bomb refused ({exc})") from None
+    except UnidentifiedImageError:
+        raise CorruptMediaError(
+            f"{where}: looks like {fmt} but cannot be parsed; the file is damaged"
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise CorruptMediaError(
+            f"{where}: {fmt} data is truncated or corrupt ({exc}); re-export the image"
+        ) from None
+    return Media(
+        data=data,
+        image=img,
+        format=fmt,
+        width=width,
+        height=height,
+        frames=frames,
+        mode=mode,
+        exif_orientation=orientation,
+        source=where,
+    )
+
+
+def _check_dimensions(width: int, height: int, limits: Limits, where: str) -> None:
+    if width <= 0 or height <= 0:
+        raise CorruptMediaError(f"{where}: declares {width}x{height} px; the header is damaged")
+    if width > limits.max_side or height > limits.max_side:
+        raise MediaTooLargeError(
+            f"{where}: image too large: {width}x{height} px (limit {limits.max_side} px a side)"
+        )
+    if width * height > limits.max_pixels:
+        raise MediaTooLargeError(
+            f"{where}: image too large: {width}x{height} px = {width * height / 1e6:.0f} MP "
+            f"(limit {limits.max_pixels / 1e6:.0f} MP); possible decompression bomb"
+        )
+
+
+def _exif_orientation(img: Image.Image) -> int:
+    try:
+        value = img.getexif().get(0x0112, 1)
+        return int(value) if int(value) in range(1, 9) else 1
+    except Exception:  # noqa: BLE001 - a damaged EXIF block must not reject the image
+        return 1
+
+
+__all__ = ["Limits", "Media", "load_media", "sniff_format", "ImageOps"]

@@ -1,0 +1,26 @@
+"""PDQ perceptual hash (+ quality), bit-exact with the reference C++ implementation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from gardefou.media import Media
+from gardefou.signals.base import Signal, SignalResult
+from gardefou.signals.pdq_core import pdq_hash
+
+#: below this quality the industry drops hashes (too flat/uniform to be distinctive)
+MIN_QUALITY = 50
+
+
+class PdqSignal(Signal):
+    version = "1"
+
+    def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
+        hex_hash, quality = media.cached("pdq", lambda: pdq_hash(media.rgb()))
+        usable = quality >= MIN_QUALITY
+        explanation = f"PDQ {hex_hash[:16]}… quality {quality}" + (
+            "" if usable else f" (below {MIN_QUALITY}: too uniform to match reliably)"
+        )
+        return self.result(hex_hash, quality / 100.0, explanation, quality=quality,
+                           usable=usable)  # fmt: skip
