@@ -51,7 +51,8 @@ def cli(ctx: click.Context, db: str | None) -> None:
 def main() -> None:
     from gardefou.cli import commands_core  # noqa: F401 - registers subcommands
 
-    for module in ("commands_bank", "commands_guard", "commands_pipeline", "commands_evidence",
+    for module in ("commands_bank", "commands_guard", "commands_policy", "commands_pipeline",
+                   "commands_evidence", "commands_report",
                    "commands_web"):  # fmt: skip
         try:
             __import__(f"gardefou.cli.{module}")
