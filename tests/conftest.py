@@ -30,10 +30,55 @@ def fixtures() -> Path:
     return FIXTURES
 
 
+def _pg_schema_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture
-def tmp_db(tmp_path: Path):
+def pg_url():
+    """A PostgreSQL URL whose search_path is a fresh, empty schema (dropped afterwards), or skip
+    when GARDEFOU_TEST_PG_URL is unset (start one with `eval "$(scripts/start-services.sh)"`)."""
+    base = os.environ.get("GARDEFOU_TEST_PG_URL")
+    if not base:
+        pytest.skip("GARDEFOU_TEST_PG_URL is not set: start PostgreSQL with "
+                    '`eval "$(scripts/start-services.sh)"` to run the PostgreSQL tests')  # fmt: skip
+    import uuid
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    yield _pg_schema_url(base, schema)
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def redis_url():
+    """GARDEFOU_TEST_REDIS_URL, or skip (start one with `eval "$(scripts/start-services.sh)"`)."""
+    url = os.environ.get("GARDEFOU_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("GARDEFOU_TEST_REDIS_URL is not set: start Redis with "
+                    '`eval "$(scripts/start-services.sh)"` to run the Redis Streams tests')  # fmt: skip
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store URL on each backend: a SQLite file, then a PostgreSQL schema (skipped when
+    GARDEFOU_TEST_PG_URL is unset)."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
+    return str(tmp_path / "test.db")
+
+
+@pytest.fixture
+def tmp_db(db_url: str):
+    """A migrated store, run once on SQLite and once on PostgreSQL."""
     from gardefou.store import connect
 
-    db = connect(tmp_path / "test.db")
+    db = connect(db_url)
     yield db
     db.close()
