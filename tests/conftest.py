@@ -41,8 +41,10 @@ def pg_url():
     when GARDEFOU_TEST_PG_URL is unset (start one with `eval "$(scripts/start-services.sh)"`)."""
     base = os.environ.get("GARDEFOU_TEST_PG_URL")
     if not base:
-        pytest.skip("GARDEFOU_TEST_PG_URL is not set: start PostgreSQL with "
-                    '`eval "$(scripts/start-services.sh)"` to run the PostgreSQL tests')  # fmt: skip
+        pytest.skip(
+            "GARDEFOU_TEST_PG_URL is not set: start PostgreSQL with "
+            '`eval "$(scripts/start-services.sh)"` to run the PostgreSQL tests'
+        )
     import uuid
 
     import psycopg
@@ -60,8 +62,10 @@ def redis_url():
     """GARDEFOU_TEST_REDIS_URL, or skip (start one with `eval "$(scripts/start-services.sh)"`)."""
     url = os.environ.get("GARDEFOU_TEST_REDIS_URL")
     if not url:
-        pytest.skip("GARDEFOU_TEST_REDIS_URL is not set: start Redis with "
-                    '`eval "$(scripts/start-services.sh)"` to run the Redis Streams tests')  # fmt: skip
+        pytest.skip(
+            "GARDEFOU_TEST_REDIS_URL is not set: start Redis with "
+            '`eval "$(scripts/start-services.sh)"` to run the Redis Streams tests'
+        )
     return url
 
 
