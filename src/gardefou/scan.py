@@ -35,14 +35,23 @@ class ScanRecord:
             out["error"] = self.error.to_dict()
             return out
         assert self.media is not None
-        out["media"] = {"sha256": self.media.sha256, "format": self.media.format,
-                        "width": self.media.width, "height": self.media.height,
-                        "frames": self.media.frames}  # fmt: skip
+        out["media"] = {
+            "sha256": self.media.sha256,
+            "format": self.media.format,
+            "width": self.media.width,
+            "height": self.media.height,
+            "frames": self.media.frames,
+        }
         out["signals"] = {
-            r.name: {"value": r.value, "score": r.score, "explanation": r.explanation,
-                     "available": r.available, **({"details": dict(r.details)} if r.details else {})}
+            r.name: {
+                "value": r.value,
+                "score": r.score,
+                "explanation": r.explanation,
+                "available": r.available,
+                **({"details": dict(r.details)} if r.details else {}),
+            }
             for r in self.results
-        }  # fmt: skip
+        }
         if timings:
             out["timings_ms"] = self.timings_ms
         return out
@@ -64,8 +73,12 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
             yield path
 
 
-def run_signals(media: Media, names: Sequence[str], context: dict[str, Any] | None = None,
-                timings: dict[str, float] | None = None) -> list[SignalResult]:  # fmt: skip
+def run_signals(
+    media: Media,
+    names: Sequence[str],
+    context: dict[str, Any] | None = None,
+    timings: dict[str, float] | None = None,
+) -> list[SignalResult]:
     """Run signals on one media. A failing signal yields an unavailable result, never a crash,
     and never a silent 'clean'."""
     results = []
@@ -77,15 +90,21 @@ def run_signals(media: Media, names: Sequence[str], context: dict[str, Any] | No
             sig = get_signal(name)
             results.append(sig.unavailable(f"{type(exc).__name__}: {exc}"))
         except Exception as exc:  # noqa: BLE001 - one model bug must not take down a batch
-            results.append(SignalResult(name, "?", None, None,
-                                        f"signal failed: {type(exc).__name__}: {exc}", False))  # fmt: skip
+            results.append(
+                SignalResult(
+                    name, "?", None, None, f"signal failed: {type(exc).__name__}: {exc}", False
+                )
+            )
         if timings is not None:
             timings[name] = (time.perf_counter() - start) * 1000
     return results
 
 
-def scan_file(path: str | os.PathLike[str], names: Sequence[str], limits: Limits | None = None,
-              ) -> ScanRecord:  # fmt: skip
+def scan_file(
+    path: str | os.PathLike[str],
+    names: Sequence[str],
+    limits: Limits | None = None,
+) -> ScanRecord:
     record = ScanRecord(path=str(path))
     try:
         start = time.perf_counter()
@@ -101,9 +120,12 @@ def scan_file(path: str | os.PathLike[str], names: Sequence[str], limits: Limits
     return record
 
 
-def scan_paths(paths: Iterable[str | os.PathLike[str]], names: Sequence[str],
-               limits: Limits | None = None,
-               on_record: Callable[[ScanRecord], None] | None = None) -> Iterator[ScanRecord]:  # fmt: skip
+def scan_paths(
+    paths: Iterable[str | os.PathLike[str]],
+    names: Sequence[str],
+    limits: Limits | None = None,
+    on_record: Callable[[ScanRecord], None] | None = None,
+) -> Iterator[ScanRecord]:
     for path in iter_files(paths):
         record = scan_file(path, names, limits)
         if on_record:

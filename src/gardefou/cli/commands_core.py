@@ -26,9 +26,15 @@ def hash_cmd(file: str, as_json: bool, dihedral: bool) -> None:
     source: str | bytes = sys.stdin.buffer.read() if file == "-" else file
     media = load_media(source, label="<stdin>" if file == "-" else None)
     hex_hash, quality = pdq_hash(media.rgb())
-    out: dict[str, object] = {"pdq": hex_hash, "quality": quality, "md5": media.md5,
-                              "sha256": media.sha256, "format": media.format,
-                              "width": media.width, "height": media.height}  # fmt: skip
+    out: dict[str, object] = {
+        "pdq": hex_hash,
+        "quality": quality,
+        "md5": media.md5,
+        "sha256": media.sha256,
+        "format": media.format,
+        "width": media.width,
+        "height": media.height,
+    }
     if dihedral:
         out["dihedral"] = pdq_dihedral(media.rgb())[0]
     if as_json:
@@ -51,7 +57,9 @@ def _row(record: ScanRecord, verbose: bool) -> str:
         elif r.name in ("crypto_hash", "pdq_dihedral"):
             continue
         else:
-            parts.append(f"{r.name}={r.value if isinstance(r.value, str | int | float) else r.explanation}")
+            parts.append(
+                f"{r.name}={r.value if isinstance(r.value, str | int | float) else r.explanation}"
+            )
     if verbose:
         parts.append(" ".join(f"{k}:{v:.1f}ms" for k, v in record.timings_ms.items()))
     return "\t".join(parts)
@@ -61,26 +69,43 @@ def _row(record: ScanRecord, verbose: bool) -> str:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per file.")
 @click.option("--store", is_flag=True, help="Save results into the store (see --db).")
-@click.option("--signals", "signals_spec", default=None, metavar="NAMES",
-              help="Comma-separated signal names, or 'all' [default: hashes only; "
-                   "see `gardefou signals`].")  # fmt: skip
+@click.option(
+    "--signals",
+    "signals_spec",
+    default=None,
+    metavar="NAMES",
+    help="Comma-separated signal names, or 'all' [default: hashes only; see `gardefou signals`].",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Show time per signal.")
 @click.option("--max-megapixels", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--max-bytes", type=click.IntRange(1), default=50 * 1024 * 1024, show_default=True)
 @click.option("--max-frames", type=click.IntRange(1), default=1000, show_default=True)
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar on stderr [default: on a terminal with more than 20 files].")  # fmt: skip
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr [default: on a terminal with more than 20 files].",
+)
 @click.pass_context
-def scan_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, store: bool,
-             signals_spec: str | None, verbose: bool, max_megapixels: int, max_bytes: int,
-             max_frames: int, progress: bool | None) -> None:  # fmt: skip
+def scan_cmd(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    as_json: bool,
+    store: bool,
+    signals_spec: str | None,
+    verbose: bool,
+    max_megapixels: int,
+    max_bytes: int,
+    max_frames: int,
+    progress: bool | None,
+) -> None:
     """Scan files and folders (recursively). A bad file never stops the scan.
 
     Exit status: 0 when every file scanned, 1 when any file was rejected, 2 on usage errors.
     """
     names = signal_names(signals_spec)
-    limits = Limits(max_bytes=max_bytes, max_pixels=max_megapixels * 1_000_000,
-                    max_frames=max_frames)  # fmt: skip
+    limits = Limits(
+        max_bytes=max_bytes, max_pixels=max_megapixels * 1_000_000, max_frames=max_frames
+    )
     repo = None
     if store:
         from gardefou.store import MediaRepository, connect
@@ -90,8 +115,9 @@ def scan_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, store: b
     show_progress = progress if progress is not None else (sys.stderr.isatty() and len(files) > 20)
     n_ok = n_err = 0
     start = time.perf_counter()
-    with click.progressbar(files, label="scanning", file=sys.stderr,
-                           hidden=not show_progress) as bar:  # fmt: skip
+    with click.progressbar(
+        files, label="scanning", file=sys.stderr, hidden=not show_progress
+    ) as bar:
         for path in bar:
             record = scan_file(path, names, limits)
             if record.ok:
@@ -107,8 +133,11 @@ def scan_cmd(ctx: click.Context, paths: tuple[str, ...], as_json: bool, store: b
             else:
                 click.echo(_row(record, verbose))
     elapsed = time.perf_counter() - start
-    click.echo(f"scanned {n_ok} file(s), {n_err} rejected, in {elapsed:.2f}s"
-               + (f"; stored in {repo.db.url}" if repo else ""), err=True)  # fmt: skip
+    click.echo(
+        f"scanned {n_ok} file(s), {n_err} rejected, in {elapsed:.2f}s"
+        + (f"; stored in {repo.db.url}" if repo else ""),
+        err=True,
+    )
     sys.exit(EXIT_INPUT if n_err else EXIT_OK)
 
 
@@ -120,8 +149,12 @@ def signals_cmd() -> None:
 
 
 @cli.command("demo")
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Folder for the demo store [default: ./gardefou-demo].")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the demo store [default: ./gardefou-demo].",
+)
 def demo_cmd(out: str | None) -> None:
     """Scan the bundled sample folder into a SQLite store and print the summary."""
     from gardefou.store import MediaRepository, connect
@@ -137,8 +170,10 @@ def demo_cmd(out: str | None) -> None:
             if record.ok and record.media is not None:
                 repo.save_scan(record.media, record.results)
                 pdq = next(r for r in record.results if r.name == "pdq")
-                click.echo(f"  ok       {label:28} pdq {str(pdq.value)[:16]}… quality "
-                           f"{pdq.details.get('quality')}")  # fmt: skip
+                click.echo(
+                    f"  ok       {label:28} pdq {str(pdq.value)[:16]}… quality "
+                    f"{pdq.details.get('quality')}"
+                )
             elif record.error is not None:
                 repo.save_error(label, record.error)
                 click.echo(f"  rejected {label:28} {record.error.code}")

@@ -38,9 +38,14 @@ class GardefouGroup(click.Group):
 
 @click.group(cls=GardefouGroup)
 @click.version_option(__version__, prog_name="gardefou")
-@click.option("--db", envvar="GARDEFOU_DB", default=None, metavar="URL|PATH",
-              help="Store: a SQLite path or postgresql:// URL "
-                   "[default: $XDG_DATA_HOME/gardefou/gardefou.db].")  # fmt: skip
+@click.option(
+    "--db",
+    envvar="GARDEFOU_DB",
+    default=None,
+    metavar="URL|PATH",
+    help="Store: a SQLite path or postgresql:// URL "
+    "[default: $XDG_DATA_HOME/gardefou/gardefou.db].",
+)
 @click.pass_context
 def cli(ctx: click.Context, db: str | None) -> None:
     """gardefou: stop sexualized deepfakes of real people."""
@@ -51,9 +56,15 @@ def cli(ctx: click.Context, db: str | None) -> None:
 def main() -> None:
     from gardefou.cli import commands_core  # noqa: F401 - registers subcommands
 
-    for module in ("commands_bank", "commands_guard", "commands_policy", "commands_pipeline",
-                   "commands_evidence", "commands_report",
-                   "commands_web"):  # fmt: skip
+    for module in (
+        "commands_bank",
+        "commands_guard",
+        "commands_policy",
+        "commands_pipeline",
+        "commands_evidence",
+        "commands_report",
+        "commands_web",
+    ):
         try:
             __import__(f"gardefou.cli.{module}")
         except ModuleNotFoundError as exc:

@@ -27,6 +27,10 @@ from gardefou.errors import (
 
 # Pillow refuses partial images by default; keep it that way (a truncated JPEG is an error).
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# Pillow's own bomb check fires inside Image.open with a message that hides the dimensions;
+# Limits (checked on the header, before any pixel is decoded) replaces it with a stricter,
+# configurable one that names width, height and the limit.
+Image.MAX_IMAGE_PIXELS = None
 
 _HEIF_READY: bool | None = None
 
@@ -74,9 +78,17 @@ _MAGIC: list[tuple[bytes, int, str]] = [
     (b"MM\x00*", 0, "TIFF"),
 ]
 _FTYP_BRANDS = {
-    b"heic": "HEIF", b"heix": "HEIF", b"hevc": "HEIF", b"hevx": "HEIF", b"heim": "HEIF",
-    b"heis": "HEIF", b"mif1": "HEIF", b"msf1": "HEIF", b"avif": "AVIF", b"avis": "AVIF",
-}  # fmt: skip
+    b"heic": "HEIF",
+    b"heix": "HEIF",
+    b"hevc": "HEIF",
+    b"hevx": "HEIF",
+    b"heim": "HEIF",
+    b"heis": "HEIF",
+    b"mif1": "HEIF",
+    b"msf1": "HEIF",
+    b"avif": "AVIF",
+    b"avis": "AVIF",
+}
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -320,4 +332,4 @@ def _exif_orientation(img: Image.Image) -> int:
         return 1
 
 
-__all__ = ["Limits", "Media", "load_media", "sniff_format", "ImageOps"]
+__all__ = ["ImageOps", "Limits", "Media", "load_media", "sniff_format"]

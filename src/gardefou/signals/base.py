@@ -93,8 +93,9 @@ class Signal:
         """Extract for several media; override where the model batches."""
         return [self.extract(m, context) for m in items]
 
-    def result(self, value: Any, score: float | None = None, explanation: str = "",
-               **details: Any) -> SignalResult:  # fmt: skip
+    def result(
+        self, value: Any, score: float | None = None, explanation: str = "", **details: Any
+    ) -> SignalResult:
         return SignalResult(self.name, self.version, value, score, explanation, True, details)
 
     def unavailable(self, reason: str) -> SignalResult:

@@ -14,4 +14,6 @@ class CryptoHashSignal(Signal):
 
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
         value = {"md5": media.md5, "sha256": media.sha256}
-        return self.result(value, None, f"SHA-256 {media.sha256[:16]}… of {len(media.data):,} bytes")
+        return self.result(
+            value, None, f"SHA-256 {media.sha256[:16]}… of {len(media.data):,} bytes"
+        )

@@ -22,5 +22,4 @@ class PdqSignal(Signal):
         explanation = f"PDQ {hex_hash[:16]}… quality {quality}" + (
             "" if usable else f" (below {MIN_QUALITY}: too uniform to match reliably)"
         )
-        return self.result(hex_hash, quality / 100.0, explanation, quality=quality,
-                           usable=usable)  # fmt: skip
+        return self.result(hex_hash, quality / 100.0, explanation, quality=quality, usable=usable)

@@ -19,9 +19,15 @@ HEX_LEN = 64
 
 # Order of the 8 dihedral transforms returned by pdqhash.compute_dihedral.
 DIHEDRAL_NAMES = (
-    "original", "rotate90", "rotate180", "rotate270",
-    "flip_x", "flip_y", "flip_plus1", "flip_minus1",
-)  # fmt: skip
+    "original",
+    "rotate90",
+    "rotate180",
+    "rotate270",
+    "flip_x",
+    "flip_y",
+    "flip_plus1",
+    "flip_minus1",
+)
 
 
 def reference_pixels(img: Image.Image) -> np.ndarray:
@@ -50,14 +56,14 @@ def hex_to_bytes(hex_str: str) -> bytes:
     try:
         return bytes.fromhex(s)
     except ValueError:
-        raise HashFormatError(
-            f"PDQ hash {hex_str[:80]!r} is not hexadecimal (0-9, a-f)"
-        ) from None
+        raise HashFormatError(f"PDQ hash {hex_str[:80]!r} is not hexadecimal (0-9, a-f)") from None
 
 
 def hamming_hex(a: str, b: str) -> int:
     """Hamming distance between two PDQ hex strings."""
-    return (int.from_bytes(hex_to_bytes(a), "big") ^ int.from_bytes(hex_to_bytes(b), "big")).bit_count()
+    return (
+        int.from_bytes(hex_to_bytes(a), "big") ^ int.from_bytes(hex_to_bytes(b), "big")
+    ).bit_count()
 
 
 def pdq_hash(img: Image.Image) -> tuple[str, int]:

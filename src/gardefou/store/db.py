@@ -139,8 +139,9 @@ class Database:
             with self.transaction():
                 for statement in _split_sql(sql.format(**tokens)):
                     self.execute(statement)
-                self.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)",
-                             (version, name))  # fmt: skip
+                self.execute(
+                    "INSERT INTO schema_version (version, name) VALUES (?, ?)", (version, name)
+                )
         return self.schema_version()
 
 

@@ -31,11 +31,19 @@ class MediaRepository:
                 " pdq = COALESCE(excluded.pdq, media.pdq),"
                 " pdq_quality = COALESCE(excluded.pdq_quality, media.pdq_quality)",
                 (
-                    media.sha256, media.md5, pdq.value if pdq else None,
-                    pdq.details.get("quality") if pdq else None, media.format, media.width,
-                    media.height, media.frames, len(media.data), now, media.source,
+                    media.sha256,
+                    media.md5,
+                    pdq.value if pdq else None,
+                    pdq.details.get("quality") if pdq else None,
+                    media.format,
+                    media.width,
+                    media.height,
+                    media.frames,
+                    len(media.data),
+                    now,
+                    media.source,
                 ),
-            )  # fmt: skip
+            )
             for r in results:
                 self.db.execute(
                     "INSERT INTO signal_results (sha256, name, version, available, score,"
@@ -43,10 +51,17 @@ class MediaRepository:
                     " ON CONFLICT (sha256, name, version) DO UPDATE SET"
                     " available = excluded.available, score = excluded.score,"
                     " value_json = excluded.value_json, explanation = excluded.explanation",
-                    (media.sha256, r.name, r.version, int(r.available), r.score,
-                     json.dumps({"value": r.value, "details": dict(r.details)}), r.explanation,
-                     now),
-                )  # fmt: skip
+                    (
+                        media.sha256,
+                        r.name,
+                        r.version,
+                        int(r.available),
+                        r.score,
+                        json.dumps({"value": r.value, "details": dict(r.details)}),
+                        r.explanation,
+                        now,
+                    ),
+                )
 
     def save_error(self, source: str, error: Exception) -> None:
         self.db.execute(
@@ -60,5 +75,7 @@ class MediaRepository:
     def summary(self) -> dict[str, int]:
         media = self.db.query_one("SELECT COUNT(*) AS n FROM media")
         errors = self.db.query_one("SELECT COUNT(*) AS n FROM scan_errors")
-        return {"media": int(media["n"]) if media else 0,
-                "errors": int(errors["n"]) if errors else 0}  # fmt: skip
+        return {
+            "media": int(media["n"]) if media else 0,
+            "errors": int(errors["n"]) if errors else 0,
+        }
