@@ -22,6 +22,8 @@ place; the CLI maps it to exit codes.
     │   └── ForbiddenError          authenticated but not allowed              (HTTP 403)
     ├── GuardInputError             bad guard request (empty prompt, too many images)  (HTTP 422)
     └── EvidenceError               the evidence log or a bundle does not verify
+        ├── ProofError              a Merkle proof, checkpoint or bundle fails to verify   (exit 3)
+        └── LegalHoldError          deletion refused: the item is under a legal hold   (HTTP 409)
 """
 
 from __future__ import annotations
@@ -123,3 +125,14 @@ class GuardInputError(GardefouError):
 
 class EvidenceError(GardefouError):
     code = "evidence"
+
+
+class ProofError(EvidenceError):
+    code = "evidence_proof"
+    http_status = 422
+    exit_code = 3
+
+
+class LegalHoldError(EvidenceError):
+    code = "legal_hold"
+    http_status = 409
