@@ -16,8 +16,10 @@ install: $(BIN)/gardefou
 demo: install
 	$(BIN)/gardefou demo
 
+PYTEST_ARGS ?=
+
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-all: install
 	$(BIN)/python -m pytest -q -m ''
