@@ -154,6 +154,7 @@ def connect(url: str | os.PathLike[str] | None = None, migrate: bool = True) -> 
     """Open a database by URL or path: ``postgresql://...``, ``sqlite:///path``, a path, or
     None for the default file. New databases are migrated to the current schema."""
     target = str(url) if url is not None else str(default_db_path())
+    conn: Any
     if target.startswith(("postgresql://", "postgres://")):
         try:
             import psycopg
