@@ -21,9 +21,11 @@ place; the CLI maps it to exit codes.
     ├── AuthError                   missing or wrong credentials               (HTTP 401)
     │   └── ForbiddenError          authenticated but not allowed              (HTTP 403)
     ├── GuardInputError             bad guard request (empty prompt, too many images)  (HTTP 422)
-    └── EvidenceError               the evidence log or a bundle does not verify
-        ├── ProofError              a Merkle proof, checkpoint or bundle fails to verify   (exit 3)
-        └── LegalHoldError          deletion refused: the item is under a legal hold   (HTTP 409)
+    ├── EvidenceError               the evidence log or a bundle does not verify
+    │   ├── ProofError              a Merkle proof, checkpoint or bundle fails to verify   (exit 3)
+    │   └── LegalHoldError          deletion refused: the item is under a legal hold   (HTTP 409)
+    └── PipelineError               a runner cannot proceed (bad source, stream down)  (exit 2)
+        └── PipelineEventError      one malformed event (dead-lettered)          (HTTP 422)
 """
 
 from __future__ import annotations
@@ -136,3 +138,18 @@ class ProofError(EvidenceError):
 class LegalHoldError(EvidenceError):
     code = "legal_hold"
     http_status = 409
+
+
+class PipelineError(GardefouError):
+    """A runner cannot proceed (bad source, unreachable stream, Ray missing)."""
+
+    code = "pipeline"
+    exit_code = 2
+
+
+class PipelineEventError(PipelineError):
+    """One event is malformed (missing id, bad media reference); it goes to the dead letters."""
+
+    code = "pipeline_event"
+    http_status = 422
+    exit_code = 1
