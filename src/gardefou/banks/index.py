@@ -1,0 +1,379 @@
+"""Exact Hamming-radius search over 256-bit PDQ hashes: multi-index hashing in numpy.
+
+Why it is exact (the pigeonhole argument). Split the 256 bits into m disjoint chunks and give
+chunk i a search radius k_i (k_i = -1 means "not searched"). If a stored hash x is within
+distance r of the query q, the chunk distances d_i add up to d(q, x) <= r. Were every d_i
+> k_i, the sum would be >= sum(k_i + 1). So whenever sum(k_i + 1) >= r + 1, at least one chunk
+has d_i <= k_i, and enumerating every chunk value within k_i of the query's chunk finds x.
+Each candidate is then verified with a popcount over the full 256 bits, so the answer is
+exactly brute force's: 100% recall, no false hits.
+
+Layout: 12 chunks, three per 64-bit word (22 + 21 + 21 bits, none straddling a word). At the
+default threshold 31 the planner picks radius 2 on the eight 21-bit chunks and radius 1 on the
+four 22-bit chunks (8*3 + 4*2 = 32 = 31 + 1): ~1,950 bucket look-ups and, at 10M random
+hashes, ~9,000 candidates per query. Each chunk is a direct-address table (CSR): ``offsets``
+(2**bits + 1 uint32) into ``postings`` (row numbers sorted by chunk value).
+
+Segments: an immutable *base* (memory-mapped .npy files in a generation folder) and a small
+in-memory *delta* of recent additions, searched by a vectorised brute force. Removal marks
+keys dead. ``compact()`` folds the delta into a new base (numpy sorts, no database rows).
+Writers replace whole arrays (copy-on-write), so a reader thread always sees a consistent
+snapshot; other processes pick a new generation up through an atomically replaced manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from math import comb
+from pathlib import Path
+
+import numpy as np
+
+from gardefou.errors import BankError
+from gardefou.signals.pdq_core import hex_to_bytes
+
+WORDS = 4
+#: (word, shift, bits) for each chunk: three chunks per 64-bit word, 22 + 21 + 21 bits
+CHUNKS: tuple[tuple[int, int, int], ...] = tuple(
+    (w, shift, bits) for w in range(WORDS) for shift, bits in ((42, 22), (21, 21), (0, 21))
+)
+MAX_CHUNK_RADIUS = 3
+FORMAT_VERSION = 1
+#: fold the delta into the base once it holds this many rows (brute force stays ~1 ms below it)
+DEFAULT_DELTA_LIMIT = 50_000
+
+
+def hexes_to_words(hexes: Iterable[str]) -> np.ndarray:
+    """PDQ hex strings -> (n, 4) uint64, big-endian words (bit 0 of the hash is the top bit)."""
+    raw = b"".join(hex_to_bytes(h) for h in hexes)
+    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, WORDS)
+
+
+def words_to_hexes(words: np.ndarray) -> list[str]:
+    raw = np.ascontiguousarray(words, dtype=np.uint64).astype(">u8").tobytes()
+    return [raw[i : i + 32].hex() for i in range(0, len(raw), 32)]
+
+
+def chunk_values(words: np.ndarray, chunk: int) -> np.ndarray:
+    w, shift, bits = CHUNKS[chunk]
+    mask = np.uint64((1 << bits) - 1)
+    return ((words[:, w] >> np.uint64(shift)) & mask).astype(np.uint32)
+
+
+def distances(words: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Hamming distance of each row of ``words`` (n, 4) to one query (4,)."""
+    return np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int32)
+
+
+_MASKS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def neighbour_masks(bits: int, radius: int) -> np.ndarray:
+    """XOR masks of every value within ``radius`` bits, for a ``bits``-bit chunk."""
+    key = (bits, radius)
+    if key not in _MASKS:
+        masks = [0]
+        for k in range(1, radius + 1):
+            masks.extend(sum(1 << b for b in combo) for combo in combinations(range(bits), k))
+        _MASKS[key] = np.array(masks, dtype=np.uint32)
+    return _MASKS[key]
+
+
+def plan_radii(threshold: int, rows: int) -> list[int] | None:
+    """Per-chunk radii with sum(k_i + 1) >= threshold + 1 at the least estimated cost, or None
+    when the threshold is too large for the index (the caller then brute-forces)."""
+    if threshold < 0:
+        return [-1] * len(CHUNKS)
+    radii = [-1] * len(CHUNKS)
+
+    def step_cost(i: int) -> float:
+        bits = CHUNKS[i][2]
+        k = radii[i] + 1
+        if k > MAX_CHUNK_RADIUS:
+            return float("inf")
+        # a look-up costs about as much as verifying ~4 candidates in numpy
+        return comb(bits, k) * (4.0 + rows / 2**bits)
+
+    for _ in range(threshold + 1):
+        best = min(range(len(CHUNKS)), key=step_cost)
+        if step_cost(best) == float("inf"):
+            return None
+        radii[best] += 1
+    return radii
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Search results: for each hit, the query row, the stored key and the distance."""
+
+    query: np.ndarray
+    key: np.ndarray
+    distance: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+
+def _dedupe(query: np.ndarray, key: np.ndarray, dist: np.ndarray) -> Hits:
+    """One hit per (query, key), the smallest distance."""
+    if len(key) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Hits(empty, empty.copy(), np.zeros(0, dtype=np.int32))
+    order = np.lexsort((dist, key, query))
+    q, k, d = query[order], key[order], dist[order]
+    first = np.ones(len(k), dtype=bool)
+    first[1:] = (q[1:] != q[:-1]) | (k[1:] != k[:-1])
+    return Hits(q[first].astype(np.int64), k[first].astype(np.int64), d[first].astype(np.int32))
+
+
+class _Base:
+    """The immutable, sorted, chunk-indexed segment."""
+
+    def __init__(self, keys: np.ndarray, words: np.ndarray, offsets: list[np.ndarray],
+                 postings: np.ndarray) -> None:  # fmt: skip
+        self.keys, self.words, self.offsets, self.postings = keys, words, offsets, postings
+        self.n = len(keys)
+
+    @classmethod
+    def build(cls, keys: np.ndarray, words: np.ndarray) -> _Base:
+        order = np.argsort(keys, kind="stable")
+        keys = np.ascontiguousarray(keys[order], dtype=np.int64)
+        words = np.ascontiguousarray(words[order], dtype=np.uint64)
+        n = len(keys)
+        row_type = np.uint32 if n < 2**32 else np.uint64
+        postings = np.empty(len(CHUNKS) * n, dtype=row_type)
+        offsets = []
+        for i, (_, _, bits) in enumerate(CHUNKS):
+            values = chunk_values(words, i)
+            postings[i * n : (i + 1) * n] = np.argsort(values, kind="stable").astype(row_type)
+            offs = np.zeros(2**bits + 1, dtype=np.uint32 if n < 2**32 else np.uint64)
+            np.cumsum(np.bincount(values, minlength=2**bits), out=offs[1:])
+            offsets.append(offs)
+        return cls(keys, words, offsets, postings)
+
+    def candidates(self, qwords: np.ndarray, radii: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, base row) pairs sharing a chunk within its radius (may repeat)."""
+        starts, lengths, qrows = [], [], []
+        nq = len(qwords)
+        for i, k in enumerate(radii):
+            if k < 0:
+                continue
+            _, _, bits = CHUNKS[i]
+            masks = neighbour_masks(bits, k)
+            probe = (chunk_values(qwords, i)[:, None] ^ masks[None, :]).ravel()
+            offs = self.offsets[i]
+            lo = offs[probe].astype(np.int64)
+            ln = offs[probe + 1].astype(np.int64) - lo
+            starts.append(lo + i * self.n)
+            lengths.append(ln)
+            qrows.append(np.repeat(np.arange(nq, dtype=np.int64), len(masks)))
+        if not starts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        lo, ln, qr = np.concatenate(starts), np.concatenate(lengths), np.concatenate(qrows)
+        keep = ln > 0
+        lo, ln, qr = lo[keep], ln[keep], qr[keep]
+        total = int(ln.sum())
+        if total == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        # positions lo[j] .. lo[j]+ln[j]-1 for every bucket j, without a Python loop
+        ends = np.cumsum(ln)
+        pos = np.arange(total, dtype=np.int64) + np.repeat(lo - (ends - ln), ln)
+        return np.repeat(qr, ln), self.postings[pos].astype(np.int64)
+
+
+class HashIndex:
+    """Exact radius search over (key, PDQ hash) rows; a key may own several hashes."""
+
+    def __init__(self, base: _Base | None = None, delta_limit: int = DEFAULT_DELTA_LIMIT) -> None:
+        empty_w = np.zeros((0, WORDS), dtype=np.uint64)
+        self._base = base or _Base.build(np.zeros(0, dtype=np.int64), empty_w)
+        self._dead_base = np.zeros(self._base.n, dtype=bool)
+        self._delta_keys = np.zeros(0, dtype=np.int64)
+        self._delta_words = empty_w
+        self._lock = threading.Lock()
+        self.delta_limit = delta_limit
+        self.generation = 0
+
+    # -- construction ----------------------------------------------------------------------------
+    @classmethod
+    def build(cls, keys: Sequence[int] | np.ndarray, words: np.ndarray) -> HashIndex:
+        keys_arr = np.asarray(keys, dtype=np.int64)
+        words = np.asarray(words, dtype=np.uint64).reshape(-1, WORDS)
+        if len(keys_arr) != len(words):
+            raise BankError(f"{len(keys_arr)} keys for {len(words)} hashes; give one key per hash")
+        return cls(_Base.build(keys_arr, words))
+
+    def __len__(self) -> int:
+        return int(self._base.n - self._dead_base.sum() + len(self._delta_keys))
+
+    @property
+    def delta_size(self) -> int:
+        return len(self._delta_keys)
+
+    def add(self, keys: Sequence[int] | np.ndarray, words: np.ndarray) -> None:
+        """Add rows to the delta; folds it into the base past ``delta_limit`` rows."""
+        keys_arr = np.asarray(keys, dtype=np.int64)
+        words = np.asarray(words, dtype=np.uint64).reshape(-1, WORDS)
+        if len(keys_arr) != len(words):
+            raise BankError(f"{len(keys_arr)} keys for {len(words)} hashes; give one key per hash")
+        with self._lock:
+            # new arrays, never in-place: a concurrent search keeps its consistent snapshot
+            self._delta_keys = np.concatenate([self._delta_keys, keys_arr])
+            self._delta_words = np.concatenate([self._delta_words, words])
+        if len(self._delta_keys) > self.delta_limit:
+            self.compact()
+
+    def remove(self, keys: Iterable[int]) -> int:
+        """Mark every row of these keys dead; returns how many rows were removed."""
+        gone = np.unique(np.fromiter(keys, dtype=np.int64))
+        if len(gone) == 0:
+            return 0
+        with self._lock:
+            lo = np.searchsorted(self._base.keys, gone, side="left")
+            hi = np.searchsorted(self._base.keys, gone, side="right")
+            dead = self._dead_base.copy()
+            removed = 0
+            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+                removed += int((~dead[a:b]).sum())
+                dead[a:b] = True
+            self._dead_base = dead
+            keep = ~np.isin(self._delta_keys, gone)
+            removed += int((~keep).sum())
+            self._delta_keys = self._delta_keys[keep]
+            self._delta_words = self._delta_words[keep]
+        return removed
+
+    def compact(self) -> None:
+        """Fold the delta (and drop dead rows) into a new base segment."""
+        with self._lock:
+            alive = ~self._dead_base
+            keys = np.concatenate([self._base.keys[alive], self._delta_keys])
+            words = np.concatenate([np.asarray(self._base.words)[alive], self._delta_words])
+            base = _Base.build(keys, words)
+            self._base, self._dead_base = base, np.zeros(base.n, dtype=bool)
+            self._delta_keys = np.zeros(0, dtype=np.int64)
+            self._delta_words = np.zeros((0, WORDS), dtype=np.uint64)
+
+    # -- search ----------------------------------------------------------------------------------
+    def search(self, qwords: np.ndarray, radius: int) -> Hits:
+        """Every (query row, key) within ``radius`` bits, exactly; one hit per pair."""
+        qwords = np.asarray(qwords, dtype=np.uint64).reshape(-1, WORDS)
+        base, dead = self._base, self._dead_base
+        dkeys, dwords = self._delta_keys, self._delta_words
+        qs, ks, ds = [], [], []
+        radii = plan_radii(radius, base.n)
+        if base.n and radii is not None:
+            qrow, rows = base.candidates(qwords, radii)
+            if len(rows):
+                dist = np.bitwise_count(base.words[rows] ^ qwords[qrow]).sum(axis=1, dtype=np.int32)
+                ok = (dist <= radius) & ~dead[rows]
+                qs.append(qrow[ok])
+                ks.append(base.keys[rows[ok]])
+                ds.append(dist[ok])
+        elif base.n:  # threshold beyond the chunk plan: exact brute force over the base
+            self._brute(base.words, base.keys, qwords, radius, qs, ks, ds, ~dead)
+        if len(dkeys):
+            self._brute(dwords, dkeys, qwords, radius, qs, ks, ds, None)
+        if not ks:
+            return _dedupe(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
+        return _dedupe(np.concatenate(qs), np.concatenate(ks), np.concatenate(ds))
+
+    @staticmethod
+    def _brute(words: np.ndarray, keys: np.ndarray, qwords: np.ndarray, radius: int,
+               qs: list, ks: list, ds: list, alive: np.ndarray | None) -> None:  # fmt: skip
+        step = 262_144  # bounded temporaries on a memory-mapped 10M base
+        for start in range(0, len(words), step):
+            block = np.asarray(words[start : start + step])
+            for qi, q in enumerate(qwords):
+                dist = distances(block, q)
+                ok = dist <= radius
+                if alive is not None:
+                    ok &= alive[start : start + step]
+                idx = np.nonzero(ok)[0]
+                qs.append(np.full(len(idx), qi, dtype=np.int64))
+                ks.append(keys[start + idx])
+                ds.append(dist[idx])
+
+    # -- persistence -----------------------------------------------------------------------------
+    def save(self, folder: str | os.PathLike[str], meta: dict | None = None) -> Path:
+        """Compact and write a new generation under ``folder``; the manifest flips atomically."""
+        self.compact()
+        root = Path(folder)
+        root.mkdir(parents=True, exist_ok=True)
+        old = read_manifest(root)
+        generation = (old or {}).get("generation", 0) + 1
+        gen_dir = root / f"gen-{generation:06d}"
+        tmp = root / f".tmp-gen-{generation:06d}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        base = self._base
+        np.save(tmp / "keys.npy", base.keys)
+        np.save(tmp / "words.npy", np.asarray(base.words))
+        np.save(tmp / "postings.npy", np.asarray(base.postings))
+        for i, offs in enumerate(base.offsets):
+            np.save(tmp / f"offsets-{i:02d}.npy", np.asarray(offs))
+        shutil.rmtree(gen_dir, ignore_errors=True)
+        os.replace(tmp, gen_dir)
+        manifest = {"format": FORMAT_VERSION, "generation": generation, "rows": base.n,
+                    "dir": gen_dir.name, **(meta or {})}  # fmt: skip
+        tmp_manifest = root / f".manifest-{os.getpid()}.json"
+        tmp_manifest.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+        os.replace(tmp_manifest, root / "manifest.json")
+        self.generation = generation
+        for stale in root.glob("gen-*"):  # open memory maps elsewhere stay valid (POSIX unlink)
+            if stale.name != gen_dir.name:
+                shutil.rmtree(stale, ignore_errors=True)
+        return gen_dir
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike[str]) -> HashIndex:
+        """Open the current generation memory-mapped (no rebuild); BankError if absent."""
+        root = Path(folder)
+        manifest = read_manifest(root)
+        if manifest is None or manifest.get("format") != FORMAT_VERSION:
+            raise BankError(f"no index in {root}; build one with `gardefou bank reindex`")
+        gen_dir = root / manifest["dir"]
+        try:
+            keys = np.load(gen_dir / "keys.npy", mmap_mode="r")
+            words = np.load(gen_dir / "words.npy", mmap_mode="r")
+            postings = np.load(gen_dir / "postings.npy", mmap_mode="r")
+            offsets = [np.load(gen_dir / f"offsets-{i:02d}.npy", mmap_mode="r")
+                       for i in range(len(CHUNKS))]  # fmt: skip
+        except (OSError, ValueError) as exc:
+            raise BankError(f"index in {gen_dir} is unreadable ({exc}); rebuild it with "
+                            "`gardefou bank reindex`") from None  # fmt: skip
+        if len(keys) != manifest["rows"] or words.shape != (len(keys), WORDS):
+            raise BankError(f"index in {gen_dir} is inconsistent; rebuild it with "
+                            "`gardefou bank reindex`")  # fmt: skip
+        index = cls(_Base(keys, words, offsets, postings))
+        index.generation = manifest["generation"]
+        return index
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> dict | None:
+    path = Path(folder) / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def brute_force(words: np.ndarray, qwords: np.ndarray, radius: int,
+                keys: np.ndarray | None = None) -> Hits:  # fmt: skip
+    """Reference answer: every (query, key) within ``radius``, by scanning all rows."""
+    words = np.asarray(words, dtype=np.uint64).reshape(-1, WORDS)
+    keys = np.arange(len(words), dtype=np.int64) if keys is None else np.asarray(keys, np.int64)
+    qs: list = []
+    ks: list = []
+    ds: list = []
+    HashIndex._brute(words, keys, np.asarray(qwords, np.uint64).reshape(-1, WORDS), radius,
+                     qs, ks, ds, None)  # fmt: skip
+    if not ks:
+        return _dedupe(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
+    return _dedupe(np.concatenate(qs), np.concatenate(ks), np.concatenate(ds))
