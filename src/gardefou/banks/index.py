@@ -135,8 +135,9 @@ def _dedupe(query: np.ndarray, key: np.ndarray, dist: np.ndarray) -> Hits:
 class _Base:
     """The immutable, sorted, chunk-indexed segment."""
 
-    def __init__(self, keys: np.ndarray, words: np.ndarray, offsets: list[np.ndarray],
-                 postings: np.ndarray) -> None:  # fmt: skip
+    def __init__(
+        self, keys: np.ndarray, words: np.ndarray, offsets: list[np.ndarray], postings: np.ndarray
+    ) -> None:
         self.keys, self.words, self.offsets, self.postings = keys, words, offsets, postings
         self.n = len(keys)
 
@@ -285,8 +286,16 @@ class HashIndex:
         return _dedupe(np.concatenate(qs), np.concatenate(ks), np.concatenate(ds))
 
     @staticmethod
-    def _brute(words: np.ndarray, keys: np.ndarray, qwords: np.ndarray, radius: int,
-               qs: list, ks: list, ds: list, alive: np.ndarray | None) -> None:  # fmt: skip
+    def _brute(
+        words: np.ndarray,
+        keys: np.ndarray,
+        qwords: np.ndarray,
+        radius: int,
+        qs: list,
+        ks: list,
+        ds: list,
+        alive: np.ndarray | None,
+    ) -> None:
         step = 262_144  # bounded temporaries on a memory-mapped 10M base
         for start in range(0, len(words), step):
             block = np.asarray(words[start : start + step])
@@ -320,8 +329,13 @@ class HashIndex:
             np.save(tmp / f"offsets-{i:02d}.npy", np.asarray(offs))
         shutil.rmtree(gen_dir, ignore_errors=True)
         os.replace(tmp, gen_dir)
-        manifest = {"format": FORMAT_VERSION, "generation": generation, "rows": base.n,
-                    "dir": gen_dir.name, **(meta or {})}  # fmt: skip
+        manifest = {
+            "format": FORMAT_VERSION,
+            "generation": generation,
+            "rows": base.n,
+            "dir": gen_dir.name,
+            **(meta or {}),
+        }
         tmp_manifest = root / f".manifest-{os.getpid()}.json"
         tmp_manifest.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         os.replace(tmp_manifest, root / "manifest.json")
@@ -343,14 +357,17 @@ class HashIndex:
             keys = np.load(gen_dir / "keys.npy", mmap_mode="r")
             words = np.load(gen_dir / "words.npy", mmap_mode="r")
             postings = np.load(gen_dir / "postings.npy", mmap_mode="r")
-            offsets = [np.load(gen_dir / f"offsets-{i:02d}.npy", mmap_mode="r")
-                       for i in range(len(CHUNKS))]  # fmt: skip
+            offsets = [
+                np.load(gen_dir / f"offsets-{i:02d}.npy", mmap_mode="r") for i in range(len(CHUNKS))
+            ]
         except (OSError, ValueError) as exc:
-            raise BankError(f"index in {gen_dir} is unreadable ({exc}); rebuild it with "
-                            "`gardefou bank reindex`") from None  # fmt: skip
+            raise BankError(
+                f"index in {gen_dir} is unreadable ({exc}); rebuild it with `gardefou bank reindex`"
+            ) from None
         if len(keys) != manifest["rows"] or words.shape != (len(keys), WORDS):
-            raise BankError(f"index in {gen_dir} is inconsistent; rebuild it with "
-                            "`gardefou bank reindex`")  # fmt: skip
+            raise BankError(
+                f"index in {gen_dir} is inconsistent; rebuild it with `gardefou bank reindex`"
+            )
         index = cls(_Base(keys, words, offsets, postings))
         index.generation = manifest["generation"]
         return index
@@ -364,16 +381,18 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict | None:
         return None
 
 
-def brute_force(words: np.ndarray, qwords: np.ndarray, radius: int,
-                keys: np.ndarray | None = None) -> Hits:  # fmt: skip
+def brute_force(
+    words: np.ndarray, qwords: np.ndarray, radius: int, keys: np.ndarray | None = None
+) -> Hits:
     """Reference answer: every (query, key) within ``radius``, by scanning all rows."""
     words = np.asarray(words, dtype=np.uint64).reshape(-1, WORDS)
     keys = np.arange(len(words), dtype=np.int64) if keys is None else np.asarray(keys, np.int64)
     qs: list = []
     ks: list = []
     ds: list = []
-    HashIndex._brute(words, keys, np.asarray(qwords, np.uint64).reshape(-1, WORDS), radius,
-                     qs, ks, ds, None)  # fmt: skip
+    HashIndex._brute(
+        words, keys, np.asarray(qwords, np.uint64).reshape(-1, WORDS), radius, qs, ks, ds, None
+    )
     if not ks:
         return _dedupe(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
     return _dedupe(np.concatenate(qs), np.concatenate(ks), np.concatenate(ds))

@@ -52,7 +52,7 @@ CREATE TABLE bank_audit (
     entry_id BIGINT,
     submission_id BIGINT,
     reason TEXT NOT NULL DEFAULT '',
-    details TEXT NOT NULL DEFAULT '{}'
+    details TEXT NOT NULL DEFAULT '{{}}'
 );
 CREATE INDEX bank_audit_bank ON bank_audit (bank_id);
 CREATE INDEX bank_audit_entry ON bank_audit (entry_id);

@@ -1,0 +1,154 @@
+"""Typed records of the banks package (plain dataclasses; pydantic lives at the HTTP edge)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+DEFAULT_THRESHOLD = 31
+#: PDQ hashes below this quality come from flat images and match unrelated content
+MIN_QUALITY = 50
+
+
+@dataclass(frozen=True)
+class Bank:
+    id: int
+    name: str
+    threshold: int = DEFAULT_THRESHOLD
+    negative: bool = False
+    enabled: bool = True
+    enable_ratio: float = 1.0
+    description: str = ""
+    created_at: str = ""
+    deleted_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Bank:
+        return cls(
+            id=int(row["id"]),
+            name=row["name"],
+            threshold=int(row["threshold"]),
+            negative=bool(row["negative"]),
+            enabled=bool(row["enabled"]),
+            enable_ratio=float(row["enable_ratio"]),
+            description=row["description"],
+            created_at=row["created_at"],
+            deleted_at=row["deleted_at"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    bank_id: int
+    pdq: str
+    quality: int
+    md5: str | None = None
+    sha256: str | None = None
+    extra_pdq: tuple[str, ...] = ()
+    source: str = ""
+    case_id: str | None = None
+    note: str = ""
+    submission_id: int | None = None
+    enabled: bool = True
+    added_at: str = ""
+    removed_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Entry:
+        return cls(
+            id=int(row["id"]),
+            bank_id=int(row["bank_id"]),
+            pdq=row["pdq"],
+            quality=int(row["quality"]),
+            md5=row["md5"],
+            sha256=row["sha256"],
+            extra_pdq=tuple((row["extra_pdq"] or "").split()),
+            source=row["source"],
+            case_id=row["case_id"],
+            note=row["note"],
+            submission_id=row["submission_id"],
+            enabled=bool(row["enabled"]),
+            added_at=row["added_at"],
+            removed_at=row["removed_at"],
+        )
+
+    @property
+    def rollout_bucket(self) -> float:
+        """Deterministic number in [0, 1) from the hash: the entry is live when it is below the
+        bank's enable_ratio, so raising the ratio only ever adds entries (gradual rollout)."""
+        return rollout_bucket(self.pdq)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["extra_pdq"] = list(self.extra_pdq)
+        return d
+
+
+def rollout_bucket(pdq_hex: str) -> float:
+    digest = hashlib.sha256(pdq_hex.lower().encode("ascii")).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
+
+
+@dataclass(frozen=True)
+class Match:
+    """One bank entry within its bank's threshold of a query hash.
+
+    ``actionable`` is what callers act on: a positive-bank match not suppressed by a negative
+    (known-benign) match. Suppressed and negative matches are returned too, with ``reason``.
+    """
+
+    bank: str
+    bank_id: int
+    entry_id: int
+    distance: int
+    threshold: int
+    negative: bool = False
+    kind: str = "pdq"
+    query: str = "original"
+    source: str = ""
+    case_id: str | None = None
+    suppressed: bool = False
+    reason: str = ""
+
+    @property
+    def actionable(self) -> bool:
+        return not self.negative and not self.suppressed
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["actionable"] = self.actionable
+        return d
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    case_number: str
+    bank_id: int
+    status: str
+    created_at: str
+    withdrawn_at: str | None = None
+    entry_ids: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: rows added, rows dropped (quality below MIN_QUALITY, with lines)."""
+
+    bank: str
+    added: int
+    dropped_low_quality: tuple[int, ...] = ()
+    duplicates: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bank": self.bank,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "dropped_low_quality_lines": list(self.dropped_low_quality),
+        }
