@@ -24,8 +24,11 @@ place; the CLI maps it to exit codes.
     ├── EvidenceError               the evidence log or a bundle does not verify
     │   ├── ProofError              a Merkle proof, checkpoint or bundle fails to verify   (exit 3)
     │   └── LegalHoldError          deletion refused: the item is under a legal hold   (HTTP 409)
-    └── PipelineError               a runner cannot proceed (bad source, stream down)  (exit 2)
-        └── PipelineEventError      one malformed event (dead-lettered)          (HTTP 422)
+    ├── PipelineError               a runner cannot proceed (bad source, stream down)  (exit 2)
+    │   └── PipelineEventError      one malformed event (dead-lettered)          (HTTP 422)
+    ├── TakedownError               a takedown request lacks a required element  (HTTP 422)
+    │   └── TakedownStateError      action not allowed in the request's status   (HTTP 409)
+    └── RateLimitError              too many requests for this key or client     (HTTP 429)
 """
 
 from __future__ import annotations
@@ -153,3 +156,28 @@ class PipelineEventError(PipelineError):
     code = "pipeline_event"
     http_status = 422
     exit_code = 1
+
+
+class TakedownError(GardefouError):
+    """A takedown request or notice is missing one of its required elements, or is malformed."""
+
+    code = "takedown"
+    http_status = 422
+
+
+class TakedownStateError(TakedownError):
+    """The action does not apply to the request's current status (e.g. accepting it twice)."""
+
+    code = "takedown_state"
+    http_status = 409
+
+
+class RateLimitError(GardefouError):
+    """Too many requests; ``retry_after`` says when to try again (seconds)."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
