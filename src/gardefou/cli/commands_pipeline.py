@@ -1,0 +1,332 @@
+"""Pipeline subcommands: run, stream (push/work/status), backfill, metrics, dead-letters."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import socket
+import sys
+from typing import Any
+
+import click
+
+from gardefou.cli.main import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.errors import ConfigError
+
+REDIS_OPT = click.option(
+    "--redis",
+    "redis_url",
+    envvar="GARDEFOU_REDIS_URL",
+    default="redis://127.0.0.1:6379/0",
+    show_default=True,
+    help="Redis URL [env GARDEFOU_REDIS_URL].",
+)
+STREAM_OPT = click.option("--stream", default="gardefou:events", show_default=True)
+GROUP_OPT = click.option("--group", default="gardefou-deciders", show_default=True)
+DECIDER_OPT = click.option(
+    "--decider",
+    default=None,
+    metavar="MODULE:FACTORY",
+    help="Decider factory [default: the platform policy when installed, else signals only].",
+)
+MAX_EVENT_OPT = click.option(
+    "--max-event-bytes",
+    type=click.IntRange(1),
+    default=8 * 1024 * 1024,
+    show_default=True,
+    help="Larger events go to the dead letters.",
+)
+
+
+def _db_url(ctx: click.Context) -> str:
+    from gardefou.store.db import default_db_path
+
+    return str(ctx.obj.get("db") or default_db_path())
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool, where: str) -> None:
+    if as_json:
+        emit_json(summary)
+        return
+    click.echo(
+        f"{summary['events']} event(s) in {summary['elapsed_s']}s "
+        f"({summary['events_per_s']}/s): {summary['by_status']}"
+    )
+    if summary["actions"]:
+        click.echo(
+            "decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["actions"].items()))
+        )
+    if summary["dead_letters"]:
+        click.echo(
+            "dead letters: " + ", ".join(f"{k} {v}" for k, v in summary["dead_letters"].items())
+        )
+    if summary["p50_ms"] is not None:
+        click.echo(f"latency p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms; store {where}")
+
+
+@cli.command("run")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--workers", "-w", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--queue-size", type=click.IntRange(1), default=None, help="[default: 2 x workers]")
+@DECIDER_OPT
+@MAX_EVENT_OPT
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--each", is_flag=True, help="Also print one JSON line per event outcome.")
+@click.pass_context
+def run_cmd(
+    ctx: click.Context,
+    sources: tuple[str, ...],
+    workers: int,
+    queue_size: int | None,
+    decider: str | None,
+    max_event_bytes: int,
+    as_json: bool,
+    each: bool,
+) -> None:
+    """Decide every event in JSONL files or folders ('-' = stdin) with a local worker pool.
+
+    Exit status 0 when every event was decided (or already was), 1 when any went to the dead
+    letters.
+    """
+    from gardefou.pipeline.runners import WorkerConfig, run_pool
+    from gardefou.pipeline.sources import iter_jsonl, jsonl_files
+
+    jsonl_files(sources)  # fail fast on a missing path
+    url = _db_url(ctx)
+    cfg = WorkerConfig(db_url=url, decider=decider, max_event_bytes=max_event_bytes)
+    summary = run_pool(
+        iter_jsonl(sources),
+        cfg,
+        workers=workers,
+        queue_size=queue_size,
+        on_outcome=(lambda o: emit_json(o.to_dict())) if each else None,
+    )
+    _print_summary(summary.to_dict(), as_json, url)
+    sys.exit(EXIT_INPUT if summary.counts.get("dead_letter") else EXIT_OK)
+
+
+@cli.group("stream")
+def stream_group() -> None:
+    """Redis Streams: push events, run consumer-group workers, show status."""
+
+
+@stream_group.command("push")
+@click.argument("sources", nargs=-1, required=True)
+@REDIS_OPT
+@STREAM_OPT
+@GROUP_OPT
+@click.option(
+    "--max-backlog",
+    type=click.IntRange(1),
+    default=10_000,
+    show_default=True,
+    help="Wait while the group has more unacknowledged messages than this.",
+)
+def stream_push(
+    sources: tuple[str, ...], redis_url: str, stream: str, group: str, max_backlog: int
+) -> None:
+    """Append JSONL events to the stream (with backpressure)."""
+    from gardefou.pipeline.sources import iter_jsonl
+    from gardefou.pipeline.streams import RedisStream
+
+    rs = RedisStream(redis_url, stream, group)
+    pushed, waits = rs.push_source(iter_jsonl(sources), max_backlog=max_backlog)
+    click.echo(f"pushed {pushed} event(s) to {stream} ({waits} backpressure waits)")
+
+
+def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
+    from gardefou.pipeline.core import Processor
+    from gardefou.pipeline.deciders import load_decider
+    from gardefou.pipeline.metrics import Metrics, serve_metrics
+    from gardefou.pipeline.streams import RedisStream, StreamWorker
+    from gardefou.store import connect
+
+    db = connect(cfg["db_url"])
+    metrics = Metrics()
+    server = serve_metrics(metrics, cfg["metrics_port"]) if cfg.get("metrics_port") else None
+    processor = Processor(
+        db,
+        load_decider(cfg["decider"]),
+        max_event_bytes=cfg["max_event_bytes"],
+        metrics=metrics,
+        worker=cfg["consumer"],
+    )
+    worker = StreamWorker(
+        RedisStream(cfg["redis_url"], cfg["stream"], cfg["group"]),
+        processor,
+        consumer=cfg["consumer"],
+        batch=cfg["batch"],
+        block_ms=cfg["block_ms"],
+        claim_idle_ms=cfg["claim_idle_ms"],
+        max_deliveries=cfg["max_deliveries"],
+        metrics=metrics,
+    )
+    try:
+        return worker.run(until_idle=cfg["until_idle"]).to_dict()
+    finally:
+        if server is not None:
+            server.shutdown()  # type: ignore[attr-defined]
+        db.close()
+
+
+@stream_group.command("work")
+@REDIS_OPT
+@STREAM_OPT
+@GROUP_OPT
+@click.option(
+    "--consumer", default=None, help="Consumer name [default: HOSTNAME-INDEX]; reuse it on restart."
+)
+@click.option("--workers", "-w", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--batch", type=click.IntRange(1), default=16, show_default=True)
+@click.option("--block-ms", type=click.IntRange(1), default=1000, show_default=True)
+@click.option(
+    "--claim-idle-ms",
+    type=click.IntRange(1),
+    default=30_000,
+    show_default=True,
+    help="Claim messages another consumer left unacknowledged this long.",
+)
+@click.option("--max-deliveries", type=click.IntRange(1), default=5, show_default=True)
+@click.option("--until-idle", is_flag=True, help="Exit when the group has nothing left.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Serve Prometheus /metrics (worker i on PORT+i).",
+)
+@DECIDER_OPT
+@MAX_EVENT_OPT
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stream_work(ctx: click.Context, **opts: Any) -> None:
+    """Decide events from the stream's consumer group (ack after commit)."""
+    base = opts["consumer"] or socket.gethostname()
+    cfgs = []
+    for i in range(opts["workers"]):
+        cfg = dict(opts, db_url=_db_url(ctx))
+        cfg["consumer"] = base if opts["workers"] == 1 and opts["consumer"] else f"{base}-{i}"
+        cfg["metrics_port"] = opts["metrics_port"] + i if opts["metrics_port"] else None
+        cfgs.append(cfg)
+    if len(cfgs) == 1:
+        results = [_stream_worker(cfgs[0])]
+    else:
+        with mp.get_context("spawn").Pool(len(cfgs)) as pool:
+            results = pool.map(_stream_worker, cfgs)
+    for r in results:
+        _print_summary(r, opts["as_json"], _db_url(ctx))
+
+
+@stream_group.command("status")
+@REDIS_OPT
+@STREAM_OPT
+@GROUP_OPT
+def stream_status(redis_url: str, stream: str, group: str) -> None:
+    """Length, backlog, pending messages and consumers of the stream."""
+    from gardefou.pipeline.streams import RedisStream
+
+    rs = RedisStream(redis_url, stream, group)
+    consumers = [
+        {k: (v.decode() if isinstance(v, bytes) else v) for k, v in c.items()}
+        for c in rs.r.xinfo_consumers(stream, group)
+    ]
+    emit_json(
+        {
+            "stream": stream,
+            "group": group,
+            "length": int(rs.r.xlen(stream)),
+            "backlog": rs.backlog(),
+            "pending": rs.pending_count(),
+            "consumers": consumers,
+        }
+    )
+
+
+@cli.command("metrics")
+@click.option(
+    "--redis",
+    "redis_url",
+    envvar="GARDEFOU_REDIS_URL",
+    default=None,
+    help="Also report this stream's backlog.",
+)
+@STREAM_OPT
+@GROUP_OPT
+@click.pass_context
+def metrics_cmd(ctx: click.Context, redis_url: str | None, stream: str, group: str) -> None:
+    """Print pipeline metrics from the store (and stream) in Prometheus text format."""
+    from gardefou.pipeline.ledger import store_metrics
+    from gardefou.store import connect
+
+    m = store_metrics(connect(_db_url(ctx)))
+    if redis_url:
+        from gardefou.pipeline.streams import RedisStream
+
+        rs = RedisStream(redis_url, stream, group)
+        m.set("stream_backlog", rs.backlog(), "Messages not yet acknowledged by the group.")
+        m.set("stream_pending", rs.pending_count(), "Messages delivered, not yet acknowledged.")
+    click.echo(m.render(), nl=False)
+
+
+@cli.command("dead-letters")
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.pass_context
+def dead_letters_cmd(ctx: click.Context, limit: int) -> None:
+    """List events set aside as poison, with their reasons (JSON Lines)."""
+    from gardefou.pipeline.ledger import PipelineLedger
+    from gardefou.store import connect
+
+    for row in PipelineLedger(connect(_db_url(ctx))).dead_letters(limit):
+        emit_json(row)
+
+
+@cli.command("backfill")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--runner", type=click.Choice(["loop", "ray"]), default="loop", show_default=True)
+@click.option(
+    "--ray-address", default=None, help="Ray cluster address ('auto' = the local cluster)."
+)
+@click.option("--actors", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--cpus-per-actor", type=float, default=0.5, show_default=True)
+@click.option("--batch", type=click.IntRange(1), default=16, show_default=True)
+@click.option(
+    "--signals", "signals_spec", default=None, help="Comma list or 'all' [default: hashes]."
+)
+@click.option("--run-id", default=None, help="Resume this run (items already done are skipped).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def backfill_cmd(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    runner: str,
+    ray_address: str | None,
+    actors: int,
+    cpus_per_actor: float,
+    batch: int,
+    signals_spec: str | None,
+    run_id: str | None,
+    as_json: bool,
+) -> None:
+    """Rescan an archive of images (after a bank or model change) into the store."""
+    from gardefou.pipeline.backfill import BackfillConfig, run_backfill
+    from gardefou.signals import signal_names
+
+    if cpus_per_actor <= 0:
+        raise ConfigError(f"--cpus-per-actor {cpus_per_actor} must be positive")
+    cfg = BackfillConfig(
+        db_url=_db_url(ctx),
+        signals=signal_names(signals_spec),
+        run_id=run_id,
+        batch=batch,
+        actors=actors,
+        cpus_per_actor=cpus_per_actor,
+        ray_address=ray_address,
+    )
+    report = run_backfill(paths, cfg, runner=runner)
+    if as_json:
+        emit_json(report)
+    else:
+        click.echo(
+            f"backfill {report['run_id']} ({runner}): {report['done']} rescanned, "
+            f"{report['skipped']} already done, {report['errors']} rejected in "
+            f"{report['elapsed_s']}s ({report['items_per_s']}/s)"
+        )
+    sys.exit(EXIT_INPUT if report["errors"] else EXIT_OK)

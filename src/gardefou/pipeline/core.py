@@ -1,0 +1,220 @@
+"""One event through the stages: parse -> intake -> decide -> commit.
+
+Every runner (inline, local pool, Redis Streams, HTTP ingest) calls ``Processor.process`` and
+only differs in where envelopes come from and when they are acknowledged. The processor never
+raises for a bad event: it returns an ``Outcome`` saying whether the event was decided, was a
+duplicate of an already-decided one, was set aside in the dead-letter store (with the reason), or
+must be retried (a transient store failure; the runner does not acknowledge it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gardefou.errors import GardefouError, MediaError, PipelineEventError
+from gardefou.media import Limits
+from gardefou.pipeline.deciders import Decider, PipelineEvent, parse_event
+from gardefou.pipeline.ledger import AlreadyDecided, PipelineLedger
+from gardefou.pipeline.metrics import Metrics
+from gardefou.store.db import Database
+
+#: an event line larger than this is poison (media belong in references, not inline megabytes)
+DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class Envelope:
+    """An event as received: raw bytes plus where it came from and when."""
+
+    raw: bytes
+    origin: str  # "posts.jsonl:12", "redis:gardefou:events:1700000000000-0", "http"
+    received_at: float = field(default_factory=time.time)  # wall clock, for end-to-end latency
+    deliveries: int = 1
+    payload: dict[str, Any] | None = None  # already parsed (HTTP ingest)
+    base_dir: Path | None = None  # relative media paths resolve here (JSONL file's folder)
+
+
+@dataclass
+class Outcome:
+    status: str  # "decided" | "duplicate" | "dead_letter" | "retry"
+    origin: str
+    event_id: str | None = None
+    action: str | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    latency_ms: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Store/network failures worth retrying rather than dead-lettering the event."""
+    name = type(exc).__name__
+    module = type(exc).__module__
+    if name in ("OperationalError", "InterfaceError") and module.startswith(("sqlite3", "psycopg")):
+        return True
+    return isinstance(exc, ConnectionError | TimeoutError)
+
+
+class Processor:
+    """Decides envelopes against one store connection. Not thread-safe: one per worker."""
+
+    def __init__(
+        self,
+        db: Database,
+        decider: Decider,
+        *,
+        limits: Limits | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        metrics: Metrics | None = None,
+        worker: str | None = None,
+    ) -> None:
+        self.db = db
+        self.ledger = PipelineLedger(db)
+        self.decider = decider
+        self.limits = limits or Limits()
+        self.max_event_bytes = max_event_bytes
+        self.metrics = metrics
+        self.worker = worker or worker_name()
+
+    # -- the stages ---------------------------------------------------------------------------
+    def process(self, env: Envelope) -> Outcome:
+        out = Outcome(status="decided", origin=env.origin)
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            out.stages[stage] = out.stages.get(stage, 0.0) + (now - clock)
+            clock = now
+
+        try:
+            event = self._parse(env, out)
+            lap("parse")
+            if event is None:
+                return out
+            if self.ledger.is_decided(event.id):
+                out.status = "duplicate"
+                return out
+            try:
+                media = event.load_media(self.limits, env.base_dir)
+            except MediaError as exc:
+                return self._dead(env, out, exc.code, str(exc))
+            lap("intake")
+            try:
+                decision = self.decider.decide(event, media)
+            except GardefouError as exc:
+                if isinstance(exc, MediaError):
+                    return self._dead(env, out, exc.code, str(exc))
+                raise
+            lap("decide")
+            try:
+                with self.db.transaction():
+                    out.latency_ms = self.ledger.claim(
+                        event.id,
+                        event.kind,
+                        decision,
+                        env.origin,
+                        self.worker,
+                        env.deliveries,
+                        env.received_at,
+                    )
+                    self.decider.record(self.db, event, media, decision)
+            except AlreadyDecided:
+                out.status = "duplicate"
+                return out
+            lap("commit")
+            out.action = str(decision.action)
+            return out
+        except Exception as exc:  # noqa: BLE001 - one poison event must not stop the stream
+            if is_transient(exc):
+                out.status, out.reason_code = "retry", "transient"
+                out.reason = f"{type(exc).__name__}: {exc}"
+                return out
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            return self._dead(env, out, "internal_error", detail)
+        finally:
+            self._observe(out)
+
+    def _parse(self, env: Envelope, out: Outcome) -> PipelineEvent | None:
+        if len(env.raw) > self.max_event_bytes:
+            self._dead(
+                env,
+                out,
+                "event_too_large",
+                f"event of {len(env.raw):,} bytes is over the {self.max_event_bytes:,}-byte "
+                "limit; reference media by path instead of inlining it, or raise "
+                "--max-event-bytes",
+            )
+            return None
+        try:
+            payload = env.payload if env.payload is not None else json.loads(env.raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self._dead(env, out, "invalid_json", f"not a JSON object: {exc}")
+            return None
+        try:
+            event = parse_event(payload)
+        except PipelineEventError as exc:
+            out.event_id = payload.get("id") if isinstance(payload, dict) else None
+            self._dead(env, out, "invalid_event", str(exc))
+            return None
+        out.event_id = event.id
+        return event
+
+    def _dead(self, env: Envelope, out: Outcome, code: str, reason: str) -> Outcome:
+        out.status, out.reason_code, out.reason = "dead_letter", code, reason
+        key = str(out.event_id) if out.event_id is not None else f"origin:{env.origin}"
+        self.ledger.dead_letter(
+            dedup_key=key,
+            event_id=out.event_id,
+            origin=env.origin,
+            reason_code=code,
+            reason=reason,
+            payload=env.raw,
+            worker=self.worker,
+            deliveries=env.deliveries,
+        )
+        return out
+
+    def _observe(self, out: Outcome) -> None:
+        if self.metrics is not None:
+            record_outcome(self.metrics, out)
+
+
+def record_outcome(metrics: Metrics, out: Outcome) -> None:
+    """Count an outcome and its stage times (also used by runners that collect outcomes from
+    worker processes)."""
+    metrics.inc(
+        "pipeline_events_total",
+        "Events by outcome and action.",
+        {"status": out.status, "action": out.action or ""},
+    )
+    for stage, seconds in out.stages.items():
+        metrics.observe(
+            "pipeline_stage_seconds", seconds, "Time spent per stage.", {"stage": stage}
+        )
+    if out.status == "decided":
+        metrics.observe(
+            "pipeline_latency_seconds",
+            out.latency_ms / 1000.0,
+            "End-to-end latency: received to decision committed.",
+        )
+    if out.status == "dead_letter":
+        metrics.inc(
+            "pipeline_dead_letters_total",
+            "Events set aside, by reason.",
+            {"reason": out.reason_code or "?"},
+        )
