@@ -21,6 +21,11 @@ _BUILTINS: dict[str, str] = {
     "pdq": "gardefou.signals.pdq:PdqSignal",
     "pdq_dihedral": "gardefou.signals.pdq_dihedral:PdqDihedralSignal",
     "crypto_hash": "gardefou.signals.crypto_hash:CryptoHashSignal",
+    "nudity": "gardefou.signals.nudity:NuditySignal",
+    "faces": "gardefou.signals.faces:FacesSignal",
+    "age": "gardefou.signals.age:AgeSignal",
+    "identity": "gardefou.signals.identity:IdentitySignal",
+    "provenance": "gardefou.signals.provenance:ProvenanceSignal",
 }
 
 _instances: dict[str, Signal] = {}
@@ -81,11 +86,11 @@ def signal_names(spec: str | None = None, default: tuple[str, ...] = DEFAULT_SCA
 
 
 __all__ = [
+    "Any",
     "Signal",
     "SignalResult",
     "available_signals",
     "get_signal",
     "register",
     "signal_names",
-    "Any",
 ]

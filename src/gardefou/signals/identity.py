@@ -1,0 +1,122 @@
+"""Identity: 128-d face embeddings (dlib ResNet, face-recognition-models) and a calibrated
+same-person comparison.
+
+Embeddings are computed on the faces signal's boxes and 5-point landmarks (cached on the media)
+in the EXIF-oriented image. ``compare(a, b)`` uses Euclidean distance against
+``DEFAULT_THRESHOLD``, calibrated by ``benchmarks/identity_roc.py`` on the ORL faces (40 people x
+10 photos); see docs/model-cards/identity.md for the ROC and what it does not cover.
+
+Value: ``[{"box": [x, y, w, h], "embedding": [128 floats]}]``; score: None (an embedding is not
+a finding).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gardefou.errors import ConfigError
+from gardefou.media import Media
+from gardefou.signals._models import dlib_encoder_models, require
+from gardefou.signals.base import Signal, SignalResult
+
+EMBEDDING_SIZE = 128
+#: distance at or below which two faces are called the same person. Calibrated by
+#: benchmarks/identity_roc.py on ORL: 0.1% FAR on ORL (see the model card).
+DEFAULT_THRESHOLD = 0.6
+#: width of the logistic that maps distance to the ``score`` of a comparison
+SCORE_SOFTNESS = 0.05
+
+
+@dataclass(frozen=True)
+class SameResult:
+    same: bool
+    distance: float
+    score: float  # 0.5 at the threshold, towards 1 as faces get closer; monotone, not a probability
+
+
+def _vector(emb: Sequence[float] | np.ndarray, which: str) -> np.ndarray:
+    v = np.asarray(emb, dtype=np.float64).ravel()
+    if v.shape != (EMBEDDING_SIZE,) or not np.isfinite(v).all():
+        raise ConfigError(
+            f"embedding {which} has shape {v.shape} (or non-finite values); "
+            f"expected {EMBEDDING_SIZE} finite floats from the identity signal"
+        )
+    return v
+
+
+def compare(
+    emb_a: Sequence[float] | np.ndarray,
+    emb_b: Sequence[float] | np.ndarray,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> SameResult:
+    """Same person? Euclidean distance between two identity embeddings against ``threshold``."""
+    d = float(np.linalg.norm(_vector(emb_a, "a") - _vector(emb_b, "b")))
+    z = max(-60.0, min(60.0, (d - threshold) / SCORE_SOFTNESS))
+    return SameResult(d <= threshold, round(d, 6), round(1.0 / (1.0 + math.exp(z)), 6))
+
+
+def distances(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
+    """Distances from one embedding to each row of ``gallery`` (vectorized compare)."""
+    return np.linalg.norm(np.asarray(gallery, float) - np.asarray(query, float)[None, :], axis=1)
+
+
+class IdentitySignal(Signal):
+    version = "dlib-resnet-v1/1"
+    extra = "models"
+    needs_model = True
+
+    def load_model(self) -> Any:
+        return dlib_encoder_models()
+
+    def embed(self, media: Media, faces: Sequence[Any]) -> list[list[float]]:
+        """Embeddings for faces (objects with ``box`` and 5-point ``landmarks``)."""
+        if not faces:
+            return []
+        models = self.model()
+        dlib = require("dlib", "dlib-bin")
+        img = np.ascontiguousarray(np.asarray(media.oriented()))
+        shapes = dlib.full_object_detections()
+        for f in faces:
+            x, y, w, h = f.box
+            rect = dlib.rectangle(int(x), int(y), int(x + w - 1), int(y + h - 1))
+            if f.landmarks:
+                shapes.append(
+                    dlib.full_object_detection(
+                        rect, [dlib.point(int(px), int(py)) for px, py in f.landmarks]
+                    )
+                )
+            else:
+                shapes.append(models.shape5(img, rect))
+        vectors = models.encoder.compute_face_descriptor(img, shapes)
+        return [[round(float(v), 6) for v in vec] for vec in vectors]
+
+    def embed_array(self, rgb: np.ndarray, box: Sequence[int] | None = None) -> list[float]:
+        """Embedding of one face in an RGB array; the whole array is the face box when None
+        (used for tightly cropped face sets such as ORL)."""
+        models = self.model()
+        dlib = require("dlib", "dlib-bin")
+        img = np.ascontiguousarray(rgb)
+        x, y, w, h = box if box is not None else (0, 0, img.shape[1], img.shape[0])
+        shape = models.shape5(img, dlib.rectangle(int(x), int(y), int(x + w - 1), int(y + h - 1)))
+        return [float(v) for v in models.encoder.compute_face_descriptor(img, shape)]
+
+    def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
+        from gardefou.signals import get_signal
+
+        faces = get_signal("faces").detect(media)  # type: ignore[attr-defined]
+        embeddings = self.embed(media, faces)
+        value = [
+            {"box": list(f.box), "embedding": e} for f, e in zip(faces, embeddings, strict=True)
+        ]
+        why = (
+            f"{len(value)} face embedding(s) (dlib ResNet, 128-d); compare with "
+            f"identity.compare(), same person at distance <= {DEFAULT_THRESHOLD}"
+            if value
+            else "no face to embed"
+        )
+        return self.result(value, None, why, threshold=DEFAULT_THRESHOLD, dimensions=EMBEDDING_SIZE)

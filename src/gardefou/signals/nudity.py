@@ -1,0 +1,371 @@
+"""Nudity and sexualization level from NudeNet 3.4.2's bundled 320n detector (onnxruntime).
+
+Value: ``"explicit" | "suggestive" | "none"``; score: confidence of that level; details:
+``{"detections": [{"label", "score", "box": [x, y, w, h]}], "borderline": bool, "passes": [...]}``.
+
+The model call is the only impure part. Pre-processing mirrors NudeNet's own (pad right/bottom to a
+square, resize to 320, RGB, /255), box decoding and the level rules are pure functions
+(``decode_output``, ``level_from_detections``) tested on recorded outputs and synthetic boxes.
+Images whose strongest relevant detection falls in the borderline band are re-run once at 640 px
+(same bundled weights; NudeNet's model takes any input size) and the detections are merged.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from gardefou.errors import ConfigError, ModelUnavailableError
+from gardefou.media import Media
+from gardefou.signals._models import onnx_session, require
+from gardefou.signals.base import Signal, SignalResult
+
+#: NudeNet 3.x output classes, in model order (columns 4.. of the output tensor)
+LABELS: tuple[str, ...] = (
+    "FEMALE_GENITALIA_COVERED",
+    "FACE_FEMALE",
+    "BUTTOCKS_EXPOSED",
+    "FEMALE_BREAST_EXPOSED",
+    "FEMALE_GENITALIA_EXPOSED",
+    "MALE_BREAST_EXPOSED",
+    "ANUS_EXPOSED",
+    "FEET_EXPOSED",
+    "BELLY_COVERED",
+    "FEET_COVERED",
+    "ARMPITS_COVERED",
+    "ARMPITS_EXPOSED",
+    "FACE_MALE",
+    "BELLY_EXPOSED",
+    "MALE_GENITALIA_EXPOSED",
+    "ANUS_COVERED",
+    "FEMALE_BREAST_COVERED",
+    "BUTTOCKS_COVERED",
+)
+
+#: exposed intimate parts: any one above threshold makes the image "explicit"
+EXPLICIT_LABELS = frozenset(
+    {
+        "FEMALE_GENITALIA_EXPOSED",
+        "MALE_GENITALIA_EXPOSED",
+        "FEMALE_BREAST_EXPOSED",
+        "BUTTOCKS_EXPOSED",
+        "ANUS_EXPOSED",
+    }
+)
+#: covered intimate parts (swimwear, underwear, tight clothing): "suggestive"
+SUGGESTIVE_LABELS = frozenset(
+    {"FEMALE_GENITALIA_COVERED", "FEMALE_BREAST_COVERED", "BUTTOCKS_COVERED", "ANUS_COVERED"}
+)
+#: an exposed belly is suggestive only together with a covered intimate part (bikini pattern)
+BELLY_LABEL = "BELLY_EXPOSED"
+
+
+@dataclass(frozen=True)
+class NudityThresholds:
+    """Decision thresholds on NudeNet class scores (documented in docs/model-cards/nudity.md)."""
+
+    explicit: float = 0.45  # an EXPLICIT_LABELS box at or above this -> "explicit"
+    suggestive: float = 0.50  # a SUGGESTIVE_LABELS box at or above this -> "suggestive"
+    belly: float = 0.50  # BELLY_EXPOSED at or above this ...
+    belly_companion: float = 0.30  # ... with a SUGGESTIVE_LABELS box at or above this
+    borderline_margin: float = 0.15  # a relevant score within this below a threshold: borderline
+    min_score: float = 0.20  # raw detections below this are dropped (NudeNet's own cut)
+    nms_iou: float = 0.45
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+                raise ConfigError(f"nudity threshold {f.name}={value!r} must be in [0, 1]")
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any] | None) -> NudityThresholds:
+        if not raw:
+            return cls()
+        known = {f.name for f in fields(cls)}
+        bad = sorted(set(raw) - known)
+        if bad:
+            raise ConfigError(f"unknown nudity threshold(s) {bad}; known: {sorted(known)}")
+        return replace(cls(), **{k: float(v) for k, v in raw.items()})
+
+
+DEFAULT_THRESHOLDS = NudityThresholds()
+
+
+# -- pure parts ------------------------------------------------------------------------------------
+def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    x1 = np.maximum(box[0], others[:, 0])
+    y1 = np.maximum(box[1], others[:, 1])
+    x2 = np.minimum(box[0] + box[2], others[:, 0] + others[:, 2])
+    y2 = np.minimum(box[1] + box[3], others[:, 1] + others[:, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    union = box[2] * box[3] + others[:, 2] * others[:, 3] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    """Greedy class-agnostic non-maximum suppression on [x, y, w, h] boxes (as NudeNet does)."""
+    order = list(np.argsort(-scores, kind="stable"))
+    keep: list[int] = []
+    while order:
+        i = order.pop(0)
+        keep.append(int(i))
+        if not order:
+            break
+        rest = np.array(order)
+        overlaps = _iou(boxes[i], boxes[rest])
+        order = [int(j) for j, o in zip(rest, overlaps, strict=True) if o <= iou]
+    return keep
+
+
+def decode_output(
+    output: np.ndarray,
+    width: int,
+    height: int,
+    input_size: int,
+    thresholds: NudityThresholds = DEFAULT_THRESHOLDS,
+) -> list[dict[str, Any]]:
+    """Turn one image's raw output ``[22, N]`` (cx, cy, w, h, 18 class scores) into detections
+    with boxes ``[x, y, w, h]`` in original pixels (the input was padded right/bottom)."""
+    rows = np.asarray(output, dtype=np.float32)
+    if rows.ndim == 3:
+        rows = rows[0]
+    if rows.shape[0] != 4 + len(LABELS):
+        raise ValueError(f"NudeNet output has {rows.shape[0]} rows, expected {4 + len(LABELS)}")
+    rows = rows.T
+    cls_scores = rows[:, 4:]
+    best = cls_scores.max(axis=1)
+    keep = best >= thresholds.min_score
+    rows, best, cls_ids = rows[keep], best[keep], cls_scores[keep].argmax(axis=1)
+    if rows.shape[0] == 0:
+        return []
+    side = max(width, height)
+    scale = side / input_size
+    boxes = np.empty((rows.shape[0], 4), dtype=np.float64)
+    boxes[:, 0] = np.clip((rows[:, 0] - rows[:, 2] / 2) * scale, 0, width)
+    boxes[:, 1] = np.clip((rows[:, 1] - rows[:, 3] / 2) * scale, 0, height)
+    boxes[:, 2] = np.minimum(rows[:, 2] * scale, width - boxes[:, 0])
+    boxes[:, 3] = np.minimum(rows[:, 3] * scale, height - boxes[:, 1])
+    out = []
+    for i in nms(boxes, best.astype(np.float64), thresholds.nms_iou):
+        if best[i] < max(thresholds.min_score, 0.25):  # NudeNet's NMS score cut
+            continue
+        out.append(
+            {
+                "label": LABELS[int(cls_ids[i])],
+                "score": round(float(best[i]), 4),
+                "box": [int(v) for v in boxes[i]],
+            }
+        )
+    return out
+
+
+def _top(
+    detections: Sequence[Mapping[str, Any]], labels: frozenset[str]
+) -> Mapping[str, Any] | None:
+    hits = [d for d in detections if d["label"] in labels]
+    return max(hits, key=lambda d: d["score"]) if hits else None
+
+
+def level_from_detections(
+    detections: Sequence[Mapping[str, Any]], thresholds: NudityThresholds = DEFAULT_THRESHOLDS
+) -> tuple[str, float, str]:
+    """(level, confidence of that level, explanation) from NudeNet detections. Pure."""
+    t = thresholds
+    exp = _top(detections, EXPLICIT_LABELS)
+    if exp is not None and exp["score"] >= t.explicit:
+        return (
+            "explicit",
+            float(exp["score"]),
+            f"exposed {exp['label']} detected with score {exp['score']:.2f} "
+            f"(explicit threshold {t.explicit:.2f})",
+        )
+    sug = _top(detections, SUGGESTIVE_LABELS)
+    if sug is not None and sug["score"] >= t.suggestive:
+        return (
+            "suggestive",
+            float(sug["score"]),
+            f"{sug['label']} detected with score {sug['score']:.2f} (suggestive threshold "
+            f"{t.suggestive:.2f}): swimwear, underwear or similar",
+        )
+    belly = _top(detections, frozenset({BELLY_LABEL}))
+    if (
+        belly is not None
+        and belly["score"] >= t.belly
+        and sug is not None
+        and sug["score"] >= t.belly_companion
+    ):
+        score = min(float(belly["score"]), float(sug["score"]))
+        return (
+            "suggestive",
+            score,
+            f"exposed belly ({belly['score']:.2f}) with {sug['label']} ({sug['score']:.2f}): "
+            "the swimwear/underwear pattern",
+        )
+    relevant = [d["score"] for d in detections if d["label"] in EXPLICIT_LABELS | SUGGESTIVE_LABELS]
+    top = max(relevant, default=0.0)
+    if top == 0.0:
+        return "none", 1.0, "no exposed or covered intimate body part detected"
+    return (
+        "none",
+        round(1.0 - float(top), 4),
+        f"strongest intimate-part detection {top:.2f} is below the thresholds "
+        f"(explicit {t.explicit:.2f}, suggestive {t.suggestive:.2f})",
+    )
+
+
+def is_borderline(
+    detections: Sequence[Mapping[str, Any]],
+    level: str,
+    thresholds: NudityThresholds = DEFAULT_THRESHOLDS,
+) -> bool:
+    """True when a relevant score sits just under the threshold that would raise the level."""
+    t, m = thresholds, thresholds.borderline_margin
+    if level == "explicit":
+        return False
+    exp = _top(detections, EXPLICIT_LABELS)
+    if exp is not None and t.explicit - m <= exp["score"] < t.explicit:
+        return True
+    if level == "none":
+        sug = _top(detections, SUGGESTIVE_LABELS)
+        return sug is not None and t.suggestive - m <= sug["score"] < t.suggestive
+    return False
+
+
+def merge_detections(
+    a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]], iou: float = 0.45
+) -> list[dict[str, Any]]:
+    """Union of two passes; a box of the same label overlapping another keeps the higher score."""
+    merged: list[dict[str, Any]] = [dict(d) for d in a]
+    for d in b:
+        same = [
+            m
+            for m in merged
+            if m["label"] == d["label"]
+            and _iou(np.array(m["box"], float), np.array([d["box"]], float))[0] > iou
+        ]
+        if same:
+            best = max(same, key=lambda m: m["score"])
+            if d["score"] > best["score"]:
+                best.update(score=d["score"], box=list(d["box"]))
+        else:
+            merged.append(dict(d))
+    return sorted(merged, key=lambda d: -d["score"])
+
+
+#: larger images are first shrunk (INTER_AREA) to this side, bounding the padded copy's memory
+PRESHRINK_SIDE = 2048
+
+
+def preprocess(rgb: np.ndarray, input_size: int) -> np.ndarray:
+    """NudeNet's pre-processing: pad right/bottom to a square, resize, float /255, CHW, in
+    **BGR** order.
+
+    BGR is what NudeNet 3.4.2 actually feeds its model: its ``_read_image`` applies
+    ``cv2.COLOR_RGBA2BGR`` to a 3-channel BGR image (which swaps R and B) and then
+    ``blobFromImage(swapRB=True)`` swaps them back. We reproduce that, and the pad-then-resize
+    order, because the model's scores move by up to 0.2 with either change. Images larger than
+    PRESHRINK_SIDE are shrunk first so the padded square stays small."""
+    cv2 = require("cv2", "opencv-python-headless")
+    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+    h, w = bgr.shape[:2]
+    if max(h, w) > PRESHRINK_SIDE:
+        f = PRESHRINK_SIDE / max(h, w)
+        bgr = cv2.resize(
+            bgr, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA
+        )
+        h, w = bgr.shape[:2]
+    side = max(h, w)
+    square = np.zeros((side, side, 3), dtype=np.uint8)
+    square[:h, :w] = bgr
+    resized = cv2.resize(square, (input_size, input_size), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(resized.transpose(2, 0, 1), dtype=np.float32) / np.float32(255.0)
+
+
+# -- the signal ------------------------------------------------------------------------------------
+class NuditySignal(Signal):
+    version = "nudenet-3.4.2-320n/1"
+    extra = "models"
+    needs_model = True
+    input_size = 320
+    second_pass_size = 640
+
+    def __init__(
+        self, thresholds: NudityThresholds | None = None, second_pass: bool = True
+    ) -> None:
+        super().__init__()
+        self.thresholds = thresholds or DEFAULT_THRESHOLDS
+        self.second_pass = second_pass
+
+    def load_model(self) -> Any:
+        require("onnxruntime", "onnxruntime")
+        nudenet = require("nudenet", "nudenet==3.4.2")
+        path = os.path.join(os.path.dirname(str(nudenet.__file__)), "320n.onnx")
+        if not os.path.exists(path):
+            raise ModelUnavailableError(
+                f"NudeNet is installed but its bundled model {path} is missing; reinstall it "
+                "with `pip install --force-reinstall nudenet==3.4.2`"
+            )
+        return onnx_session(path, "NudeNet 320n")
+
+    def _run(
+        self, arrays: Sequence[np.ndarray], size: int, thresholds: NudityThresholds
+    ) -> list[list[dict[str, Any]]]:
+        session = self.model()
+        batch = np.stack([preprocess(a, size) for a in arrays])
+        (output,) = session.run(None, {session.get_inputs()[0].name: batch})[:1]
+        return [
+            decode_output(output[i], a.shape[1], a.shape[0], size, thresholds)
+            for i, a in enumerate(arrays)
+        ]
+
+    def detect_batch(
+        self, items: Sequence[Media], thresholds: NudityThresholds | None = None
+    ) -> list[list[dict[str, Any]]]:
+        """320-px detections for each media, batched, cached on the media as 'nudenet'."""
+        t = thresholds or self.thresholds
+        todo = [m for m in items if "nudenet" not in m._cache]
+        if todo:
+            arrays = [np.asarray(m.oriented()) for m in todo]
+            for m, dets in zip(todo, self._run(arrays, self.input_size, t), strict=True):
+                m._cache["nudenet"] = dets
+        return [m._cache["nudenet"] for m in items]
+
+    def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
+        return self.extract_batch([media], context)[0]
+
+    def extract_batch(
+        self, items: Sequence[Media], context: Mapping[str, Any] | None = None
+    ) -> list[SignalResult]:
+        t = (
+            NudityThresholds.from_mapping((context or {}).get("nudity_thresholds"))
+            if context and context.get("nudity_thresholds")
+            else self.thresholds
+        )
+        results = []
+        for media, dets in zip(items, self.detect_batch(items, t), strict=True):
+            level, score, why = level_from_detections(dets, t)
+            borderline = is_borderline(dets, level, t)
+            passes = [self.input_size]
+            if borderline and self.second_pass:
+                more = self._run([np.asarray(media.oriented())], self.second_pass_size, t)[0]
+                dets = merge_detections(dets, more)
+                passes.append(self.second_pass_size)
+                level, score, why = level_from_detections(dets, t)
+                borderline = is_borderline(dets, level, t)
+                why += f" (after a second pass at {self.second_pass_size} px)"
+            results.append(
+                self.result(
+                    level,
+                    round(score, 4),
+                    why,
+                    detections=dets,
+                    borderline=borderline,
+                    passes=passes,
+                )
+            )
+        return results
