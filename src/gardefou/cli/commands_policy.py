@@ -1,0 +1,159 @@
+"""`gardefou policy check|test|show`: validate a policy and run it against labelled cases.
+
+A case file is YAML (a list, or a mapping with ``cases:``) or JSONL; each case is::
+
+    name: bot answer to an undress request
+    signals:                       # per signal: value, score, details, available
+      nudity: {value: suggestive, score: 0.8}
+      faces: {value: [{box: [0, 0, 9, 9], score: 0.9}], details: {count: 1}}
+    context: {thread.bot_request: true}
+    expect: remove                 # the action
+    expect_reason: sexualizing_request_answered   # optional: the first reason's code
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from gardefou.cli.main import EXIT_VERIFY, cli, emit_json
+from gardefou.decision import Action
+from gardefou.errors import PolicyError
+
+
+def _policy(path: str | None) -> Any:
+    from gardefou.policy import load_default_policy, load_policy
+
+    return load_policy(path) if path else load_default_policy()
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    """Labelled cases from YAML or JSONL; errors name the file and case."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read cases file {path}: {exc}") from None
+    if path.suffix == ".jsonl":
+        cases = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    cases.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise PolicyError(f"{path}:{n}: invalid JSON: {exc.msg}") from None
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise PolicyError(f"{path}: invalid YAML: {exc}") from None
+        cases = data.get("cases") if isinstance(data, dict) else data
+    if not isinstance(cases, list) or not cases:
+        raise PolicyError(f"{path}: expected a non-empty list of cases (or 'cases:' list)")
+    for i, c in enumerate(cases):
+        name = c.get("name", f"case {i + 1}") if isinstance(c, dict) else f"case {i + 1}"
+        if not isinstance(c, dict) or "expect" not in c:
+            raise PolicyError(f"{path}: {name}: each case needs 'expect' (an action) and "
+                              "'signals' and/or 'context'")  # fmt: skip
+        try:
+            Action(c["expect"])
+        except ValueError:
+            raise PolicyError(f"{path}: {name}: expect {c['expect']!r} is not an action; use one "
+                              f"of {', '.join(a.value for a in Action)}") from None  # fmt: skip
+        if not isinstance(c.get("signals", {}), dict) or not isinstance(c.get("context", {}), dict):
+            raise PolicyError(f"{path}: {name}: 'signals' and 'context' must be mappings")
+    return cases
+
+
+def run_cases(policy: Any, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from gardefou.policy import evaluate
+
+    out = []
+    for i, c in enumerate(cases):
+        signals = {name: {"available": True, **(r if isinstance(r, dict) else {"value": r})}
+                   for name, r in (c.get("signals") or {}).items()}  # fmt: skip
+        d = evaluate(policy, signals, c.get("context") or {})
+        code = d.reasons[0].code if d.reasons else None
+        ok = d.action == Action(c["expect"]) and (
+            "expect_reason" not in c or c["expect_reason"] == code
+        )
+        out.append({"name": c.get("name", f"case {i + 1}"), "ok": ok, "expect": c["expect"],
+                    "expect_reason": c.get("expect_reason"), "action": d.action.value,
+                    "reason": code,
+                    "matched": [t.rule for t in d.rule_trace if t.matched],
+                    "undecided": [t.rule for t in d.rule_trace
+                                  if not t.matched and t.action]})  # fmt: skip
+    return out
+
+
+@cli.group("policy")
+def policy_group() -> None:
+    """Check a policy file, or test it against labelled cases."""
+
+
+@policy_group.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def policy_check(file: str | None, as_json: bool) -> None:
+    """Validate FILE (default: the shipped NCII policy); line-numbered errors, exit 2."""
+    p = _policy(file)
+    summary = {"policy": p.ref, "source": p.source, "rules": [r.id for r in p.rules],
+               "signals": p.required_signals(), "dsa_templates": sorted(p.dsa),
+               "sanctions": [s.name for s in p.accountability.sanctions]}  # fmt: skip
+    if as_json:
+        emit_json({"ok": True, **summary})
+        return
+    click.echo(f"ok: {p.ref} ({len(p.rules)} rules; signals: "
+               f"{', '.join(summary['signals']) or 'none'}; DSA templates: "
+               f"{', '.join(summary['dsa_templates']) or 'none'})")  # fmt: skip
+
+
+@policy_group.command("test")
+@click.argument("cases_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Policy YAML [default: the shipped NCII policy].",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object with every result.")
+def policy_test(cases_file: str, policy_file: str | None, as_json: bool) -> None:
+    """Run a policy against the labelled cases in CASES_FILE; exit 3 on any mismatch.
+
+    `gardefou policy test default` runs the cases shipped with the default policy."""
+    if cases_file == "default":
+        from importlib import resources
+
+        path = Path(str(resources.files("gardefou.policy").joinpath("default_cases.yaml")))
+    else:
+        path = Path(cases_file)
+    p = _policy(policy_file)
+    results = run_cases(p, load_cases(path))
+    failed = [r for r in results if not r["ok"]]
+    if as_json:
+        emit_json({"policy": p.ref, "cases": len(results), "passed": len(results) - len(failed),
+                   "failed": len(failed), "results": results})  # fmt: skip
+    else:
+        for r in results:
+            mark = "PASS" if r["ok"] else "FAIL"
+            want = r["expect"] + (f" ({r['expect_reason']})" if r["expect_reason"] else "")
+            click.echo(f"{mark}  {r['name']}: {r['action']} ({r['reason']})"
+                       + ("" if r["ok"] else f", expected {want}; matched "
+                          f"{', '.join(r['matched']) or 'none'}"))  # fmt: skip
+        click.echo(f"{len(results) - len(failed)}/{len(results)} cases pass under {p.ref}")
+    if failed:
+        raise SystemExit(EXIT_VERIFY)
+
+
+@policy_group.command("show")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def policy_show(file: str | None) -> None:
+    """Print the rules of FILE (default: the shipped policy): id, action, line, description."""
+    p = _policy(file)
+    click.echo(f"{p.ref}: {p.description.strip()}")
+    for r in p.rules:
+        click.echo(f"  {r.line:>4}  {r.action.value:<16} {r.id}: {r.description.strip()}")

@@ -1,0 +1,364 @@
+"""Load and validate a policy file. Every problem is reported with its line number, all at once.
+
+Validation covers: YAML syntax, duplicate keys, unknown keys, actions, fact names (a fact's
+signal must be registered, or the fact must be a known context fact), operators against the
+fact's type and choices, named conditions (defined, not circular), DSA templates (enum values of
+the EU Transparency Database, keywords within their category, legal ground present), and that
+every restricting action has a DSA template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gardefou.decision import Action
+from gardefou.errors import PolicyError
+from gardefou.policy import dsa as dsa_vocab
+from gardefou.policy.facts import ANY, BOOL, LIST, NUMBER, STRING, FactSpec, lookup
+from gardefou.policy.model import (
+    OPS,
+    Accountability,
+    AllOf,
+    AnyOf,
+    Condition,
+    Not,
+    Policy,
+    Rule,
+    Sanction,
+    Test,
+    Use,
+)
+
+Path_ = tuple[str | int, ...]
+
+_TOP = {"name", "version", "description", "default_action", "on_unknown", "define", "rules",
+        "dsa", "content", "accountability"}  # fmt: skip
+_RULE = {"id", "description", "when", "action", "reason", "score", "dsa", "strike_weight"}
+_REASON = {"code", "message", "category"}
+_ACC = {"weights", "requester_multiplier", "poster_multiplier", "half_life_days", "sanctions"}
+_SANCTION = {"name", "points", "description", "decision_account", "decision_provision",
+             "duration_days"}  # fmt: skip
+
+
+def _compose(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
+    """YAML -> plain Python, plus the line of every node by its path."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{mark.line + 1}" if mark is not None else "?"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyError(f"{source}:{line}: invalid YAML: {problem}") from None
+    lines: dict[Path_, int] = {}
+    errors: list[str] = []
+
+    def walk(node: yaml.Node, path: Path_) -> Any:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for k, v in node.value:
+                key = k.value  # keys are plain scalars in a policy
+                if key in out:
+                    errors.append(f"{source}:{k.start_mark.line + 1}: duplicate key {key!r}")
+                lines[(*path, key)] = k.start_mark.line + 1
+                out[key] = walk(v, (*path, key))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [walk(v, (*path, i)) for i, v in enumerate(node.value)]
+        loader = yaml.SafeLoader("")
+        try:
+            return loader.construct_object(node)
+        finally:
+            loader.dispose()
+
+    data = walk(root, ()) if root is not None else None
+    if errors:
+        raise PolicyError("\n".join(errors))
+    return data, lines
+
+
+class _Checker:
+    def __init__(self, source: str, lines: dict[Path_, int], signals: set[str]) -> None:
+        self.source, self.lines, self.signals = source, lines, signals
+        self.errors: list[tuple[int, str]] = []
+
+    def line(self, path: Path_) -> int:
+        while path and path not in self.lines:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def err(self, path: Path_, msg: str) -> None:
+        where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path)
+        where = where.replace(".[", "[")
+        self.errors.append((self.line(path), f"{where}: {msg}" if where else msg))
+
+    def keys(self, obj: Any, allowed: set[str], path: Path_, what: str) -> bool:
+        if not isinstance(obj, dict):
+            self.err(path, f"{what} must be a mapping, not {type(obj).__name__}")
+            return False
+        for k in obj:
+            if k not in allowed:
+                self.err((*path, k), f"unknown key {k!r} in {what}; allowed: "
+                         f"{', '.join(sorted(allowed))}")  # fmt: skip
+        return True
+
+    def action(self, value: Any, path: Path_) -> Action | None:
+        try:
+            return Action(value)
+        except ValueError:
+            self.err(path, f"unknown action {value!r}; use one of "
+                     f"{', '.join(a.value for a in Action)}")  # fmt: skip
+            return None
+
+    # -- conditions ---------------------------------------------------------------------------
+    def condition(self, obj: Any, path: Path_) -> Condition:
+        if isinstance(obj, str):
+            return Use(obj)  # shorthand: a bare name is a defined condition
+        if not isinstance(obj, dict) or not obj:
+            self.err(path, f"a condition must be a mapping (all/any/not/use or fact: test), "
+                     f"not {obj!r}")  # fmt: skip
+            return AllOf(())
+        parts: list[Condition] = []
+        for key, val in obj.items():
+            p = (*path, key)
+            if key in ("all", "any"):
+                if not isinstance(val, list) or not val:
+                    self.err(p, f"{key} takes a non-empty list of conditions")
+                    continue
+                items = tuple(self.condition(v, (*p, i)) for i, v in enumerate(val))
+                parts.append(AllOf(items) if key == "all" else AnyOf(items))
+            elif key == "not":
+                parts.append(Not(self.condition(val, p)))
+            elif key == "use":
+                parts.append(Use(str(val)))
+            else:
+                parts.append(self.test(str(key), val, p))
+        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+    def test(self, fact: str, val: Any, path: Path_) -> Condition:
+        spec = lookup(fact, self.signals)
+        if isinstance(spec, str):
+            self.err(path, spec)
+            return Test(fact, "eq", None)
+        if not isinstance(val, dict):
+            val = {"eq": val}
+        if len(val) != 1:
+            return AllOf(tuple(self.test(fact, {k: v}, path) for k, v in val.items()))
+        ((op, arg),) = val.items()
+        if op not in OPS:
+            self.err((*path, op), f"unknown operator {op!r}; use one of {', '.join(OPS)}")
+            return Test(fact, "eq", None)
+        self.check_arg(spec, op, arg, (*path, op))
+        return Test(fact, op, arg)
+
+    def check_arg(self, spec: FactSpec, op: str, arg: Any, path: Path_) -> None:
+        values = arg if op in ("in", "not_in") else [arg]
+        if op in ("in", "not_in") and not isinstance(arg, list):
+            self.err(path, f"{op} takes a list, not {arg!r}")
+            return
+        if op in ("gt", "gte", "lt", "lte") and spec.type != NUMBER:
+            self.err(path, f"{op} needs a number fact; {spec.name} is a {spec.type}")
+            return
+        expected = {BOOL: (bool,), NUMBER: (int, float), STRING: (str,), LIST: (list,)}
+        for v in values:
+            if spec.type == ANY:
+                continue
+            ok = isinstance(v, expected[spec.type])
+            if spec.type == NUMBER and isinstance(v, bool):
+                ok = False
+            if not ok:
+                self.err(path, f"{spec.name} is a {spec.type}; {v!r} is not")
+            elif spec.choices and v not in spec.choices:
+                self.err(path, f"{v!r} is not a value of {spec.name}; use one of "
+                         f"{', '.join(spec.choices)}")  # fmt: skip
+
+    def check_uses(self, c: Condition, defines: dict[str, Condition], path: Path_,
+                   seen: tuple[str, ...] = ()) -> None:  # fmt: skip
+        if isinstance(c, Use):
+            if c.name not in defines:
+                self.err(path, f"condition {c.name!r} is not defined; defined: "
+                         f"{', '.join(sorted(defines)) or 'none'}")  # fmt: skip
+            elif c.name in seen:
+                self.err(path, f"condition {c.name!r} refers to itself ({' -> '.join(seen)})")
+            else:
+                self.check_uses(defines[c.name], defines, path, (*seen, c.name))
+        elif isinstance(c, AllOf | AnyOf):
+            for i in c.items:
+                self.check_uses(i, defines, path, seen)
+        elif isinstance(c, Not):
+            self.check_uses(c.item, defines, path, seen)
+
+
+def parse_policy(text: str, source: str = "<string>",
+                 signals: Iterable[str] | None = None) -> Policy:  # fmt: skip
+    """Parse and validate policy YAML. ``signals`` defaults to the registered signals."""
+    if signals is None:
+        from gardefou.signals import available_signals
+
+        signals = available_signals()
+    data, lines = _compose(text, source)
+    ck = _Checker(source, lines, set(signals))
+    if not ck.keys(data, _TOP, (), "the policy"):
+        raise PolicyError(f"{source}:1: a policy is a YAML mapping with name, version and rules")
+    for key in ("name", "version", "rules"):
+        if key not in data:
+            ck.err((), f"missing required key {key!r}")
+    defines = {
+        str(k): ck.condition(v, ("define", k)) for k, v in (data.get("define") or {}).items()
+    }
+    templates: dict[str, dict[str, Any]] = {}
+    for name, t in (data.get("dsa") or {}).items():
+        if ck.keys(t, set(dsa_vocab.TEMPLATE_KEYS), ("dsa", name), f"DSA template {name!r}"):
+            for key, msg in dsa_vocab.template_problems(t):
+                ck.err(("dsa", name, key), msg)
+            templates[str(name)] = dict(t)
+    rules: list[Rule] = []
+    seen_ids: set[str] = set()
+    raw_rules = data.get("rules") or []
+    if not isinstance(raw_rules, list) or not raw_rules:
+        ck.err(("rules",), "rules must be a non-empty list")
+        raw_rules = []
+    for i, r in enumerate(raw_rules):
+        path: Path_ = ("rules", i)
+        if not ck.keys(r, _RULE, path, "a rule"):
+            continue
+        rid = str(r.get("id") or f"rule{i}")
+        if "id" not in r:
+            ck.err(path, "rule needs an id")
+        if rid in seen_ids:
+            ck.err((*path, "id"), f"duplicate rule id {rid!r}")
+        seen_ids.add(rid)
+        if "when" not in r:
+            ck.err(path, f"rule {rid!r} needs a 'when' condition")
+        when = ck.condition(r.get("when", {"all": []}), (*path, "when"))
+        ck.check_uses(when, defines, (*path, "when"))
+        action = ck.action(r.get("action"), (*path, "action")) or Action.REVIEW
+        reason = r.get("reason") or {}
+        if ck.keys(reason, _REASON, (*path, "reason"), "a reason") and not reason.get("message"):
+            ck.err((*path, "reason"), f"rule {rid!r} needs reason.message (one sentence, no "
+                   "personal data)")  # fmt: skip
+        score = r.get("score")
+        if score is not None:
+            spec = lookup(str(score), ck.signals)
+            if isinstance(spec, str):
+                ck.err((*path, "score"), spec)
+            elif spec.type != NUMBER:
+                ck.err((*path, "score"), f"score must name a number fact; {score} is {spec.type}")
+        tname = r.get("dsa")
+        if tname is not None and tname not in templates:
+            ck.err((*path, "dsa"), f"DSA template {tname!r} is not defined in the dsa section; "
+                   f"defined: {', '.join(sorted(templates)) or 'none'}")  # fmt: skip
+        if action in dsa_vocab.ACTION_VISIBILITY and tname is None:
+            ck.err(path, f"rule {rid!r} restricts content ({action.value}) so it needs a dsa "
+                   "template (decision ground, category, legal ground) for the statement of "
+                   "reasons")  # fmt: skip
+        weight = r.get("strike_weight")
+        if weight is not None and (not isinstance(weight, int | float) or weight < 0):
+            ck.err((*path, "strike_weight"), f"strike_weight must be a number >= 0, not {weight!r}")
+        rules.append(Rule(id=rid, when=when, action=action,
+                          code=str(reason.get("code") or rid),
+                          message=str(reason.get("message") or ""),
+                          category=reason.get("category"),
+                          description=str(r.get("description", "")),
+                          score=score, dsa=tname, strike_weight=weight,
+                          line=ck.line(path)))  # fmt: skip
+    for name, c in defines.items():
+        ck.check_uses(c, defines, ("define", name), (name,))
+    content = data.get("content") or {}
+    ck.keys(content, {"type", "synthetic_when"}, ("content",), "content")
+    content_type = tuple(dsa_vocab._as_list(content.get("type", ["CONTENT_TYPE_IMAGE"])))
+    for ct in content_type:
+        if ct not in dsa_vocab.CONTENT_TYPES:
+            ck.err(("content", "type"), f"content type {ct!r} is not a DSA CONTENT_TYPE_*")
+    synthetic = None
+    if "synthetic_when" in content:
+        synthetic = ck.condition(content["synthetic_when"], ("content", "synthetic_when"))
+        ck.check_uses(synthetic, defines, ("content", "synthetic_when"))
+    accountability = _accountability(ck, data.get("accountability"))
+    default = ck.action(data.get("default_action", "allow"), ("default_action",))
+    on_unknown = ck.action(data.get("on_unknown", "review"), ("on_unknown",))
+    if ck.errors:
+        msgs = [f"{source}:{line}: {msg}" for line, msg in sorted(ck.errors)]
+        raise PolicyError(f"{len(msgs)} problem(s) in policy {source}:\n" + "\n".join(msgs))
+    return Policy(name=str(data["name"]), version=str(data["version"]), rules=tuple(rules),
+                  defines=defines, dsa=templates, description=str(data.get("description", "")),
+                  default_action=default or Action.ALLOW, on_unknown=on_unknown or Action.REVIEW,
+                  synthetic_when=synthetic, content_type=content_type,
+                  accountability=accountability, source=source)  # fmt: skip
+
+
+def _accountability(ck: _Checker, raw: Any) -> Accountability:
+    if raw is None:
+        return Accountability()
+    path: Path_ = ("accountability",)
+    if not ck.keys(raw, _ACC, path, "accountability"):
+        return Accountability()
+    weights = dict(Accountability().weights)
+    for name, w in (raw.get("weights") or {}).items():
+        a = ck.action(name, (*path, "weights", name))
+        if not isinstance(w, int | float) or w < 0:
+            ck.err((*path, "weights", name), f"weight must be a number >= 0, not {w!r}")
+        elif a is not None:
+            weights[a] = float(w)
+    nums = {}
+    for key in ("requester_multiplier", "poster_multiplier", "half_life_days"):
+        v = raw.get(key, getattr(Accountability(), key))
+        if not isinstance(v, int | float) or v < 0 or (key == "half_life_days" and v == 0):
+            ck.err((*path, key), f"{key} must be a positive number, not {v!r}")
+            v = getattr(Accountability(), key)
+        nums[key] = float(v)
+    sanctions = []
+    for i, s in enumerate(raw.get("sanctions") or []):
+        p = (*path, "sanctions", i)
+        if not ck.keys(s, _SANCTION, p, "a sanction"):
+            continue
+        if not isinstance(s.get("points"), int | float) or not s.get("name"):
+            ck.err(p, "a sanction needs a name and points (a number)")
+            continue
+        if s.get("decision_account") not in (None, *dsa_vocab.DECISION_ACCOUNTS):
+            ck.err((*p, "decision_account"), f"{s['decision_account']!r} is not one of "
+                   f"{', '.join(sorted(dsa_vocab.DECISION_ACCOUNTS))}")  # fmt: skip
+        if s.get("decision_provision") not in (None, *dsa_vocab.DECISION_PROVISIONS):
+            ck.err((*p, "decision_provision"), f"{s['decision_provision']!r} is not one of "
+                   f"{', '.join(sorted(dsa_vocab.DECISION_PROVISIONS))}")  # fmt: skip
+        sanctions.append(Sanction(name=str(s["name"]), points=float(s["points"]),
+                                  description=str(s.get("description", "")),
+                                  decision_account=s.get("decision_account"),
+                                  decision_provision=s.get("decision_provision"),
+                                  duration_days=s.get("duration_days")))  # fmt: skip
+    sanctions.sort(key=lambda s: s.points)
+    return Accountability(weights=weights, sanctions=tuple(sanctions), **nums)
+
+
+def load_policy(path: str | Path, signals: Iterable[str] | None = None) -> Policy:
+    """Load a policy file (YAML)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read policy {p}: {exc}") from None
+    return parse_policy(text, str(p), signals)
+
+
+def default_policy_text() -> str:
+    return resources.files("gardefou.policy").joinpath("default.yaml").read_text(encoding="utf-8")
+
+
+_default_cache: dict[frozenset[str], Policy] = {}
+
+
+def load_default_policy(signals: Iterable[str] | None = None) -> Policy:
+    """The NCII policy shipped with gardefou (src/gardefou/policy/default.yaml)."""
+    if signals is None:
+        from gardefou.signals import available_signals
+
+        signals = available_signals()
+    key = frozenset(signals)
+    if key not in _default_cache:
+        _default_cache[key] = parse_policy(default_policy_text(), "default.yaml", key)
+    return _default_cache[key]

@@ -1,0 +1,91 @@
+"""Fakes of gardefou's interfaces for tests and notebooks (as httpx ships MockTransport).
+
+Signal results here are hand-made values in the shape the real signals return (no model runs,
+no imagery): ``nudity("suggestive", 0.9)``, ``faces(1)``, ``identity([emb])``, ...
+``person_embedding(seed)`` gives a stable 128-d unit vector per "person" and ``jitter`` a
+same-person variant, so identity logic can be tested without faces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from gardefou.signals.base import SignalResult
+
+#: the content signals the default policy reads
+POLICY_SIGNALS = ("nudity", "faces", "age", "identity", "provenance")
+
+
+def nudity(level: str = "none", score: float = 0.9, available: bool = True) -> SignalResult:
+    if not available:
+        return SignalResult("nudity", "fake", None, None, "model unavailable", False)
+    return SignalResult("nudity", "fake", level, score, f"fake nudity level {level}")
+
+
+def faces(count: int = 1, photo_likelihood: float | None = 0.95, score: float = 0.9,
+          available: bool = True) -> SignalResult:  # fmt: skip
+    if not available:
+        return SignalResult("faces", "fake", None, None, "model unavailable", False)
+    boxes = [{"box": [10 + 40 * i, 10, 40 + 40 * i, 50], "score": score} for i in range(count)]
+    return SignalResult("faces", "fake", boxes, score if count else 0.0, f"{count} fake faces",
+                        True, {"count": count, "photo_likelihood": photo_likelihood})  # fmt: skip
+
+
+def age(minor_risk: bool = False, score: float = 0.9, available: bool = True) -> SignalResult:
+    if not available:
+        return SignalResult("age", "fake", None, None, "model unavailable", False)
+    return SignalResult("age", "fake", {"minor_risk": minor_risk}, score, "fake age estimate")
+
+
+def identity(embeddings: Sequence[Sequence[float]] = (), available: bool = True) -> SignalResult:
+    if not available:
+        return SignalResult("identity", "fake", None, None, "model unavailable", False)
+    value = [{"box": [0, 0, 10, 10], "embedding": [float(x) for x in e]} for e in embeddings]
+    return SignalResult("identity", "fake", value, None, f"{len(value)} fake embeddings")
+
+
+def provenance(ai_generated: bool | None = None) -> SignalResult:
+    return SignalResult("provenance", "fake", {"ai_generated": ai_generated, "c2pa": {}}, None,
+                        "fake provenance")  # fmt: skip
+
+
+def signal_set(*results: SignalResult) -> dict[str, SignalResult]:
+    """Results keyed by name; the policy signals not given are filled with clean values."""
+    out = {"nudity": nudity("none", 0.95), "faces": faces(0), "age": age(False),
+           "identity": identity(()), "provenance": provenance(None)}  # fmt: skip
+    out.update({r.name: r for r in results})
+    return out
+
+
+def person_embedding(seed: int) -> list[float]:
+    """A stable 128-d unit vector standing for one person's face template."""
+    import numpy as np
+
+    v = np.random.default_rng(seed).normal(size=128)
+    return [float(x) for x in v / np.linalg.norm(v) * 0.5]
+
+
+def jitter(embedding: Sequence[float], amount: float = 0.05, seed: int = 0) -> list[float]:
+    """The same person in another photo: a small perturbation (distance ~ amount)."""
+    import numpy as np
+
+    e = np.asarray(embedding, dtype=float)
+    noise = np.random.default_rng(seed).normal(size=e.shape)
+    return [float(x) for x in e + noise / np.linalg.norm(noise) * amount]
+
+
+class FakeBankService:
+    """``match(pdq_hex)`` answers from a dict of hex -> list of match dicts."""
+
+    def __init__(self, matches: dict[str, Iterable[dict[str, Any]]] | None = None) -> None:
+        self.matches = {k: list(v) for k, v in (matches or {}).items()}
+
+    def match(self, query: Any, **_: Any) -> list[dict[str, Any]]:
+        return list(self.matches.get(str(query), []))
+
+
+def fake_intent(text: str) -> tuple[bool, float, str]:
+    """A request-intent classifier for tests: 'undress' or 'bikini' in the text."""
+    hit = any(w in text.lower() for w in ("undress", "bikini"))
+    return hit, 0.9 if hit else 0.0, "fake intent"

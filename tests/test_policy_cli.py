@@ -1,0 +1,90 @@
+"""`gardefou policy check|test|show`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gardefou.cli.commands_policy import load_cases
+from gardefou.cli.main import cli
+from gardefou.errors import PolicyError
+
+SIGNALS = {"nudity": "x:X", "faces": "x:X", "age": "x:X", "identity": "x:X", "provenance": "x:X"}
+
+
+@pytest.fixture(autouse=True)
+def _registry(monkeypatch):
+    # the content signals may not be registered in every tree; the policy only needs the names
+    import gardefou.signals as reg
+
+    real = reg.available_signals
+    monkeypatch.setattr(reg, "available_signals", lambda: {**SIGNALS, **real()})
+    from gardefou.policy import loader
+
+    loader._default_cache.clear()
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_check_default():
+    r = run("policy", "check")
+    assert r.exit_code == 0 and "ok: gardefou-ncii@1" in r.output
+    r = run("policy", "check", "--json")
+    assert json.loads(r.output)["signals"] == ["age", "faces", "nudity", "provenance"]
+
+
+def test_check_bad_file_exit_2(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text(
+        "name: x\nversion: 1\nrules:\n  - id: a\n    when: {nudeness.level: x}\n"
+        "    action: remove\n    reason: {message: m}\n",
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(cli, ["policy", "check", str(f)])
+    assert r.exit_code == 2
+    assert f"{f}:5:" in r.output and "unknown signal 'nudeness'" in r.output
+
+
+def test_shipped_cases_pass():
+    r = run("policy", "test", "default")
+    assert r.exit_code == 0, r.output
+    assert "11/11 cases pass under gardefou-ncii@1" in r.output
+
+
+def test_mismatch_exit_3(tmp_path):
+    f = tmp_path / "cases.jsonl"
+    f.write_text(
+        json.dumps(
+            {
+                "name": "wrong",
+                "signals": {},
+                "context": {"bank.victim_match": True},
+                "expect": "allow",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    r = run("policy", "test", str(f), "--json")
+    assert r.exit_code == 3
+    out = json.loads(r.output)
+    assert out["failed"] == 1 and out["results"][0]["action"] == "remove"
+
+
+def test_bad_cases(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("- {name: a, expect: nuke}\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="expect 'nuke' is not an action"):
+        load_cases(f)
+    f.write_text("{}\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="non-empty list"):
+        load_cases(f)
+
+
+def test_show():
+    r = run("policy", "show")
+    assert "victim_bank_match" in r.output and "remove_escalate" in r.output
