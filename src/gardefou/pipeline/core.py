@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 import traceback
@@ -27,6 +28,7 @@ from gardefou.store.db import Database
 
 #: an event line larger than this is poison (media belong in references, not inline megabytes)
 DEFAULT_MAX_EVENT_BYTES = 8 * 1024 * 1024
+_ID_PEEK = re.compile(rb'"id"\s*:\s*"?([A-Za-z0-9_.:@/-]{1,200})')
 
 
 @dataclass
@@ -151,6 +153,9 @@ class Processor:
 
     def _parse(self, env: Envelope, out: Outcome) -> PipelineEvent | None:
         if len(env.raw) > self.max_event_bytes:
+            # name the event for the operator without parsing megabytes of JSON
+            m = _ID_PEEK.search(env.raw[:4096])
+            out.event_id = m.group(1).decode("utf-8", "replace") if m else None
             self._dead(
                 env,
                 out,

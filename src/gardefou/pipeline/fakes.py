@@ -1,4 +1,5 @@
-"""Fakes for testing runners without models: a decider with a visible, non-idempotent side effect.
+"""Fakes for testing runners without models: a decider with a visible, non-idempotent side
+effect, and synthetic event streams of benign generated images (some corrupt, some oversized).
 
 ``RecordingDecider.record`` appends a row to ``pipeline_fake_effects`` (no unique key), so a test
 can count how many times each event's side effects really happened: exactly once, even when a
@@ -8,8 +9,15 @@ Set ``GARDEFOU_FAKE_DECIDE_MS`` to make each decision take that long (to widen c
 
 from __future__ import annotations
 
+import base64
+import io
+import json
 import os
+import random
 import time
+from pathlib import Path
+
+from PIL import Image
 
 from gardefou.decision import Action, Decision, Reason
 from gardefou.media import Media
@@ -64,3 +72,57 @@ class RecordingDecider:
 def recording_decider() -> RecordingDecider:
     """Factory for ``--decider gardefou.pipeline.fakes:recording_decider``."""
     return RecordingDecider()
+
+
+def benign_jpeg(seed: int, size: int = 96) -> bytes:
+    """A small gradient image (no people, nothing sensitive)."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (size, size))
+    r0, g0, b0 = rng.randrange(256), rng.randrange(256), rng.randrange(256)
+    img.putdata(
+        [
+            ((r0 + x * 2) % 256, (g0 + y * 2) % 256, (b0 + x + y) % 256)
+            for y in range(size)
+            for x in range(size)
+        ]
+    )
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+def write_stream(
+    folder: Path, n: int, corrupt_every: int = 0, oversized_every: int = 0, prefix: str = "e"
+) -> tuple[Path, dict[str, str]]:
+    """Write ``n`` events to folder/events.jsonl; return the path and the expected outcome per
+    event id ("decided", "media_corrupt" or "event_too_large")."""
+    folder.mkdir(parents=True, exist_ok=True)
+    media_dir = folder / "media"
+    media_dir.mkdir(exist_ok=True)
+    expected: dict[str, str] = {}
+    lines = []
+    for i in range(n):
+        eid = f"{prefix}{i:05d}"
+        img = benign_jpeg(i % 7)
+        event: dict[str, object] = {
+            "id": eid,
+            "author": f"u{i % 5}",
+            "text": "REMOVE" if i % 3 == 0 else "hi",
+        }
+        if corrupt_every and i % corrupt_every == corrupt_every - 1:
+            event["media"] = [{"b64": base64.b64encode(img[: len(img) // 2]).decode()}]
+            expected[eid] = "media_corrupt"
+        elif oversized_every and i % oversized_every == oversized_every - 1:
+            event["media"] = [f"media/{i % 7}.jpg"]
+            event["padding"] = "x" * 70_000
+            expected[eid] = "event_too_large"
+        else:
+            path = media_dir / f"{i % 7}.jpg"
+            if not path.exists():
+                path.write_bytes(img)
+            event["media"] = [f"media/{i % 7}.jpg"]
+            expected[eid] = "decided"
+        lines.append(json.dumps(event))
+    path = folder / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path, expected
