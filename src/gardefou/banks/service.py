@@ -184,7 +184,9 @@ class BankService:
             (b.id,),
         )
         return (
-            {"entries": int(row["total"] or 0), "enabled": int(row["enabled"] or 0)} if row else {}
+            {"entries": int(row["total"] or 0), "enabled_entries": int(row["enabled"] or 0)}
+            if row
+            else {}
         )
 
     def update_bank(

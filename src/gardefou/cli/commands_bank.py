@@ -1,0 +1,404 @@
+"""`gardefou bank ...` (banks, entries, import/export, submissions) and `gardefou match`."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import sys
+from typing import Any
+
+import click
+
+from gardefou.cli.main import cli, emit_json
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _actor() -> str:
+    try:
+        return os.environ.get("GARDEFOU_ACTOR") or f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _service(ctx: click.Context) -> Any:
+    from gardefou.banks import BankService
+    from gardefou.store import connect
+
+    root = ctx.find_root()
+    if "bank_service" not in root.obj:
+        root.obj["bank_service"] = BankService(connect(root.obj.get("db")), actor=_actor())
+    return root.obj["bank_service"]
+
+
+reason_opt = click.option("--reason", default="", help="Why (kept in the audit trail).")
+json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@cli.group("bank")
+def bank_group() -> None:
+    """Hash banks: create, add, import, export, list, withdraw, enable/disable entries."""
+
+
+@bank_group.command("create")
+@click.argument("name")
+@click.option(
+    "--threshold",
+    type=click.IntRange(0, 128),
+    default=31,
+    show_default=True,
+    help="Largest PDQ distance that counts as a match.",
+)
+@click.option("--negative", is_flag=True, help="Known-benign bank: its matches suppress others.")
+@click.option(
+    "--enable-ratio",
+    type=click.FloatRange(0, 1),
+    default=1.0,
+    show_default=True,
+    help="Fraction of entries live (deterministic by hash), for gradual rollout.",
+)
+@click.option("--description", default="")
+@reason_opt
+@click.pass_context
+def create_cmd(
+    ctx: click.Context,
+    name: str,
+    threshold: int,
+    negative: bool,
+    enable_ratio: float,
+    description: str,
+    reason: str,
+) -> None:
+    """Create bank NAME."""
+    b = _service(ctx).create_bank(
+        name,
+        threshold=threshold,
+        negative=negative,
+        enable_ratio=enable_ratio,
+        description=description,
+        reason=reason,
+    )
+    click.echo(
+        f"created bank {b.name} (id {b.id}, threshold {b.threshold}"
+        + (", negative" if b.negative else "")
+        + ")"
+    )
+
+
+@bank_group.command("list")
+@json_opt
+@click.pass_context
+def list_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List banks with their settings and entry counts."""
+    svc = _service(ctx)
+    rows = [b.to_dict() | svc.bank_stats(b) for b in svc.list_banks()]
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        flags = ",".join(
+            f for f, on in (("negative", r["negative"]), ("disabled", not r["enabled"])) if on
+        )
+        click.echo(
+            f"{r['name']}\tthreshold={r['threshold']}\tratio={r['enable_ratio']:g}\t"
+            f"entries={r['entries']} ({r['enabled_entries']} enabled)\t{flags}"
+        )
+
+
+@bank_group.command("set")
+@click.argument("name")
+@click.option("--threshold", type=click.IntRange(0, 128), default=None)
+@click.option("--enable-ratio", type=click.FloatRange(0, 1), default=None)
+@click.option("--negative/--positive", default=None)
+@click.option("--enabled/--disabled", "enabled", default=None, help="Turn the whole bank on/off.")
+@click.option("--description", default=None)
+@reason_opt
+@click.pass_context
+def set_cmd(ctx: click.Context, name: str, reason: str, **changes: Any) -> None:
+    """Change a bank's settings."""
+    b = _service(ctx).update_bank(name, reason=reason, **changes)
+    emit_json(b.to_dict())
+
+
+@bank_group.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+@reason_opt
+@click.pass_context
+def rename_cmd(ctx: click.Context, name: str, new_name: str, reason: str) -> None:
+    """Rename a bank."""
+    _service(ctx).rename_bank(name, new_name, reason=reason)
+    click.echo(f"renamed {name} -> {new_name}")
+
+
+@bank_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@reason_opt
+@click.pass_context
+def delete_cmd(ctx: click.Context, name: str, yes: bool, reason: str) -> None:
+    """Delete a bank: its entries stop matching (rows stay for the audit trail)."""
+    if not yes:
+        click.confirm(f"delete bank {name} and stop matching all its entries?", abort=True)
+    n = _service(ctx).delete_bank(name, reason=reason)
+    click.echo(f"deleted bank {name}; {n} entries removed from matching")
+
+
+@bank_group.command("add")
+@click.argument("name")
+@click.argument("hash_or_file")
+@click.option(
+    "--quality",
+    type=click.IntRange(0, 100),
+    default=None,
+    help="PDQ quality of a hex hash [default: 100; computed for a file].",
+)
+@click.option("--md5", default=None)
+@click.option("--sha256", default=None)
+@click.option("--source", default="cli")
+@click.option("--case-id", default=None)
+@click.option("--note", default="")
+@click.option(
+    "--crop-resilient",
+    is_flag=True,
+    help="For a FILE: also store hashes of its central 90%/80% crops.",
+)
+@reason_opt
+@json_opt
+@click.pass_context
+def add_cmd(
+    ctx: click.Context,
+    name: str,
+    hash_or_file: str,
+    quality: int | None,
+    md5: str | None,
+    sha256: str | None,
+    source: str,
+    case_id: str | None,
+    note: str,
+    crop_resilient: bool,
+    reason: str,
+    as_json: bool,
+) -> None:
+    """Add a PDQ hash (64 hex digits) or an image FILE (hashed here; never stored) to NAME."""
+    extra: list[str] = []
+    if _HEX64.fullmatch(hash_or_file.strip()):
+        pdq, q = hash_or_file.strip(), 100 if quality is None else quality
+    else:
+        from gardefou.banks.robust import crop_variants
+        from gardefou.media import load_media
+        from gardefou.signals.pdq_core import pdq_hash
+
+        media = load_media(hash_or_file)
+        pdq, q = pdq_hash(media.rgb())
+        md5, sha256 = md5 or media.md5, sha256 or media.sha256
+        if crop_resilient:
+            extra = crop_variants(media.rgb())
+    e = _service(ctx).add_entry(
+        name,
+        pdq,
+        q,
+        md5=md5,
+        sha256=sha256,
+        source=source,
+        case_id=case_id,
+        note=note,
+        extra_pdq=extra,
+        reason=reason,
+    )
+    if as_json:
+        emit_json(e.to_dict())
+    else:
+        click.echo(f"added entry {e.id} to {name}: {e.pdq} q={e.quality}")
+
+
+@bank_group.command("import")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "csv", "te", "hma"]),
+    default="auto",
+    show_default=True,
+    help="csv: gardefou CSV; te: ThreatExchange signal file "
+    "('pdq <hex>' lines); hma: HMA bank-content JSON.",
+)
+@reason_opt
+@click.pass_context
+def import_cmd(ctx: click.Context, name: str, file: str, fmt: str, reason: str) -> None:
+    """Import FILE into bank NAME: every row or none (a bad row names its line)."""
+    from gardefou.banks.formats import import_file
+
+    svc = _service(ctx)
+    report = import_file(svc, name, file, fmt, reason=reason)
+    svc.index.refresh()  # fold the new rows into the on-disk index now, not on first query
+    emit_json(report.to_dict())
+
+
+@bank_group.command("export")
+@click.argument("name")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "te", "hma"]), default="csv", show_default=True
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-")
+@click.pass_context
+def export_cmd(ctx: click.Context, name: str, fmt: str, output: str) -> None:
+    """Export bank NAME (live entries, enabled or not)."""
+    from gardefou.banks.formats import export_bank
+
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        n = export_bank(_service(ctx), name, out, fmt)
+    click.echo(f"exported {n} entries from {name}", err=True)
+
+
+@bank_group.command("entries")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+@json_opt
+@click.pass_context
+def entries_cmd(ctx: click.Context, name: str, limit: int, offset: int, as_json: bool) -> None:
+    """List entries of bank NAME."""
+    entries = _service(ctx).list_entries(name, limit=limit, offset=offset)
+    if as_json:
+        emit_json([e.to_dict() for e in entries])
+        return
+    for e in entries:
+        click.echo(
+            f"{e.id}\t{e.pdq}\tq={e.quality}\t{'enabled' if e.enabled else 'DISABLED'}\t"
+            f"{e.source}\t{e.case_id or ''}\t{e.note}"
+        )
+
+
+def _toggle(ctx: click.Context, entry_ids: tuple[int, ...], enabled: bool, reason: str) -> None:
+    svc = _service(ctx)
+    for entry_id in entry_ids:
+        svc.set_enabled(entry_id, enabled, reason=reason)
+        click.echo(f"entry {entry_id} {'enabled' if enabled else 'disabled'}")
+
+
+@bank_group.command("enable")
+@click.argument("entry_ids", nargs=-1, type=int, required=True)
+@reason_opt
+@click.pass_context
+def enable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> None:
+    """Enable entries by id."""
+    _toggle(ctx, entry_ids, True, reason)
+
+
+@bank_group.command("disable")
+@click.argument("entry_ids", nargs=-1, type=int, required=True)
+@reason_opt
+@click.pass_context
+def disable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> None:
+    """Disable entries by id (they stop matching; reversible)."""
+    _toggle(ctx, entry_ids, False, reason)
+
+
+@bank_group.command("remove")
+@click.argument("entry_ids", nargs=-1, type=int, required=True)
+@reason_opt
+@click.pass_context
+def remove_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> None:
+    """Remove entries for good (rows stay for the audit trail)."""
+    svc = _service(ctx)
+    for entry_id in entry_ids:
+        svc.remove_entry(entry_id, reason=reason)
+        click.echo(f"entry {entry_id} removed")
+
+
+@bank_group.command("submit")
+@click.argument("name")
+@click.argument("hashes", nargs=-1, required=True)
+@click.option("--note", default="")
+@json_opt
+@click.pass_context
+def submit_cmd(
+    ctx: click.Context, name: str, hashes: tuple[str, ...], note: str, as_json: bool
+) -> None:
+    """Hash-only submission by a person depicted: HEX or HEX:QUALITY items. Prints the case
+    number and the PIN needed to withdraw (shown once)."""
+    items: list[str | tuple[str, int]] = []
+    for h in hashes:
+        hex_part, _, q = h.partition(":")
+        items.append((hex_part, int(q)) if q else hex_part)
+    case, pin = _service(ctx).submit_hashes(name, items, note=note)
+    if as_json:
+        emit_json({"case_number": case, "pin": pin})
+    else:
+        click.echo(f"case {case}\nPIN  {pin}  (keep it: it is needed to withdraw)")
+
+
+@bank_group.command("withdraw")
+@click.argument("case_number")
+@click.option("--pin", prompt=True, hide_input=True, help="The PIN given at submission.")
+@reason_opt
+@click.pass_context
+def withdraw_cmd(ctx: click.Context, case_number: str, pin: str, reason: str) -> None:
+    """Withdraw a submission: its hashes stop matching at once."""
+    n = _service(ctx).withdraw_submission(case_number, pin, reason=reason)
+    click.echo(f"withdrew {case_number}: {n} hash(es) no longer match")
+
+
+@bank_group.command("audit")
+@click.argument("name", required=False)
+@click.option("--entry", "entry_id", type=int, default=None)
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.pass_context
+def audit_cmd(ctx: click.Context, name: str | None, entry_id: int | None, limit: int) -> None:
+    """Audit trail (JSON Lines, newest first): who changed what, when and why."""
+    for row in _service(ctx).audit_log(name, entry_id, limit):
+        emit_json(row)
+
+
+@bank_group.command("reindex")
+@click.pass_context
+def reindex_cmd(ctx: click.Context) -> None:
+    """Rebuild the on-disk index from the table (after restoring a database backup)."""
+    n = _service(ctx).reindex()
+    click.echo(f"index rebuilt: {n} hash rows")
+
+
+@cli.command("match")
+@click.argument("target")
+@json_opt
+@click.option("--bank", "banks", multiple=True, help="Only these banks (repeatable).")
+@click.option("--no-dihedral", is_flag=True, help="Do not match rotated/mirrored copies.")
+@click.option("--crops", is_flag=True, help="Also hash central crops of the query.")
+@click.option("--all", "show_all", is_flag=True, help="Also list suppressed/negative matches.")
+@click.pass_context
+def match_cmd(
+    ctx: click.Context,
+    target: str,
+    as_json: bool,
+    banks: tuple[str, ...],
+    no_dihedral: bool,
+    crops: bool,
+    show_all: bool,
+) -> None:
+    """Match an image FILE or a PDQ HEX against the banks. JSON: a list of
+    {bank, entry_id, distance, ...}; exit status 0 whether or not anything matched."""
+    svc = _service(ctx)
+    only = list(banks) or None
+    if _HEX64.fullmatch(target.strip()):
+        matches = svc.match(target.strip(), banks=only)
+    else:
+        from gardefou.banks.robust import query_hashes
+        from gardefou.media import load_media
+
+        media = load_media(sys.stdin.buffer.read() if target == "-" else target)
+        hashes, quality = query_hashes(media.rgb(), dihedral=not no_dihedral, crops=crops)
+        matches = svc.match(hashes, quality=quality, md5=media.md5, sha256=media.sha256, banks=only)
+    shown = matches if show_all else [m for m in matches if m.actionable]
+    if as_json:
+        emit_json([m.to_dict() for m in shown])
+        return
+    if not shown:
+        click.echo("no match")
+    for m in shown:
+        click.echo(
+            f"{m.bank}\tentry {m.entry_id}\tdistance {m.distance}/{m.threshold}\t"
+            f"via {m.query}" + (f"\t{m.reason}" if m.reason else "")
+        )
