@@ -1,0 +1,259 @@
+"""`gardefou evidence ...`: preserve, hold, export and verify evidence.
+
+Keys: ``--keys DIR`` / $GARDEFOU_EVIDENCE_KEYS (default ``evidence-keys/`` beside the database),
+made once with ``gardefou evidence keygen``. Encrypted blobs: ``--blobs DIR`` /
+$GARDEFOU_EVIDENCE_DIR (default ``evidence-blobs/`` beside the database).
+``verify`` needs neither the database nor the keys and exits 3 on any problem.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gardefou.cli.main import EXIT_VERIFY, cli, emit_json
+from gardefou.errors import ConfigError
+
+
+def _home(ctx: click.Context) -> Path:
+    from gardefou.store.db import default_db_path
+
+    db = ctx.obj.get("db") if ctx.obj else None
+    if db and not str(db).startswith(("postgres://", "postgresql://")):
+        return Path(str(db).removeprefix("sqlite:///")).resolve().parent
+    return default_db_path().parent
+
+
+def _open_store(ctx: click.Context) -> Any:
+    from gardefou.evidence import EvidenceKeys, EvidenceStore
+    from gardefou.store import connect
+
+    opts = ctx.obj["evidence"]
+    keys = EvidenceKeys.load(opts["keys"] or _home(ctx) / "evidence-keys")
+    blobs = opts["blobs"] or _home(ctx) / "evidence-blobs"
+    return EvidenceStore(connect(ctx.obj.get("db")), blobs, keys, origin=opts["origin"])
+
+
+def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"label {pair!r} is not KEY=VALUE")
+        k, v = pair.split("=", 1)
+        out[k] = v
+    return out
+
+
+@cli.group("evidence")
+@click.option("--keys", envvar="GARDEFOU_EVIDENCE_KEYS", type=click.Path(file_okay=False),
+              help="Key folder [default: evidence-keys/ beside the database].")  # fmt: skip
+@click.option(
+    "--blobs",
+    envvar="GARDEFOU_EVIDENCE_DIR",
+    type=click.Path(file_okay=False),
+    help="Encrypted blob folder [default: evidence-blobs/ beside the database].",
+)
+@click.option(
+    "--origin",
+    envvar="GARDEFOU_EVIDENCE_ORIGIN",
+    default="gardefou",
+    show_default=True,
+    help="Log name written into every signed checkpoint (e.g. your platform domain).",
+)
+@click.pass_context
+def evidence(ctx: click.Context, keys: str | None, blobs: str | None, origin: str) -> None:
+    """Preserved evidence: append-only Merkle log, legal holds, offline-verifiable bundles."""
+    ctx.ensure_object(dict)
+    ctx.obj["evidence"] = {"keys": keys, "blobs": blobs, "origin": origin}
+
+
+@evidence.command("keygen")
+@click.pass_context
+def keygen_cmd(ctx: click.Context) -> None:
+    """Create the blob encryption key and the checkpoint signing key (never overwrites)."""
+    from gardefou.evidence import EvidenceKeys
+
+    target = ctx.obj["evidence"]["keys"] or _home(ctx) / "evidence-keys"
+    keys = EvidenceKeys.generate()
+    keys.save(target)
+    emit_json(
+        {
+            "keys": str(target),
+            "key_id": keys.signer.verifier.key_id,
+            "public_key": str(Path(target) / "signing.pub.pem"),
+            "warning": "back up blob.key: without it preserved evidence cannot be read",
+        }
+    )
+
+
+@evidence.command("append")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--kind", default="media", show_default=True,
+              help="What is kept: media, request, decision, report, ...")  # fmt: skip
+@click.option("--actor", required=True, help="Who preserves it (an operator id, not a name).")
+@click.option("--reason", required=True, help="Why (case, order or request reference).")
+@click.option("--account", default=None, help="Opaque account id the content belongs to.")
+@click.option("--bank", default=None, help="Hash bank the content matched, if any.")
+@click.option("--label", "labels", multiple=True, metavar="KEY=VALUE", help="Extra label.")
+@click.option("--checkpoint/--no-checkpoint", default=True, show_default=True,
+              help="Sign a checkpoint after appending.")  # fmt: skip
+@click.pass_context
+def append_cmd(ctx: click.Context, files: tuple[str, ...], kind: str, actor: str, reason: str,
+               account: str | None, bank: str | None, labels: tuple[str, ...],
+               checkpoint: bool) -> None:  # fmt: skip
+    """Preserve FILES ('-' = stdin): encrypt, log, print one receipt (with proof) per file."""
+    store = _open_store(ctx)
+    extra = _labels(labels)
+    for f in files:
+        data = sys.stdin.buffer.read() if f == "-" else Path(f).read_bytes()
+        r = store.preserve(data, kind, actor, reason, account=account, bank=bank, labels=extra)
+        emit_json({"file": f, **r.to_dict()})
+    if checkpoint:
+        cp = store.log.checkpoint()
+        click.echo(cp.serialize(), err=True, nl=False)
+
+
+@evidence.command("checkpoint")
+@click.pass_context
+def checkpoint_cmd(ctx: click.Context) -> None:
+    """Sign a checkpoint of the log now and print it (publish it somewhere others can see)."""
+    click.echo(_open_store(ctx).log.checkpoint().serialize(), nl=False)
+
+
+@evidence.command("status")
+@click.pass_context
+def status_cmd(ctx: click.Context) -> None:
+    """Log size, current root, checkpoints and active holds."""
+    store = _open_store(ctx)
+    cps = store.log.checkpoints()
+    emit_json({"entries": store.log.size, "root": store.log.tree.root().hex(),
+               "checkpoints": len(cps), "last_checkpoint": cps[-1].tree_size if cps else None,
+               "active_holds": [h.name for h in store.active_holds()],
+               "key_id": store.keys.signer.verifier.key_id})  # fmt: skip
+
+
+@evidence.command("check")
+@click.pass_context
+def check_cmd(ctx: click.Context) -> None:
+    """Recompute the stored log and every checkpoint; exit 3 if anything does not match."""
+    from gardefou.errors import ProofError
+
+    store = _open_store(ctx)
+    try:
+        emit_json({"ok": True, **store.log.verify()})
+    except ProofError as exc:
+        emit_json({"ok": False, "problem": str(exc)})
+        sys.exit(EXIT_VERIFY)
+
+
+@evidence.command("get")
+@click.argument("sha256")
+@click.option("--actor", required=True)
+@click.option("--reason", required=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def get_cmd(ctx: click.Context, sha256: str, actor: str, reason: str, out: str) -> None:
+    """Write preserved content to OUT; the access is recorded in the chain of custody."""
+    Path(out).write_bytes(_open_store(ctx).access(sha256, actor, reason))
+    emit_json({"sha256": sha256, "out": out})
+
+
+@evidence.command("export")
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--hold", default=None, help="Export only what this legal hold covers.")
+@click.option("--no-blobs", is_flag=True, help="Leave the preserved content out.")
+@click.option("--actor", required=True)
+@click.option("--reason", required=True)
+@click.pass_context
+def export_cmd(ctx: click.Context, out: str, hold: str | None, no_blobs: bool, actor: str,
+               reason: str) -> None:  # fmt: skip
+    """Write a self-contained, signed bundle to the new folder OUT."""
+    from gardefou.evidence import export_bundle
+
+    emit_json(export_bundle(_open_store(ctx), out, actor, reason, hold=hold,
+                            include_blobs=not no_blobs))  # fmt: skip
+
+
+@evidence.command("verify")
+@click.argument("bundle", type=click.Path(file_okay=False))
+@click.option(
+    "--key",
+    "key",
+    type=click.Path(dir_okay=False, exists=True),
+    help="The platform's published public key (PEM) to pin; strongly advised.",
+)
+def verify_cmd(bundle: str, key: str | None) -> None:
+    """Check BUNDLE offline (no database, no secret key). Exit 0 if intact, 3 otherwise."""
+    from gardefou.evidence import verify_bundle
+
+    report = verify_bundle(bundle, Path(key).read_bytes() if key else None)
+    emit_json(report.to_dict())
+    if not report.ok:
+        for problem in report.problems:
+            click.echo(f"FAIL {problem}", err=True)
+        sys.exit(EXIT_VERIFY)
+    if not key:
+        click.echo(
+            "warning: no --key given; integrity checked against the bundle's own key "
+            f"{report.facts.get('key_id')} (compare it with the published one)",
+            err=True,
+        )
+
+
+@evidence.group("hold")
+def hold_group() -> None:
+    """Legal holds: block deletion of what they cover (by account, bank, kind, time, labels)."""
+
+
+@hold_group.command("place")
+@click.argument("name")
+@click.option("--reason", required=True, help="Order or request reference.")
+@click.option("--by", "by", required=True, help="Operator id placing the hold.")
+@click.option("--account", default=None)
+@click.option("--bank", default=None)
+@click.option("--kind", default=None)
+@click.option("--from", "time_from", default=None, help="Preserved at or after (ISO date).")
+@click.option("--to", "time_to", default=None, help="Preserved before (ISO date).")
+@click.option("--match", "match", multiple=True, metavar="KEY=VALUE", help="Label to match.")
+@click.pass_context
+def hold_place(ctx: click.Context, name: str, reason: str, by: str, account: str | None,
+               bank: str | None, kind: str | None, time_from: str | None, time_to: str | None,
+               match: tuple[str, ...]) -> None:  # fmt: skip
+    """Place hold NAME."""
+    from gardefou.evidence import Hold
+
+    store = _open_store(ctx)
+    hold = Hold(name, reason, by, account, bank, kind, time_from, time_to, _labels(match))
+    r = store.place_hold(hold)
+    emit_json({"hold": name, "covers": len(store.held_blobs(name)), "seq": r.seq})
+
+
+@hold_group.command("release")
+@click.argument("name")
+@click.option("--reason", required=True)
+@click.option("--by", "by", required=True)
+@click.pass_context
+def hold_release(ctx: click.Context, name: str, reason: str, by: str) -> None:
+    """Release hold NAME (its history stays in the log)."""
+    r = _open_store(ctx).release_hold(name, by, reason)
+    emit_json({"released": name, "seq": r.seq})
+
+
+@hold_group.command("list")
+@click.option("--all", "include_released", is_flag=True, help="Include released holds.")
+@click.pass_context
+def hold_list(ctx: click.Context, include_released: bool) -> None:
+    """List holds as JSON lines."""
+    for row in _open_store(ctx).holds(include_released):
+        emit_json(row)
+
+
+@evidence.command("purge")
+@click.option("--actor", default="retention", show_default=True)
+@click.pass_context
+def purge_cmd(ctx: click.Context, actor: str) -> None:
+    """Delete content past its retention date unless a legal hold covers it."""
+    emit_json(_open_store(ctx).purge_expired(actor=actor))
