@@ -165,6 +165,7 @@ def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
     finally:
         if server is not None:
             server.shutdown()  # type: ignore[attr-defined]
+            server.server_close()  # type: ignore[attr-defined]
         db.close()
 
 

@@ -17,6 +17,7 @@ import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from gardefou.errors import PipelineError
@@ -69,7 +70,10 @@ class RedisStream:
         pipe = self.r.pipeline(transaction=False)
         n = 0
         for env in envelopes:
-            pipe.xadd(self.stream, {"event": env.raw, "received_at": repr(env.received_at)})
+            fields = {"event": env.raw, "received_at": repr(env.received_at)}
+            if env.base_dir is not None:  # relative media paths resolve beside the source file
+                fields["base_dir"] = str(env.base_dir)
+            pipe.xadd(self.stream, fields)  # type: ignore[arg-type]
             n += 1
         return [i.decode() if isinstance(i, bytes) else str(i) for i in pipe.execute()] if n else []
 
@@ -115,6 +119,9 @@ class RedisStream:
 
     def delete(self) -> None:
         self.r.delete(self.stream)
+
+    def close(self) -> None:
+        self.r.close()
 
 
 def _s(v: Any) -> str:
@@ -238,8 +245,10 @@ class StreamWorker:
             received = float(fields.get(b"received_at", b"0") or 0) or time.time()
         except ValueError:
             received = time.time()
+        base = fields.get(b"base_dir")
         env = Envelope(
             raw=raw,
+            base_dir=Path(base.decode()) if base else None,
             origin=f"redis:{self.stream.stream}:{msg_id}",
             received_at=received,
             deliveries=deliveries,
