@@ -1,0 +1,420 @@
+"""TakedownService: file, track and resolve takedown requests against their deadlines.
+
+Storage is the project's database (migration 0007). The person receives a case number and a PIN
+once; only a salted PBKDF2 hash of the PIN is stored. On acceptance the request's hashes go into
+the victim bank (so future uploads of the image and of its near-identical copies match) and every
+media already seen whose PDQ is within the bank's threshold is recorded as removed: the count of
+copies removed is shown to the moderator and to the person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from gardefou.errors import AuthError, BankError, NotFoundError, TakedownError, TakedownStateError
+from gardefou.signals.pdq_core import hex_to_bytes
+from gardefou.store.db import Database
+from gardefou.takedown.models import (
+    DEADLINE_HOURS,
+    HOUR,
+    OPEN,
+    REGULATORS,
+    Contact,
+    DepictionHash,
+    Kind,
+    NewRequest,
+    Signature,
+    Status,
+    TakedownRequest,
+)
+
+VICTIM_BANK = "victims"
+MATCH_THRESHOLD = 31
+MIN_QUALITY = 50
+MAX_HASHES = 64
+MAX_LOCATIONS = 64
+_PIN_ITERATIONS = 120_000
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CASE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+
+
+def _hash_pin(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _PIN_ITERATIONS)
+    return f"pbkdf2_sha256${_PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def _check_pin(pin: str, stored: str) -> bool:
+    _, iterations, salt, digest = stored.split("$")
+    got = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def validate(req: NewRequest) -> None:
+    """Raise TakedownError naming the first missing or malformed element."""
+    if not req.signature.name.strip():
+        raise TakedownError(
+            "signature missing: type your full name as your electronic signature "
+            "(or the name of the person authorized to act for you)"
+        )
+    if req.signature.on_behalf and not req.signature.authority.strip():
+        raise TakedownError(
+            "signature on behalf of someone else: say on what basis you act for them "
+            "(for example 'parent' or 'legal representative')"
+        )
+    if not req.hashes and not req.locations:
+        raise TakedownError(
+            "identification of the depiction missing: add at least one image hash "
+            "(computed in your browser) or one link or post id where it appears"
+        )
+    if len(req.hashes) > MAX_HASHES or len(req.locations) > MAX_LOCATIONS:
+        raise TakedownError(
+            f"too many items: {len(req.hashes)} hashes and {len(req.locations)} locations "
+            f"(limit {MAX_HASHES} each); file several requests"
+        )
+    for h in req.hashes:
+        hex_to_bytes(h.pdq)  # raises HashFormatError quoting the value
+        if not 0 <= h.quality <= 100:
+            raise TakedownError(f"hash quality {h.quality!r} must be between 0 and 100")
+    for loc in req.locations:
+        if not loc.strip() or len(loc) > 2048:
+            raise TakedownError(f"location {loc[:80]!r} must be a link or id of 1-2048 characters")
+    if req.kind is Kind.TAKE_IT_DOWN and not req.good_faith_statement.strip():
+        raise TakedownError(
+            "good-faith statement missing: state that you believe in good faith that the "
+            "depiction was published without consent"
+        )
+    if not req.contact.any():
+        raise TakedownError("contact information missing: give an email, a phone or an address")
+    if req.contact.email and not _EMAIL.fullmatch(req.contact.email.strip()):
+        raise TakedownError(f"email {req.contact.email[:80]!r} is not an email address")
+    if req.kind is Kind.REGULATOR_NOTICE:
+        if req.issuer not in REGULATORS:
+            raise TakedownError(
+                f"issuer {req.issuer!r} unknown; use one of {', '.join(sorted(REGULATORS))}"
+            )
+        if not req.issuer_reference.strip():
+            raise TakedownError("a regulator's notice needs its reference number")
+    if req.lang not in ("en", "fr"):
+        raise TakedownError(f"language {req.lang!r} unsupported; use 'en' or 'fr'")
+
+
+class TakedownService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], float] = time.time,
+        banks: Any = None,
+        victim_bank: str = VICTIM_BANK,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self._banks = banks
+        self.victim_bank = victim_bank
+
+    # -- filing ----------------------------------------------------------------------------------
+    def submit(self, req: NewRequest) -> tuple[str, str]:
+        """Validate and record a request; return (case_number, pin). The PIN is shown once."""
+        validate(req)
+        now = self.clock()
+        key = "take_it_down" if req.kind is Kind.TAKE_IT_DOWN else req.issuer
+        hours = DEADLINE_HOURS.get(key, DEADLINE_HOURS["regulator_default"])
+        prefix = "TD" if req.kind is Kind.TAKE_IT_DOWN else "RN"
+        case_number = f"{prefix}-" + "".join(secrets.choice(_CASE_ALPHABET) for _ in range(8))
+        pin = "".join(secrets.choice("0123456789") for _ in range(8))
+        contact = {
+            "email": req.contact.email,
+            "phone": req.contact.phone,
+            "postal": req.contact.postal,
+        }
+        with self.db.transaction():
+            rid = self.db.insert(
+                "INSERT INTO takedown_requests (case_number, pin_hash, kind, status, lang, "
+                "signature_name, signature_on_behalf, signature_authority, depiction_description,"
+                " good_faith_statement, contact_json, issuer, issuer_reference, received_at, "
+                "deadline_at, resolution) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    case_number,
+                    _hash_pin(pin),
+                    str(req.kind),
+                    str(Status.RECEIVED),
+                    req.lang,
+                    req.signature.name.strip(),
+                    int(req.signature.on_behalf),
+                    req.signature.authority.strip(),
+                    req.description.strip(),
+                    req.good_faith_statement.strip(),
+                    json.dumps(contact),
+                    req.issuer,
+                    req.issuer_reference.strip(),
+                    now,
+                    now + hours * HOUR,
+                    "",
+                ),
+            )
+            for h in req.hashes:
+                self.db.execute(
+                    "INSERT INTO takedown_items (request_id, item_type, value, quality) "
+                    "VALUES (?, 'pdq', ?, ?)",
+                    (rid, hex_to_bytes(h.pdq).hex(), h.quality),
+                )
+            for loc in req.locations:
+                self.db.execute(
+                    "INSERT INTO takedown_items (request_id, item_type, value, quality) "
+                    "VALUES (?, 'location', ?, NULL)",
+                    (rid, loc.strip()),
+                )
+            self._event(rid, "requester", Status.RECEIVED, "request received")
+        return case_number, pin
+
+    # -- reading ---------------------------------------------------------------------------------
+    def get(self, request_id: int) -> TakedownRequest:
+        row = self.db.query_one("SELECT * FROM takedown_requests WHERE id = ?", (request_id,))
+        if row is None:
+            raise NotFoundError(f"takedown request {request_id} does not exist")
+        return self._load(row)
+
+    def lookup(self, case_number: str, pin: str) -> TakedownRequest:
+        """The person's view: case number + PIN. Wrong PIN and unknown case look the same."""
+        row = self.db.query_one(
+            "SELECT * FROM takedown_requests WHERE case_number = ?", (case_number.strip().upper(),)
+        )
+        if row is None or not _check_pin(pin.strip(), row["pin_hash"]):
+            raise AuthError("case number or PIN is wrong; check both and try again")
+        return self._load(row)
+
+    def queue(self, include_closed: bool = False, limit: int = 200) -> list[TakedownRequest]:
+        """Open requests, the nearest deadline first (breached ones on top)."""
+        if include_closed:
+            rows = self.db.query(
+                "SELECT * FROM takedown_requests ORDER BY deadline_at LIMIT ?", (limit,)
+            )
+        else:
+            rows = self.db.query(
+                "SELECT * FROM takedown_requests WHERE status IN (?, ?) ORDER BY deadline_at "
+                "LIMIT ?",
+                (*[str(s) for s in OPEN], limit),
+            )
+        return [self._load(r) for r in rows]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Open requests that are due soon or already past their deadline."""
+        now = self.clock()
+        out = []
+        for r in self.queue():
+            clock = r.clock(now)
+            if clock["state"] in ("due_soon", "breached"):
+                out.append({"id": r.id, "case_number": r.case_number, "kind": str(r.kind), **clock})
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        """Compliance figures for the transparency report: closed within the deadline or not."""
+        rows = self.db.query(
+            "SELECT kind, status, received_at, deadline_at, closed_at FROM takedown_requests"
+        )
+        now = self.clock()
+        out: dict[str, Any] = {
+            "total": len(rows),
+            "open": 0,
+            "removed": 0,
+            "rejected": 0,
+            "withdrawn": 0,
+            "met": 0,
+            "missed": 0,
+            "breached_open": 0,
+        }
+        hours = []
+        for r in rows:
+            if r["status"] in [str(s) for s in OPEN]:
+                out["open"] += 1
+                out["breached_open"] += int(now > r["deadline_at"])
+                continue
+            out[r["status"]] = out.get(r["status"], 0) + 1
+            if r["status"] == str(Status.REMOVED):
+                out["met" if r["closed_at"] <= r["deadline_at"] else "missed"] += 1
+                hours.append((r["closed_at"] - r["received_at"]) / HOUR)
+        hours.sort()
+        out["hours_to_removal_p50"] = hours[len(hours) // 2] if hours else None
+        out["hours_to_removal_max"] = hours[-1] if hours else None
+        return out
+
+    # -- moderation ------------------------------------------------------------------------------
+    def start_review(self, request_id: int, actor: str) -> TakedownRequest:
+        r = self.get(request_id)
+        if r.status is Status.RECEIVED:
+            self._set_status(r.id, Status.IN_REVIEW, actor, "opened by a moderator")
+        return self.get(request_id)
+
+    def accept(self, request_id: int, actor: str, note: str = "") -> TakedownRequest:
+        """Remove: bank the hashes, record the known copies removed, close the request."""
+        r = self.get(request_id)
+        self._require_open(r, "accept")
+        entries = self._bank_hashes(r, actor)
+        copies = self._remove_known_copies(r)
+        now = self.clock()
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE takedown_requests SET status = ?, closed_at = ?, resolution = ?, "
+                "copies_removed = ?, bank_entries = ? WHERE id = ?",
+                (str(Status.REMOVED), now, note or "removed", copies, entries, r.id),
+            )
+            self._event(
+                r.id,
+                actor,
+                Status.REMOVED,
+                f"removed; {copies} known copies removed; {entries} hashes banked",
+            )
+        return self.get(request_id)
+
+    def reject(self, request_id: int, actor: str, reason: str) -> TakedownRequest:
+        if not reason.strip():
+            raise TakedownError("a rejection needs a reason the person can read and act on")
+        r = self.get(request_id)
+        self._require_open(r, "reject")
+        self._close(r.id, Status.REJECTED, actor, reason.strip())
+        return self.get(request_id)
+
+    def withdraw(self, case_number: str, pin: str) -> TakedownRequest:
+        r = self.lookup(case_number, pin)
+        self._require_open(r, "withdraw")
+        self._close(r.id, Status.WITHDRAWN, "requester", "withdrawn by the requester")
+        return self.get(r.id)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _require_open(self, r: TakedownRequest, action: str) -> None:
+        if r.status not in OPEN:
+            raise TakedownStateError(
+                f"cannot {action} request {r.case_number}: it is already {r.status}"
+            )
+
+    def _close(self, rid: int, status: Status, actor: str, note: str) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE takedown_requests SET status = ?, closed_at = ?, resolution = ? "
+                "WHERE id = ?",
+                (str(status), self.clock(), note, rid),
+            )
+            self._event(rid, actor, status, note)
+
+    def _set_status(self, rid: int, status: Status, actor: str, note: str) -> None:
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE takedown_requests SET status = ? WHERE id = ?", (str(status), rid)
+            )
+            self._event(rid, actor, status, note)
+
+    def _event(self, rid: int, actor: str, status: Status, note: str) -> None:
+        self.db.execute(
+            "INSERT INTO takedown_events (request_id, at, actor, status, note) VALUES (?,?,?,?,?)",
+            (rid, self.clock(), actor, str(status), note),
+        )
+
+    def _banks_service(self) -> Any:
+        if self._banks is None:
+            from gardefou.banks import BankService
+
+            self._banks = BankService(self.db)
+        return self._banks
+
+    def _bank_hashes(self, r: TakedownRequest, actor: str) -> int:
+        usable = [h for h in r.hashes if h.quality >= MIN_QUALITY]
+        if not usable:
+            return 0
+        banks = self._banks_service()
+        try:
+            banks.get_bank(self.victim_bank)
+        except (NotFoundError, BankError):
+            banks.create_bank(
+                self.victim_bank,
+                description="hashes from takedown requests and victims' submissions",
+                actor=actor,
+            )
+        rows = [
+            {"pdq": h.pdq, "quality": h.quality, "case_id": r.case_number, "source": "takedown"}
+            for h in usable
+        ]
+        ids = banks.add_entries(
+            self.victim_bank, rows, actor=actor, reason=f"takedown request {r.case_number} accepted"
+        )
+        return len(ids)
+
+    def _remove_known_copies(self, r: TakedownRequest) -> int:
+        """Record every stored media within MATCH_THRESHOLD of a request hash as removed."""
+        import numpy as np
+
+        usable = [h.pdq for h in r.hashes if h.quality >= MIN_QUALITY]
+        if not usable:
+            return 0
+        rows = self.db.query("SELECT sha256, pdq FROM media WHERE pdq IS NOT NULL")
+        if not rows:
+            return 0
+        stored = np.frombuffer(b"".join(bytes.fromhex(x["pdq"]) for x in rows), np.uint8)
+        stored_bits = np.unpackbits(stored.reshape(len(rows), 32), axis=1)
+        best = np.full(len(rows), 257)
+        for h in usable:
+            q = np.unpackbits(np.frombuffer(bytes.fromhex(h), np.uint8))
+            best = np.minimum(best, (stored_bits != q).sum(axis=1))
+        now = self.clock()
+        hits = [(rows[i]["sha256"], int(best[i])) for i in np.flatnonzero(best <= MATCH_THRESHOLD)]
+        with self.db.transaction():
+            for sha, dist in hits:
+                self.db.execute(
+                    "INSERT INTO takedown_removals (request_id, sha256, distance, removed_at) "
+                    "VALUES (?,?,?,?) ON CONFLICT (request_id, sha256) DO NOTHING",
+                    (r.id, sha, dist, now),
+                )
+        return len(hits)
+
+    def removals(self, request_id: int) -> list[dict[str, Any]]:
+        return self.db.query(
+            "SELECT sha256, distance, removed_at FROM takedown_removals WHERE request_id = ? "
+            "ORDER BY distance, sha256",
+            (request_id,),
+        )
+
+    def _load(self, row: dict[str, Any]) -> TakedownRequest:
+        items = self.db.query(
+            "SELECT item_type, value, quality FROM takedown_items WHERE request_id = ? ORDER BY id",
+            (row["id"],),
+        )
+        events = self.db.query(
+            "SELECT at, actor, status, note FROM takedown_events WHERE request_id = ? ORDER BY id",
+            (row["id"],),
+        )
+        contact = json.loads(row["contact_json"])
+        return TakedownRequest(
+            id=int(row["id"]),
+            case_number=row["case_number"],
+            kind=Kind(row["kind"]),
+            status=Status(row["status"]),
+            lang=row["lang"],
+            received_at=float(row["received_at"]),
+            deadline_at=float(row["deadline_at"]),
+            closed_at=None if row["closed_at"] is None else float(row["closed_at"]),
+            resolution=row["resolution"],
+            copies_removed=int(row["copies_removed"]),
+            bank_entries=int(row["bank_entries"]),
+            signature=Signature(
+                row["signature_name"], bool(row["signature_on_behalf"]), row["signature_authority"]
+            ),
+            description=row["depiction_description"],
+            good_faith_statement=row["good_faith_statement"],
+            contact=Contact(**contact),
+            issuer=row["issuer"],
+            issuer_reference=row["issuer_reference"],
+            hashes=tuple(
+                DepictionHash(i["value"], int(i["quality"]))
+                for i in items
+                if i["item_type"] == "pdq"
+            ),
+            locations=tuple(i["value"] for i in items if i["item_type"] == "location"),
+            events=tuple(events),
+        )

@@ -1,0 +1,112 @@
+"""Shared services of one app, and the FastAPI dependencies that authenticate and authorize."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from gardefou.errors import AuthError, ForbiddenError
+from gardefou.store.db import Database
+from gardefou.takedown import TakedownService
+from gardefou.web.auth import ANONYMOUS, KeyStore, Principal, Role
+from gardefou.web.limits import RateLimiter
+from gardefou.web.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    keys: KeyStore
+    takedown: TakedownService
+    limiter: RateLimiter
+    _lazy: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def lazy(self, name: str, factory: Callable[[], Any]) -> Any:
+        """One shared instance of an optional service (banks, guard, cases...), built on use."""
+        with self._lock:
+            if name not in self._lazy:
+                self._lazy[name] = factory()
+            return self._lazy[name]
+
+    def banks(self) -> Any:
+        from gardefou.banks import BankService
+
+        return self.lazy("banks", lambda: BankService(self.db))
+
+    def record_exposure(
+        self, reviewer: str, *, viewed: int = 0, revealed: int = 0, decisions: int = 0
+    ) -> dict[str, Any]:
+        """Per-reviewer, per-day counts of items seen, media revealed and decisions taken."""
+        day = datetime.fromtimestamp(self.settings.clock(), UTC).date().isoformat()
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO reviewer_exposure (reviewer, day, items_viewed, media_revealed, "
+                "decisions) VALUES (?,?,?,?,?) ON CONFLICT (reviewer, day) DO UPDATE SET "
+                "items_viewed = reviewer_exposure.items_viewed + excluded.items_viewed, "
+                "media_revealed = reviewer_exposure.media_revealed + excluded.media_revealed, "
+                "decisions = reviewer_exposure.decisions + excluded.decisions",
+                (reviewer, day, viewed, revealed, decisions),
+            )
+        row = self.db.query_one(
+            "SELECT * FROM reviewer_exposure WHERE reviewer = ? AND day = ?", (reviewer, day)
+        )
+        assert row is not None
+        return row
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+_api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="An API key (`gardefou apikey create --role ROLE`).",
+)
+
+
+def principal(
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
+    key: Annotated[str | None, Security(_api_key)] = None,
+) -> Principal:
+    """The caller, rate-limited: by key, or by client address when anonymous."""
+    auth = request.headers.get("authorization", "")
+    if not key and auth.lower().startswith("bearer "):
+        key = auth[7:].strip()
+    if key:
+        p = svc.keys.verify(key)
+        bucket = f"key:{p.key_id}:{p.name}"
+    else:
+        p = ANONYMOUS
+        bucket = f"ip:{request.client.host if request.client else '?'}"
+    svc.limiter.hit(bucket, svc.settings.rates.get(str(p.role), 60))
+    return p
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """Dependency: the caller must hold one of ``roles`` (admin always may)."""
+    allowed = {*roles, Role.ADMIN}
+
+    def check(p: Annotated[Principal, Depends(principal)]) -> Principal:
+        if p.role in allowed:
+            return p
+        names = ", ".join(sorted(str(r) for r in allowed))
+        if p.anonymous:
+            raise AuthError(f"this endpoint needs an API key with role {names}; send X-API-Key")
+        raise ForbiddenError(f"key {p.name!r} has role {p.role}; this endpoint needs {names}")
+
+    return check
+
+
+Svc = Annotated[Services, Depends(services)]
+Caller = Annotated[Principal, Depends(principal)]

@@ -1,0 +1,150 @@
+"""Takedown portal API: file a request (no account), follow it with case number + PIN; the
+moderators' queue ordered by deadline, alerts before a breach, accept (remove + bank) or reject."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from gardefou.takedown import Contact, DepictionHash, Kind, NewRequest, Signature
+from gardefou.web.auth import Principal, Role
+from gardefou.web.deps import Caller, Svc, require
+
+router = APIRouter(prefix="/v1/takedown", tags=["takedown"])
+Staff = Annotated[Principal, Depends(require(Role.MODERATOR, Role.AUDITOR))]
+Moderator = Annotated[Principal, Depends(require(Role.MODERATOR))]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignatureIn(_Strict):
+    name: str = Field(max_length=200, description="full name typed as an electronic signature")
+    on_behalf: bool = False
+    authority: str = Field("", max_length=200, description="basis for acting on someone's behalf")
+
+
+class HashIn(_Strict):
+    pdq: str = Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
+    quality: int = Field(ge=0, le=100)
+
+
+class ContactIn(_Strict):
+    email: str = Field("", max_length=320)
+    phone: str = Field("", max_length=50)
+    postal: str = Field("", max_length=500)
+
+
+class TakedownIn(_Strict):
+    """The four elements of a TAKE IT DOWN Act request, or a regulator's removal notice."""
+
+    kind: Literal["take_it_down", "regulator_notice"] = "take_it_down"
+    signature: SignatureIn
+    hashes: list[HashIn] = Field(default_factory=list, max_length=64)
+    locations: list[str] = Field(default_factory=list, max_length=64)
+    description: str = Field("", max_length=2000)
+    good_faith_statement: str = Field("", max_length=4000)
+    contact: ContactIn
+    lang: Literal["en", "fr"] = "en"
+    issuer: str = Field("", max_length=40)
+    issuer_reference: str = Field("", max_length=200)
+
+
+class LookupIn(_Strict):
+    case_number: str = Field(min_length=1, max_length=40)
+    pin: str = Field(min_length=1, max_length=40)
+
+
+class RejectIn(_Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AcceptIn(_Strict):
+    note: str = Field("", max_length=2000)
+
+
+@router.post("", status_code=201, summary="File a takedown request (no account needed)")
+def submit(body: TakedownIn, svc: Svc, caller: Caller) -> dict[str, Any]:
+    req = NewRequest(
+        kind=Kind(body.kind),
+        signature=Signature(
+            body.signature.name, body.signature.on_behalf, body.signature.authority
+        ),
+        hashes=tuple(DepictionHash(h.pdq.lower(), h.quality) for h in body.hashes),
+        locations=tuple(body.locations),
+        description=body.description,
+        good_faith_statement=body.good_faith_statement,
+        contact=Contact(body.contact.email, body.contact.phone, body.contact.postal),
+        lang=body.lang,
+        issuer=body.issuer,
+        issuer_reference=body.issuer_reference,
+    )
+    case_number, pin = svc.takedown.submit(req)
+    r = svc.takedown.lookup(case_number, pin)
+    return {
+        "case_number": case_number,
+        "pin": pin,
+        "status": str(r.status),
+        "deadline_at": r.deadline_at,
+        "window_hours": r.window_hours,
+    }
+
+
+@router.post("/status", summary="A request's status, for the person who filed it")
+def status(body: LookupIn, svc: Svc, caller: Caller) -> dict[str, Any]:
+    r = svc.takedown.lookup(body.case_number, body.pin)
+    return r.public_view(svc.settings.clock())
+
+
+@router.post("/withdraw", summary="Withdraw a request (case number + PIN)")
+def withdraw(body: LookupIn, svc: Svc, caller: Caller) -> dict[str, Any]:
+    r = svc.takedown.withdraw(body.case_number, body.pin)
+    return r.public_view(svc.settings.clock())
+
+
+@router.get("/requests", summary="Queue: open requests, nearest deadline first")
+def queue(svc: Svc, caller: Staff, include_closed: bool = False) -> list[dict[str, Any]]:
+    now = svc.settings.clock()
+    return [r.staff_view(now) for r in svc.takedown.queue(include_closed=include_closed)]
+
+
+@router.get("/alerts", summary="Open requests due soon or past their deadline")
+def alerts(svc: Svc, caller: Staff) -> list[dict[str, Any]]:
+    return svc.takedown.alerts()
+
+
+@router.get("/stats", summary="Deadline compliance figures")
+def stats(svc: Svc, caller: Staff) -> dict[str, Any]:
+    return svc.takedown.stats()
+
+
+@router.get("/requests/{request_id}", summary="One request, with its history and removals")
+def get_request(request_id: int, svc: Svc, caller: Staff) -> dict[str, Any]:
+    d = svc.takedown.get(request_id).staff_view(svc.settings.clock())
+    d["removals"] = svc.takedown.removals(request_id)
+    return d
+
+
+@router.post("/requests/{request_id}/review", summary="Open a request (status in_review)")
+def review(request_id: int, svc: Svc, caller: Moderator) -> dict[str, Any]:
+    svc.record_exposure(caller.name, viewed=1)
+    return svc.takedown.start_review(request_id, caller.name).staff_view(svc.settings.clock())
+
+
+@router.post("/requests/{request_id}/accept", summary="Remove: bank hashes, remove known copies")
+def accept(request_id: int, body: AcceptIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
+    r = svc.takedown.accept(request_id, caller.name, body.note)
+    svc.record_exposure(caller.name, decisions=1)
+    d = r.staff_view(svc.settings.clock())
+    d["removals"] = svc.takedown.removals(request_id)
+    return d
+
+
+@router.post("/requests/{request_id}/reject", summary="Reject with a reason the person can read")
+def reject(request_id: int, body: RejectIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
+    r = svc.takedown.reject(request_id, caller.name, body.reason)
+    svc.record_exposure(caller.name, decisions=1)
+    return r.staff_view(svc.settings.clock())
