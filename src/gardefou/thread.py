@@ -1,0 +1,246 @@
+"""Thread context: what a reply's image means given the post it answers.
+
+Two facts come from the thread:
+
+* **Sexualized edit**: an image posted in reply to another post is compared with the parent's
+  images (the nearest ancestor with images, up to ``MAX_DEPTH`` posts up). The same person
+  (face embeddings, ``gardefou.signals.identity.compare``) shown more sexualized (a higher nudity
+  level) is "a sexualized edit of a real person's photo". For a generation event the input images
+  play the parent's part.
+* **Bot request**: a reply that mentions an account and asks to undress or sexualize someone
+  ("@imgbot put her in a bikini") is a signal on that account's answer: the answer's author was
+  mentioned in its parent, and the parent's text is a sexualizing request.
+
+Only compact facts of each post are kept for later replies (nudity level, face embeddings,
+mentions, the request verdict): never the image and never the text. Embeddings are biometric
+data: ``ThreadStore.purge`` drops entries older than the retention period.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gardefou.policy.facts import UNKNOWN
+
+MAX_DEPTH = 3
+LEVEL_RANK = {"none": 0, "suggestive": 1, "explicit": 2}
+
+
+# -- request intent -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Intent:
+    sexualizing: bool
+    score: float
+    source: str  # which classifier answered
+    explanation: str = ""
+
+
+# MINIMAL FALLBACK LEXICON: used only when the guard's classifier (gardefou.guard) is missing.
+# English and French stems only; it does not handle obfuscation, other languages or context
+# ("remove the background" is fine here only because "background" is not a garment).
+_FALLBACK = re.compile(
+    r"\b(undress\w*|naked|nude\w*|topless|bikini\w*|lingerie|underwear|bra\b|panties|"
+    r"swimsuit|swimwear|see[- ]?through|nsfw|d[ée]shabill\w*|nue?s?\b|maillot de bain|"
+    r"sous[- ]v[êe]tements?)|\b(take|strip|remove)\s+(off\s+)?(her|his|their)\s+"
+    r"(clothes|shirt|top|dress|skirt)\b",
+    re.IGNORECASE,
+)
+
+
+def _guard_rules(text: str) -> Intent | None:
+    try:
+        from gardefou.guard.normalize import normalize
+        from gardefou.guard.rules import rule_hits
+    except ImportError:
+        return None
+    hits = rule_hits(normalize(text).folded)
+    if not hits:
+        return Intent(False, 0.0, "guard.rules", "no sexualization cue")
+    cats = sorted({h.category for h in hits})
+    return Intent(True, 0.9, "guard.rules", f"cues: {', '.join(cats)}")
+
+
+def request_intent(text: str) -> Intent:
+    """Does this request ask to undress or sexualize someone?
+
+    Uses the guard's intent classifier when present (``gardefou.guard``), else the minimal
+    lexicon above. This is the one narrow function the thread logic depends on."""
+    if not text or not text.strip():
+        return Intent(False, 0.0, "empty")
+    try:
+        from gardefou.guard.intent import classify_request  # type: ignore[attr-defined]
+    except ImportError:
+        classify_request = None
+    if classify_request is not None:
+        r = classify_request(text)
+        return Intent(bool(r.sexualizing), float(r.score), "guard.intent",
+                      str(getattr(r, "explanation", "")))  # fmt: skip
+    found = _guard_rules(text)
+    if found is not None:
+        return found
+    m = _FALLBACK.search(text)
+    if m:
+        return Intent(True, 0.7, "fallback-lexicon", f"matched {m.group(0)!r}")
+    return Intent(False, 0.0, "fallback-lexicon")
+
+
+# -- compact per-post facts ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaFacts:
+    """What later replies need of one image: its nudity level and face embeddings."""
+
+    level: str | None  # None: unknown (nudity unavailable)
+    score: float | None
+    embeddings: tuple[tuple[float, ...], ...] = ()
+
+    @classmethod
+    def from_signals(cls, signals: Mapping[str, Any]) -> MediaFacts:
+        nud, ident = signals.get("nudity"), signals.get("identity")
+        level = score = None
+        if nud is not None and getattr(nud, "available", False) and nud.value in LEVEL_RANK:
+            level, score = str(nud.value), nud.score
+        embs: tuple[tuple[float, ...], ...] = ()
+        if ident is not None and getattr(ident, "available", False):
+            embs = tuple(tuple(float(x) for x in f["embedding"]) for f in ident.value or [])
+        return cls(level, score, embs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "score": self.score,
+                "embeddings": [[round(x, 6) for x in e] for e in self.embeddings]}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> MediaFacts:
+        return cls(d.get("level"), d.get("score"),
+                   tuple(tuple(e) for e in d.get("embeddings") or ()))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ThreadPost:
+    post_id: str
+    author: str | None
+    reply_to: str | None
+    mentions: tuple[str, ...] = ()
+    request_sexualizing: bool = False
+    request_score: float = 0.0
+    media: tuple[MediaFacts, ...] = ()
+    created_at: str = ""
+
+
+class ThreadStore:
+    """Thread facts in the ``thread_posts`` table (migration 0004)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def get(self, post_id: str) -> ThreadPost | None:
+        row = self.db.query_one("SELECT * FROM thread_posts WHERE post_id = ?", (post_id,))
+        if row is None:
+            return None
+        return ThreadPost(
+            post_id=row["post_id"], author=row["author"], reply_to=row["reply_to"],
+            mentions=tuple(json.loads(row["mentions_json"])),
+            request_sexualizing=bool(row["request_sexualizing"]),
+            request_score=float(row["request_score"]),
+            media=tuple(MediaFacts.from_dict(m) for m in json.loads(row["media_json"])),
+            created_at=row["created_at"])  # fmt: skip
+
+    def put(self, p: ThreadPost) -> None:
+        self.db.execute(
+            "INSERT INTO thread_posts (post_id, author, reply_to, mentions_json, "
+            "request_sexualizing, request_score, media_json, created_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (post_id) DO NOTHING",
+            (p.post_id, p.author, p.reply_to, json.dumps(list(p.mentions)),
+             int(p.request_sexualizing), p.request_score,
+             json.dumps([m.to_dict() for m in p.media]), p.created_at))  # fmt: skip
+
+    def purge(self, before: datetime) -> int:
+        """Delete thread facts (incl. face embeddings) created before ``before``."""
+        cur = self.db.execute("DELETE FROM thread_posts WHERE created_at < ?",
+                              (before.isoformat(),))  # fmt: skip
+        return int(cur.rowcount or 0)
+
+
+class MemoryThreadStore:
+    """The same interface in a dict (tests, single-process replays)."""
+
+    def __init__(self, posts: Iterable[ThreadPost] = ()) -> None:
+        self.posts = {p.post_id: p for p in posts}
+
+    def get(self, post_id: str) -> ThreadPost | None:
+        return self.posts.get(post_id)
+
+    def put(self, p: ThreadPost) -> None:
+        self.posts.setdefault(p.post_id, p)
+
+
+# -- facts -----------------------------------------------------------------------------------------
+
+Compare = Callable[[Sequence[float], Sequence[float]], Any]
+
+
+def _default_compare() -> Compare:
+    from gardefou.signals.identity import compare
+
+    return compare
+
+
+def ancestor_media(store: Any, reply_to: str | None, depth: int = MAX_DEPTH
+                   ) -> tuple[ThreadPost | None, tuple[MediaFacts, ...]]:  # fmt: skip
+    """The nearest ancestor with images (and those images), up to ``depth`` posts up."""
+    pid, seen = reply_to, set()
+    while pid and depth > 0 and pid not in seen:
+        seen.add(pid)
+        post = store.get(pid)
+        if post is None:
+            return None, ()
+        if post.media:
+            return post, post.media
+        pid, depth = post.reply_to, depth - 1
+    return None, ()
+
+
+def edit_facts(item: MediaFacts, parents: Sequence[MediaFacts],
+               compare: Compare | None = None) -> dict[str, Any]:  # fmt: skip
+    """Context facts for one image against its parent images (reply parent or edit inputs)."""
+    if not parents:
+        return {}
+    compare = compare or _default_compare()
+    best, same_levels = 0.0, []
+    for parent in parents:
+        for a in item.embeddings:
+            for b in parent.embeddings:
+                r = compare(a, b)
+                best = max(best, float(r.score))
+                if r.same:
+                    same_levels.append(parent.level)
+    same = bool(same_levels)
+    facts: dict[str, Any] = {"thread.parent_same_person": same,
+                             "thread.same_person_score": round(best, 4)}  # fmt: skip
+    if item.level is None:
+        more: Any = UNKNOWN
+    else:
+        # compared with the least sexualized image of the same person (or of any parent)
+        ref = [lv for lv in (same_levels or [p.level for p in parents]) if lv is not None]
+        more = UNKNOWN if not ref else LEVEL_RANK[item.level] > min(LEVEL_RANK[lv] for lv in ref)
+    facts["thread.more_sexualized_than_parent"] = more
+    facts["thread.sexualized_edit"] = more if same else False
+    return facts
+
+
+def bot_request_facts(author: str | None, parent: ThreadPost | None) -> dict[str, Any]:
+    """The post answers a sexualizing request that mentioned its author."""
+    if parent is None or not author or not parent.request_sexualizing:
+        return {}
+    if author.lower().lstrip("@") not in parent.mentions:
+        return {}
+    return {"thread.bot_request": True, "request.sexualizing": True,
+            "request.score": parent.request_score}  # fmt: skip
