@@ -89,3 +89,23 @@ def fake_intent(text: str) -> tuple[bool, float, str]:
     """A request-intent classifier for tests: 'undress' or 'bikini' in the text."""
     hit = any(w in text.lower() for w in ("undress", "bikini"))
     return hit, 0.9 if hit else 0.0, "fake intent"
+
+
+class FakeSignal:
+    """A stand-in for a Signal: ``extract`` returns the given result (or raises ``error``).
+
+    ``FakeSignal(faces(1))`` answers every image with one photographic face; a callable
+    ``result(media)`` answers per image. ``calls`` counts extractions (to test laziness).
+    """
+
+    def __init__(self, result: Any = None, error: Exception | None = None) -> None:
+        self._result = result
+        self._error = error
+        self.calls = 0
+        self.name = getattr(result, "name", "fake")
+
+    def extract(self, media: Any, context: Any = None) -> SignalResult:
+        self.calls += 1
+        if self._error is not None:
+            raise self._error
+        return self._result(media) if callable(self._result) else self._result
