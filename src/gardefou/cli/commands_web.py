@@ -1,0 +1,115 @@
+"""`gardefou serve` (the web service) and `gardefou apikey` (key management)."""
+
+from __future__ import annotations
+
+import click
+
+from gardefou.cli.main import cli, emit_json
+from gardefou.errors import ConfigError
+
+
+def _require_service_extra() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "the web service needs FastAPI and uvicorn; install them with "
+            "`pip install 'gardefou[service]'`"
+        ) from None
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind (loopback by default; put a TLS proxy in front otherwise).",
+)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--db", "db_opt", default=None, metavar="URL|PATH", help="Store (overrides --db of gardefou)."
+)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--max-upload-mb", default=20.0, show_default=True, type=float)
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str, port: int, db_opt: str | None, workers: int, max_upload_mb: float
+) -> None:
+    """Serve the HTTP API, the review console (/console) and the takedown portal (/portal)."""
+    _require_service_extra()
+    import os
+
+    import uvicorn
+
+    from gardefou.store import connect
+    from gardefou.web.auth import KeyStore
+
+    db = db_opt or (ctx.obj or {}).get("db")
+    if db:
+        os.environ["GARDEFOU_DB"] = str(db)
+    os.environ["GARDEFOU_MAX_UPLOAD_MB"] = str(max_upload_mb)
+    store = connect(db)
+    keys = KeyStore(store)
+    if not keys.list() and not os.environ.get("GARDEFOU_ADMIN_KEY"):
+        _, key = keys.create("first-admin", "admin")
+        click.echo(f"created the first admin API key (shown once): {key}", err=True)
+    store.close()
+    click.echo(
+        f"gardefou serving on http://{host}:{port} (portal /portal, console /console, "
+        f"API docs /docs)",
+        err=True,
+    )
+    uvicorn.run(
+        "gardefou.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@cli.group()
+def apikey() -> None:
+    """Create, list and revoke API keys (roles: admin, moderator, auditor, platform, public)."""
+
+
+@apikey.command("create")
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "moderator", "auditor", "platform", "public"]),
+)
+@click.pass_context
+def apikey_create(ctx: click.Context, name: str, role: str) -> None:
+    """Create a key and print it once as JSON."""
+    from gardefou.store import connect
+    from gardefou.web.auth import KeyStore
+
+    kid, key = KeyStore(connect(ctx.obj.get("db"))).create(name, role)
+    emit_json({"id": kid, "name": name, "role": role, "key": key})
+
+
+@apikey.command("list")
+@click.pass_context
+def apikey_list(ctx: click.Context) -> None:
+    """List keys (ids, names, roles, prefixes; never the keys)."""
+    from gardefou.store import connect
+    from gardefou.web.auth import KeyStore
+
+    for row in KeyStore(connect(ctx.obj.get("db"))).list():
+        emit_json(row)
+
+
+@apikey.command("revoke")
+@click.argument("key_id", type=int)
+@click.pass_context
+def apikey_revoke(ctx: click.Context, key_id: int) -> None:
+    """Revoke a key at once."""
+    from gardefou.store import connect
+    from gardefou.web.auth import KeyStore
+
+    KeyStore(connect(ctx.obj.get("db"))).revoke(key_id)
+    emit_json({"id": key_id, "revoked": True})

@@ -1,0 +1,242 @@
+/* Review console: queues ordered by urgency, blurred media revealed per item, the signals and
+   rule trace behind each item, actions with DSA reason codes, keyboard shortcuts, exposure counters. */
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const state = { key: sessionStorage.getItem("gf-key") || "", tab: "takedown", items: [], index: -1, role: "" };
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v; else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else if (v !== undefined && v !== null) e.setAttribute(k, v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) e.append(c.nodeType ? c : String(c));
+    return e;
+  }
+  async function api(method, url, body) {
+    const res = await fetch(url, {
+      method, headers: Object.assign({ "X-API-Key": state.key }, body ? { "Content-Type": "application/json" } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) { const e = new Error(data.message || ("HTTP " + res.status)); e.status = res.status; throw e; }
+    return data;
+  }
+  const fmt = (t) => t ? new Date(t * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—";
+  function left(s) {
+    const a = Math.abs(s), h = Math.floor(a / 3600), m = Math.floor((a % 3600) / 60);
+    return (s < 0 ? "overdue " : "") + h + " h " + m + " min" + (s < 0 ? "" : " left");
+  }
+
+  async function refreshExposure() {
+    try {
+      const me = await api("GET", "/v1/me");
+      state.role = me.role;
+      const x = me.exposure || {};
+      const note = (x.media_revealed || 0) >= 50 ? " — you have revealed a lot today; consider a break" : "";
+      $("exposure").textContent = me.name + " (" + me.role + ") · today: " + (x.items_viewed || 0) + " viewed, " +
+        (x.media_revealed || 0) + " revealed, " + (x.decisions || 0) + " decisions" + note;
+    } catch (e) { /* shown by the caller */ }
+  }
+
+  async function loadAlerts() {
+    try {
+      const a = await api("GET", "/v1/takedown/alerts");
+      const box = $("alerts");
+      box.textContent = "";
+      if (a.length) {
+        const breached = a.filter((x) => x.state === "breached").length;
+        box.append(el("div", { class: "notice error" },
+          a.length + " takedown request(s) near or past the deadline" + (breached ? " (" + breached + " breached)" : "") + ": " +
+          a.map((x) => x.case_number).join(", ")));
+      }
+    } catch (e) { /* auditors and moderators both may read alerts */ }
+  }
+
+  async function loadQueue() {
+    const list = $("queue");
+    list.textContent = "";
+    try {
+      state.items = state.tab === "takedown" ? await api("GET", "/v1/takedown/requests") : await api("GET", "/v1/cases");
+    } catch (e) {
+      state.items = [];
+      list.append(el("li", {}, e.status === 404 ? "This queue is not available on this server." : e.message));
+      return;
+    }
+    if (!state.items.length) list.append(el("li", { "data-empty": "1" }, "Queue empty."));
+    state.items.forEach((it, i) => {
+      const title = state.tab === "takedown" ? it.case_number : ("Case " + it.id);
+      const clock = it.clock || {};
+      const meta = state.tab === "takedown"
+        ? [it.kind === "regulator_notice" ? "regulator " + it.issuer : "TAKE IT DOWN", it.status, left(clock.seconds_left || 0)].join(" · ")
+        : [it.action || it.status, "severity " + (it.severity ?? "?"), it.deadline_at ? left(it.deadline_at - Date.now() / 1000) : ""].join(" · ");
+      const li = el("li", { role: "option", "aria-selected": "false", id: "item-" + i, "data-id": it.id, onclick: () => select(i) },
+        el("strong", {}, title), " ", clock.state ? el("span", { class: "badge state-" + clock.state }, clock.state) : null,
+        el("div", { class: "meta" }, meta));
+      list.append(li);
+    });
+  }
+
+  async function select(i) {
+    if (i < 0 || i >= state.items.length) return;
+    state.index = i;
+    document.querySelectorAll("#queue li").forEach((li, j) => li.setAttribute("aria-selected", String(j === i)));
+    const li = $("item-" + i);
+    if (li) li.scrollIntoView({ block: "nearest" });
+    const it = state.items[i];
+    if (state.tab === "takedown") await showTakedown(it.id); else await showCase(it.id);
+    refreshExposure();
+  }
+
+  function kv(pairs) {
+    const dl = el("dl", { class: "kv" });
+    for (const [k, v] of pairs) dl.append(el("dt", {}, k), el("dd", {}, v));
+    return dl;
+  }
+
+  async function showTakedown(id) {
+    const d = $("detail");
+    let r;
+    try {
+      r = state.role === "auditor" ? await api("GET", "/v1/takedown/requests/" + id)
+                                   : await api("POST", "/v1/takedown/requests/" + id + "/review");
+    } catch (e) { d.textContent = e.message; return; }
+    if (!r.removals) { try { r.removals = (await api("GET", "/v1/takedown/requests/" + id)).removals; } catch (e) { r.removals = []; } }
+    d.textContent = "";
+    const clock = r.clock;
+    d.append(el("h2", {}, r.case_number + " — " + r.status),
+      el("p", { class: "state-" + clock.state, id: "clock" }, "Deadline " + fmt(r.deadline_at) + " (" + r.window_hours + " h window): " +
+        (r.closed_at ? clock.state : left(clock.seconds_left))),
+      kv([
+        ["Type", r.kind === "regulator_notice" ? "Regulator notice: " + r.issuer_name + " ref. " + r.issuer_reference : "TAKE IT DOWN Act request"],
+        ["Signature", r.signature.name + (r.signature.on_behalf ? " (on behalf; " + r.signature.authority + ")" : "")],
+        ["Good-faith statement", r.good_faith_statement || "—"],
+        ["Contact", [r.contact.email, r.contact.phone, r.contact.postal].filter(Boolean).join(" · ")],
+        ["Description", r.description || "—"],
+        ["Locations", r.location_list.join("\n") || "—"],
+        ["Hashes", r.hash_list.map((h) => h.pdq + " q" + h.quality).join("\n") || "— (no hash: locate by links)"],
+        ["Copies removed", String(r.copies_removed)],
+        ["Hashes banked", String(r.bank_entries)],
+        ["Outcome", r.resolution || "—"],
+      ]),
+      el("h3", {}, "History"),
+      el("ol", {}, ...r.history.map((h) => el("li", {}, fmt(h.at) + " " + h.status + " by " + h.actor + ": " + h.note))));
+    if (r.removals && r.removals.length) {
+      d.append(el("h3", {}, "Known copies removed"),
+        el("ul", { class: "hashes" }, ...r.removals.map((x) => el("li", {}, x.sha256 + " (distance " + x.distance + ")"))));
+    }
+    const open = r.status === "received" || r.status === "in_review";
+    if (open && state.role !== "auditor") {
+      const reason = el("input", { type: "text", id: "reject-reason", "aria-label": "Reason for rejection (shown to the person)" });
+      d.append(el("div", { class: "actions" },
+        el("button", { type: "button", id: "accept", onclick: () => accept(id) }, "Remove + bank hashes (a)"),
+        el("label", { for: "reject-reason" }, "Reason"), reason,
+        el("button", { type: "button", class: "danger", id: "reject", onclick: () => reject(id) }, "Reject (r)")));
+    }
+    d.focus();
+  }
+
+  async function accept(id) {
+    try { await api("POST", "/v1/takedown/requests/" + id + "/accept", { note: "removed" }); } catch (e) { alert(e.message); return; }
+    await afterAction(id);
+  }
+  async function reject(id) {
+    const reason = ($("reject-reason") || {}).value || "";
+    if (!reason.trim()) { $("reject-reason").focus(); return; }
+    try { await api("POST", "/v1/takedown/requests/" + id + "/reject", { reason }); } catch (e) { alert(e.message); return; }
+    await afterAction(id);
+  }
+  async function afterAction(id) {
+    await showTakedown(id);
+    const keep = $("detail").innerHTML;
+    await loadQueue(); await loadAlerts(); await refreshExposure();
+    $("detail").innerHTML = keep;
+  }
+
+  // -- cases (served when the cases library is installed) --------------------------------------
+  async function showCase(id) {
+    const d = $("detail");
+    let c;
+    try { c = await api("GET", "/v1/cases/" + id); } catch (e) { d.textContent = e.message; return; }
+    api("POST", "/v1/me/exposure", { viewed: 1 }).catch(() => {});
+    d.textContent = "";
+    d.append(el("h2", {}, "Case " + c.id + " — " + (c.status || "")));
+    if (c.media_url) {
+      const img = el("img", { src: c.media_url, alt: "Media under review (blurred until revealed)", class: "protected", id: "media" });
+      d.append(el("div", { class: "media-wrap" }, img),
+        el("p", {}, el("button", { type: "button", class: "secondary", id: "reveal", onclick: reveal }, "Reveal this item (v)")));
+    }
+    const dec = c.decision || {};
+    d.append(kv([["Proposed action", dec.action || "—"], ["Categories", (dec.categories || []).join(", ") || "—"],
+      ["Policy", dec.policy || "—"], ["Deadline", c.deadline_at ? fmt(c.deadline_at) : "—"]]));
+    d.append(el("h3", {}, "Reasons"), el("ul", {}, ...(dec.reasons || []).map((r) =>
+      el("li", {}, r.code + ": " + r.message + (r.score != null ? " (" + r.signal + " " + Number(r.score).toFixed(2) + ")" : "")))));
+    const trace = el("table", { class: "trace" }, el("thead", {}, el("tr", {}, el("th", {}, "rule"), el("th", {}, "matched"), el("th", {}, "detail"))));
+    const tb = el("tbody");
+    for (const t of dec.rule_trace || []) tb.append(el("tr", {}, el("td", {}, t.rule), el("td", {}, t.matched ? "yes" : "no"), el("td", {}, t.detail)));
+    trace.append(tb);
+    d.append(el("h3", {}, "Rule trace"), trace);
+    if (c.signals) d.append(el("h3", {}, "Signals"), el("ul", {}, ...Object.entries(c.signals).map(([k, v]) => el("li", {}, k + ": " + (v.explanation || JSON.stringify(v.value))))));
+    if (state.role !== "auditor" && c.actions) {
+      const sel = el("select", { id: "case-action", "aria-label": "Action" }, ...c.actions.map((a) => el("option", { value: a }, a)));
+      const ground = el("select", { id: "case-ground", "aria-label": "DSA ground" }, ...(c.dsa_grounds || []).map((g) => el("option", { value: g }, g)));
+      d.append(el("div", { class: "actions" }, sel, ground,
+        el("button", { type: "button", id: "case-decide", onclick: () => decideCase(c.id) }, "Decide (a)")));
+    }
+    d.focus();
+  }
+  async function decideCase(id) {
+    try {
+      await api("POST", "/v1/cases/" + id + "/decisions", { action: $("case-action").value, decision_ground: $("case-ground").value });
+    } catch (e) { alert(e.message); return; }
+    await loadQueue(); await refreshExposure();
+  }
+  function reveal() {
+    const img = $("media");
+    if (!img || !img.classList.contains("protected")) return;
+    img.classList.remove("protected");
+    api("POST", "/v1/me/exposure", { revealed: 1 }).then(refreshExposure).catch(() => {});
+  }
+
+  function setTab(tab) {
+    state.tab = tab;
+    $("tab-takedown").setAttribute("aria-selected", String(tab === "takedown"));
+    $("tab-cases").setAttribute("aria-selected", String(tab === "cases"));
+    $("detail").textContent = "";
+    state.index = -1;
+    loadQueue();
+  }
+
+  document.addEventListener("keydown", (ev) => {
+    if ($("workspace").hidden || ev.target.matches("input, textarea, select")) return;
+    if (ev.key === "j") select(Math.min(state.index + 1, state.items.length - 1));
+    else if (ev.key === "k") select(Math.max(state.index - 1, 0));
+    else if (ev.key === "v") reveal();
+    else if (ev.key === "a") { const b = $("accept") || $("case-decide"); if (b) b.click(); }
+    else if (ev.key === "r") { const i = $("reject-reason"); if (i) i.focus(); }
+    else if (ev.key === "?") $("queue").focus();
+    else return;
+    ev.preventDefault();
+  });
+
+  async function start() {
+    try { await api("GET", "/v1/me"); } catch (e) {
+      $("login-error").textContent = e.message; $("login-error").hidden = false; return;
+    }
+    sessionStorage.setItem("gf-key", state.key);
+    $("login").hidden = true; $("workspace").hidden = false; $("logout").hidden = false;
+    await refreshExposure();
+    if (state.role === "platform" || state.role === "public") {
+      $("login-error").textContent = "This key's role cannot use the console."; $("login-error").hidden = false;
+    }
+    await loadAlerts();
+    await loadQueue();
+    setInterval(loadAlerts, 60000);
+  }
+  $("login").addEventListener("submit", (ev) => { ev.preventDefault(); state.key = $("api-key").value.trim(); start(); });
+  $("logout").addEventListener("click", () => { sessionStorage.removeItem("gf-key"); location.reload(); });
+  $("tab-takedown").addEventListener("click", () => setTab("takedown"));
+  $("tab-cases").addEventListener("click", () => setTab("cases"));
+  if (state.key) start();
+})();
