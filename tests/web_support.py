@@ -1,0 +1,56 @@
+"""Helpers for the web tests: an app over a temporary database with one key per role."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+with warnings.catch_warnings():
+    # Starlette's TestClient warns about its httpx backend on import; nothing to act on here.
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+ADMIN_KEY = "test-admin-key"
+ROLES = ("moderator", "auditor", "platform", "public")
+
+
+@dataclass
+class Web:
+    client: TestClient
+    app: Any
+    keys: dict[str, str]
+
+    def h(self, role: str | None) -> dict[str, str]:
+        return {} if role is None else {"X-API-Key": self.keys[role]}
+
+
+def make_web(tmp_path: Path, **settings: Any) -> Web:
+    from gardefou.web import Settings, create_app
+
+    app = create_app(Settings(db=str(tmp_path / "web.db"), admin_key=ADMIN_KEY, **settings))
+    client = TestClient(app)
+    keys = {"admin": ADMIN_KEY}
+    for role in ROLES:
+        r = client.post(
+            "/v1/keys", json={"name": f"{role}-1", "role": role}, headers={"X-API-Key": ADMIN_KEY}
+        )
+        assert r.status_code == 201, r.text
+        keys[role] = r.json()["key"]
+    return Web(client, app, keys)
+
+
+def takedown_body(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "kind": "take_it_down",
+        "signature": {"name": "Jane Example"},
+        "hashes": [{"pdq": "f" * 32 + "0" * 32, "quality": 100}],
+        "locations": ["https://social.example/p/123"],
+        "description": "reply under my profile photo",
+        "good_faith_statement": "I believe in good faith this was published without my consent.",
+        "contact": {"email": "jane@example.org"},
+        "lang": "en",
+    }
+    body.update(over)
+    return body
