@@ -55,20 +55,28 @@ class BodyLimitMiddleware:
             return message
 
         started = False
+        replaced = False
 
         async def tracking_send(message: dict[str, Any]) -> None:
-            nonlocal started
+            # A framework may catch the overflow while parsing and answer 400: answer 413 instead.
+            nonlocal started, replaced
+            if replaced:
+                return
             if message["type"] == "http.response.start":
+                if rejected:
+                    replaced = True
+                    await _too_large(send, limit, received)
+                    return
                 started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge as exc:
-            if not started:
+            if not started and not replaced:
                 await _too_large(send, limit, exc.size)
         except Exception:
-            if rejected and not started:
+            if rejected and not started and not replaced:
                 await _too_large(send, limit, received)
             else:
                 raise
