@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,6 +25,11 @@ def _page(name: str) -> HTMLResponse:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(status_code=204)
 
 
 @router.get("/")

@@ -253,7 +253,51 @@
    * Browser only: decode a File/Blob locally and hash it. EXIF orientation and colour profiles are
    * ignored, as the reference does; nothing is uploaded.
    */
+  /**
+   * Copy of JPEG bytes whose EXIF Orientation tag (0x0112 in IFD0) is reset to 1. Browsers now
+   * apply EXIF orientation even with imageOrientation "none"; the reference hashes the pixels as
+   * stored, so the tag is neutralized before decoding. Returns null when there is nothing to do.
+   */
+  function withoutExifOrientation(buf) {
+    const b = new Uint8Array(buf);
+    if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return null;
+    let p = 2;
+    while (p + 4 <= b.length && b[p] === 0xff) {
+      const marker = b[p + 1];
+      const len = (b[p + 2] << 8) | b[p + 3];
+      if (marker === 0xda || marker === 0xd9) break;  // start of scan: no more metadata
+      const exif = p + 4;
+      if (marker === 0xe1 && b[exif] === 0x45 && b[exif + 1] === 0x78 && b[exif + 2] === 0x69 &&
+          b[exif + 3] === 0x66 && b[exif + 4] === 0 && b[exif + 5] === 0) {
+        const t = exif + 6;  // TIFF header
+        const le = b[t] === 0x49;
+        const u16 = (o) => le ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1];
+        const u32 = (o) => le ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
+                              : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+        const ifd = t + u32(t + 4);
+        if (ifd + 2 > b.length) return null;
+        const n = u16(ifd);
+        for (let i = 0; i < n; i++) {
+          const e = ifd + 2 + i * 12;
+          if (e + 12 > b.length) return null;
+          if (u16(e) === 0x0112) {
+            if (u16(e + 8) === 1) return null;
+            const copy = b.slice();
+            copy[e + 8] = le ? 1 : 0;
+            copy[e + 9] = le ? 0 : 1;
+            return copy;
+          }
+        }
+        return null;
+      }
+      p += 2 + len;
+    }
+    return null;
+  }
+
   async function hashBlob(blob) {
+    const fixed = withoutExifOrientation(await blob.arrayBuffer());
+    if (fixed) blob = new Blob([fixed], { type: blob.type || "image/jpeg" });
     const bitmap = await createImageBitmap(blob, {
       colorSpaceConversion: "none",
       imageOrientation: "none",
