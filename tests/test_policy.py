@@ -24,50 +24,134 @@ DRAWING = T.faces(1, photo_likelihood=0.1)
 CASES = [
     ("benign portrait", [REAL], {}, Action.ALLOW, None),
     ("no face, explicit", [T.nudity("explicit", 0.95)], {}, Action.ALLOW, None),
-    ("victim bank match on a benign-looking image", [REAL], {"bank.victim_match": True},
-     Action.REMOVE, "victim_bank_match"),
-    ("explicit real person, confident", [T.nudity("explicit", 0.92), REAL], {}, Action.REMOVE,
-     "sexualized_real_person"),
-    ("explicit real person, unsure", [T.nudity("explicit", 0.6), REAL], {}, Action.REVIEW,
-     "sexualized_real_person"),
-    ("explicit real person, consent evidence", [T.nudity("explicit", 0.95), REAL],
-     {"consent.evidence": True}, Action.ALLOW, None),
+    (
+        "victim bank match on a benign-looking image",
+        [REAL],
+        {"bank.victim_match": True},
+        Action.REMOVE,
+        "victim_bank_match",
+    ),
+    (
+        "explicit real person, confident",
+        [T.nudity("explicit", 0.92), REAL],
+        {},
+        Action.REMOVE,
+        "sexualized_real_person",
+    ),
+    (
+        "explicit real person, unsure",
+        [T.nudity("explicit", 0.6), REAL],
+        {},
+        Action.REVIEW,
+        "sexualized_real_person",
+    ),
+    (
+        "explicit real person, consent evidence",
+        [T.nudity("explicit", 0.95), REAL],
+        {"consent.evidence": True},
+        Action.ALLOW,
+        None,
+    ),
     ("explicit drawing", [T.nudity("explicit", 0.95), DRAWING], {}, Action.ALLOW, None),
-    ("suggestive real person, no other evidence", [T.nudity("suggestive", 0.9), REAL], {},
-     Action.ALLOW, None),
-    ("minor + suggestive", [T.nudity("suggestive", 0.7), REAL, T.age(True, 0.8)], {},
-     Action.REMOVE_ESCALATE, "minor_sexualized"),
-    ("minor + explicit, drawing too", [T.nudity("explicit", 0.7), DRAWING, T.age(True)], {},
-     Action.REMOVE_ESCALATE, "minor_sexualized"),
+    (
+        "suggestive real person, no other evidence",
+        [T.nudity("suggestive", 0.9), REAL],
+        {},
+        Action.ALLOW,
+        None,
+    ),
+    (
+        "minor + suggestive",
+        [T.nudity("suggestive", 0.7), REAL, T.age(True, 0.8)],
+        {},
+        Action.REMOVE_ESCALATE,
+        "minor_sexualized",
+    ),
+    (
+        "minor + explicit, drawing too",
+        [T.nudity("explicit", 0.7), DRAWING, T.age(True)],
+        {},
+        Action.REMOVE_ESCALATE,
+        "minor_sexualized",
+    ),
     ("minor, not sexualized", [T.nudity("none"), REAL, T.age(True)], {}, Action.ALLOW, None),
-    ("sexualized edit of reply parent", [T.nudity("suggestive", 0.8), REAL],
-     {"thread.sexualized_edit": True, "thread.same_person_score": 0.9}, Action.REMOVE,
-     "sexualized_edit_of_real_person"),
-    ("bot answer to undress request", [T.nudity("suggestive", 0.8), REAL],
-     {"thread.bot_request": True, "request.score": 0.9}, Action.REMOVE,
-     "sexualizing_request_answered"),
-    ("bot answer to undress request, level none", [T.nudity("none"), REAL],
-     {"thread.bot_request": True}, Action.REVIEW, "sexualizing_request_answered"),
-    ("protected person, sexualized", [T.nudity("suggestive", 0.8), REAL],
-     {"consent.match": True}, Action.REMOVE, "consent_registry_match"),
-    ("protected person, not sexualized", [T.nudity("none"), REAL], {"consent.match": True},
-     Action.ALLOW, None),
-    ("ai-generated suggestive real person", [T.nudity("suggestive"), REAL,
-     T.provenance(True)], {}, Action.REMOVE, "synthetic_sexualized_real_person"),
-    ("ai-generated portrait", [REAL, T.provenance(True)], {}, Action.LABEL,
-     "synthetic_real_person"),
-    ("nudity model missing, face present", [T.nudity(available=False), REAL], {},
-     Action.REVIEW, "undecided_signal_unavailable"),
+    (
+        "sexualized edit of reply parent",
+        [T.nudity("suggestive", 0.8), REAL],
+        {"thread.sexualized_edit": True, "thread.same_person_score": 0.9},
+        Action.REMOVE,
+        "sexualized_edit_of_real_person",
+    ),
+    (
+        "bot answer to undress request",
+        [T.nudity("suggestive", 0.8), REAL],
+        {"thread.bot_request": True, "request.score": 0.9},
+        Action.REMOVE,
+        "sexualizing_request_answered",
+    ),
+    (
+        "bot answer to undress request, level none",
+        [T.nudity("none"), REAL],
+        {"thread.bot_request": True},
+        Action.REVIEW,
+        "sexualizing_request_answered",
+    ),
+    (
+        "protected person, sexualized",
+        [T.nudity("suggestive", 0.8), REAL],
+        {"consent.match": True},
+        Action.REMOVE,
+        "consent_registry_match",
+    ),
+    (
+        "protected person, not sexualized",
+        [T.nudity("none"), REAL],
+        {"consent.match": True},
+        Action.ALLOW,
+        None,
+    ),
+    (
+        "ai-generated suggestive real person",
+        [T.nudity("suggestive"), REAL, T.provenance(True)],
+        {},
+        Action.REMOVE,
+        "synthetic_sexualized_real_person",
+    ),
+    (
+        "ai-generated portrait",
+        [REAL, T.provenance(True)],
+        {},
+        Action.LABEL,
+        "synthetic_real_person",
+    ),
+    (
+        "nudity model missing, face present",
+        [T.nudity(available=False), REAL],
+        {},
+        Action.REVIEW,
+        "undecided_signal_unavailable",
+    ),
     ("nudity model missing, no face", [T.nudity(available=False)], {}, Action.ALLOW, None),
-    ("age model missing, explicit real person", [T.nudity("explicit", 0.95), REAL,
-     T.age(available=False)], {}, Action.REMOVE, "sexualized_real_person"),
-    ("age model missing, suggestive real person", [T.nudity("suggestive", 0.9), REAL,
-     T.age(available=False)], {}, Action.REVIEW, "undecided_signal_unavailable"),
-]  # fmt: skip
+    (
+        "age model missing, explicit real person",
+        [T.nudity("explicit", 0.95), REAL, T.age(available=False)],
+        {},
+        Action.REMOVE,
+        "sexualized_real_person",
+    ),
+    (
+        "age model missing, suggestive real person",
+        [T.nudity("suggestive", 0.9), REAL, T.age(available=False)],
+        {},
+        Action.REVIEW,
+        "undecided_signal_unavailable",
+    ),
+]
 
 
-@pytest.mark.parametrize(("signals", "context", "action", "code"),
-                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("signals", "context", "action", "code"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_default_policy(policy, signals, context, action, code):
     d = evaluate(policy, T.signal_set(*signals), context)
     assert d.action == action, [t for t in d.rule_trace if t.matched or t.action]
@@ -110,8 +194,9 @@ def test_dict_signals_accepted(policy):
 
 
 def test_synthetic_media_content_type(policy):
-    d = evaluate(policy, T.signal_set(T.nudity("suggestive", 0.8), REAL),
-                 {"thread.sexualized_edit": True})  # fmt: skip
+    d = evaluate(
+        policy, T.signal_set(T.nudity("suggestive", 0.8), REAL), {"thread.sexualized_edit": True}
+    )
     assert d.dsa_fields["content_type"] == ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_SYNTHETIC_MEDIA"]
     d = evaluate(policy, T.signal_set(T.nudity("explicit", 0.95), REAL), {})
     assert d.dsa_fields["content_type"] == ["CONTENT_TYPE_IMAGE"]
@@ -152,7 +237,8 @@ def test_reviewer_dsa_fields(policy):
 
 
 def test_three_valued_any_all():
-    p = parse_policy("""
+    p = parse_policy(
+        """
 name: t
 version: 1
 rules:
@@ -169,7 +255,9 @@ dsa:
   d: {decision_ground: DECISION_GROUND_INCOMPATIBLE_CONTENT,
       category: STATEMENT_CATEGORY_OTHER_VIOLATION_TC, incompatible_content_ground: g,
       incompatible_content_explanation: e}
-""", signals={"nudity", "faces"})  # fmt: skip
+""",
+        signals={"nudity", "faces"},
+    )
     # any(unknown, true) = true
     d = evaluate(p, {"nudity": T.nudity(available=False), "faces": REAL})
     assert d.action == Action.REVIEW and d.reasons[0].code == "any_rule"

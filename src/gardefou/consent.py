@@ -70,8 +70,10 @@ def _check_code(code: str, stored: str) -> bool:
 def validate_embedding(emb: Any) -> list[float]:
     if not isinstance(emb, list | tuple) or len(emb) != EMBEDDING_SIZE:
         n = len(emb) if isinstance(emb, list | tuple) else type(emb).__name__
-        raise ConfigError(f"a face template is {EMBEDDING_SIZE} numbers (the identity signal's "
-                          f"embedding), got {n}")  # fmt: skip
+        raise ConfigError(
+            f"a face template is {EMBEDDING_SIZE} numbers (the identity signal's "
+            f"embedding), got {n}"
+        )
     out = []
     for x in emb:
         if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
@@ -92,8 +94,9 @@ class ConsentRegistry:
         self._cache: tuple[Any, Any, Any] | None = None  # (stamp, ids+owners, matrix)
 
     # -- enrolment -----------------------------------------------------------------------------
-    def enroll(self, embedding: Sequence[float], *, label: str = "",
-               owner_account: str | None = None) -> Enrollment:  # fmt: skip
+    def enroll(
+        self, embedding: Sequence[float], *, label: str = "", owner_account: str | None = None
+    ) -> Enrollment:
         """Register a face template to protect; returns its id and the withdrawal code."""
         emb = validate_embedding(list(embedding))
         if len(label) > 200:
@@ -102,8 +105,14 @@ class ConsentRegistry:
         tid = self.db.insert(
             "INSERT INTO consent_templates (embedding_json, label, owner_account, code_hash, "
             "created_at) VALUES (?, ?, ?, ?, ?)",
-            (json.dumps([round(x, 6) for x in emb]), label, owner_account,
-             _hash_code(code, secrets.token_hex(8)), _now()))  # fmt: skip
+            (
+                json.dumps([round(x, 6) for x in emb]),
+                label,
+                owner_account,
+                _hash_code(code, secrets.token_hex(8)),
+                _now(),
+            ),
+        )
         self._cache = None
         return Enrollment(tid, code)
 
@@ -120,27 +129,34 @@ class ConsentRegistry:
 
     def withdraw(self, template_id: int, code: str) -> None:
         """Stop protecting and erase the embedding (the row keeps only that it existed)."""
-        row = self.db.query_one("SELECT code_hash, withdrawn_at FROM consent_templates WHERE id = ?",
-                                (template_id,))  # fmt: skip
+        row = self.db.query_one(
+            "SELECT code_hash, withdrawn_at FROM consent_templates WHERE id = ?", (template_id,)
+        )
         if row is None:
             raise NotFoundError(f"no consent template {template_id}")
         if not _check_code(str(code), row["code_hash"]):
             raise ForbiddenError(f"wrong withdrawal code for consent template {template_id}")
         if row["withdrawn_at"] is None:
-            self.db.execute("UPDATE consent_templates SET withdrawn_at = ?, embedding_json = NULL "
-                            "WHERE id = ?", (_now(), template_id))  # fmt: skip
+            self.db.execute(
+                "UPDATE consent_templates SET withdrawn_at = ?, embedding_json = NULL WHERE id = ?",
+                (_now(), template_id),
+            )
         self._cache = None
 
     def get(self, template_id: int) -> Template:
-        row = self.db.query_one("SELECT id, label, owner_account, created_at, withdrawn_at "
-                                "FROM consent_templates WHERE id = ?", (template_id,))  # fmt: skip
+        row = self.db.query_one(
+            "SELECT id, label, owner_account, created_at, withdrawn_at "
+            "FROM consent_templates WHERE id = ?",
+            (template_id,),
+        )
         if row is None:
             raise NotFoundError(f"no consent template {template_id}")
         return Template(**row)
 
     def count(self) -> int:
-        row = self.db.query_one("SELECT COUNT(*) AS n FROM consent_templates "
-                                "WHERE withdrawn_at IS NULL")  # fmt: skip
+        row = self.db.query_one(
+            "SELECT COUNT(*) AS n FROM consent_templates WHERE withdrawn_at IS NULL"
+        )
         return int(row["n"]) if row else 0
 
     # -- matching ------------------------------------------------------------------------------
@@ -154,11 +170,16 @@ class ConsentRegistry:
         with self._lock:
             if self._cache is not None and self._cache[0] == stamp:
                 return self._cache[1], self._cache[2]
-            rows = self.db.query("SELECT id, owner_account, embedding_json FROM consent_templates "
-                                 "WHERE withdrawn_at IS NULL ORDER BY id")  # fmt: skip
+            rows = self.db.query(
+                "SELECT id, owner_account, embedding_json FROM consent_templates "
+                "WHERE withdrawn_at IS NULL ORDER BY id"
+            )
             meta = [(int(r["id"]), r["owner_account"]) for r in rows]
-            matrix = (np.asarray([json.loads(r["embedding_json"]) for r in rows], dtype=np.float64)
-                      if rows else np.zeros((0, EMBEDDING_SIZE)))  # fmt: skip
+            matrix = (
+                np.asarray([json.loads(r["embedding_json"]) for r in rows], dtype=np.float64)
+                if rows
+                else np.zeros((0, EMBEDDING_SIZE))
+            )
             self._cache = (stamp, meta, matrix)
             return meta, matrix
 

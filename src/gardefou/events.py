@@ -102,8 +102,7 @@ def _fail(eid: str, msg: str) -> PipelineEventError:
     return PipelineEventError(f"event {eid}: {msg}")
 
 
-def _str(obj: dict[str, Any], key: str, eid: str, limit: int, required: bool = False
-         ) -> str | None:  # fmt: skip
+def _str(obj: dict[str, Any], key: str, eid: str, limit: int, required: bool = False) -> str | None:
     v = obj.get(key)
     if v is None:
         if required:
@@ -129,8 +128,11 @@ def _time(v: Any, eid: str) -> datetime | None:
             pass
         else:
             return t if t.tzinfo else t.replace(tzinfo=UTC)
-    raise _fail(eid, f"created_at {str(v)[:60]!r} is not an ISO 8601 time "
-                "(e.g. 2026-01-05T10:00:00Z) or a Unix timestamp")  # fmt: skip
+    raise _fail(
+        eid,
+        f"created_at {str(v)[:60]!r} is not an ISO 8601 time "
+        "(e.g. 2026-01-05T10:00:00Z) or a Unix timestamp",
+    )
 
 
 def _media(obj: dict[str, Any], key: str, eid: str) -> tuple[MediaRef, ...]:
@@ -155,11 +157,17 @@ def _media(obj: dict[str, Any], key: str, eid: str) -> tuple[MediaRef, ...]:
                 raise _fail(eid, f"{label}: 'b64' is not valid base64 ({exc})") from None
             out.append(MediaRef(label, data=data))
         elif isinstance(item, dict) and "url" in item:
-            raise _fail(eid, f"{label}: URLs are not fetched ({str(item['url'])[:80]!r}); "
-                        "download the file and pass 'path', or inline it as 'b64'")  # fmt: skip
+            raise _fail(
+                eid,
+                f"{label}: URLs are not fetched ({str(item['url'])[:80]!r}); "
+                "download the file and pass 'path', or inline it as 'b64'",
+            )
         else:
-            raise _fail(eid, f"{label}: a media reference is a path string or an object with "
-                        f"'path' or 'b64', got {str(item)[:80]!r}")  # fmt: skip
+            raise _fail(
+                eid,
+                f"{label}: a media reference is a path string or an object with "
+                f"'path' or 'b64', got {str(item)[:80]!r}",
+            )
     return tuple(out)
 
 
@@ -169,8 +177,9 @@ def parse_event(obj: Any) -> Event:
         raise PipelineEventError(f"an event must be a JSON object, got {type(obj).__name__}")
     raw = obj.get("id")
     if raw is None or isinstance(raw, bool) or not isinstance(raw, str | int) or raw == "":
-        raise PipelineEventError(f"event has no usable 'id' (got {raw!r}); every event needs a "
-                                 "unique string id")  # fmt: skip
+        raise PipelineEventError(
+            f"event has no usable 'id' (got {raw!r}); every event needs a unique string id"
+        )
     eid = str(raw)
     if len(eid) > MAX_ID:
         raise PipelineEventError(f"event id of {len(eid)} characters is over {MAX_ID}")
@@ -187,19 +196,39 @@ def parse_event(obj: Any) -> Event:
             mentions = tuple(dict.fromkeys(m.lstrip("@").lower() for m in raw_mentions if m))
         else:
             raise _fail(eid, f"'mentions' must be a list of handles, got {raw_mentions!r}"[:200])
-        return Post(id=eid, author=_str(obj, "author", eid, MAX_ID), created_at=created,
-                    text=text, media=_media(obj, "media", eid), reply_to=reply_to,
-                    mentions=mentions, lang=lang)  # fmt: skip
+        return Post(
+            id=eid,
+            author=_str(obj, "author", eid, MAX_ID),
+            created_at=created,
+            text=text,
+            media=_media(obj, "media", eid),
+            reply_to=reply_to,
+            mentions=mentions,
+            lang=lang,
+        )
     if kind == "generation":
-        known = {"id", "kind", "request", "input_media", "output_media", "requester",
-                 "created_at", "reply_to", "lang"}  # fmt: skip
+        known = {
+            "id",
+            "kind",
+            "request",
+            "input_media",
+            "output_media",
+            "requester",
+            "created_at",
+            "reply_to",
+            "lang",
+        }
         return GenerationEvent(
-            id=eid, request=_str(obj, "request", eid, MAX_TEXT) or "",
+            id=eid,
+            request=_str(obj, "request", eid, MAX_TEXT) or "",
             input_media=_media(obj, "input_media", eid),
             output_media=_media(obj, "output_media", eid),
-            requester=_str(obj, "requester", eid, MAX_ID), created_at=created,
-            reply_to=reply_to, lang=lang,
-            extra={k: v for k, v in obj.items() if k not in known})  # fmt: skip
+            requester=_str(obj, "requester", eid, MAX_ID),
+            created_at=created,
+            reply_to=reply_to,
+            lang=lang,
+            extra={k: v for k, v in obj.items() if k not in known},
+        )
     raise _fail(eid, f"unknown kind {kind!r}; use 'post' or 'generation'")
 
 

@@ -8,7 +8,7 @@ same-person variant, so identity logic can be tested without faces.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from gardefou.signals.base import SignalResult
@@ -23,13 +23,24 @@ def nudity(level: str = "none", score: float = 0.9, available: bool = True) -> S
     return SignalResult("nudity", "fake", level, score, f"fake nudity level {level}")
 
 
-def faces(count: int = 1, photo_likelihood: float | None = 0.95, score: float = 0.9,
-          available: bool = True) -> SignalResult:  # fmt: skip
+def faces(
+    count: int = 1,
+    photo_likelihood: float | None = 0.95,
+    score: float = 0.9,
+    available: bool = True,
+) -> SignalResult:
     if not available:
         return SignalResult("faces", "fake", None, None, "model unavailable", False)
     boxes = [{"box": [10 + 40 * i, 10, 40 + 40 * i, 50], "score": score} for i in range(count)]
-    return SignalResult("faces", "fake", boxes, score if count else 0.0, f"{count} fake faces",
-                        True, {"count": count, "photo_likelihood": photo_likelihood})  # fmt: skip
+    return SignalResult(
+        "faces",
+        "fake",
+        boxes,
+        score if count else 0.0,
+        f"{count} fake faces",
+        True,
+        {"count": count, "photo_likelihood": photo_likelihood},
+    )
 
 
 def age(minor_risk: bool = False, score: float = 0.9, available: bool = True) -> SignalResult:
@@ -46,14 +57,20 @@ def identity(embeddings: Sequence[Sequence[float]] = (), available: bool = True)
 
 
 def provenance(ai_generated: bool | None = None) -> SignalResult:
-    return SignalResult("provenance", "fake", {"ai_generated": ai_generated, "c2pa": {}}, None,
-                        "fake provenance")  # fmt: skip
+    return SignalResult(
+        "provenance", "fake", {"ai_generated": ai_generated, "c2pa": {}}, None, "fake provenance"
+    )
 
 
 def signal_set(*results: SignalResult) -> dict[str, SignalResult]:
     """Results keyed by name; the policy signals not given are filled with clean values."""
-    out = {"nudity": nudity("none", 0.95), "faces": faces(0), "age": age(False),
-           "identity": identity(()), "provenance": provenance(None)}  # fmt: skip
+    out = {
+        "nudity": nudity("none", 0.95),
+        "faces": faces(0),
+        "age": age(False),
+        "identity": identity(()),
+        "provenance": provenance(None),
+    }
     out.update({r.name: r for r in results})
     return out
 
@@ -76,13 +93,44 @@ def jitter(embedding: Sequence[float], amount: float = 0.05, seed: int = 0) -> l
 
 
 class FakeBankService:
-    """``match(pdq_hex)`` answers from a dict of hex -> list of match dicts."""
+    """``match(hashes, quality=)`` like BankService.match: one hex, a list, or a {label: hex}
+    mapping (the pdq_dihedral value); answers from a dict of hex -> list of match dicts
+    (``{"bank", "entry_id", "distance", "source", "actionable"}``)."""
 
     def __init__(self, matches: dict[str, Iterable[dict[str, Any]]] | None = None) -> None:
         self.matches = {k: list(v) for k, v in (matches or {}).items()}
+        self.calls = 0
 
-    def match(self, query: Any, **_: Any) -> list[dict[str, Any]]:
-        return list(self.matches.get(str(query), []))
+    def match(self, hashes: Any, **_: Any) -> list[dict[str, Any]]:
+        self.calls += 1
+        if isinstance(hashes, str):
+            hashes = [hashes]
+        elif isinstance(hashes, Mapping):
+            hashes = list(hashes.values())
+        return [m for h in hashes for m in self.matches.get(str(h), [])]
+
+
+def pdq_dihedral(hex_hash: str, quality: int = 100) -> SignalResult:
+    """A pdq_dihedral result whose 8 hashes are all ``hex_hash`` (enough for bank fakes)."""
+    names = (
+        "original",
+        "rotate90",
+        "rotate180",
+        "rotate270",
+        "flipx",
+        "flipy",
+        "flipplus",
+        "flipminus",
+    )
+    return SignalResult(
+        "pdq_dihedral",
+        "fake",
+        {n: hex_hash for n in names},
+        quality / 100,
+        "fake dihedral hashes",
+        True,
+        {"quality": quality},
+    )
 
 
 def fake_intent(text: str) -> tuple[bool, float, str]:

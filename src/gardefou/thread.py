@@ -80,8 +80,9 @@ def request_intent(text: str) -> Intent:
         classify_request = None
     if classify_request is not None:
         r = classify_request(text)
-        return Intent(bool(r.sexualizing), float(r.score), "guard.intent",
-                      str(getattr(r, "explanation", "")))  # fmt: skip
+        return Intent(
+            bool(r.sexualizing), float(r.score), "guard.intent", str(getattr(r, "explanation", ""))
+        )
     found = _guard_rules(text)
     if found is not None:
         return found
@@ -114,13 +115,17 @@ class MediaFacts:
         return cls(level, score, embs)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"level": self.level, "score": self.score,
-                "embeddings": [[round(x, 6) for x in e] for e in self.embeddings]}  # fmt: skip
+        return {
+            "level": self.level,
+            "score": self.score,
+            "embeddings": [[round(x, 6) for x in e] for e in self.embeddings],
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> MediaFacts:
-        return cls(d.get("level"), d.get("score"),
-                   tuple(tuple(e) for e in d.get("embeddings") or ()))  # fmt: skip
+        return cls(
+            d.get("level"), d.get("score"), tuple(tuple(e) for e in d.get("embeddings") or ())
+        )
 
 
 @dataclass(frozen=True)
@@ -146,26 +151,38 @@ class ThreadStore:
         if row is None:
             return None
         return ThreadPost(
-            post_id=row["post_id"], author=row["author"], reply_to=row["reply_to"],
+            post_id=row["post_id"],
+            author=row["author"],
+            reply_to=row["reply_to"],
             mentions=tuple(json.loads(row["mentions_json"])),
             request_sexualizing=bool(row["request_sexualizing"]),
             request_score=float(row["request_score"]),
             media=tuple(MediaFacts.from_dict(m) for m in json.loads(row["media_json"])),
-            created_at=row["created_at"])  # fmt: skip
+            created_at=row["created_at"],
+        )
 
     def put(self, p: ThreadPost) -> None:
         self.db.execute(
             "INSERT INTO thread_posts (post_id, author, reply_to, mentions_json, "
             "request_sexualizing, request_score, media_json, created_at) VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (post_id) DO NOTHING",
-            (p.post_id, p.author, p.reply_to, json.dumps(list(p.mentions)),
-             int(p.request_sexualizing), p.request_score,
-             json.dumps([m.to_dict() for m in p.media]), p.created_at))  # fmt: skip
+            (
+                p.post_id,
+                p.author,
+                p.reply_to,
+                json.dumps(list(p.mentions)),
+                int(p.request_sexualizing),
+                p.request_score,
+                json.dumps([m.to_dict() for m in p.media]),
+                p.created_at,
+            ),
+        )
 
     def purge(self, before: datetime) -> int:
         """Delete thread facts (incl. face embeddings) created before ``before``."""
-        cur = self.db.execute("DELETE FROM thread_posts WHERE created_at < ?",
-                              (before.isoformat(),))  # fmt: skip
+        cur = self.db.execute(
+            "DELETE FROM thread_posts WHERE created_at < ?", (before.isoformat(),)
+        )
         return int(cur.rowcount or 0)
 
 
@@ -193,8 +210,9 @@ def _default_compare() -> Compare:
     return compare
 
 
-def ancestor_media(store: Any, reply_to: str | None, depth: int = MAX_DEPTH
-                   ) -> tuple[ThreadPost | None, tuple[MediaFacts, ...]]:  # fmt: skip
+def ancestor_media(
+    store: Any, reply_to: str | None, depth: int = MAX_DEPTH
+) -> tuple[ThreadPost | None, tuple[MediaFacts, ...]]:
     """The nearest ancestor with images (and those images), up to ``depth`` posts up."""
     pid, seen = reply_to, set()
     while pid and depth > 0 and pid not in seen:
@@ -208,8 +226,9 @@ def ancestor_media(store: Any, reply_to: str | None, depth: int = MAX_DEPTH
     return None, ()
 
 
-def edit_facts(item: MediaFacts, parents: Sequence[MediaFacts],
-               compare: Compare | None = None) -> dict[str, Any]:  # fmt: skip
+def edit_facts(
+    item: MediaFacts, parents: Sequence[MediaFacts], compare: Compare | None = None
+) -> dict[str, Any]:
     """Context facts for one image against its parent images (reply parent or edit inputs)."""
     if not parents:
         return {}
@@ -223,8 +242,10 @@ def edit_facts(item: MediaFacts, parents: Sequence[MediaFacts],
                 if r.same:
                     same_levels.append(parent.level)
     same = bool(same_levels)
-    facts: dict[str, Any] = {"thread.parent_same_person": same,
-                             "thread.same_person_score": round(best, 4)}  # fmt: skip
+    facts: dict[str, Any] = {
+        "thread.parent_same_person": same,
+        "thread.same_person_score": round(best, 4),
+    }
     if item.level is None:
         more: Any = UNKNOWN
     else:
@@ -242,5 +263,8 @@ def bot_request_facts(author: str | None, parent: ThreadPost | None) -> dict[str
         return {}
     if author.lower().lstrip("@") not in parent.mentions:
         return {}
-    return {"thread.bot_request": True, "request.sexualizing": True,
-            "request.score": parent.request_score}  # fmt: skip
+    return {
+        "thread.bot_request": True,
+        "request.sexualizing": True,
+        "request.score": parent.request_score,
+    }

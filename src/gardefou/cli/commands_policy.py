@@ -56,13 +56,17 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
     for i, c in enumerate(cases):
         name = c.get("name", f"case {i + 1}") if isinstance(c, dict) else f"case {i + 1}"
         if not isinstance(c, dict) or "expect" not in c:
-            raise PolicyError(f"{path}: {name}: each case needs 'expect' (an action) and "
-                              "'signals' and/or 'context'")  # fmt: skip
+            raise PolicyError(
+                f"{path}: {name}: each case needs 'expect' (an action) and "
+                "'signals' and/or 'context'"
+            )
         try:
             Action(c["expect"])
         except ValueError:
-            raise PolicyError(f"{path}: {name}: expect {c['expect']!r} is not an action; use one "
-                              f"of {', '.join(a.value for a in Action)}") from None  # fmt: skip
+            raise PolicyError(
+                f"{path}: {name}: expect {c['expect']!r} is not an action; use one "
+                f"of {', '.join(a.value for a in Action)}"
+            ) from None
         if not isinstance(c.get("signals", {}), dict) or not isinstance(c.get("context", {}), dict):
             raise PolicyError(f"{path}: {name}: 'signals' and 'context' must be mappings")
     return cases
@@ -73,19 +77,27 @@ def run_cases(policy: Any, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     out = []
     for i, c in enumerate(cases):
-        signals = {name: {"available": True, **(r if isinstance(r, dict) else {"value": r})}
-                   for name, r in (c.get("signals") or {}).items()}  # fmt: skip
+        signals = {
+            name: {"available": True, **(r if isinstance(r, dict) else {"value": r})}
+            for name, r in (c.get("signals") or {}).items()
+        }
         d = evaluate(policy, signals, c.get("context") or {})
         code = d.reasons[0].code if d.reasons else None
         ok = d.action == Action(c["expect"]) and (
             "expect_reason" not in c or c["expect_reason"] == code
         )
-        out.append({"name": c.get("name", f"case {i + 1}"), "ok": ok, "expect": c["expect"],
-                    "expect_reason": c.get("expect_reason"), "action": d.action.value,
-                    "reason": code,
-                    "matched": [t.rule for t in d.rule_trace if t.matched],
-                    "undecided": [t.rule for t in d.rule_trace
-                                  if not t.matched and t.action]})  # fmt: skip
+        out.append(
+            {
+                "name": c.get("name", f"case {i + 1}"),
+                "ok": ok,
+                "expect": c["expect"],
+                "expect_reason": c.get("expect_reason"),
+                "action": d.action.value,
+                "reason": code,
+                "matched": [t.rule for t in d.rule_trace if t.matched],
+                "undecided": [t.rule for t in d.rule_trace if not t.matched and t.action],
+            }
+        )
     return out
 
 
@@ -100,15 +112,22 @@ def policy_group() -> None:
 def policy_check(file: str | None, as_json: bool) -> None:
     """Validate FILE (default: the shipped NCII policy); line-numbered errors, exit 2."""
     p = _policy(file)
-    summary = {"policy": p.ref, "source": p.source, "rules": [r.id for r in p.rules],
-               "signals": p.required_signals(), "dsa_templates": sorted(p.dsa),
-               "sanctions": [s.name for s in p.accountability.sanctions]}  # fmt: skip
+    summary = {
+        "policy": p.ref,
+        "source": p.source,
+        "rules": [r.id for r in p.rules],
+        "signals": p.required_signals(),
+        "dsa_templates": sorted(p.dsa),
+        "sanctions": [s.name for s in p.accountability.sanctions],
+    }
     if as_json:
         emit_json({"ok": True, **summary})
         return
-    click.echo(f"ok: {p.ref} ({len(p.rules)} rules; signals: "
-               f"{', '.join(summary['signals']) or 'none'}; DSA templates: "
-               f"{', '.join(summary['dsa_templates']) or 'none'})")  # fmt: skip
+    click.echo(
+        f"ok: {p.ref} ({len(p.rules)} rules; signals: "
+        f"{', '.join(summary['signals']) or 'none'}; DSA templates: "
+        f"{', '.join(summary['dsa_templates']) or 'none'})"
+    )
 
 
 @policy_group.command("test")
@@ -135,15 +154,27 @@ def policy_test(cases_file: str, policy_file: str | None, as_json: bool) -> None
     results = run_cases(p, load_cases(path))
     failed = [r for r in results if not r["ok"]]
     if as_json:
-        emit_json({"policy": p.ref, "cases": len(results), "passed": len(results) - len(failed),
-                   "failed": len(failed), "results": results})  # fmt: skip
+        emit_json(
+            {
+                "policy": p.ref,
+                "cases": len(results),
+                "passed": len(results) - len(failed),
+                "failed": len(failed),
+                "results": results,
+            }
+        )
     else:
         for r in results:
             mark = "PASS" if r["ok"] else "FAIL"
             want = r["expect"] + (f" ({r['expect_reason']})" if r["expect_reason"] else "")
-            click.echo(f"{mark}  {r['name']}: {r['action']} ({r['reason']})"
-                       + ("" if r["ok"] else f", expected {want}; matched "
-                          f"{', '.join(r['matched']) or 'none'}"))  # fmt: skip
+            click.echo(
+                f"{mark}  {r['name']}: {r['action']} ({r['reason']})"
+                + (
+                    ""
+                    if r["ok"]
+                    else f", expected {want}; matched {', '.join(r['matched']) or 'none'}"
+                )
+            )
         click.echo(f"{len(results) - len(failed)}/{len(results)} cases pass under {p.ref}")
     if failed:
         raise SystemExit(EXIT_VERIFY)

@@ -25,8 +25,9 @@ Tri = bool | None  # None = unknown
 
 
 class _Evaluator:
-    def __init__(self, policy: Policy, signals: Mapping[str, Any],
-                 context: Mapping[str, Any]) -> None:  # fmt: skip
+    def __init__(
+        self, policy: Policy, signals: Mapping[str, Any], context: Mapping[str, Any]
+    ) -> None:
         self.policy, self.signals, self.context = policy, signals, context
         self.signal_names = frozenset(signals) | frozenset(
             f.split(".", 1)[0] for f in policy.facts()
@@ -87,8 +88,7 @@ def _compare(value: Any, op: str, arg: Any) -> Tri:
             return value not in arg
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
-        return {"gt": value > arg, "gte": value >= arg, "lt": value < arg,
-                "lte": value <= arg}[op]  # fmt: skip
+        return {"gt": value > arg, "gte": value >= arg, "lt": value < arg, "lte": value <= arg}[op]
     except TypeError:
         return None
 
@@ -105,8 +105,11 @@ def _cap(action: Action, cap: Action) -> Action:
     return action if SEVERITY[action] <= SEVERITY[cap] else cap
 
 
-def evaluate(policy: Policy, signals: Mapping[str, Any] | None = None,
-             context: Mapping[str, Any] | None = None) -> Decision:  # fmt: skip
+def evaluate(
+    policy: Policy,
+    signals: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Decision:
     """Decide one media item (or one event) from its signal results and context facts.
 
     ``signals`` maps signal name -> SignalResult (or its ``to_dict()``); ``context`` maps
@@ -121,8 +124,10 @@ def evaluate(policy: Policy, signals: Mapping[str, Any] | None = None,
         if res is True:
             matched.append(rule)
             trace.append(RuleTrace(rule.id, True, detail, rule.action.value))
-        elif res is None and SEVERITY[_cap(rule.action, policy.on_unknown)] > SEVERITY[
-                policy.default_action]:  # fmt: skip
+        elif (
+            res is None
+            and SEVERITY[_cap(rule.action, policy.on_unknown)] > SEVERITY[policy.default_action]
+        ):
             act = _cap(rule.action, policy.on_unknown)
             undecided.append((rule, act))
             trace.append(RuleTrace(rule.id, False, f"undecided: {detail}", act.value))
@@ -131,20 +136,27 @@ def evaluate(policy: Policy, signals: Mapping[str, Any] | None = None,
 
     candidates = [r.action for r in matched] + [a for _, a in undecided]
     final = max([policy.default_action, *candidates], key=SEVERITY.__getitem__)
-    missing = sorted({f.split(".", 1)[0] for f in policy.facts()
-                      if "." in f and ev.fact(f) is UNKNOWN})  # fmt: skip
+    missing = sorted(
+        {f.split(".", 1)[0] for f in policy.facts() if "." in f and ev.fact(f) is UNKNOWN}
+    )
 
     ordered = sorted(matched, key=lambda r: -SEVERITY[r.action])  # stable: file order on ties
-    reasons = [Reason(r.code, r.message, _signal_of(r), _score(ev, r), r.category)
-               for r in ordered]  # fmt: skip
+    reasons = [Reason(r.code, r.message, _signal_of(r), _score(ev, r), r.category) for r in ordered]
     winner = next((r for r in ordered if r.action == final), None)
     if winner is None and undecided:
         names = ", ".join(r.id for r, a in undecided if a == final)
-        reasons.insert(0, Reason(
-            "undecided_signal_unavailable",
-            f"Rule(s) {names} could not be decided because signal(s) "
-            f"{', '.join(missing) or 'needed'} were unavailable; sent to review instead of "
-            "allowing.", None, None, "operational"))  # fmt: skip
+        reasons.insert(
+            0,
+            Reason(
+                "undecided_signal_unavailable",
+                f"Rule(s) {names} could not be decided because signal(s) "
+                f"{', '.join(missing) or 'needed'} were unavailable; sent to review instead of "
+                "allowing.",
+                None,
+                None,
+                "operational",
+            ),
+        )
 
     synthetic = False
     if policy.synthetic_when is not None:
@@ -153,10 +165,16 @@ def evaluate(policy: Policy, signals: Mapping[str, Any] | None = None,
     if winner is not None and final in ACTION_VISIBILITY:
         dsa = dsa_fields(policy, winner, final, synthetic=synthetic)
     categories = tuple(dict.fromkeys(r.category for r in reasons if r.category))
-    return Decision(action=final, reasons=tuple(reasons), rule_trace=tuple(trace),
-                    dsa_fields=dsa, categories=categories,
-                    confidence=_score(ev, winner) if winner is not None else None,
-                    policy=policy.ref, unavailable=tuple(missing))  # fmt: skip
+    return Decision(
+        action=final,
+        reasons=tuple(reasons),
+        rule_trace=tuple(trace),
+        dsa_fields=dsa,
+        categories=categories,
+        confidence=_score(ev, winner) if winner is not None else None,
+        policy=policy.ref,
+        unavailable=tuple(missing),
+    )
 
 
 def _signal_of(rule: Rule) -> str | None:
@@ -170,9 +188,15 @@ def _score(ev: _Evaluator, rule: Rule) -> float | None:
     return None if v is UNKNOWN or isinstance(v, bool) else float(v)
 
 
-def dsa_fields(policy: Policy, rule: Rule, action: Action, *, synthetic: bool = False,
-               automated: str = "AUTOMATED_DECISION_FULLY",
-               source_type: str = "SOURCE_VOLUNTARY") -> dict[str, Any]:  # fmt: skip
+def dsa_fields(
+    policy: Policy,
+    rule: Rule,
+    action: Action,
+    *,
+    synthetic: bool = False,
+    automated: str = "AUTOMATED_DECISION_FULLY",
+    source_type: str = "SOURCE_VOLUNTARY",
+) -> dict[str, Any]:
     """The statement-of-reasons fields of ``rule`` applied with ``action``.
 
     Carries the enum values and texts the Transparency Database validates; the exporter adds
@@ -183,8 +207,7 @@ def dsa_fields(policy: Policy, rule: Rule, action: Action, *, synthetic: bool = 
     if action not in ACTION_VISIBILITY or rule.dsa is None:
         return {}
     t = policy.dsa[rule.dsa]
-    out: dict[str, Any] = {k: (list(v) if isinstance(v, list | tuple) else v)
-                           for k, v in t.items()}  # fmt: skip
+    out: dict[str, Any] = {k: (list(v) if isinstance(v, list | tuple) else v) for k, v in t.items()}
     for key in ("category_specification", "category_addition"):
         if key in out and not isinstance(out[key], list):
             out[key] = [out[key]]
@@ -196,6 +219,7 @@ def dsa_fields(policy: Policy, rule: Rule, action: Action, *, synthetic: bool = 
     out["automated_detection"] = "Yes"
     out["automated_decision"] = automated
     out["source_type"] = source_type
-    out["decision_facts"] = (f"{rule.message} (rule {rule.id} of policy {policy.ref}; "
-                             f"action {action.value}).")[:5000]  # fmt: skip
+    out["decision_facts"] = (
+        f"{rule.message} (rule {rule.id} of policy {policy.ref}; action {action.value})."
+    )[:5000]
     return out

@@ -159,31 +159,71 @@ _GENERIC: dict[str, FactSpec] = {
     "available": FactSpec("*.available", BOOL, "the signal ran", read=lambda r: True),
 }
 
-CONTEXT_FACTS: dict[str, FactSpec] = {s.name: s for s in (
-    FactSpec("event.kind", STRING, "post | generation", ("post", "generation"), default="post"),
-    FactSpec("event.is_reply", BOOL, "the post replies to another post", default=False),
-    FactSpec("bank.match", BOOL, "a positive hash-bank match (after negative banks)",
-             default=False),
-    FactSpec("bank.victim_match", BOOL, "a match in a victim-submitted bank", default=False),
-    FactSpec("bank.min_distance", NUMBER, "smallest PDQ distance of a bank match", default=256),
-    FactSpec("thread.parent_same_person", BOOL, "a face matches a face in the reply parent's "
-             "images (or, for a generation, the input images)", default=False),
-    FactSpec("thread.more_sexualized_than_parent", BOOL, "the nudity level is higher than the "
-             "parent's", default=False),
-    FactSpec("thread.sexualized_edit", BOOL, "same person as the parent and more sexualized: a "
-             "sexualized edit of a real person's photo", default=False),
-    FactSpec("thread.same_person_score", NUMBER, "best same-person score against the parent",
-             default=0.0),
-    FactSpec("thread.bot_request", BOOL, "this post answers a request to sexualize someone that "
-             "mentioned its author (a bot)", default=False),
-    FactSpec("request.sexualizing", BOOL, "the request text asks to undress or sexualize "
-             "(generation prompt, or the request a bot answers)", default=False),
-    FactSpec("request.score", NUMBER, "confidence of request.sexualizing", default=0.0),
-    FactSpec("consent.match", BOOL, "a face matches a template in the consent registry "
-             "(a person who asked to be protected)", default=False),
-    FactSpec("consent.evidence", BOOL, "evidence that the depicted person consented (e.g. the "
-             "person posted it themselves)", default=False),
-)}  # fmt: skip
+CONTEXT_FACTS: dict[str, FactSpec] = {
+    s.name: s
+    for s in (
+        FactSpec("event.kind", STRING, "post | generation", ("post", "generation"), default="post"),
+        FactSpec("event.is_reply", BOOL, "the post replies to another post", default=False),
+        FactSpec(
+            "bank.match", BOOL, "a positive hash-bank match (after negative banks)", default=False
+        ),
+        FactSpec("bank.victim_match", BOOL, "a match in a victim-submitted bank", default=False),
+        FactSpec("bank.min_distance", NUMBER, "smallest PDQ distance of a bank match", default=256),
+        FactSpec(
+            "thread.parent_same_person",
+            BOOL,
+            "a face matches a face in the reply parent's "
+            "images (or, for a generation, the input images)",
+            default=False,
+        ),
+        FactSpec(
+            "thread.more_sexualized_than_parent",
+            BOOL,
+            "the nudity level is higher than the parent's",
+            default=False,
+        ),
+        FactSpec(
+            "thread.sexualized_edit",
+            BOOL,
+            "same person as the parent and more sexualized: a "
+            "sexualized edit of a real person's photo",
+            default=False,
+        ),
+        FactSpec(
+            "thread.same_person_score",
+            NUMBER,
+            "best same-person score against the parent",
+            default=0.0,
+        ),
+        FactSpec(
+            "thread.bot_request",
+            BOOL,
+            "this post answers a request to sexualize someone that mentioned its author (a bot)",
+            default=False,
+        ),
+        FactSpec(
+            "request.sexualizing",
+            BOOL,
+            "the request text asks to undress or sexualize "
+            "(generation prompt, or the request a bot answers)",
+            default=False,
+        ),
+        FactSpec("request.score", NUMBER, "confidence of request.sexualizing", default=0.0),
+        FactSpec(
+            "consent.match",
+            BOOL,
+            "a face matches a template in the consent registry "
+            "(a person who asked to be protected)",
+            default=False,
+        ),
+        FactSpec(
+            "consent.evidence",
+            BOOL,
+            "evidence that the depicted person consented (e.g. the person posted it themselves)",
+            default=False,
+        ),
+    )
+}
 
 CONTEXT_NAMESPACES = frozenset(n.split(".", 1)[0] for n in CONTEXT_FACTS)
 
@@ -192,25 +232,30 @@ def lookup(name: str, signal_names: set[str] | frozenset[str]) -> FactSpec | str
     """The spec of a fact name, or an error message saying what is known."""
     ns, dot, attr = name.partition(".")
     if not dot or not attr:
-        return (f"fact {name!r} must be written namespace.attribute (e.g. nudity.level, "
-                "bank.victim_match)")  # fmt: skip
+        return (
+            f"fact {name!r} must be written namespace.attribute (e.g. nudity.level, "
+            "bank.victim_match)"
+        )
     if ns in CONTEXT_NAMESPACES:
         if name in CONTEXT_FACTS:
             return CONTEXT_FACTS[name]
         known = sorted(n for n in CONTEXT_FACTS if n.startswith(ns + "."))
         return f"unknown context fact {name!r}; known: {', '.join(known)}"
     if ns not in signal_names:
-        return (f"unknown signal {ns!r} in fact {name!r}; registered signals: "
-                f"{', '.join(sorted(signal_names)) or 'none'}; context facts: "
-                f"{', '.join(sorted(CONTEXT_NAMESPACES))}")  # fmt: skip
+        return (
+            f"unknown signal {ns!r} in fact {name!r}; registered signals: "
+            f"{', '.join(sorted(signal_names)) or 'none'}; context facts: "
+            f"{', '.join(sorted(CONTEXT_NAMESPACES))}"
+        )
     attrs = {**_GENERIC, **SIGNAL_FACTS.get(ns, {})}
     if attr not in attrs:
         return f"signal {ns!r} has no fact {attr!r}; known: {', '.join(sorted(attrs))}"
     return attrs[attr]
 
 
-def resolve(name: str, spec: FactSpec, signals: Mapping[str, Any],
-            context: Mapping[str, Any]) -> Any:  # fmt: skip
+def resolve(
+    name: str, spec: FactSpec, signals: Mapping[str, Any], context: Mapping[str, Any]
+) -> Any:
     """The value of one fact, or UNKNOWN."""
     if name in CONTEXT_FACTS:
         return context.get(name, spec.default)

@@ -36,13 +36,29 @@ from gardefou.policy.model import (
 
 Path_ = tuple[str | int, ...]
 
-_TOP = {"name", "version", "description", "default_action", "on_unknown", "define", "rules",
-        "dsa", "content", "accountability"}  # fmt: skip
+_TOP = {
+    "name",
+    "version",
+    "description",
+    "default_action",
+    "on_unknown",
+    "define",
+    "rules",
+    "dsa",
+    "content",
+    "accountability",
+}
 _RULE = {"id", "description", "when", "action", "reason", "score", "dsa", "strike_weight"}
 _REASON = {"code", "message", "category"}
 _ACC = {"weights", "requester_multiplier", "poster_multiplier", "half_life_days", "sanctions"}
-_SANCTION = {"name", "points", "description", "decision_account", "decision_provision",
-             "duration_days"}  # fmt: skip
+_SANCTION = {
+    "name",
+    "points",
+    "description",
+    "decision_account",
+    "decision_provision",
+    "duration_days",
+}
 
 
 def _compose(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
@@ -103,16 +119,19 @@ class _Checker:
             return False
         for k in obj:
             if k not in allowed:
-                self.err((*path, k), f"unknown key {k!r} in {what}; allowed: "
-                         f"{', '.join(sorted(allowed))}")  # fmt: skip
+                self.err(
+                    (*path, k),
+                    f"unknown key {k!r} in {what}; allowed: {', '.join(sorted(allowed))}",
+                )
         return True
 
     def action(self, value: Any, path: Path_) -> Action | None:
         try:
             return Action(value)
         except ValueError:
-            self.err(path, f"unknown action {value!r}; use one of "
-                     f"{', '.join(a.value for a in Action)}")  # fmt: skip
+            self.err(
+                path, f"unknown action {value!r}; use one of {', '.join(a.value for a in Action)}"
+            )
             return None
 
     # -- conditions ---------------------------------------------------------------------------
@@ -120,8 +139,9 @@ class _Checker:
         if isinstance(obj, str):
             return Use(obj)  # shorthand: a bare name is a defined condition
         if not isinstance(obj, dict) or not obj:
-            self.err(path, f"a condition must be a mapping (all/any/not/use or fact: test), "
-                     f"not {obj!r}")  # fmt: skip
+            self.err(
+                path, f"a condition must be a mapping (all/any/not/use or fact: test), not {obj!r}"
+            )
             return AllOf(())
         parts: list[Condition] = []
         for key, val in obj.items():
@@ -174,15 +194,21 @@ class _Checker:
             if not ok:
                 self.err(path, f"{spec.name} is a {spec.type}; {v!r} is not")
             elif spec.choices and v not in spec.choices:
-                self.err(path, f"{v!r} is not a value of {spec.name}; use one of "
-                         f"{', '.join(spec.choices)}")  # fmt: skip
+                self.err(
+                    path,
+                    f"{v!r} is not a value of {spec.name}; use one of {', '.join(spec.choices)}",
+                )
 
-    def check_uses(self, c: Condition, defines: dict[str, Condition], path: Path_,
-                   seen: tuple[str, ...] = ()) -> None:  # fmt: skip
+    def check_uses(
+        self, c: Condition, defines: dict[str, Condition], path: Path_, seen: tuple[str, ...] = ()
+    ) -> None:
         if isinstance(c, Use):
             if c.name not in defines:
-                self.err(path, f"condition {c.name!r} is not defined; defined: "
-                         f"{', '.join(sorted(defines)) or 'none'}")  # fmt: skip
+                self.err(
+                    path,
+                    f"condition {c.name!r} is not defined; defined: "
+                    f"{', '.join(sorted(defines)) or 'none'}",
+                )
             elif c.name in seen:
                 self.err(path, f"condition {c.name!r} refers to itself ({' -> '.join(seen)})")
             else:
@@ -194,8 +220,9 @@ class _Checker:
             self.check_uses(c.item, defines, path, seen)
 
 
-def parse_policy(text: str, source: str = "<string>",
-                 signals: Iterable[str] | None = None) -> Policy:  # fmt: skip
+def parse_policy(
+    text: str, source: str = "<string>", signals: Iterable[str] | None = None
+) -> Policy:
     """Parse and validate policy YAML. ``signals`` defaults to the registered signals."""
     if signals is None:
         from gardefou.signals import available_signals
@@ -240,8 +267,10 @@ def parse_policy(text: str, source: str = "<string>",
         action = ck.action(r.get("action"), (*path, "action")) or Action.REVIEW
         reason = r.get("reason") or {}
         if ck.keys(reason, _REASON, (*path, "reason"), "a reason") and not reason.get("message"):
-            ck.err((*path, "reason"), f"rule {rid!r} needs reason.message (one sentence, no "
-                   "personal data)")  # fmt: skip
+            ck.err(
+                (*path, "reason"),
+                f"rule {rid!r} needs reason.message (one sentence, no personal data)",
+            )
         score = r.get("score")
         if score is not None:
             spec = lookup(str(score), ck.signals)
@@ -251,22 +280,36 @@ def parse_policy(text: str, source: str = "<string>",
                 ck.err((*path, "score"), f"score must name a number fact; {score} is {spec.type}")
         tname = r.get("dsa")
         if tname is not None and tname not in templates:
-            ck.err((*path, "dsa"), f"DSA template {tname!r} is not defined in the dsa section; "
-                   f"defined: {', '.join(sorted(templates)) or 'none'}")  # fmt: skip
+            ck.err(
+                (*path, "dsa"),
+                f"DSA template {tname!r} is not defined in the dsa section; "
+                f"defined: {', '.join(sorted(templates)) or 'none'}",
+            )
         if action in dsa_vocab.ACTION_VISIBILITY and tname is None:
-            ck.err(path, f"rule {rid!r} restricts content ({action.value}) so it needs a dsa "
-                   "template (decision ground, category, legal ground) for the statement of "
-                   "reasons")  # fmt: skip
+            ck.err(
+                path,
+                f"rule {rid!r} restricts content ({action.value}) so it needs a dsa "
+                "template (decision ground, category, legal ground) for the statement of "
+                "reasons",
+            )
         weight = r.get("strike_weight")
         if weight is not None and (not isinstance(weight, int | float) or weight < 0):
             ck.err((*path, "strike_weight"), f"strike_weight must be a number >= 0, not {weight!r}")
-        rules.append(Rule(id=rid, when=when, action=action,
-                          code=str(reason.get("code") or rid),
-                          message=str(reason.get("message") or ""),
-                          category=reason.get("category"),
-                          description=str(r.get("description", "")),
-                          score=score, dsa=tname, strike_weight=weight,
-                          line=ck.line(path)))  # fmt: skip
+        rules.append(
+            Rule(
+                id=rid,
+                when=when,
+                action=action,
+                code=str(reason.get("code") or rid),
+                message=str(reason.get("message") or ""),
+                category=reason.get("category"),
+                description=str(r.get("description", "")),
+                score=score,
+                dsa=tname,
+                strike_weight=weight,
+                line=ck.line(path),
+            )
+        )
     for name, c in defines.items():
         ck.check_uses(c, defines, ("define", name), (name,))
     content = data.get("content") or {}
@@ -285,11 +328,20 @@ def parse_policy(text: str, source: str = "<string>",
     if ck.errors:
         msgs = [f"{source}:{line}: {msg}" for line, msg in sorted(ck.errors)]
         raise PolicyError(f"{len(msgs)} problem(s) in policy {source}:\n" + "\n".join(msgs))
-    return Policy(name=str(data["name"]), version=str(data["version"]), rules=tuple(rules),
-                  defines=defines, dsa=templates, description=str(data.get("description", "")),
-                  default_action=default or Action.ALLOW, on_unknown=on_unknown or Action.REVIEW,
-                  synthetic_when=synthetic, content_type=content_type,
-                  accountability=accountability, source=source)  # fmt: skip
+    return Policy(
+        name=str(data["name"]),
+        version=str(data["version"]),
+        rules=tuple(rules),
+        defines=defines,
+        dsa=templates,
+        description=str(data.get("description", "")),
+        default_action=default or Action.ALLOW,
+        on_unknown=on_unknown or Action.REVIEW,
+        synthetic_when=synthetic,
+        content_type=content_type,
+        accountability=accountability,
+        source=source,
+    )
 
 
 def _accountability(ck: _Checker, raw: Any) -> Accountability:
@@ -321,16 +373,27 @@ def _accountability(ck: _Checker, raw: Any) -> Accountability:
             ck.err(p, "a sanction needs a name and points (a number)")
             continue
         if s.get("decision_account") not in (None, *dsa_vocab.DECISION_ACCOUNTS):
-            ck.err((*p, "decision_account"), f"{s['decision_account']!r} is not one of "
-                   f"{', '.join(sorted(dsa_vocab.DECISION_ACCOUNTS))}")  # fmt: skip
+            ck.err(
+                (*p, "decision_account"),
+                f"{s['decision_account']!r} is not one of "
+                f"{', '.join(sorted(dsa_vocab.DECISION_ACCOUNTS))}",
+            )
         if s.get("decision_provision") not in (None, *dsa_vocab.DECISION_PROVISIONS):
-            ck.err((*p, "decision_provision"), f"{s['decision_provision']!r} is not one of "
-                   f"{', '.join(sorted(dsa_vocab.DECISION_PROVISIONS))}")  # fmt: skip
-        sanctions.append(Sanction(name=str(s["name"]), points=float(s["points"]),
-                                  description=str(s.get("description", "")),
-                                  decision_account=s.get("decision_account"),
-                                  decision_provision=s.get("decision_provision"),
-                                  duration_days=s.get("duration_days")))  # fmt: skip
+            ck.err(
+                (*p, "decision_provision"),
+                f"{s['decision_provision']!r} is not one of "
+                f"{', '.join(sorted(dsa_vocab.DECISION_PROVISIONS))}",
+            )
+        sanctions.append(
+            Sanction(
+                name=str(s["name"]),
+                points=float(s["points"]),
+                description=str(s.get("description", "")),
+                decision_account=s.get("decision_account"),
+                decision_provision=s.get("decision_provision"),
+                duration_days=s.get("duration_days"),
+            )
+        )
     sanctions.sort(key=lambda s: s.points)
     return Accountability(weights=weights, sanctions=tuple(sanctions), **nums)
 

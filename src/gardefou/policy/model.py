@@ -91,8 +91,13 @@ class Sanction:
 class Accountability:
     """Strikes: posting and requesting illegal content weigh the same unless configured."""
 
-    weights: dict[Action, float] = field(default_factory=lambda: {
-        Action.REMOVE: 1.0, Action.REMOVE_ESCALATE: 3.0, Action.REFUSE: 1.0})  # fmt: skip
+    weights: dict[Action, float] = field(
+        default_factory=lambda: {
+            Action.REMOVE: 1.0,
+            Action.REMOVE_ESCALATE: 3.0,
+            Action.REFUSE: 1.0,
+        }
+    )
     requester_multiplier: float = 1.0
     poster_multiplier: float = 1.0
     half_life_days: float = 90.0
@@ -127,8 +132,10 @@ class Policy:
                 return r
         from gardefou.errors import NotFoundError
 
-        raise NotFoundError(f"policy {self.ref} has no rule {rule_id!r}; rules: "
-                            f"{', '.join(r.id for r in self.rules)}")  # fmt: skip
+        raise NotFoundError(
+            f"policy {self.ref} has no rule {rule_id!r}; rules: "
+            f"{', '.join(r.id for r in self.rules)}"
+        )
 
     def facts(self) -> set[str]:
         """Every fact the policy reads."""

@@ -1,0 +1,478 @@
+"""Cases, reviews, second reviews, appeals, strikes and sanctions over ``gardefou.store.db``.
+
+Workflow::
+
+    decision (policy) --restricting or review--> case
+      pending_review --review()--> actioned | closed | second_review (severe action: 4 eyes)
+      second_review --second_review() by another person--> actioned | closed
+      actioned --appeal() by poster/requester--> appealed --decide_appeal() by someone who did
+      not decide the case--> actioned (upheld) | closed/lesser action (reversed: strikes removed)
+
+Every change is one transaction and one ``case_actions`` row carrying the DSA fields in force.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gardefou.cases import accountability as acc_math
+from gardefou.cases.models import (
+    ACTIONED,
+    APPEALED,
+    CLOSED,
+    PENDING_REVIEW,
+    SECOND_REVIEW,
+    Appeal,
+    Case,
+    CaseAction,
+    SanctionRecord,
+    Standing,
+    Strike,
+)
+from gardefou.decision import SEVERITY, Action, Decision
+from gardefou.errors import ConfigError, ForbiddenError, NotFoundError
+from gardefou.policy import Policy, dsa_fields
+from gardefou.policy.dsa import ACTION_VISIBILITY
+
+#: actions a single reviewer may not make final alone (escalation to authorities)
+FOUR_EYES = frozenset({Action.REMOVE_ESCALATE})
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse(s: str) -> datetime:
+    t = datetime.fromisoformat(s)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+class CaseStore:
+    def __init__(
+        self,
+        db: Any,
+        policy: Policy,
+        *,
+        exempt_accounts: frozenset[str] = frozenset(),
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db, self.policy = db, policy
+        self.exempt = frozenset(a.lower() for a in exempt_accounts)
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    # -- reading --------------------------------------------------------------------------------
+    def get(self, case_id: int) -> Case:
+        row = self.db.query_one("SELECT * FROM cases WHERE id = ?", (case_id,))
+        if row is None:
+            raise NotFoundError(f"no case {case_id}")
+        return Case.from_row(row)
+
+    def by_event(self, event_id: str) -> Case | None:
+        row = self.db.query_one("SELECT * FROM cases WHERE event_id = ?", (event_id,))
+        return Case.from_row(row) if row else None
+
+    def queue(self, status: str = PENDING_REVIEW, limit: int = 50, offset: int = 0) -> list[Case]:
+        """Cases awaiting a person, most severe first, then oldest first."""
+        rows = self.db.query(
+            "SELECT * FROM cases WHERE status = ? ORDER BY severity DESC, "
+            "created_at, id LIMIT ? OFFSET ?",
+            (status, limit, offset),
+        )
+        return [Case.from_row(r) for r in rows]
+
+    def history(self, case_id: int) -> list[CaseAction]:
+        rows = self.db.query("SELECT * FROM case_actions WHERE case_id = ? ORDER BY id", (case_id,))
+        return [
+            CaseAction(
+                id=r["id"],
+                case_id=r["case_id"],
+                kind=r["kind"],
+                actor=r["actor"],
+                action=Action(r["action"]),
+                note=r["note"],
+                dsa_fields=json.loads(r["dsa_json"]),
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
+
+    def appeals(self, case_id: int) -> list[Appeal]:
+        rows = self.db.query("SELECT * FROM appeals WHERE case_id = ? ORDER BY id", (case_id,))
+        return [Appeal(**r) for r in rows]
+
+    # -- opening --------------------------------------------------------------------------------
+    def open(
+        self,
+        event_id: str,
+        kind: str,
+        decision: Decision,
+        *,
+        poster: str | None,
+        requester: str | None = None,
+        content_date: str | None = None,
+    ) -> Case | None:
+        """Open the case of a decision (None for a plain allow). Idempotent per event."""
+        existing = self.by_event(event_id)
+        if existing is not None:
+            return existing
+        if decision.action == Action.ALLOW:
+            return None
+        now = _iso(self.clock())
+        rules = [t.rule for t in decision.rule_trace if t.matched]
+        rules += [t.rule for t in decision.rule_trace if not t.matched and t.action]
+        rules.sort(key=lambda r: -SEVERITY[self._rule_action(r)])
+        restricting = decision.action in ACTION_VISIBILITY
+        status = PENDING_REVIEW if not restricting or decision.action in FOUR_EYES else ACTIONED
+        synthetic = "CONTENT_TYPE_SYNTHETIC_MEDIA" in decision.dsa_fields.get("content_type", [])
+        with self.db.transaction():
+            case_id = self.db.insert(
+                "INSERT INTO cases (event_id, kind, status, action, auto_action, severity, "
+                "categories, rules_json, policy, poster, requester, synthetic, dsa_json, "
+                "content_date, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    event_id,
+                    kind,
+                    status,
+                    decision.action.value,
+                    decision.action.value,
+                    self._severity(decision.action, decision.categories),
+                    json.dumps(list(decision.categories)),
+                    json.dumps(rules),
+                    decision.policy,
+                    poster,
+                    requester,
+                    int(synthetic),
+                    json.dumps(decision.dsa_fields),
+                    content_date,
+                    now,
+                    now,
+                ),
+            )
+            self._log(
+                case_id,
+                "auto",
+                "policy:" + decision.policy,
+                decision.action,
+                "; ".join(r.message for r in decision.reasons[:3]),
+                decision.dsa_fields,
+            )
+            case = self.get(case_id)
+            if restricting:
+                self._sync_strikes(case)
+        return self.get(case_id)
+
+    def _rule_action(self, rule_id: str) -> Action:
+        try:
+            return self.policy.rule(rule_id).action
+        except NotFoundError:
+            return Action.REVIEW
+
+    @staticmethod
+    def _severity(action: Action, categories: tuple[str, ...] | list[str]) -> int:
+        return SEVERITY[action] * 10 + (5 if "minor" in categories else 0)
+
+    def _log(
+        self, case_id: int, kind: str, actor: str, action: Action, note: str, dsa: dict[str, Any]
+    ) -> None:
+        self.db.insert(
+            "INSERT INTO case_actions (case_id, kind, actor, action, note, dsa_json, "
+            "created_at) VALUES (?,?,?,?,?,?,?)",
+            (case_id, kind, actor, action.value, note[:2000], json.dumps(dsa), _iso(self.clock())),
+        )
+
+    # -- human decisions ------------------------------------------------------------------------
+    def _fields(self, case: Case, action: Action, rule_id: str | None) -> dict[str, Any]:
+        if action not in ACTION_VISIBILITY:
+            return {}
+        candidates = [rule_id] if rule_id else list(case.rules)
+        for rid in candidates:
+            rule = self.policy.rule(rid)
+            if rule.dsa is not None:
+                return dsa_fields(
+                    self.policy,
+                    rule,
+                    action,
+                    synthetic=case.synthetic,
+                    automated="AUTOMATED_DECISION_PARTIALLY",
+                )
+        raise ConfigError(
+            f"case {case.id}: no rule with a DSA template among "
+            f"{list(case.rules) or 'none'}; pass rule_id= naming the policy rule "
+            "the decision applies"
+        )
+
+    def _deciders(self, case_id: int) -> set[str]:
+        return {a.actor for a in self.history(case_id) if a.kind != "auto"}
+
+    def _set(self, case: Case, status: str, action: Action, dsa: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE cases SET status = ?, action = ?, dsa_json = ?, severity = ?, "
+            "updated_at = ? WHERE id = ?",
+            (
+                status,
+                action.value,
+                json.dumps(dsa),
+                self._severity(action, case.categories),
+                _iso(self.clock()),
+                case.id,
+            ),
+        )
+
+    def review(
+        self,
+        case_id: int,
+        reviewer: str,
+        action: Action | str,
+        note: str = "",
+        rule_id: str | None = None,
+    ) -> Case:
+        """A moderator decides a pending case. Escalations need a second reviewer."""
+        action = Action(action)
+        with self.db.transaction():
+            case = self.get(case_id)
+            if case.status != PENDING_REVIEW:
+                raise ConfigError(f"case {case_id} is {case.status}, not pending_review")
+            dsa = self._fields(case, action, rule_id)
+            status = (
+                SECOND_REVIEW
+                if action in FOUR_EYES
+                else (ACTIONED if action in ACTION_VISIBILITY else CLOSED)
+            )
+            self._log(case_id, "review", reviewer, action, note, dsa)
+            # a proposed escalation is in force (content stays down) until the second review
+            self._set(case, status, action, dsa)
+            self._sync_strikes(self.get(case_id))
+        return self.get(case_id)
+
+    def request_second_review(self, case_id: int, reviewer: str, note: str = "") -> Case:
+        with self.db.transaction():
+            case = self.get(case_id)
+            if case.status not in (PENDING_REVIEW, ACTIONED):
+                raise ConfigError(
+                    f"case {case_id} is {case.status}; a second review applies to "
+                    "pending or actioned cases"
+                )
+            self._log(
+                case_id, "second_review_requested", reviewer, case.action, note, case.dsa_fields
+            )
+            self._set(case, SECOND_REVIEW, case.action, case.dsa_fields)
+        return self.get(case_id)
+
+    def second_review(
+        self,
+        case_id: int,
+        reviewer: str,
+        action: Action | str,
+        note: str = "",
+        rule_id: str | None = None,
+    ) -> Case:
+        """A different person confirms or changes the first review."""
+        action = Action(action)
+        with self.db.transaction():
+            case = self.get(case_id)
+            if case.status != SECOND_REVIEW:
+                raise ConfigError(f"case {case_id} is {case.status}, not second_review")
+            if reviewer in self._deciders(case_id):
+                raise ForbiddenError(
+                    f"{reviewer} already decided case {case_id}; a second "
+                    "review needs another person"
+                )
+            dsa = self._fields(case, action, rule_id)
+            status = ACTIONED if action in ACTION_VISIBILITY else CLOSED
+            self._log(case_id, "second_review", reviewer, action, note, dsa)
+            self._set(case, status, action, dsa)
+            self._sync_strikes(self.get(case_id))
+        return self.get(case_id)
+
+    # -- appeals --------------------------------------------------------------------------------
+    def appeal(self, case_id: int, appellant: str, statement: str = "") -> Appeal:
+        """The poster or requester contests a restriction (DSA Art. 20)."""
+        with self.db.transaction():
+            case = self.get(case_id)
+            if appellant not in (case.poster, case.requester):
+                raise ForbiddenError(
+                    f"{appellant} is not the poster or requester of case {case_id}"
+                )
+            if any(a.status == "open" for a in self.appeals(case_id)):
+                raise ConfigError(f"case {case_id} already has an open appeal")
+            if case.status in (APPEALED, CLOSED) or case.action not in ACTION_VISIBILITY:
+                raise ConfigError(
+                    f"case {case_id} is {case.status} with action "
+                    f"{case.action.value}; only a restriction can be appealed"
+                )
+            appeal_id = self.db.insert(
+                "INSERT INTO appeals (case_id, appellant, statement, status, created_at) "
+                "VALUES (?,?,?,?,?)",
+                (case_id, appellant, statement[:5000], "open", _iso(self.clock())),
+            )
+            self._log(case_id, "appeal", appellant, case.action, statement[:200], case.dsa_fields)
+            self._set(case, APPEALED, case.action, case.dsa_fields)
+        return self.get_appeal(appeal_id)
+
+    def get_appeal(self, appeal_id: int) -> Appeal:
+        row = self.db.query_one("SELECT * FROM appeals WHERE id = ?", (appeal_id,))
+        if row is None:
+            raise NotFoundError(f"no appeal {appeal_id}")
+        return Appeal(**row)
+
+    def decide_appeal(
+        self,
+        appeal_id: int,
+        reviewer: str,
+        action: Action | str,
+        note: str = "",
+        rule_id: str | None = None,
+    ) -> Case:
+        """Uphold (same or more severe action) or reverse (less severe: its strikes go)."""
+        action = Action(action)
+        with self.db.transaction():
+            appeal = self.get_appeal(appeal_id)
+            if appeal.status != "open":
+                raise ConfigError(f"appeal {appeal_id} is already {appeal.status}")
+            case = self.get(appeal.case_id)
+            if reviewer in self._deciders(case.id) - {appeal.appellant}:
+                raise ForbiddenError(
+                    f"{reviewer} took part in case {case.id}; an appeal is decided by someone else"
+                )
+            reversed_ = SEVERITY[action] < SEVERITY[case.action]
+            dsa = self._fields(case, action, rule_id) if action in ACTION_VISIBILITY else {}
+            self.db.execute(
+                "UPDATE appeals SET status = ?, decided_by = ?, outcome_action = ?, "
+                "note = ?, decided_at = ? WHERE id = ?",
+                (
+                    "reversed" if reversed_ else "upheld",
+                    reviewer,
+                    action.value,
+                    note[:2000],
+                    _iso(self.clock()),
+                    appeal_id,
+                ),
+            )
+            self._log(case.id, "appeal_decision", reviewer, action, note, dsa)
+            status = ACTIONED if action in ACTION_VISIBILITY else CLOSED
+            self._set(case, status, action, dsa if reversed_ else case.dsa_fields)
+            self._sync_strikes(self.get(case.id))
+        return self.get(case.id)
+
+    # -- strikes and sanctions ------------------------------------------------------------------
+    def _sync_strikes(self, case: Case) -> None:
+        """Make the case's strikes match the action in force (reversal removes them)."""
+        now = _iso(self.clock())
+        rule = None
+        for rid in case.rules:
+            r = self.policy.rule(rid) if rid in {x.id for x in self.policy.rules} else None
+            if r is not None and r.action == case.auto_action:
+                rule = r
+                break
+        want: dict[tuple[str, str], float] = {}
+        if case.action in ACTION_VISIBILITY:
+            for account, role in (
+                (case.poster, acc_math.POSTER),
+                (case.requester, acc_math.REQUESTER),
+            ):
+                if account and account.lower() not in self.exempt:
+                    w = acc_math.strike_weight(self.policy.accountability, case.action, role, rule)
+                    if w > 0:
+                        want[(account, role)] = w
+        rows = self.db.query("SELECT * FROM strikes WHERE case_id = ?", (case.id,))
+        have = {(r["account"], r["role"]): r for r in rows}
+        touched = {a for a, _ in want} | {a for a, _ in have}
+        for key, r in have.items():
+            if key not in want and r["reversed_at"] is None:
+                self.db.execute("UPDATE strikes SET reversed_at = ? WHERE id = ?", (now, r["id"]))
+        for (account, role), w in want.items():
+            if (account, role) in have:
+                self.db.execute(
+                    "UPDATE strikes SET weight = ?, action = ?, reversed_at = NULL WHERE id = ?",
+                    (w, case.action.value, have[(account, role)]["id"]),
+                )
+            else:
+                self.db.insert(
+                    "INSERT INTO strikes (account, role, case_id, action, weight, "
+                    "created_at) VALUES (?,?,?,?,?,?)",
+                    (account, role, case.id, case.action.value, w, now),
+                )
+        for account in touched:
+            self._sync_sanctions(account, case)
+
+    def strikes(self, account: str, include_reversed: bool = False) -> list[Strike]:
+        sql = "SELECT * FROM strikes WHERE account = ?"
+        if not include_reversed:
+            sql += " AND reversed_at IS NULL"
+        return [Strike(**r) for r in self.db.query(sql + " ORDER BY id", (account,))]
+
+    def points(self, account: str, now: datetime | None = None) -> float:
+        now = now or self.clock()
+        return acc_math.points(
+            ((s.weight, _parse(s.created_at)) for s in self.strikes(account)),
+            now,
+            self.policy.accountability.half_life_days,
+        )
+
+    def sanctions(self, account: str, now: datetime | None = None) -> list[SanctionRecord]:
+        """Sanctions in force now."""
+        t = _iso(now or self.clock())
+        rows = self.db.query(
+            "SELECT * FROM sanctions WHERE account = ? AND lifted_at IS NULL "
+            "AND (ends_at IS NULL OR ends_at > ?) ORDER BY points",
+            (account, t),
+        )
+        return [SanctionRecord(**r) for r in rows]
+
+    def _sync_sanctions(self, account: str, case: Case) -> None:
+        acc = self.policy.accountability
+        now = self.clock()
+        pts = self.points(account, now)
+        active = {s.sanction: s for s in self.sanctions(account, now)}
+        due = {s.name: s for s in acc_math.due_sanctions(acc, pts)}
+        for name, s in due.items():
+            if name not in active:
+                ends = _iso(now + timedelta(days=s.duration_days)) if s.duration_days else None
+                self.db.insert(
+                    "INSERT INTO sanctions (account, sanction, points, case_id, "
+                    "decision_account, decision_provision, created_at, ends_at) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        account,
+                        name,
+                        pts,
+                        case.id,
+                        s.decision_account,
+                        s.decision_provision,
+                        _iso(now),
+                        ends,
+                    ),
+                )
+        for name, rec in active.items():
+            if name not in due:  # a reversal brought the points below the threshold
+                self.db.execute(
+                    "UPDATE sanctions SET lifted_at = ? WHERE id = ?", (_iso(now), rec.id)
+                )
+
+    def standing(self, account: str, now: datetime | None = None) -> Standing:
+        now = now or self.clock()
+        pts = self.points(account, now)
+        nxt = acc_math.next_sanction(self.policy.accountability, pts)
+        active = tuple(self.sanctions(account, now))
+        return Standing(
+            account=account,
+            points=pts,
+            strikes=tuple(self.strikes(account)),
+            sanctions=active,
+            next_sanction=nxt.name if nxt else None,
+            next_at_points=nxt.points if nxt else None,
+            restrictions=tuple(s.sanction for s in active),
+        )
+
+    def sanction_dsa_fields(self, record: SanctionRecord) -> dict[str, Any]:
+        """Statement-of-reasons fields for an account restriction (decision_account/provision)."""
+        spec = next(
+            (s for s in self.policy.accountability.sanctions if s.name == record.sanction), None
+        )
+        if spec is None:
+            raise NotFoundError(f"policy {self.policy.ref} has no sanction {record.sanction!r}")
+        case = self.get(record.case_id) if record.case_id is not None else None
+        return acc_math.sanction_dsa_fields(spec, case.dsa_fields if case else {}, record.ends_at)

@@ -1,0 +1,414 @@
+"""The decision layer the runners call: one event in, one stored, explainable decision out.
+
+    services = Services(db)                 # default policy, consent registry, thread store
+    stored = decide_event(event, services)  # idempotent: keyed by event id
+
+``decide_event`` = load the media, ``decide`` (signals, bank matches, consent registry, thread
+context, policy; reads only), then ``record`` (decision row, thread facts, case, strikes; one
+transaction). Deciding an event a second time returns the stored decision and does nothing else.
+
+For the pipeline's runners, ``platform_decider()`` adapts this to their Decider protocol
+(``decide(event, media)`` without writes, ``record(db, event, media, decision)`` inside their
+commit transaction).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gardefou.decision import SEVERITY, Action, Decision, Reason, RuleTrace
+from gardefou.events import Event, GenerationEvent, Post, parse_event
+from gardefou.media import Limits, Media, load_media
+from gardefou.policy import Policy, evaluate, load_default_policy
+from gardefou.policy.facts import UNKNOWN
+from gardefou.thread import (
+    Intent,
+    MediaFacts,
+    ThreadPost,
+    ThreadStore,
+    ancestor_media,
+    bot_request_facts,
+    edit_facts,
+    request_intent,
+)
+
+#: signals the decision layer reads besides the policy's own (thread and consent need faces)
+CONTEXT_SIGNALS = ("identity",)
+BANK_SIGNAL = "pdq_dihedral"
+VICTIM_SOURCES = frozenset({"submission", "takedown", "victim"})
+
+Extract = Callable[[Media, Sequence[str]], Mapping[str, Any]]
+
+
+def _run_signals(media: Media, names: Sequence[str]) -> dict[str, Any]:
+    from gardefou.scan import run_signals
+
+    return {r.name: r for r in run_signals(media, list(names))}
+
+
+@dataclass
+class Services:
+    """What deciding needs. Only ``db`` is required; the rest defaults sensibly."""
+
+    db: Any
+    policy: Policy | None = None
+    banks: Any = None  # gardefou.banks BankService (or anything with .match(hashes, quality=))
+    consent: Any = None  # ConsentRegistry; default: over db
+    threads: Any = None  # ThreadStore; default: over db
+    intent: Callable[[str], Intent] = request_intent
+    extract: Extract = _run_signals
+    limits: Limits = field(default_factory=Limits)
+    base_dir: Path | None = None
+    #: accounts that never get strikes (the platform's own image bot)
+    exempt_accounts: frozenset[str] = frozenset()
+    #: bank names whose matches are victim matches; None: banks fed by submissions/takedowns
+    victim_banks: frozenset[str] | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = load_default_policy()
+        if self.consent is None:
+            from gardefou.consent import ConsentRegistry
+
+            self.consent = ConsentRegistry(self.db)
+        if self.threads is None:
+            self.threads = ThreadStore(self.db)
+
+    @property
+    def signal_names(self) -> list[str]:
+        assert self.policy is not None
+        names = [*self.policy.required_signals(), *CONTEXT_SIGNALS]
+        if self.banks is not None:
+            names.append(BANK_SIGNAL)
+        return list(dict.fromkeys(names))
+
+    def cases(self, db: Any | None = None) -> Any:
+        from gardefou.cases import CaseStore
+
+        assert self.policy is not None
+        return CaseStore(
+            db or self.db, self.policy, exempt_accounts=self.exempt_accounts, clock=self.clock
+        )
+
+
+@dataclass
+class ItemResult:
+    label: str
+    signals: Mapping[str, Any]
+    context: dict[str, Any]
+    decision: Decision
+    facts: MediaFacts
+
+
+@dataclass
+class Decided:
+    """``decide``'s result: the decision plus what ``record`` stores."""
+
+    event: Event
+    decision: Decision
+    items: list[ItemResult]
+    thread_post: ThreadPost
+    poster: str | None
+    requester: str | None
+
+
+@dataclass(frozen=True)
+class StoredDecision:
+    event_id: str
+    decision: Decision
+    case_id: int | None
+    created: bool  # False: the event had been decided before; nothing was done again
+
+
+# -- context facts ---------------------------------------------------------------------------------
+
+
+def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]:
+    if services.banks is None:
+        return {}
+    r = signals.get(BANK_SIGNAL)
+    if r is None or not r.available:
+        return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}
+    quality = (r.details or {}).get("quality")
+    try:
+        matches = services.banks.match(r.value, quality=quality)
+    except Exception:  # noqa: BLE001 - a bank outage is "unknown", never "no match"
+        return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}
+
+    def get(m: Any, k: str, default: Any = None) -> Any:
+        return m.get(k, default) if isinstance(m, Mapping) else getattr(m, k, default)
+
+    live = [m for m in matches if get(m, "actionable", True)]
+    if not live:
+        return {"bank.match": False}
+
+    def victim(m: Any) -> bool:
+        if services.victim_banks is not None:
+            return get(m, "bank") in services.victim_banks
+        return get(m, "source", "") in VICTIM_SOURCES or "victim" in str(get(m, "bank", "")).lower()
+
+    return {
+        "bank.match": True,
+        "bank.victim_match": any(victim(m) for m in live),
+        "bank.min_distance": min(int(get(m, "distance", 256)) for m in live),
+    }
+
+
+def consent_context(services: Services, facts: MediaFacts, poster: str | None) -> dict[str, Any]:
+    if services.consent is None or not facts.embeddings:
+        return {}
+    from gardefou.consent import consent_facts
+
+    try:
+        return consent_facts(services.consent.match(facts.embeddings), poster)
+    except Exception:  # noqa: BLE001 - registry down: unknown, so sexualized faces go to review
+        return {"consent.match": UNKNOWN}
+
+
+# -- deciding --------------------------------------------------------------------------------------
+
+
+def _load(refs: Sequence[Any], services: Services) -> list[Media]:
+    return [load_media(r.resolve(services.base_dir), services.limits, label=r.label) for r in refs]
+
+
+def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Services) -> Decided:
+    """Decide without writing. ``media`` maps role ("media", "input", "output") to decoded
+    images in the event's order."""
+    assert services.policy is not None
+    names = services.signal_names
+    base: dict[str, Any] = {"event.kind": event.kind, "event.is_reply": bool(event.reply_to)}
+    notes: list[str] = []
+    if isinstance(event, Post):
+        poster, requester = event.author, None
+        intent = services.intent(event.text) if event.text else Intent(False, 0.0, "empty")
+        parent = services.threads.get(event.reply_to) if event.reply_to else None
+        bot = bot_request_facts(event.author, parent)
+        if bot:
+            base.update(bot)
+            requester = parent.author if parent is not None else None
+            notes.append(
+                f"answers a sexualizing request by {requester} that mentioned {event.author}"
+            )
+        _, parent_media = ancestor_media(services.threads, event.reply_to)
+        if event.reply_to:
+            notes.append(
+                f"reply to {event.reply_to}: "
+                + (
+                    f"{len(parent_media)} ancestor image(s) compared"
+                    if parent_media
+                    else "no earlier image in the thread known"
+                )
+            )
+        items = list(media.get("media", ()))
+    else:
+        assert isinstance(event, GenerationEvent)
+        poster, requester = None, event.requester
+        intent = services.intent(event.request)
+        base.update({"request.sexualizing": intent.sexualizing, "request.score": intent.score})
+        parent_media = tuple(
+            MediaFacts.from_signals(services.extract(m, ["nudity", "identity"]))
+            for m in media.get("input", ())
+        )
+        notes.append(f"{len(parent_media)} input image(s) compared with the output")
+        items = list(media.get("output", ()))
+    if intent.sexualizing:
+        notes.append(f"request text: sexualizing ({intent.source}, {intent.score:.2f})")
+
+    results = []
+    for m in items:
+        signals = services.extract(m, names)
+        facts = MediaFacts.from_signals(signals)
+        ctx = {**base, **edit_facts(facts, parent_media)} if parent_media else dict(base)
+        ctx.update(bank_facts(services, signals))
+        ctx.update(consent_context(services, facts, poster))
+        label = getattr(m, "source", None) or f"media[{len(results)}]"
+        results.append(
+            ItemResult(label, signals, ctx, evaluate(services.policy, signals, ctx), facts)
+        )
+    decision = combine(services.policy, results, notes)
+    created = event.created_at or services.clock()
+    post = ThreadPost(
+        post_id=event.id,
+        author=event.actor,
+        reply_to=event.reply_to,
+        mentions=getattr(event, "mentions", ()),
+        request_sexualizing=intent.sexualizing,
+        request_score=intent.score,
+        media=tuple(r.facts for r in results),
+        created_at=created.astimezone(UTC).isoformat(timespec="seconds"),
+    )
+    return Decided(event, decision, results, post, poster, requester)
+
+
+def combine(policy: Policy, items: list[ItemResult], notes: Sequence[str] = ()) -> Decision:
+    """One decision for an event: the most severe of its images' decisions, with every trace."""
+    context = RuleTrace("context", False, "; ".join(notes) or "no thread or request context")
+    if not items:
+        return Decision(
+            Action.ALLOW,
+            (Reason("no_media", "The event has no image to evaluate."),),
+            (context,),
+            policy=policy.ref,
+        )
+    winner = max(items, key=lambda r: SEVERITY[r.decision.action])  # first on ties
+    reasons = list(winner.decision.reasons)
+    seen = {r.code for r in reasons}
+    for it in items:
+        for r in it.decision.reasons:
+            if r.code not in seen and it.decision.action != Action.ALLOW:
+                reasons.append(r)
+                seen.add(r.code)
+    multi = len(items) > 1
+    trace = [context] + [
+        RuleTrace(t.rule, t.matched, f"{it.label}: {t.detail}" if multi else t.detail, t.action)
+        for it in items
+        for t in it.decision.rule_trace
+    ]
+    unavailable = sorted({u for it in items for u in it.decision.unavailable})
+    d = winner.decision
+    return Decision(
+        d.action,
+        tuple(reasons),
+        tuple(trace),
+        d.dsa_fields,
+        d.categories,
+        d.confidence,
+        d.policy,
+        tuple(unavailable),
+    )
+
+
+# -- recording -------------------------------------------------------------------------------------
+
+
+def get_decision(db: Any, event_id: str) -> StoredDecision | None:
+    row = db.query_one(
+        "SELECT decision_json, case_id FROM decisions WHERE event_id = ?", (event_id,)
+    )
+    if row is None:
+        return None
+    return StoredDecision(
+        event_id, Decision.from_dict(json.loads(row["decision_json"])), row["case_id"], False
+    )
+
+
+def record(db: Any, decided: Decided, services: Services) -> StoredDecision:
+    """Store the decision, thread facts, case and strikes in one transaction; exactly once."""
+    ev, d = decided.event, decided.decision
+    now = services.clock().astimezone(UTC).isoformat(timespec="seconds")
+    with db.transaction():
+        cur = db.execute(
+            "INSERT INTO decisions (event_id, kind, actor, action, policy, decision_json, "
+            "created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (event_id) DO NOTHING",
+            (
+                ev.id,
+                ev.kind,
+                ev.actor,
+                d.action.value,
+                d.policy,
+                json.dumps(d.to_dict(), default=str),
+                now,
+            ),
+        )
+        if not cur.rowcount:
+            existing = get_decision(db, ev.id)
+            assert existing is not None
+            return existing
+        threads = services.threads if db is services.db else ThreadStore(db)
+        threads.put(decided.thread_post)
+        content_date = (ev.created_at or services.clock()).date().isoformat()
+        case = services.cases(db).open(
+            ev.id,
+            ev.kind,
+            d,
+            poster=decided.poster,
+            requester=decided.requester,
+            content_date=content_date,
+        )
+        if case is not None:
+            db.execute("UPDATE decisions SET case_id = ? WHERE event_id = ?", (case.id, ev.id))
+    return StoredDecision(ev.id, d, case.id if case else None, True)
+
+
+def decide_event(event: Event | Mapping[str, Any], services: Services) -> StoredDecision:
+    """Decide one event once. Raises PipelineEventError / MediaError for a bad event (the
+    runner's dead-letter store takes it); a replay returns the stored decision."""
+    ev = event if isinstance(event, Post | GenerationEvent) else parse_event(dict(event))
+    stored = get_decision(services.db, ev.id)
+    if stored is not None:
+        return stored
+    if isinstance(ev, Post):
+        media = {"media": _load(ev.media, services)}
+    else:
+        media = {
+            "input": _load(ev.input_media, services),
+            "output": _load(ev.output_media, services),
+        }
+    return record(services.db, decide(ev, media, services), services)
+
+
+# -- adapter for gardefou.pipeline -----------------------------------------------------------------
+
+
+class PlatformDecider:
+    """The pipeline's Decider protocol over this module (see gardefou.pipeline.deciders)."""
+
+    def __init__(self, services_factory: Callable[[Any], Services] | None = None) -> None:
+        self._factory = services_factory or (lambda db: Services(db))
+        self._services: dict[int, Services] = {}
+        self._pending: dict[str, Decided] = {}
+        self._db: Any = None
+
+    def bind(self, db: Any) -> PlatformDecider:
+        """The database ``decide`` reads thread facts and the consent registry from (the
+        protocol's ``decide`` gets none); default: the first ``record`` db, else $GARDEFOU_DB."""
+        self._db = db
+        return self
+
+    def services(self, db: Any) -> Services:
+        if id(db) not in self._services:
+            self._services[id(db)] = self._factory(db)
+        return self._services[id(db)]
+
+    def _split(self, event: Any, media: Sequence[Media]) -> dict[str, list[Media]]:
+        out: dict[str, list[Media]] = {}
+        for ref, m in zip(event.media_refs, media, strict=True):
+            out.setdefault(ref.role, []).append(m)
+        return out
+
+    def decide_with(self, db: Any, event: Any, media: Sequence[Media]) -> Decision:
+        ev = parse_event(event.payload)
+        decided = decide(ev, self._split(event, media), self.services(db))
+        if len(self._pending) > 10_000:  # record() was never called for some: forget them
+            self._pending.clear()
+        self._pending[ev.id] = decided
+        return decided.decision
+
+    def decide(self, event: Any, media: Sequence[Media]) -> Decision:
+        if self._db is None:
+            if self._services:
+                self._db = next(iter(self._services.values())).db
+            else:
+                from gardefou.store import connect
+
+                self._db = connect()
+        return self.decide_with(self._db, event, media)
+
+    def record(self, db: Any, event: Any, media: Sequence[Media], decision: Decision) -> None:
+        decided = self._pending.pop(str(event.id), None)
+        services = self.services(db)
+        if decided is None:
+            decided = decide(parse_event(event.payload), self._split(event, media), services)
+        record(db, decided, services)
+
+
+def platform_decider() -> PlatformDecider:
+    """Factory for ``--decider gardefou.decide:platform_decider``."""
+    return PlatformDecider()

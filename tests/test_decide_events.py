@@ -1,0 +1,95 @@
+"""Event parsing: Post and GenerationEvent from JSON, typed errors naming the fix."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from gardefou.errors import PipelineEventError
+from gardefou.events import GenerationEvent, Post, iter_jsonl, mentions_in, parse_event, parse_json
+
+
+def test_post_fields():
+    p = parse_event(
+        {
+            "id": 7,
+            "author": "u1",
+            "created_at": "2026-01-05T10:00:00Z",
+            "text": "@ImgBot put her in a bikini @x.y",
+            "media": ["a.jpg", {"path": "b"}],
+            "reply_to": "p1",
+            "lang": "en",
+        }
+    )
+    assert isinstance(p, Post) and p.id == "7" and p.kind == "post" and p.actor == "u1"
+    assert p.created_at == datetime(2026, 1, 5, 10, tzinfo=UTC)
+    assert p.mentions == ("imgbot", "x.y")
+    assert [m.path for m in p.media] == ["a.jpg", "b"]
+
+
+def test_explicit_mentions_and_epoch_time():
+    p = parse_event({"id": "a", "mentions": ["@Bot", "bot", "other"], "created_at": 0})
+    assert p.mentions == ("bot", "other") and p.created_at.year == 1970
+
+
+def test_generation_kind_inferred():
+    data = base64.b64encode(b"\x89PNG...").decode()
+    g = parse_json(
+        json.dumps(
+            {
+                "id": "g",
+                "request": "x",
+                "input_media": "in.jpg",
+                "output_media": [{"b64": data}],
+                "requester": "u2",
+                "model": "m1",
+            }
+        )
+    )
+    assert isinstance(g, GenerationEvent) and g.actor == "u2" and g.kind == "generation"
+    assert g.input_media[0].path == "in.jpg" and g.output_media[0].data == b"\x89PNG..."
+    assert g.extra == {"model": "m1"}
+
+
+@pytest.mark.parametrize(
+    ("obj", "msg"),
+    [
+        ([], "must be a JSON object"),
+        ({"id": ""}, "no usable 'id'"),
+        ({"id": True}, "no usable 'id'"),
+        ({"id": "x" * 201}, "over 200"),
+        ({"id": "a", "kind": "story"}, "unknown kind 'story'"),
+        ({"id": "a", "created_at": "yesterday"}, "not an ISO 8601 time"),
+        ({"id": "a", "author": ["u"]}, "'author' must be a string"),
+        ({"id": "a", "media": [{"url": "http://x/y.jpg"}]}, "URLs are not fetched"),
+        ({"id": "a", "media": [{"b64": "!!"}]}, "not valid base64"),
+        ({"id": "a", "media": [3]}, "a media reference is a path"),
+        ({"id": "a", "media": ["x"] * 33}, "the limit is 32"),
+        ({"id": "a", "mentions": "bob"}, "'mentions' must be a list"),
+        ({"id": "a", "text": "x" * 100_001}, "the limit is 100000"),
+    ],
+)
+def test_bad_events(obj, msg):
+    with pytest.raises(PipelineEventError, match=msg):
+        parse_event(obj)
+
+
+def test_bad_json():
+    with pytest.raises(PipelineEventError, match="not valid JSON"):
+        parse_json("{nope")
+
+
+def test_jsonl_keeps_going(tmp_path):
+    f = tmp_path / "s.jsonl"
+    f.write_text('{"id": "a"}\n\n{bad\n{"id": "b", "kind": "x"}\n{"id": "c"}\n', encoding="utf-8")
+    out = list(iter_jsonl(f))
+    assert [n for n, _ in out] == [1, 3, 4, 5]
+    assert isinstance(out[1][1], PipelineEventError) and f"{f}:3:" in str(out[1][1])
+    assert out[3][1].id == "c"
+
+
+def test_mentions_in():
+    assert mentions_in("mail me at a@b.c, @Grok and @grok!") == ("grok",)
