@@ -249,6 +249,11 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
 
 def combine(policy: Policy, items: list[ItemResult], notes: Sequence[str] = ()) -> Decision:
     """One decision for an event: the most severe of its images' decisions, with every trace."""
+    notes = list(notes)
+    for it in items:
+        facts = _fact_summary(it.context)
+        if facts:
+            notes.append(f"{it.label}: {facts}")
     context = RuleTrace("context", False, "; ".join(notes) or "no thread or request context")
     if not items:
         return Decision(
@@ -283,6 +288,22 @@ def combine(policy: Policy, items: list[ItemResult], notes: Sequence[str] = ()) 
         d.policy,
         tuple(unavailable),
     )
+
+
+def _fact_summary(ctx: Mapping[str, Any]) -> str:
+    """The derived facts worth showing a moderator (those that differ from 'nothing found')."""
+    shown = []
+    for k, v in ctx.items():
+        if k.startswith("event.") or v is False or v is None:
+            continue
+        if k in ("thread.same_person_score", "request.score", "bank.min_distance") and not (
+            ctx.get("thread.parent_same_person")
+            or ctx.get("request.sexualizing")
+            or ctx.get("bank.match")
+        ):
+            continue
+        shown.append(f"{k}={'unknown' if v is UNKNOWN else v}")
+    return ", ".join(shown)
 
 
 # -- recording -------------------------------------------------------------------------------------

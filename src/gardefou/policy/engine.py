@@ -136,9 +136,9 @@ def evaluate(
 
     candidates = [r.action for r in matched] + [a for _, a in undecided]
     final = max([policy.default_action, *candidates], key=SEVERITY.__getitem__)
-    missing = sorted(
-        {f.split(".", 1)[0] for f in policy.facts() if "." in f and ev.fact(f) is UNKNOWN}
-    )
+    # a signal is unavailable when it did not run or could not run (not when one of its facts
+    # is merely absent, e.g. no age score on an image without faces)
+    missing = sorted(ns for ns in policy.required_signals() if not _available(ev.signals.get(ns)))
 
     ordered = sorted(matched, key=lambda r: -SEVERITY[r.action])  # stable: file order on ties
     reasons = [Reason(r.code, r.message, _signal_of(r), _score(ev, r), r.category) for r in ordered]
@@ -175,6 +175,14 @@ def evaluate(
         policy=policy.ref,
         unavailable=tuple(missing),
     )
+
+
+def _available(r: Any) -> bool:
+    if r is None:
+        return False
+    if isinstance(r, Mapping):
+        return bool(r.get("available", True))
+    return bool(getattr(r, "available", True))
 
 
 def _signal_of(rule: Rule) -> str | None:
