@@ -67,6 +67,9 @@ def get_signal(name: str) -> Signal:
 
 
 DEFAULT_SCAN_SIGNALS: tuple[str, ...] = ("crypto_hash", "pdq", "pdq_dihedral")
+#: the model-backed content signals, in the order that lets them share work (NudeNet's pass and
+#: the face boxes are cached on the media); `--signals content` selects them
+CONTENT_SIGNALS: tuple[str, ...] = ("nudity", "faces", "age", "identity", "provenance")
 
 
 def signal_names(spec: str | None = None, default: tuple[str, ...] = DEFAULT_SCAN_SIGNALS
@@ -74,6 +77,8 @@ def signal_names(spec: str | None = None, default: tuple[str, ...] = DEFAULT_SCA
     """Parse a comma list ('pdq,nudity' or 'all') into validated names."""
     if spec is None:
         return list(default)
+    if spec == "content":
+        return list(CONTENT_SIGNALS)
     names = sorted(available_signals()) if spec == "all" else [
         s.strip() for s in spec.split(",") if s.strip()
     ]

@@ -121,3 +121,19 @@ def dlib_face_models() -> DlibModels:
 def dlib_encoder_models() -> DlibModels:
     """Adds the ResNet encoder (only the identity signal pays for loading it)."""
     return shared("dlib.encoder", lambda: _load_dlib(with_encoder=True))
+
+
+def oriented_array(media: Any) -> Any:
+    """The EXIF-oriented RGB image as one shared, read-only, C-contiguous uint8 array.
+
+    ``np.asarray(PIL image)`` copies on every call (about 1 ms per megapixel); the nudity,
+    faces, age, identity and watermark code all read the same array, so it is made once."""
+
+    def make() -> Any:
+        import numpy as np
+
+        arr = np.ascontiguousarray(np.asarray(media.oriented()))
+        arr.flags.writeable = False
+        return arr
+
+    return media.cached("oriented_array", make)

@@ -23,7 +23,7 @@ import numpy as np
 
 from gardefou.errors import ModelUnavailableError
 from gardefou.media import Media
-from gardefou.signals._models import require
+from gardefou.signals._models import oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
 
 ADULT_AGE = 18
@@ -104,7 +104,7 @@ class AgeSignal(Signal):
         if not boxes:
             return []
         m = self.model()
-        img = np.ascontiguousarray(np.asarray(media.oriented()))
+        img = oriented_array(media)
         ltrb = [[int(x), int(y), int(x + w - 1), int(y + h - 1)] for x, y, w, h in boxes]
         frontend = m.predictor._ensure_frontend()
         chips = [e.age_chip for e in frontend.extract(img, ltrb)]

@@ -18,11 +18,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
 from gardefou.errors import GardefouError
 from gardefou.media import Media
-from gardefou.signals._models import dlib_face_models, require
+from gardefou.signals._models import dlib_face_models, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
 
 #: HOG runs on a copy whose long side is at most this (cost ~ pixels); smaller images upsample
@@ -131,14 +129,14 @@ class FacesSignal(Signal):
     def _detect(self, media: Media) -> list[Face]:
         models = self.model()
         dlib = require("dlib", "dlib-bin")
-        img = np.asarray(media.oriented())
+        img = oriented_array(media)
         h, w = img.shape[:2]
         scale, upsample = hog_plan(w, h)
         work = img
         if scale < 1.0:
-            work = np.asarray(
-                media.oriented().resize((max(1, round(w * scale)), max(1, round(h * scale))))
-            )
+            cv2 = require("cv2", "opencv-python-headless")
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            work = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
         rects, margins, _ = models.detector.run(work, upsample, 0.0)
         hog = []
         for r, m in zip(rects, margins, strict=True):

@@ -21,7 +21,7 @@ import numpy as np
 
 from gardefou.errors import ConfigError
 from gardefou.media import Media
-from gardefou.signals._models import dlib_encoder_models, require
+from gardefou.signals._models import dlib_encoder_models, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
 
 EMBEDDING_SIZE = 128
@@ -81,7 +81,7 @@ class IdentitySignal(Signal):
             return []
         models = self.model()
         dlib = require("dlib", "dlib-bin")
-        img = np.ascontiguousarray(np.asarray(media.oriented()))
+        img = oriented_array(media)
         shapes = dlib.full_object_detections()
         for f in faces:
             x, y, w, h = f.box

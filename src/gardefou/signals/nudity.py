@@ -21,7 +21,7 @@ import numpy as np
 
 from gardefou.errors import ConfigError, ModelUnavailableError
 from gardefou.media import Media
-from gardefou.signals._models import onnx_session, require
+from gardefou.signals._models import onnx_session, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
 
 #: NudeNet 3.x output classes, in model order (columns 4.. of the output tensor)
@@ -330,7 +330,7 @@ class NuditySignal(Signal):
         t = thresholds or self.thresholds
         todo = [m for m in items if "nudenet" not in m._cache]
         if todo:
-            arrays = [np.asarray(m.oriented()) for m in todo]
+            arrays = [oriented_array(m) for m in todo]
             for m, dets in zip(todo, self._run(arrays, self.input_size, t), strict=True):
                 m._cache["nudenet"] = dets
         return [m._cache["nudenet"] for m in items]
@@ -352,7 +352,7 @@ class NuditySignal(Signal):
             borderline = is_borderline(dets, level, t)
             passes = [self.input_size]
             if borderline and self.second_pass:
-                more = self._run([np.asarray(media.oriented())], self.second_pass_size, t)[0]
+                more = self._run([oriented_array(media)], self.second_pass_size, t)[0]
                 dets = merge_detections(dets, more)
                 passes.append(self.second_pass_size)
                 level, score, why = level_from_detections(dets, t)

@@ -20,11 +20,10 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from gardefou.errors import ModelUnavailableError
 from gardefou.media import Media
 from gardefou.signals import _watermark
+from gardefou.signals._models import oriented_array
 from gardefou.signals.base import Signal, SignalResult
 
 IPTC_PREFIX = "http://cv.iptc.org/newscodes/digitalsourcetype/"
@@ -322,7 +321,7 @@ class ProvenanceSignal(Signal):
         if not self.check_watermark:
             return {"checked": False, "detected": False, "message": None}
         try:
-            found = _watermark.detect(np.asarray(media.oriented()))
+            found = _watermark.detect(oriented_array(media))
         except ImportError:
             return {
                 "checked": False,
