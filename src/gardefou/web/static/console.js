@@ -148,10 +148,17 @@
     await afterAction(id);
   }
   async function afterAction(id) {
+    state.busy = true;
+    try { await refreshAfter(id); } finally { state.busy = false; $("queue").dataset.ready = String(Date.now()); }
+  }
+  async function refreshAfter(id) {
     await showTakedown(id);
     const keep = $("detail").innerHTML;
+    const decided = state.index;
     await loadQueue(); await loadAlerts(); await refreshExposure();
     $("detail").innerHTML = keep;
+    // The decided item left the queue: "j" now opens the one that took its place.
+    state.index = Math.max(-1, decided - 1);
   }
 
   // -- cases (served when the cases library is installed) --------------------------------------
@@ -209,7 +216,7 @@
   }
 
   document.addEventListener("keydown", (ev) => {
-    if ($("workspace").hidden || ev.target.matches("input, textarea, select")) return;
+    if ($("workspace").hidden || state.busy || ev.target.matches("input, textarea, select")) return;
     if (ev.key === "j") select(Math.min(state.index + 1, state.items.length - 1));
     else if (ev.key === "k") select(Math.max(state.index - 1, 0));
     else if (ev.key === "v") reveal();
