@@ -18,7 +18,7 @@ from typing import Any
 
 from gardefou.decision import SEVERITY, Action, Decision, Reason, RuleTrace
 from gardefou.policy.dsa import ACTION_VISIBILITY
-from gardefou.policy.facts import UNKNOWN, lookup, resolve
+from gardefou.policy.facts import UNKNOWN, resolve
 from gardefou.policy.model import AllOf, Condition, Not, Policy, Rule, Test, Use
 
 Tri = bool | None  # None = unknown
@@ -29,20 +29,17 @@ class _Evaluator:
         self, policy: Policy, signals: Mapping[str, Any], context: Mapping[str, Any]
     ) -> None:
         self.policy, self.signals, self.context = policy, signals, context
-        self.signal_names = frozenset(signals) | frozenset(
-            f.split(".", 1)[0] for f in policy.facts()
-        )
+        self._specs = policy.fact_specs
         self._facts: dict[str, Any] = {}
         self._uses: dict[str, tuple[Tri, str]] = {}
 
     def fact(self, name: str) -> Any:
         if name not in self._facts:
-            spec = lookup(name, self.signal_names)
-            value = (
-                UNKNOWN
-                if isinstance(spec, str)
-                else resolve(name, spec, self.signals, self.context)
-            )
+            spec = self._specs.get(name)
+            if spec is None or isinstance(spec, str):
+                value = UNKNOWN
+            else:
+                value = resolve(name, spec, self.signals, self.context)
             self._facts[name] = UNKNOWN if value is None else value
         return self._facts[name]
 

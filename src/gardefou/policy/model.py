@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from gardefou.decision import Action
@@ -139,6 +140,12 @@ class Policy:
 
     def facts(self) -> set[str]:
         """Every fact the policy reads."""
+        return set(self._facts)
+
+    @cached_property
+    def _facts(self) -> frozenset[str]:
+        # cached: a Policy never changes after loading (cached_property writes __dict__
+        # directly, which a frozen dataclass allows)
         out: set[str] = set()
         for r in self.rules:
             out |= condition_facts(r.when, self.defines)
@@ -146,10 +153,22 @@ class Policy:
                 out.add(r.score)
         if self.synthetic_when is not None:
             out |= condition_facts(self.synthetic_when, self.defines)
-        return out
+        return frozenset(out)
 
     def required_signals(self) -> list[str]:
         """The signals the policy reads (run these on each media item before evaluate)."""
+        return list(self._required)
+
+    @cached_property
+    def _required(self) -> tuple[str, ...]:
         from gardefou.policy.facts import CONTEXT_NAMESPACES
 
-        return sorted({f.split(".", 1)[0] for f in self.facts()} - CONTEXT_NAMESPACES)
+        return tuple(sorted({f.split(".", 1)[0] for f in self._facts} - CONTEXT_NAMESPACES))
+
+    @cached_property
+    def fact_specs(self) -> dict[str, Any]:
+        """fact name -> FactSpec, resolved once (the loader has validated every name)."""
+        from gardefou.policy.facts import lookup
+
+        names = frozenset(self._required)
+        return {f: lookup(f, names) for f in self._facts}
