@@ -162,7 +162,8 @@ def delete_cmd(ctx: click.Context, name: str, yes: bool, reason: str) -> None:
 @click.option(
     "--crop-resilient",
     is_flag=True,
-    help="For a FILE: also store hashes of its central 90%/80% crops.",
+    help="For a FILE: also store hashes of it with flat borders peeled off and of its "
+    "central 90%/80% crops.",
 )
 @reason_opt
 @json_opt
@@ -366,7 +367,9 @@ def reindex_cmd(ctx: click.Context) -> None:
 @json_opt
 @click.option("--bank", "banks", multiple=True, help="Only these banks (repeatable).")
 @click.option("--no-dihedral", is_flag=True, help="Do not match rotated/mirrored copies.")
-@click.option("--crops", is_flag=True, help="Also hash central crops of the query.")
+@click.option(
+    "--no-trim", is_flag=True, help="Do not also hash the content inside borders/bars/banners."
+)
 @click.option("--all", "show_all", is_flag=True, help="Also list suppressed/negative matches.")
 @click.pass_context
 def match_cmd(
@@ -375,7 +378,7 @@ def match_cmd(
     as_json: bool,
     banks: tuple[str, ...],
     no_dihedral: bool,
-    crops: bool,
+    no_trim: bool,
     show_all: bool,
 ) -> None:
     """Match an image FILE or a PDQ HEX against the banks. JSON: a list of
@@ -389,7 +392,7 @@ def match_cmd(
         from gardefou.media import load_media
 
         media = load_media(sys.stdin.buffer.read() if target == "-" else target)
-        hashes, quality = query_hashes(media.rgb(), dihedral=not no_dihedral, crops=crops)
+        hashes, quality = query_hashes(media.rgb(), dihedral=not no_dihedral, trim=not no_trim)
         matches = svc.match(hashes, quality=quality, md5=media.md5, sha256=media.sha256, banks=only)
     shown = matches if show_all else [m for m in matches if m.actionable]
     if as_json:
