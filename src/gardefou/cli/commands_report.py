@@ -1,0 +1,198 @@
+"""`gardefou report dsa|transparency` and `gardefou measure`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gardefou.cli.main import cli, emit_json
+from gardefou.errors import ConfigError
+
+
+def _jsonl(path: str) -> list[dict[str, Any]]:
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(f"{path}:{n}: not JSON ({exc.msg})") from None
+    return rows
+
+
+def _db(ctx: click.Context) -> Any:
+    from gardefou.store import connect
+
+    return connect(ctx.obj.get("db") if ctx.obj else None)
+
+
+@cli.group("report")
+def report() -> None:
+    """Reports for regulators: DSA statements of reasons, transparency report."""
+
+
+@report.command("dsa")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="JSON array of statements (the API's format).")  # fmt: skip
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="JSONL of decision records instead of the store (see docs/reports.md).",
+)
+@click.option(
+    "--batches",
+    "batch_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write API request bodies of <= 100 statements to this folder.",
+)
+@click.option("--since", default=None, help="Decisions applied on/after (ISO date).")
+@click.option("--until", default=None, help="Decisions applied before (ISO date).")
+@click.option("--puid-secret", envvar="GARDEFOU_PUID_SECRET", default=None,
+              help="HMAC secret turning internal ids into opaque puids.")  # fmt: skip
+@click.pass_context
+def report_dsa(ctx: click.Context, out: str, source: str | None, batch_dir: str | None,
+               since: str | None, until: str | None, puid_secret: str | None) -> None:  # fmt: skip
+    """Export restricting decisions as DSA statements of reasons, each one validated."""
+    from gardefou.reports.dsa import statements_from_records, write_statements
+
+    if source:
+        records: list[Any] = _jsonl(source)
+    else:
+        from gardefou.reports.sources import dsa_records
+
+        records = dsa_records(_db(ctx), since, until)
+    statements = list(statements_from_records(records, puid_secret))
+    emit_json(write_statements(out, statements, batch_dir))
+
+
+def _records_file(path: str) -> tuple[list[Any], list[Any], list[Any]]:
+    from gardefou.reports.transparency import ActionRecord, AppealRecord, TakedownRecord
+
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+
+    def conv(cls: Any, rows: list[dict[str, Any]]) -> list[Any]:
+        out = []
+        for r in rows:
+            kw = {k: (datetime.fromisoformat(v) if k.endswith("_at") and v else v)
+                  for k, v in r.items()}  # fmt: skip
+            out.append(cls(**kw))
+        return out
+
+    return (conv(ActionRecord, data.get("actions", [])),
+            conv(TakedownRecord, data.get("takedowns", [])),
+            conv(AppealRecord, data.get("appeals", [])))  # fmt: skip
+
+
+@report.command("transparency")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder for index.html, the CSV files and the plots.")  # fmt: skip
+@click.option("--from", "source", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="JSON {actions, takedowns, appeals} records instead of the store.")  # fmt: skip
+@click.option("--since", default=None, help="From (ISO date, inclusive).")
+@click.option("--until", default=None, help="To (ISO date, exclusive).")
+@click.option("--title", default="Transparency report", show_default=True)
+@click.pass_context
+def report_transparency(ctx: click.Context, out: str, source: str | None, since: str | None,
+                        until: str | None, title: str) -> None:  # fmt: skip
+    """Actions by category, proactive vs reported, time to action, takedown deadline
+    compliance, appeals and reversals: HTML with plots, CSV beside it."""
+    from gardefou.reports.transparency import build_report, write_report
+
+    if source:
+        actions, takedowns, appeals = _records_file(source)
+    else:
+        from gardefou.reports.sources import transparency_records
+
+        actions, takedowns, appeals = transparency_records(_db(ctx), since, until)
+    period = (since, until) if since and until else None
+    rep = build_report(actions, takedowns, appeals, period=period)
+    emit_json({**write_report(rep, out, title), "summary": rep.summary})
+
+
+@cli.command("measure")
+@click.argument("sample", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--population", type=click.Path(exists=True, dir_okay=False), default=None,
+              help='JSONL {"hour": ..., "images": N}: images produced per hour.')  # fmt: skip
+@click.option("--sampling-fraction", type=float, default=None,
+              help="Share of the stream that was sampled (instead of --population).")  # fmt: skip
+@click.option(
+    "--validation",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help='JSONL {"truth": bool, "label": bool}: the classifier on labelled items.',
+)
+@click.option("--accuracy", default=None, metavar="TP,FN,TN,FP",
+              help="Validation counts instead of --validation.")  # fmt: skip
+@click.option("--from-store", is_flag=True, help="Measure the decisions stored in --db.")
+@click.option("--since", default=None)
+@click.option("--until", default=None)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the hourly series with bands (PNG or SVG).")  # fmt: skip
+@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option("--boot", type=click.IntRange(200), default=4000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.pass_context
+def measure_cmd(ctx: click.Context, sample: str | None, population: str | None,
+                sampling_fraction: float | None, validation: str | None, accuracy: str | None,
+                from_store: bool, since: str | None, until: str | None, plot_path: str | None,
+                confidence: float, boot: int, as_json: bool) -> None:  # fmt: skip
+    """Prevalence of sexualized non-consensual images per hour and as a share of all images,
+    from SAMPLE (JSONL {"hour": "2026-01-05T13", "label": true}) or the store."""
+    from gardefou.reports.prevalence import Accuracy, measure, plot, samples_from_items
+
+    if from_store == bool(sample):
+        raise ConfigError("give either a SAMPLE file or --from-store")
+    if from_store:
+        from gardefou.reports.sources import prevalence_samples
+
+        samples = prevalence_samples(_db(ctx), since, until)
+    else:
+        assert sample is not None
+        pop = None
+        if population:
+            pop = {str(r["hour"])[:13]: int(r["images"]) for r in _jsonl(population)}
+        samples = samples_from_items(_jsonl(sample), pop)
+    acc = None
+    if validation:
+        acc = Accuracy.from_pairs((r["truth"], r["label"]) for r in _jsonl(validation))
+    elif accuracy:
+        try:
+            tp, fn, tn, fp = (int(x) for x in accuracy.split(","))
+        except ValueError:
+            raise ConfigError(f"--accuracy {accuracy!r}: expected TP,FN,TN,FP") from None
+        acc = Accuracy(tp, fn, tn, fp)
+    rep = measure(samples, acc, sampling_fraction, confidence, boot)
+    if plot_path:
+        plot(rep, plot_path)
+    if as_json:
+        emit_json(rep.to_dict())
+        return
+    pct = round(confidence * 100)
+    s = rep.share
+    click.echo(f"share of images: {s.estimate:.2%} ({pct}% CI {s.low:.2%} to {s.high:.2%})"
+               f"{'' if acc else '  [not corrected: no --validation/--accuracy]'}")  # fmt: skip
+    if rep.rate_per_hour is not None:
+        r = rep.rate_per_hour
+        click.echo(f"images per hour: {r.estimate:,.0f} ({pct}% CI {r.low:,.0f} to {r.high:,.0f})")
+    if acc:
+        click.echo(
+            f"classifier sensitivity {acc.sensitivity:.3f}, specificity "
+            f"{acc.specificity:.3f} (validation n={acc.tp + acc.fn + acc.tn + acc.fp})"
+        )
+    for note in rep.notes:
+        click.echo(f"note: {note}")
+    click.echo("hour           n    flagged  corrected share [CI]          count/hour [CI]")
+    for h in rep.hours:
+        c = h.corrected
+        cnt = (f"{h.count.estimate:,.0f} [{h.count.low:,.0f}, {h.count.high:,.0f}]"
+               if h.count else "-")  # fmt: skip
+        click.echo(f"{h.hour}  {h.sampled:5d}  {h.positive:7d}  "
+                   f"{c.estimate:6.1%} [{c.low:6.1%}, {c.high:6.1%}]   {cnt}")  # fmt: skip
