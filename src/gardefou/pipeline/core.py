@@ -87,6 +87,9 @@ class Processor:
         self.db = db
         self.ledger = PipelineLedger(db)
         self.decider = decider
+        bind = getattr(decider, "bind", None)
+        if callable(bind):  # deciders that read context (threads, consent) use this store
+            bind(db)
         self.limits = limits or Limits()
         self.max_event_bytes = max_event_bytes
         self.metrics = metrics

@@ -10,7 +10,8 @@ to a ``Decider`` with two methods:
 
 ``load_decider("module:factory")`` builds one from a dotted path (the CLI's ``--decider``); the
 default is ``gardefou.pipeline.deciders:default_decider``, which uses the platform decision layer
-(``gardefou.decide``) when it is installed, else runs the hash signals only and allows.
+(``gardefou.decide``) when it is installed, else runs the hash signals only and allows. A decider
+with a ``bind(db)`` method is given the worker's store (thread context is read from it).
 """
 
 from __future__ import annotations
@@ -170,14 +171,24 @@ class SignalsOnlyDecider:
 
 
 def default_decider() -> Decider:
-    """The platform decision layer when installed, else the signals-only decider."""
+    """The platform decision layer (``gardefou.decide``: signals, banks, consent, thread context,
+    policy, cases and strikes) with the store's banks when it has any; the signals-only decider
+    when that layer is not installed."""
     try:
-        platform = importlib.import_module("gardefou.pipeline.platform")
-    except ModuleNotFoundError as exc:
-        if exc.name != "gardefou.pipeline.platform":
-            raise
+        from gardefou.decide import PlatformDecider, Services
+    except ImportError:
         return SignalsOnlyDecider()
-    decider: Decider = platform.platform_decider()
+
+    def services(db: Database) -> Services:
+        banks = None
+        row = db.query_one("SELECT COUNT(*) AS n FROM banks")
+        if row and int(row["n"]):
+            from gardefou.banks.service import BankService
+
+            banks = BankService(db)
+        return Services(db, banks=banks)
+
+    decider: Decider = PlatformDecider(services)
     return decider
 
 
