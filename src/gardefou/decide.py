@@ -221,7 +221,7 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
     if intent.sexualizing:
         notes.append(f"request text: sexualizing ({intent.source}, {intent.score:.2f})")
 
-    results = []
+    results: list[ItemResult] = []
     for m in items:
         signals = services.extract(m, names)
         facts = MediaFacts.from_signals(signals)

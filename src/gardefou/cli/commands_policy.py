@@ -37,6 +37,7 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read cases file {path}: {exc}") from None
+    cases: Any
     if path.suffix == ".jsonl":
         cases = []
         for n, line in enumerate(text.splitlines(), 1):

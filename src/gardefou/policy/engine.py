@@ -56,13 +56,14 @@ class _Evaluator:
             return (None if res is None else not res), f"not({detail})"
         parts = [self.cond(i) for i in c.items]
         results = [p[0] for p in parts]
+        combined: Tri
         if isinstance(c, AllOf):
-            res: Tri = False if False in results else (None if None in results else True)
+            combined = False if False in results else (None if None in results else True)
             name = "all"
         else:
-            res = True if True in results else (None if None in results else False)
+            combined = True if True in results else (None if None in results else False)
             name = "any"
-        return res, f"{name}({'; '.join(p[1] for p in parts)})"
+        return combined, f"{name}({'; '.join(p[1] for p in parts)})"
 
     def test(self, t: Test) -> tuple[Tri, str]:
         value = self.fact(t.fact)
