@@ -1,0 +1,71 @@
+"""`gardefou report dsa`: from a JSONL of decisions and from the store's cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import gardefou.cli.commands_report  # noqa: F401 - registers the commands
+from gardefou.cli.main import cli
+from gardefou.reports.dsa import validate
+from tests.test_dsa import decision
+from tests.test_transparency import _populate_store
+
+
+def test_report_dsa_from_jsonl(tmp_path: Path) -> None:
+    src = tmp_path / "decisions.jsonl"
+    with open(src, "w") as fh:
+        for i in range(130):
+            fh.write(json.dumps({"decision": decision().to_dict(), "id": f"event-{i}",
+                                 "content_date": "2026-01-05",
+                                 "application_date": "2026-01-05"}) + "\n")  # fmt: skip
+        fh.write(json.dumps({"decision": decision().to_dict() | {"action": "allow"},
+                             "puid": "gf-allowed", "content_date": "2026-01-05",
+                             "application_date": "2026-01-05"}) + "\n")  # fmt: skip
+    out = tmp_path / "sor.json"
+    res = CliRunner().invoke(cli, ["report", "dsa", "--from", str(src), "--out", str(out),
+                                   "--batches", str(tmp_path / "b")],
+                             env={"GARDEFOU_PUID_SECRET": "test-secret-0123456789"})  # fmt: skip
+    assert res.exit_code == 0, res.output
+    statements = json.loads(out.read_text())
+    assert isinstance(statements, list) and len(statements) == 130
+    assert all(validate(s) == [] for s in statements)
+    assert not any("event-" in s["puid"] for s in statements)
+    bodies = [json.loads(p.read_text()) for p in sorted((tmp_path / "b").iterdir())]
+    assert [len(b["statements"]) for b in bodies] == [100, 30]
+
+
+def test_report_dsa_rejects_personal_data(tmp_path: Path) -> None:
+    src = tmp_path / "d.jsonl"
+    d = decision(incompatible_content_explanation="x").to_dict()
+    d["dsa_fields"]["illegal_content_explanation"] = "Requested by user @someone_real"
+    src.write_text(json.dumps({"decision": d, "puid": "gf-1", "content_date": "2026-01-05",
+                               "application_date": "2026-01-05"}) + "\n")  # fmt: skip
+    res = CliRunner().invoke(cli, ["report", "dsa", "--from", str(src), "--out",
+                                   str(tmp_path / "o.json")])  # fmt: skip
+    assert res.exit_code == 2 and "illegal_content_explanation" in res.output
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_report_dsa_from_store(tmp_db, tmp_path: Path, monkeypatch) -> None:
+    from gardefou.reports.dsa import statements_from_records
+    from gardefou.reports.sources import dsa_records
+
+    _populate_store(tmp_db)
+    records = dsa_records(tmp_db)
+    assert records and any(r["human_reviewed"] for r in records)
+    statements = list(statements_from_records(records, "store-secret-0123456789"))
+    assert len(statements) == len(records)
+    for s in statements:
+        assert validate(s) == [], s
+        assert "acct-" not in json.dumps(s)  # no account ids
+    reviewed = [s for s in statements if s["automated_decision"] == "AUTOMATED_DECISION_PARTIALLY"]
+    assert reviewed
+    if tmp_db.dialect == "sqlite":
+        monkeypatch.setenv("GARDEFOU_PUID_SECRET", "store-secret-0123456789")
+        res = CliRunner().invoke(cli, ["--db", tmp_db.url, "report", "dsa", "--out",
+                                       str(tmp_path / "s.json")])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        assert json.loads((tmp_path / "s.json").read_text()) == statements
