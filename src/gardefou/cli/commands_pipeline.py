@@ -200,6 +200,9 @@ def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
 @click.pass_context
 def stream_work(ctx: click.Context, **opts: Any) -> None:
     """Decide events from the stream's consumer group (ack after commit)."""
+    from gardefou.store import connect
+
+    connect(_db_url(ctx)).close()  # migrate once before the workers start
     base = opts["consumer"] or socket.gethostname()
     cfgs = []
     for i in range(opts["workers"]):

@@ -157,6 +157,9 @@ def run_pool(
             return run_inline(envelopes, proc, on_outcome)
         finally:
             db.close()
+    from gardefou.store import connect
+
+    connect(cfg.db_url).close()  # migrate once here, not racing in every worker
     ctx = mp.get_context("spawn")  # fork is unsafe once model runtimes have started threads
     inq = ctx.Queue(maxsize=queue_size or 2 * workers)
     outq = ctx.Queue()
