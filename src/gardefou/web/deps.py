@@ -36,6 +36,11 @@ class Services:
                 self._lazy[name] = factory()
             return self._lazy[name]
 
+    def provide(self, name: str, instance: Any) -> None:
+        """Install a service instance (a configured Guard, fakes in tests) before first use."""
+        with self._lock:
+            self._lazy[name] = instance
+
     def banks(self) -> Any:
         from gardefou.banks import BankService
 

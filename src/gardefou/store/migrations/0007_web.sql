@@ -68,9 +68,12 @@ CREATE TABLE reviewer_exposure (
     PRIMARY KEY (reviewer, day)
 );
 CREATE TABLE review_media (
-    sha256 TEXT PRIMARY KEY,
-    content_type TEXT NOT NULL,
+    id {id},
+    event_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
     data {blob} NOT NULL,
     stored_at REAL NOT NULL,
-    expires_at REAL NOT NULL
-)
+    expires_at REAL NOT NULL,
+    UNIQUE (event_id, sha256)
+);
+CREATE INDEX review_media_event ON review_media (event_id)

@@ -70,7 +70,7 @@
       const clock = it.clock || {};
       const meta = state.tab === "takedown"
         ? [it.kind === "regulator_notice" ? "regulator " + it.issuer : "TAKE IT DOWN", it.status, left(clock.seconds_left || 0)].join(" · ")
-        : [it.action || it.status, "severity " + (it.severity ?? "?"), it.deadline_at ? left(it.deadline_at - Date.now() / 1000) : ""].join(" · ");
+        : [it.status, it.action, "severity " + it.severity, left(it.deadline_at - Date.now() / 1000)].join(" · ");
       const li = el("li", { role: "option", "aria-selected": "false", id: "item-" + i, "data-id": it.id, onclick: () => select(i) },
         el("strong", {}, title), " ", clock.state ? el("span", { class: "badge state-" + clock.state }, clock.state) : null,
         el("div", { class: "meta" }, meta));
@@ -162,48 +162,96 @@
   }
 
   // -- cases (served when the cases library is installed) --------------------------------------
+  async function blobUrl(url) {
+    const res = await fetch(url, { headers: { "X-API-Key": state.key } });
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    return URL.createObjectURL(await res.blob());
+  }
+
   async function showCase(id) {
     const d = $("detail");
     let c;
     try { c = await api("GET", "/v1/cases/" + id); } catch (e) { d.textContent = e.message; return; }
     api("POST", "/v1/me/exposure", { viewed: 1 }).catch(() => {});
+    state.case = c;
     d.textContent = "";
-    d.append(el("h2", {}, "Case " + c.id + " — " + (c.status || "")));
-    if (c.media_url) {
-      const img = el("img", { src: c.media_url, alt: "Media under review (blurred until revealed)", class: "protected", id: "media" });
-      d.append(el("div", { class: "media-wrap" }, img),
-        el("p", {}, el("button", { type: "button", class: "secondary", id: "reveal", onclick: reveal }, "Reveal this item (v)")));
+    d.append(el("h2", {}, "Case " + c.id + " — " + c.status),
+      el("p", {}, "Review deadline " + fmt(c.deadline_at) + " · severity " + c.severity));
+    for (const m of c.media || []) {
+      // The server sends a blurred greyscale copy; the original only on an explicit reveal.
+      const img = el("img", { alt: "Media under review, blurred and grey until revealed", class: "protected", id: "media-" + m.index, "data-url": m.url });
+      blobUrl(m.url).then((u) => { img.src = u; }).catch(() => {});
+      d.append(el("div", { class: "media-wrap" }, img));
+    }
+    if ((c.media || []).length) {
+      d.append(el("p", {}, el("button", { type: "button", class: "secondary", id: "reveal", onclick: reveal }, "Reveal this item (v)")));
+    } else {
+      d.append(el("p", { class: "hint" }, "No image kept for this case (hashes only)."));
     }
     const dec = c.decision || {};
-    d.append(kv([["Proposed action", dec.action || "—"], ["Categories", (dec.categories || []).join(", ") || "—"],
-      ["Policy", dec.policy || "—"], ["Deadline", c.deadline_at ? fmt(c.deadline_at) : "—"]]));
+    d.append(kv([["Action in force", c.action], ["Proposed by policy", c.auto_action],
+      ["Categories", (c.categories || []).join(", ") || "—"], ["Policy", c.policy || "—"],
+      ["Poster", c.poster || "—"], ["Requester", c.requester || "—"],
+      ["Signals unavailable", (dec.unavailable || []).join(", ") || "none"]]));
     d.append(el("h3", {}, "Reasons"), el("ul", {}, ...(dec.reasons || []).map((r) =>
-      el("li", {}, r.code + ": " + r.message + (r.score != null ? " (" + r.signal + " " + Number(r.score).toFixed(2) + ")" : "")))));
-    const trace = el("table", { class: "trace" }, el("thead", {}, el("tr", {}, el("th", {}, "rule"), el("th", {}, "matched"), el("th", {}, "detail"))));
+      el("li", {}, r.code + ": " + r.message + (r.score != null ? " (" + (r.signal || "score") + " " + Number(r.score).toFixed(2) + ")" : "")))));
+    const trace = el("table", { class: "trace" }, el("thead", {}, el("tr", {}, el("th", {}, "rule"), el("th", {}, "matched"), el("th", {}, "action"), el("th", {}, "detail"))));
     const tb = el("tbody");
-    for (const t of dec.rule_trace || []) tb.append(el("tr", {}, el("td", {}, t.rule), el("td", {}, t.matched ? "yes" : "no"), el("td", {}, t.detail)));
+    for (const t of dec.rule_trace || []) tb.append(el("tr", {}, el("td", {}, t.rule), el("td", {}, t.matched ? "yes" : "no"), el("td", {}, t.action || ""), el("td", {}, t.detail)));
     trace.append(tb);
     d.append(el("h3", {}, "Rule trace"), trace);
-    if (c.signals) d.append(el("h3", {}, "Signals"), el("ul", {}, ...Object.entries(c.signals).map(([k, v]) => el("li", {}, k + ": " + (v.explanation || JSON.stringify(v.value))))));
-    if (state.role !== "auditor" && c.actions) {
-      const sel = el("select", { id: "case-action", "aria-label": "Action" }, ...c.actions.map((a) => el("option", { value: a }, a)));
-      const ground = el("select", { id: "case-ground", "aria-label": "DSA ground" }, ...(c.dsa_grounds || []).map((g) => el("option", { value: g }, g)));
-      d.append(el("div", { class: "actions" }, sel, ground,
-        el("button", { type: "button", id: "case-decide", onclick: () => decideCase(c.id) }, "Decide (a)")));
+    d.append(el("h3", {}, "History"), el("ol", {}, ...(c.history || []).map((h) => el("li", {}, h.at + " " + h.kind + " by " + h.actor + ": " + h.action + (h.note ? " — " + h.note : "")))));
+    if ((c.appeals || []).length) {
+      d.append(el("h3", {}, "Appeals"), el("ul", {}, ...c.appeals.map((a) => el("li", {}, a.status + " — " + a.appellant + ": " + a.statement))));
+    }
+    const open = ["pending_review", "second_review", "appealed"].includes(c.status);
+    if (state.role !== "auditor" && open) {
+      const sel = el("select", { id: "case-action" }, ...c.actions.map((a) => el("option", { value: a }, a)));
+      sel.value = c.auto_action === "review" ? "remove" : c.auto_action;
+      const ground = el("select", { id: "case-ground" }, el("option", { value: "" }, "(rule of the decision)"),
+        ...(c.dsa_options || []).map((o) => el("option", { value: o.rule_id }, o.rule_id + " — " + o.category + (o.suggested ? " (matched)" : ""))));
+      const note = el("input", { type: "text", id: "case-note" });
+      d.append(el("div", { class: "actions" },
+        el("label", { for: "case-action" }, "Action"), sel,
+        el("label", { for: "case-ground" }, "DSA ground"), ground,
+        el("label", { for: "case-note" }, "Note"), note,
+        el("button", { type: "button", id: "case-decide", onclick: () => decideCase(c.id) },
+          c.status === "second_review" ? "Confirm as second reviewer (a)" : c.status === "appealed" ? "Decide appeal (a)" : "Decide (a)"),
+        c.status === "pending_review" ? el("button", { type: "button", class: "secondary", id: "case-second", onclick: () => secondCase(c.id) }, "Ask a second review") : null));
     }
     d.focus();
   }
   async function decideCase(id) {
     try {
-      await api("POST", "/v1/cases/" + id + "/decisions", { action: $("case-action").value, decision_ground: $("case-ground").value });
-    } catch (e) { alert(e.message); return; }
-    await loadQueue(); await refreshExposure();
+      await api("POST", "/v1/cases/" + id + "/decisions", { action: $("case-action").value, rule_id: $("case-ground").value || null, note: $("case-note").value });
+    } catch (e) { $("detail").prepend(el("p", { class: "notice error", role: "alert" }, e.message)); return; }
+    await afterCase(id);
   }
-  function reveal() {
-    const img = $("media");
-    if (!img || !img.classList.contains("protected")) return;
-    img.classList.remove("protected");
-    api("POST", "/v1/me/exposure", { revealed: 1 }).then(refreshExposure).catch(() => {});
+  async function secondCase(id) {
+    try { await api("POST", "/v1/cases/" + id + "/second-review", { note: $("case-note").value }); }
+    catch (e) { $("detail").prepend(el("p", { class: "notice error", role: "alert" }, e.message)); return; }
+    await afterCase(id);
+  }
+  async function afterCase(id) {
+    state.busy = true;
+    try {
+      const decided = state.index;
+      await showCase(id);
+      const keep = $("detail").innerHTML;
+      await loadQueue(); await refreshExposure();
+      $("detail").innerHTML = keep;
+      state.index = Math.max(-1, decided - 1);
+    } finally { state.busy = false; $("queue").dataset.ready = String(Date.now()); }
+  }
+  async function reveal() {
+    const imgs = document.querySelectorAll("#detail img.protected");
+    for (const img of imgs) {
+      try {
+        img.src = await blobUrl(img.dataset.url + "?reveal=true");
+        img.classList.remove("protected");
+      } catch (e) { /* left blurred */ }
+    }
+    if (imgs.length) refreshExposure();
   }
 
   function setTab(tab) {

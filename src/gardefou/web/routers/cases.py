@@ -1,0 +1,201 @@
+"""Cases for the review console: the queue (most severe first, then nearest deadline), one case
+with the decision's reasons and rule trace, its media (blurred and grey unless revealed, each
+reveal counted), decisions with DSA grounds, second review and appeals."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from gardefou.decision import Action
+from gardefou.errors import ConfigError, NotFoundError
+from gardefou.web.auth import Principal, Role
+from gardefou.web.deps import Services, Svc, require
+from gardefou.web.routers.decisions import decide_services
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+Staff = Annotated[Principal, Depends(require(Role.MODERATOR, Role.AUDITOR))]
+Moderator = Annotated[Principal, Depends(require(Role.MODERATOR))]
+Appellant = Annotated[Principal, Depends(require(Role.PLATFORM, Role.MODERATOR))]
+
+#: Review targets per proposed action, in hours (a service level, configurable in code).
+REVIEW_SLA_HOURS = {
+    "remove_escalate": 1.0,
+    "remove": 24.0,
+    "refuse": 24.0,
+    "review": 24.0,
+    "age_restrict": 72.0,
+    "label": 72.0,
+    "allow": 72.0,
+}
+NEEDS_PERSON = ("pending_review", "second_review", "appealed")
+
+
+class DecideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Action
+    rule_id: str | None = Field(None, max_length=200, description="policy rule (DSA ground)")
+    note: str = Field("", max_length=2000)
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field("", max_length=2000)
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    appellant: str = Field(min_length=1, max_length=200)
+    statement: str = Field("", max_length=5000)
+
+
+def _store(svc: Services) -> Any:
+    return decide_services(svc).cases()
+
+
+def _deadline(case: Any) -> float:
+    created = datetime.fromisoformat(case.created_at).timestamp()
+    return created + REVIEW_SLA_HOURS.get(case.action.value, 24.0) * 3600
+
+
+def _summary(case: Any) -> dict[str, Any]:
+    d = case.to_dict()
+    d["deadline_at"] = _deadline(case)
+    return d
+
+
+@router.get("", summary="Cases awaiting a person: most severe first, then nearest deadline")
+def queue(svc: Svc, caller: Staff, status: str | None = None) -> list[dict[str, Any]]:
+    store = _store(svc)
+    statuses = (status,) if status else NEEDS_PERSON
+    cases = [c for s in statuses for c in store.queue(s, limit=500)]
+    cases.sort(key=lambda c: (-c.severity, _deadline(c), c.id))
+    return [_summary(c) for c in cases]
+
+
+@router.get("/{case_id}", summary="One case: decision, reasons, rule trace, history, appeals")
+def get_case(case_id: int, svc: Svc, caller: Staff) -> dict[str, Any]:
+    store = _store(svc)
+    case = store.get(case_id)
+    out = _summary(case)
+    row = svc.db.query_one(
+        "SELECT decision_json FROM decisions WHERE event_id = ?", (case.event_id,)
+    )
+    if row is not None:
+        import json
+
+        out["decision"] = json.loads(row["decision_json"])
+    out["history"] = [
+        {
+            "kind": a.kind,
+            "actor": a.actor,
+            "action": a.action.value,
+            "note": a.note,
+            "at": a.created_at,
+        }
+        for a in store.history(case_id)
+    ]
+    out["appeals"] = [a.__dict__ for a in store.appeals(case_id)]
+    media = _media_rows(svc, case.event_id)
+    out["media"] = [
+        {"index": i, "sha256": m["sha256"], "url": f"/v1/cases/{case_id}/media/{i}"}
+        for i, m in enumerate(media)
+    ]
+    policy = store.policy
+    out["actions"] = [a.value for a in Action if a not in (Action.REFUSE,)]
+    out["dsa_options"] = [
+        {
+            "rule_id": r.id,
+            "template": r.dsa,
+            "category": policy.dsa.get(r.dsa or "", {}).get("category"),
+            "decision_ground": policy.dsa.get(r.dsa or "", {}).get("decision_ground"),
+            "suggested": r.id in case.rules,
+        }
+        for r in policy.rules
+        if r.dsa
+    ]
+    out["dsa_options"].sort(key=lambda o: not o["suggested"])
+    return out
+
+
+def _media_rows(svc: Services, event_id: str) -> list[dict[str, Any]]:
+    svc.db.execute("DELETE FROM review_media WHERE expires_at < ?", (svc.settings.clock(),))
+    return svc.db.query(
+        "SELECT id, sha256 FROM review_media WHERE event_id = ? ORDER BY id", (event_id,)
+    )
+
+
+@router.get(
+    "/{case_id}/media/{index}",
+    summary="A case's image: blurred and grey unless revealed",
+    response_class=Response,
+)
+def media(case_id: int, index: int, svc: Svc, caller: Staff, reveal: bool = False) -> Response:
+    case = _store(svc).get(case_id)
+    rows = _media_rows(svc, case.event_id)
+    if not 0 <= index < len(rows):
+        raise NotFoundError(f"case {case_id} has no kept image {index} ({len(rows)} kept)")
+    data = svc.db.query_one("SELECT data FROM review_media WHERE id = ?", (rows[index]["id"],))
+    assert data is not None
+    raw = bytes(data["data"])
+    if reveal:
+        svc.record_exposure(caller.name, revealed=1)
+        body = _thumbnail(raw, blur=False)
+    else:
+        body = _thumbnail(raw, blur=True)
+    return Response(
+        body,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+def _thumbnail(raw: bytes, blur: bool) -> bytes:
+    """Re-encode at most 768 px; protected view: greyscale and heavy blur made on the server,
+    so the unblurred pixels only reach the browser on an explicit reveal."""
+    from PIL import ImageFilter
+
+    from gardefou.media import load_media
+
+    img = load_media(raw).oriented().copy()
+    img.thumbnail((768, 768))
+    if blur:
+        img = img.convert("L").filter(ImageFilter.GaussianBlur(radius=max(8, img.width // 20)))
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+@router.post("/{case_id}/decisions", summary="Decide: review, second review or appeal, by status")
+def decide(case_id: int, body: DecideIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
+    store = _store(svc)
+    case = store.get(case_id)
+    if case.status == "pending_review":
+        case = store.review(case_id, caller.name, body.action, body.note, body.rule_id)
+    elif case.status == "second_review":
+        case = store.second_review(case_id, caller.name, body.action, body.note, body.rule_id)
+    elif case.status == "appealed":
+        open_ = [a for a in store.appeals(case_id) if a.status == "open"]
+        case = store.decide_appeal(open_[-1].id, caller.name, body.action, body.note, body.rule_id)
+    else:
+        raise ConfigError(f"case {case_id} is {case.status}; nothing awaits a decision")
+    svc.record_exposure(caller.name, decisions=1)
+    if case.status == "closed":  # nothing restricted: the image is no longer needed
+        svc.db.execute("DELETE FROM review_media WHERE event_id = ?", (case.event_id,))
+    return _summary(case)
+
+
+@router.post("/{case_id}/second-review", summary="Ask another moderator to confirm")
+def second_review(case_id: int, body: NoteIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
+    return _summary(_store(svc).request_second_review(case_id, caller.name, body.note))
+
+
+@router.post("/{case_id}/appeals", status_code=201, summary="File the poster's appeal")
+def appeal(case_id: int, body: AppealIn, svc: Svc, caller: Appellant) -> dict[str, Any]:
+    a = _store(svc).appeal(case_id, body.appellant, body.statement)
+    return dict(a.__dict__)

@@ -1,0 +1,54 @@
+"""Reports for auditors and regulators: the transparency report and DSA statements of reasons."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from gardefou.errors import ConfigError
+from gardefou.web.auth import Principal, Role
+from gardefou.web.deps import Svc, require
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]
+ISO = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.+Z-]*)?$"
+
+
+@router.get("/transparency", summary="Actions, detection, time to action, takedowns, appeals")
+def transparency(
+    svc: Svc,
+    caller: Auditor,
+    start: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
+    end: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
+) -> dict[str, Any]:
+    from gardefou.reports.sources import transparency_records
+    from gardefou.reports.transparency import build_report
+
+    actions, takedowns, appeals = transparency_records(svc.db, start, end)
+    return asdict(build_report(actions, takedowns, appeals))
+
+
+@router.get("/dsa", summary="DSA statements of reasons (EU Transparency Database format)")
+def dsa(
+    svc: Svc,
+    caller: Auditor,
+    start: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
+    end: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
+) -> dict[str, Any]:
+    import os
+
+    from gardefou.reports.dsa import statements_from_records
+    from gardefou.reports.sources import dsa_records
+
+    if not os.environ.get("GARDEFOU_PUID_SECRET"):
+        raise ConfigError(
+            "set GARDEFOU_PUID_SECRET on the server: statements carry opaque ids "
+            "derived from it, never internal ids"
+        )
+    try:
+        records = dsa_records(svc.db, start, end)
+    except ConfigError:
+        records = []
+    return {"statements": list(statements_from_records(records))}
