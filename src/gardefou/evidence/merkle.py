@@ -94,10 +94,25 @@ class MerkleTree:
         k = _split(n)
         return node_hash(self._range(a, a + k), self._range(a + k, b))
 
+    def _peaks(self, size: int) -> list[bytes]:
+        """Hashes of the perfect subtrees that tile D[0:size], largest (leftmost) first."""
+        peaks, start = [], 0
+        for lvl in range(size.bit_length() - 1, -1, -1):
+            if size >> lvl & 1:
+                peaks.append(self._node(lvl, start >> lvl))
+                start += 1 << lvl
+        return peaks
+
     def root(self, size: int | None = None) -> bytes:
         size = self.size if size is None else size
         self._check_size(size)
-        return self._range(0, size)
+        if size == 0:
+            return EMPTY_ROOT
+        peaks = self._peaks(size)
+        h = peaks[-1]
+        for p in reversed(peaks[:-1]):
+            h = node_hash(p, h)
+        return h
 
     def _check_size(self, size: int) -> None:
         if not 0 <= size <= self.size:
@@ -109,6 +124,12 @@ class MerkleTree:
         self._check_size(size)
         if not 0 <= index < size:
             raise EvidenceError(f"leaf index {index} out of range for tree size {size}")
+        if index == size - 1:
+            # Fast path for a receipt of the newest leaf: its left siblings inside the last
+            # perfect subtree, then the other peaks right to left; all stored, nothing to hash.
+            lvl_last = (size & -size).bit_length() - 1
+            path = [self._node(lvl, (index >> lvl) - 1) for lvl in range(lvl_last)]
+            return path + self._peaks(size)[-2::-1]
         proof: list[bytes] = []
         a, b, m = 0, size, index
         while b - a > 1:
