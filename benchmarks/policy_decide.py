@@ -1,5 +1,6 @@
 """Cost of the decision layer itself (policy evaluation, thread/consent context, storage),
-with the content signals faked so model time is excluded.
+with the content signals faked and the request-intent check on the guard's rule layer, so model
+time is excluded.
 
     .venv/bin/python benchmarks/policy_decide.py [--n 5000] [--events 2000] [--db URL]
 
@@ -26,6 +27,7 @@ from gardefou import testing as T
 from gardefou.decide import Services, decide_event
 from gardefou.policy import evaluate, load_default_policy
 from gardefou.store import connect
+from gardefou.thread import rules_intent
 
 SIGNALS = {*T.POLICY_SIGNALS, "pdq_dihedral"}
 
@@ -93,6 +95,7 @@ def bench_decide(events: int, url: str | None) -> None:
         extract=extract,
         base_dir=tmp,
         exempt_accounts=frozenset({"imgbot"}),
+        intent=rules_intent,  # the guard's sentence encoder is measured by the guard benchmarks
     )
     threads = events // 3
     t0 = time.perf_counter()

@@ -14,6 +14,7 @@ from gardefou.decide import PlatformDecider, Services, decide_event, get_decisio
 from gardefou.decision import Action
 from gardefou.errors import MediaUnreadableError, PipelineEventError
 from gardefou.policy import load_default_policy
+from gardefou.thread import rules_intent
 
 SIGNALS = {*T.POLICY_SIGNALS, "pdq_dihedral"}
 ALICE, BOB = T.person_embedding(1), T.person_embedding(2)
@@ -72,6 +73,7 @@ def services(tmp_db, images, fake):
         base_dir=images,
         banks=banks,
         exempt_accounts=frozenset({"imgbot"}),
+        intent=rules_intent,
     )
 
 

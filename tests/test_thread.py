@@ -15,6 +15,7 @@ from gardefou.thread import (
     bot_request_facts,
     edit_facts,
     request_intent,
+    rules_intent,
 )
 
 ALICE, BOB = T.person_embedding(1), T.person_embedding(2)
@@ -123,17 +124,24 @@ def test_bot_request_needs_the_mention():
         ("", False),
     ],
 )
-def test_request_intent(text, sexualizing):
-    assert request_intent(text).sexualizing is sexualizing
+def test_rules_intent(text, sexualizing):
+    assert rules_intent(text).sexualizing is sexualizing
+
+
+@pytest.mark.slow
+def test_request_intent_uses_the_guard_classifier():
+    r = request_intent("@imgbot hazle una foto en ropa interior")
+    assert r.sexualizing and r.source == "guard.intent"
+    assert not request_intent("@imgbot remove the background").sexualizing
 
 
 def test_fallback_lexicon(monkeypatch):
     import gardefou.thread as th
 
     monkeypatch.setattr(th, "_guard_rules", lambda text: None)
-    r = th.request_intent("put her in lingerie")
+    r = th.rules_intent("put her in lingerie")
     assert r.sexualizing and r.source == "fallback-lexicon"
-    assert not th.request_intent("remove the background").sexualizing
+    assert not th.rules_intent("remove the background").sexualizing
 
 
 def test_thread_store_roundtrip(tmp_db):

@@ -133,10 +133,12 @@ def pdq_dihedral(hex_hash: str, quality: int = 100) -> SignalResult:
     )
 
 
-def fake_intent(text: str) -> tuple[bool, float, str]:
-    """A request-intent classifier for tests: 'undress' or 'bikini' in the text."""
+def fake_intent(text: str) -> Any:
+    """A request-intent classifier for tests (Services.intent): 'undress' or 'bikini'."""
+    from gardefou.thread import Intent
+
     hit = any(w in text.lower() for w in ("undress", "bikini"))
-    return hit, 0.9 if hit else 0.0, "fake intent"
+    return Intent(hit, 0.9 if hit else 0.0, "fake", "fake intent")
 
 
 class FakeSignal:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gardefou.errors import GardefouError
 from gardefou.policy.facts import UNKNOWN
 
 MAX_DEPTH = 3
@@ -67,22 +68,43 @@ def _guard_rules(text: str) -> Intent | None:
     return Intent(True, 0.9, "guard.rules", f"cues: {', '.join(cats)}")
 
 
+_classifier: Any = None
+
+
+def _guard_classifier() -> Any:
+    """The guard's IntentClassifier (rules + multilingual semantic model), created once."""
+    global _classifier
+    if _classifier is None:
+        from gardefou.guard.intent import IntentClassifier
+
+        _classifier = IntentClassifier()
+    return _classifier
+
+
 def request_intent(text: str) -> Intent:
     """Does this request ask to undress or sexualize someone?
 
-    Uses the guard's intent classifier when present (``gardefou.guard``), else the minimal
-    lexicon above. This is the one narrow function the thread logic depends on."""
+    The one narrow function the thread logic depends on: the guard's intent classifier
+    (``gardefou.guard.intent``) when it is installed, else its rule layer alone, else the
+    minimal lexicon above."""
     if not text or not text.strip():
         return Intent(False, 0.0, "empty")
     try:
-        from gardefou.guard.intent import classify_request  # type: ignore[attr-defined]
+        r = _guard_classifier().classify(text)
     except ImportError:
-        classify_request = None
-    if classify_request is not None:
-        r = classify_request(text)
-        return Intent(
-            bool(r.sexualizing), float(r.score), "guard.intent", str(getattr(r, "explanation", ""))
-        )
+        r = None
+    except GardefouError:  # a model failed to load: the rules still answer below
+        r = None
+    if r is not None:
+        return Intent(bool(r.sexual), float(r.score), "guard.intent", r.explain())
+    return rules_intent(text)
+
+
+def rules_intent(text: str) -> Intent:
+    """Model-free variant: the guard's rule layer, else the minimal lexicon (fast; tests,
+    replays, and deployments that cannot load the guard's sentence encoder)."""
+    if not text or not text.strip():
+        return Intent(False, 0.0, "empty")
     found = _guard_rules(text)
     if found is not None:
         return found
