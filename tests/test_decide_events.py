@@ -33,6 +33,11 @@ def test_post_fields():
 def test_explicit_mentions_and_epoch_time():
     p = parse_event({"id": "a", "mentions": ["@Bot", "bot", "other"], "created_at": 0})
     assert p.mentions == ("bot", "other") and p.created_at.year == 1970
+    # an empty list (an HTTP model's default) does not hide the @handles in the text
+    p = parse_event({"id": "b", "mentions": [], "text": "@imgbot undress her"})
+    assert p.mentions == ("imgbot",)
+    p = parse_event({"id": "c", "mentions": ["bot2"], "text": "@imgbot hi"})
+    assert p.mentions == ("bot2", "imgbot")
 
 
 def test_generation_kind_inferred():

@@ -189,13 +189,12 @@ def parse_event(obj: Any) -> Event:
     reply_to = _str(obj, "reply_to", eid, MAX_ID)
     if kind == "post":
         text = _str(obj, "text", eid, MAX_TEXT) or ""
-        raw_mentions = obj.get("mentions")
-        if raw_mentions is None:
-            mentions = mentions_in(text)
-        elif isinstance(raw_mentions, list) and all(isinstance(m, str) for m in raw_mentions):
-            mentions = tuple(dict.fromkeys(m.lstrip("@").lower() for m in raw_mentions if m))
-        else:
+        raw_mentions = obj.get("mentions") or []
+        if not isinstance(raw_mentions, list) or not all(isinstance(m, str) for m in raw_mentions):
             raise _fail(eid, f"'mentions' must be a list of handles, got {raw_mentions!r}"[:200])
+        # the platform's list plus the @handles in the text (an empty list adds nothing)
+        explicit = (m.lstrip("@").lower() for m in raw_mentions if m)
+        mentions = tuple(dict.fromkeys([*explicit, *mentions_in(text)]))
         return Post(
             id=eid,
             author=_str(obj, "author", eid, MAX_ID),
