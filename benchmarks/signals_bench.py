@@ -62,11 +62,65 @@ def ms(f, runs: int) -> float:
     return statistics.median(times)
 
 
+def benign_rates() -> None:
+    """Nudity levels, face counts and age flags on benign data (false-positive side only)."""
+    from collections import Counter
+
+    shared = REPO.parent / "shared" / "data"
+    photos = sorted((shared / "photos").glob("*/*.jpg"))
+    orl = sorted((shared / "faces-orl").glob("s*/*.pgm"))
+    if not photos or not orl:
+        sys.exit(f"{shared} not found: --benign needs ../shared/data/photos and faces-orl")
+    levels, borderline, second, faces_n = Counter(), 0, 0, Counter()
+    for p in photos:
+        m = load_media(p)
+        r = get_signal("nudity").extract(m, None)
+        levels[r.value] += 1
+        borderline += bool(r.details["borderline"])
+        second += len(r.details["passes"]) > 1
+        faces_n[min(len(get_signal("faces").extract(m, None).value), 3)] += 1
+    print(
+        f"BSDS500 photos ({len(photos)}, benign, some with people in everyday clothes or "
+        f"swimwear at a beach/pool):"
+    )
+    print(
+        f"  nudity levels {dict(levels)}; second pass ran on {second}; borderline after: "
+        f"{borderline}"
+    )
+    print(f"  images by faces found (3 = 3 or more): {dict(sorted(faces_n.items()))}")
+    o_levels, o_faces, o_minor, o_ages = Counter(), 0, 0, []
+    for p in orl:
+        buf = io.BytesIO()
+        Image.open(p).save(buf, "PNG")
+        m = load_media(buf.getvalue())
+        o_levels[get_signal("nudity").extract(m, None).value] += 1
+        o_faces += bool(get_signal("faces").extract(m, None).value)
+        a = get_signal("age").extract(m, None)
+        o_minor += bool(a.value["minor_risk"])
+        o_ages += [f["age"] for f in a.value["faces"]]
+    print(f"ORL portraits ({len(orl)}, 40 adults, greyscale 92x112):")
+    print(f"  nudity levels {dict(o_levels)}; face found in {o_faces}/{len(orl)}")
+    print(
+        f"  age: minor_risk raised on {o_minor}/{len(orl)} ({o_minor / len(orl):.0%}); "
+        f"estimated ages median {statistics.median(o_ages):.1f}, "
+        f"10th-90th pct {np.percentile(o_ages, 10):.1f}-{np.percentile(o_ages, 90):.1f}"
+    )
+    print("\nrerun: .venv/bin/python benchmarks/signals_bench.py --benign")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument(
+        "--benign",
+        action="store_true",
+        help="instead: rates on the benign shared sets (BSDS photos, ORL faces)",
+    )
     args = ap.parse_args()
+    if args.benign:
+        benign_rates()
+        return
     data = test_image()
     print(f"image: 1024x768 JPEG, {len(data):,} bytes, one face; one thread per runtime; "
           f"{args.runs} runs; shared machine (other jobs running), medians")  # fmt: skip

@@ -35,10 +35,14 @@ LEVEL_CASES = [
     ([], "none", 1.0),
     ([det("FACE_FEMALE", 0.9), det("FEET_EXPOSED", 0.8)], "none", 1.0),
     ([det("FEMALE_BREAST_EXPOSED", 0.70)], "explicit", 0.70),
-    ([det("MALE_GENITALIA_EXPOSED", 0.45)], "explicit", 0.45),  # exactly at threshold
-    ([det("BUTTOCKS_EXPOSED", 0.44)], "none", 0.56),  # just below
+    ([det("MALE_GENITALIA_EXPOSED", 0.50)], "explicit", 0.50),  # exactly at threshold
+    ([det("BUTTOCKS_EXPOSED", 0.49)], "none", 0.51),  # just below
     ([det("ANUS_EXPOSED", 0.6), det("FEMALE_BREAST_COVERED", 0.9)], "explicit", 0.6),
-    ([det("FEMALE_BREAST_COVERED", 0.62)], "suggestive", 0.62),
+    ([det("FEMALE_BREAST_COVERED", 0.72)], "suggestive", 0.72),
+    # a covered part alone at 0.5-0.7 fired on clothed people in the benign photos: not enough
+    ([det("FEMALE_BREAST_COVERED", 0.62)], "none", 0.38),
+    # ... but with bare skin it is the swimwear pattern
+    ([det("FEMALE_GENITALIA_COVERED", 0.55), det("MALE_BREAST_EXPOSED", 0.4)], "suggestive", 0.55),
     ([det("BUTTOCKS_COVERED", 0.49)], "none", 0.51),
     ([det("FEMALE_GENITALIA_COVERED", 0.8), det("BELLY_EXPOSED", 0.9)], "suggestive", 0.8),
     # bikini pattern: belly + weaker covered part
@@ -70,7 +74,9 @@ def test_thresholds_are_configurable_and_validated():
 
 def test_borderline():
     assert is_borderline([det("BUTTOCKS_EXPOSED", 0.35)], "none")
-    assert is_borderline([det("FEMALE_BREAST_COVERED", 0.40)], "none")
+    assert is_borderline([det("FEMALE_BREAST_COVERED", 0.60)], "none")
+    assert not is_borderline([det("FEMALE_BREAST_COVERED", 0.40)], "none")
+    assert is_borderline([det("FEMALE_BREAST_COVERED", 0.40), det("BELLY_EXPOSED", 0.35)], "none")
     assert not is_borderline([det("FEMALE_BREAST_COVERED", 0.20)], "none")
     assert is_borderline([det("FEMALE_BREAST_COVERED", 0.6), det("ANUS_EXPOSED", 0.4)],
                          "suggestive")  # fmt: skip
@@ -169,12 +175,12 @@ def test_real_model_batch_equals_single(signal):
 
 def test_second_pass_runs_only_on_borderline(signal, monkeypatch):
     media = load_media(SIG / "earth_apollo17.jpg")
-    media._cache["nudenet"] = [det("BUTTOCKS_COVERED", 0.40)]  # synthetic borderline detection
+    media._cache["nudenet"] = [det("BUTTOCKS_COVERED", 0.60)]  # synthetic borderline detection
     calls = []
 
     def fake_run(arrays, size, thresholds):
         calls.append(size)
-        return [[det("BUTTOCKS_COVERED", 0.55)]]
+        return [[det("BUTTOCKS_COVERED", 0.75)]]
 
     monkeypatch.setattr(signal, "_run", fake_run)
     r = signal.extract(media)

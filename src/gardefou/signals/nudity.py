@@ -62,14 +62,18 @@ SUGGESTIVE_LABELS = frozenset(
 )
 #: an exposed belly is suggestive only together with a covered intimate part (bikini pattern)
 BELLY_LABEL = "BELLY_EXPOSED"
+#: exposed skin that turns a moderately scored covered part into "suggestive" (swimwear pattern)
+SKIN_LABELS = frozenset({"BELLY_EXPOSED", "MALE_BREAST_EXPOSED"})
 
 
 @dataclass(frozen=True)
 class NudityThresholds:
     """Decision thresholds on NudeNet class scores (documented in docs/model-cards/nudity.md)."""
 
-    explicit: float = 0.45  # an EXPLICIT_LABELS box at or above this -> "explicit"
-    suggestive: float = 0.50  # a SUGGESTIVE_LABELS box at or above this -> "suggestive"
+    explicit: float = 0.50  # an EXPLICIT_LABELS box at or above this -> "explicit"
+    suggestive: float = 0.70  # a SUGGESTIVE_LABELS box at or above this alone -> "suggestive"
+    suggestive_with_skin: float = 0.50  # ... or at or above this with exposed skin (SKIN_LABELS)
+    skin: float = 0.30  # the exposed-skin score needed for the rule above
     belly: float = 0.50  # BELLY_EXPOSED at or above this ...
     belly_companion: float = 0.30  # ... with a SUGGESTIVE_LABELS box at or above this
     borderline_margin: float = 0.15  # a relevant score within this below a threshold: borderline
@@ -192,6 +196,19 @@ def level_from_detections(
             f"{sug['label']} detected with score {sug['score']:.2f} (suggestive threshold "
             f"{t.suggestive:.2f}): swimwear, underwear or similar",
         )
+    skin = _top(detections, SKIN_LABELS)
+    if (
+        sug is not None
+        and sug["score"] >= t.suggestive_with_skin
+        and skin is not None
+        and skin["score"] >= t.skin
+    ):
+        return (
+            "suggestive",
+            float(sug["score"]),
+            f"{sug['label']} ({sug['score']:.2f}) with {skin['label']} ({skin['score']:.2f}): "
+            "covered intimate part and bare skin, the swimwear/underwear pattern",
+        )
     belly = _top(detections, frozenset({BELLY_LABEL}))
     if (
         belly is not None
@@ -232,7 +249,13 @@ def is_borderline(
         return True
     if level == "none":
         sug = _top(detections, SUGGESTIVE_LABELS)
-        return sug is not None and t.suggestive - m <= sug["score"] < t.suggestive
+        skin = _top(detections, SKIN_LABELS)
+        limit = (
+            t.suggestive_with_skin
+            if skin is not None and skin["score"] >= t.skin
+            else (t.suggestive)
+        )
+        return sug is not None and limit - m <= sug["score"] < limit
     return False
 
 
