@@ -125,6 +125,8 @@ def test_two_writers_share_one_log(store: EvidenceStore, tmp_path: Path, keys) -
     other.preserve(b"from the other process", "media", "mod", "r")  # stale tree: must catch up
     store.preserve(b"and back", "media", "mod", "r")
     assert store.log.size == 4 and store.log.verify()["entries"] == 4
+    r = other.log.append("custody", {"action": "reviewed"})  # single-row path, stale tree
+    assert r.seq == 4 and store.log.verify()["entries"] == 5
 
 
 # -- bundles -------------------------------------------------------------------------------------

@@ -28,6 +28,10 @@ from gardefou.evidence.merkle import MerkleTree, leaf_hash
 from gardefou.store.db import Database
 
 NOTE_HEADER = "gardefou-evidence/v1"
+_INSERT = (
+    "INSERT INTO evidence_entries (seq, leaf_hash, kind, subject, body, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def canonical_json(obj: Any) -> str:
@@ -169,14 +173,13 @@ class EvidenceLog:
                     lh = leaf_hash(body.encode())
                     rows.append((start + i, lh, kind, subject, body, now))
                 try:
-                    with self.db.transaction() as db:
-                        db.executemany(
-                            "INSERT INTO evidence_entries (seq, leaf_hash, kind, subject, body, "
-                            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                            rows,
-                        )
-                        if extra_sql is not None:
-                            extra_sql(db, [r[0] for r in rows])
+                    if len(rows) == 1 and extra_sql is None:  # one statement: its own commit
+                        self.db.execute(_INSERT, rows[0])
+                    else:
+                        with self.db.transaction() as db:
+                            db.executemany(_INSERT, rows)
+                            if extra_sql is not None:
+                                extra_sql(db, [r[0] for r in rows])
                 except Exception as exc:
                     if not _is_conflict(exc):
                         raise
