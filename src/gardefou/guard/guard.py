@@ -1,0 +1,262 @@
+"""The guardrail for image generators: ``Guard.check_request`` and ``Guard.check_output``.
+
+Default policy (docs/guard.md):
+1. refuse a request that would sexualize a real person: one in an input photograph (a
+   photographic face), named in the text, or "her" pointing at an input photo;
+2. refuse any sexualization of a minor (age signal or words), fiction and drawings included;
+3. allow everything else, including benign edits of real people and adult fiction (set
+   ``GuardConfig.refuse_fictional_sexual`` to refuse the latter too).
+Image signals run only when the text shows sexual intent, so benign requests cost ~1-2 ms.
+A signal the decision needs that cannot run turns the decision into refuse (fail closed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gardefou.decision import Action, Decision, Reason, RuleTrace
+from gardefou.errors import GuardInputError
+from gardefou.guard.images import NUDITY_LEVEL, ImageFacts, ImageReader, same_person
+from gardefou.guard.intent import Intent, IntentClassifier
+from gardefou.guard.normalize import normalize
+from gardefou.guard.targets import TextTargets, minor_cues, text_targets
+from gardefou.media import Limits, Media, load_media
+from gardefou.signals.base import Signal
+
+POLICY = "guard-default@1"
+ImageInput = Media | bytes | str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    max_prompt_chars: int = 4000
+    max_images: int = 8
+    media_limits: Limits = field(default_factory=Limits)
+    use_semantic: bool = True
+    semantic_margin: float = 0.12
+    semantic_min_sim: float = 0.60
+    refuse_fictional_sexual: bool = False  # also refuse sexual content with no real person
+    minor_probability: float = 0.5  # age signal: minor_probability at or above is a minor
+
+
+@dataclass(frozen=True)
+class Context:
+    """Earlier requests of the same conversation, oldest first."""
+
+    history: tuple[str, ...] = ()
+
+
+def _dsa(category: str) -> dict[str, Any]:
+    if category == "minor":
+        return {"category": "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+                "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT"}  # fmt: skip
+    return {"category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
+            "category_specification": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
+            "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT"}  # fmt: skip
+
+
+def validate_prompt(prompt: Any, max_chars: int) -> str:
+    if isinstance(prompt, bytes | bytearray):
+        try:
+            prompt = bytes(prompt).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise GuardInputError(
+                f"prompt is not valid UTF-8 (byte 0x{prompt[exc.start]:02x} at offset "
+                f"{exc.start}); send the request text encoded as UTF-8"
+            ) from None
+    if not isinstance(prompt, str):
+        raise GuardInputError(f"prompt must be text, got {type(prompt).__name__}")
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise GuardInputError(
+            f"prompt contains an unpaired surrogate at offset {exc.start}; send valid Unicode"
+        ) from None
+    if not prompt.strip():
+        raise GuardInputError("prompt is empty; send the text of the generation or edit request")
+    if len(prompt) > max_chars:
+        raise GuardInputError(
+            f"prompt is {len(prompt):,} characters (limit {max_chars:,}); shorten it or raise "
+            "GuardConfig.max_prompt_chars"
+        )
+    return prompt
+
+
+class Guard:
+    def __init__(self, config: GuardConfig | None = None, *,
+                 signals: Mapping[str, Signal] | None = None,
+                 classifier: IntentClassifier | None = None, audit: Any = None,
+                 compare: Any = None) -> None:  # fmt: skip
+        self.config = config or GuardConfig()
+        self.classifier = classifier or IntentClassifier(
+            use_semantic=self.config.use_semantic, margin=self.config.semantic_margin,
+            min_sim=self.config.semantic_min_sim)  # fmt: skip
+        self.images = ImageReader(signals)
+        self.audit = audit
+        self._compare = compare
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def load_images(self, images: Sequence[ImageInput]) -> list[Media]:
+        if isinstance(images, str | bytes | os.PathLike | Media):
+            images = [images]
+        images = list(images)
+        if len(images) > self.config.max_images:
+            raise GuardInputError(
+                f"{len(images)} images sent (limit {self.config.max_images}); send at most "
+                f"{self.config.max_images} input images per request"
+            )
+        out = []
+        for i, img in enumerate(images):
+            if isinstance(img, Media):
+                out.append(img)
+            else:
+                label = None if isinstance(img, str | os.PathLike) else f"image {i}"
+                out.append(load_media(img, self.config.media_limits, label=label))
+        return out
+
+    # -- request ----------------------------------------------------------------------------------
+    def check_request(self, prompt: str | bytes, images: Sequence[ImageInput] = (),
+                      context: Context | Sequence[str] | None = None) -> Decision:  # fmt: skip
+        text = validate_prompt(prompt, self.config.max_prompt_chars)
+        media = self.load_images(images)
+        history = tuple(context.history if isinstance(context, Context) else (context or ()))
+        for h in history:
+            validate_prompt(h, self.config.max_prompt_chars)
+        norm = normalize(text)
+        targets = text_targets(text, norm.folded)
+        # the encoder can only change the decision when someone could be targeted
+        need_semantic = bool(media or history or targets.named_person or targets.minor
+                             or self.config.refuse_fictional_sexual)  # fmt: skip
+        intent = self.classifier.classify(text, history, semantic=need_semantic)
+        if intent.via_context:  # who/what the conversation is about carries over
+            for h in history:
+                minors = minor_cues(h.casefold())
+                if minors:
+                    targets = TextTargets(targets.named_person, targets.minor + tuple(minors),
+                                          targets.person_ref)  # fmt: skip
+        decision = self._decide_request(intent, targets, media)
+        if self.audit is not None:
+            self.audit.record("request", text, media, decision)
+        return decision
+
+    def _decide_request(self, intent: Intent, targets: TextTargets, media: list[Media]
+                        ) -> Decision:  # fmt: skip
+        trace = [RuleTrace("sexual_intent", intent.sexual, intent.explain())]
+        unavailable = ["intent_semantic"] if intent.semantic_error else []
+        if not intent.sexual:
+            return Decision(Action.ALLOW, (), tuple(trace), confidence=1 - intent.score,
+                            policy=POLICY, unavailable=tuple(unavailable))  # fmt: skip
+        cats = intent.categories
+        score = intent.score
+        reasons: list[Reason] = []
+
+        def refuse(code: str, message: str, category: str, signal: str | None = None,
+                   s: float | None = None) -> Decision:  # fmt: skip
+            reasons.append(Reason(code, message, signal, s if s is not None else score, category))
+            return Decision(Action.REFUSE, tuple(reasons), tuple(trace), _dsa(category),
+                            (category, *cats), score, POLICY, tuple(unavailable))  # fmt: skip
+
+        trace.append(RuleTrace("minor_in_text", bool(targets.minor), "; ".join(targets.minor)))
+        if targets.minor:
+            return refuse(
+                "sexualization_of_minor",
+                f"the request sexualizes a minor ({targets.minor[0]}; "
+                f"{intent.explain()}); refused for fiction and drawings too",
+                "minor",
+            )
+
+        facts = [self.images.people(m) for m in media]
+        for f in facts:
+            unavailable.extend(n for n in f.unavailable if n not in unavailable)
+        minor_img = [f for f in facts if f.minor_risk or (
+            f.minor_probability or 0) >= self.config.minor_probability]  # fmt: skip
+        trace.append(RuleTrace("minor_in_image", bool(minor_img),
+                               "; ".join(n for f in facts for n in f.notes)))  # fmt: skip
+        if minor_img:
+            return refuse("sexualization_of_minor", "an input image shows a person the age "
+                          f"signal estimates to be a minor; {intent.explain()}", "minor", "age",
+                          minor_img[0].minor_probability)  # fmt: skip
+
+        real = [f for f in facts if f.real_face]
+        trace.append(
+            RuleTrace(
+                "real_person_in_image",
+                bool(real),
+                f"{len(real)} of {len(facts)} image(s) with a photographic face",
+            )
+        )
+        if real:
+            return refuse("sexualized_edit_of_real_person", "the input photo shows a real "
+                          f"person and the request sexualizes them ({intent.explain()})",
+                          "ncii", "faces", real[0].photo_likelihood)  # fmt: skip
+        trace.append(RuleTrace("real_person_named", bool(targets.named_person),
+                               "; ".join(targets.named_person)))  # fmt: skip
+        if targets.named_person:
+            return refuse("sexualization_of_named_person", "the request names a real person "
+                          f"({targets.named_person[0]}) and sexualizes them ({intent.explain()})",
+                          "ncii")  # fmt: skip
+        unknown = [f for f in facts if f.real_face is None]
+        if unknown:
+            return refuse("fail_closed_signal_unavailable", "the request is sexual and the face "
+                          "detector could not run on an input image, so a real person cannot be "
+                          f"ruled out ({'; '.join(unknown[0].notes)})", "ncii")  # fmt: skip
+        photos = [f for f in facts if (f.photo_likelihood or 0) >= 0.5 or f.faces == 0]
+        if photos and targets.person_ref:
+            # "her" in a photograph where no face is visible (from behind, cropped): the person
+            # may still be real and identifiable from the rest of the photo
+            return refuse("sexualized_edit_of_person_in_photo", "the request sexualizes a "
+                          "person in the input photograph; no face was detected, but a real "
+                          f"person cannot be ruled out ({intent.explain()})", "ncii")  # fmt: skip
+        if photos:
+            reasons.append(Reason("sexual_edit_of_photo_without_person", "sexual request on a "
+                                  "photo in which no person was detected; a human should check",
+                                  None, score, "sexual"))  # fmt: skip
+            return Decision(Action.REVIEW, tuple(reasons), tuple(trace), {}, ("sexual", *cats),
+                            score, POLICY, tuple(unavailable))  # fmt: skip
+        if self.config.refuse_fictional_sexual:
+            return refuse("sexual_content", f"sexual content ({intent.explain()})", "sexual")
+        reasons.append(Reason("sexual_content_no_real_person", "sexual content, but no real "
+                              "person or minor was identified; allowed by the default policy",
+                              None, score, "sexual"))  # fmt: skip
+        return Decision(Action.ALLOW, tuple(reasons), tuple(trace), {}, ("sexual", *cats),
+                        score, POLICY, tuple(unavailable))  # fmt: skip
+
+    # -- output -----------------------------------------------------------------------------------
+    def check_output(self, output: ImageInput, request: str | bytes | None = None,
+                     inputs: Sequence[ImageInput] = ()) -> Decision:  # fmt: skip
+        from gardefou.guard.output import decide_output
+
+        out_media = self.load_images([output])[0]
+        in_media = self.load_images(inputs)
+        text = None if request is None else validate_prompt(request, self.config.max_prompt_chars)
+        decision = decide_output(self, out_media, in_media, text)
+        if self.audit is not None:
+            self.audit.record("output", text or "", [out_media, *in_media], decision)
+        return decision
+
+    def _same_person(self, a: ImageFacts, b: ImageFacts) -> tuple[bool | None, float | None]:
+        try:
+            compare = self._compare
+            if compare is None:
+                from gardefou.guard.images import default_compare
+
+                compare = default_compare()
+            return same_person(a.embeddings, b.embeddings, compare)
+        except ImportError:
+            return None, None
+        except Exception:  # noqa: BLE001 - any failure of the comparison is "unknown"
+            return None, None
+
+
+def request_hash(text: str, media: Sequence[Media]) -> str:
+    h = hashlib.sha256(text.encode("utf-8"))
+    for m in media:
+        h.update(m.sha256.encode())
+    return h.hexdigest()
+
+
+NUDITY_ORDER = NUDITY_LEVEL
