@@ -1,0 +1,89 @@
+"""C2PA signing helper: a signed PNG/JPEG reads back Valid with trainedAlgorithmicMedia."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from gardefou.errors import ConfigError
+from gardefou.media import load_media
+from gardefou.signals.c2pa_sign import (
+    SigningKey,
+    generate_test_key,
+    load_signing_key,
+    manifest_definition,
+    sign_image,
+    signing_key_from_env,
+)
+from gardefou.signals.provenance import ProvenanceSignal
+
+from .conftest import FIXTURES
+
+pytest.importorskip("c2pa")
+pytest.importorskip("cryptography")
+
+
+@pytest.fixture(scope="module")
+def key() -> SigningKey:
+    return generate_test_key()
+
+
+def jpeg_bytes() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["png", "jpeg"])
+def test_signed_image_reads_back_valid_and_ai(key, kind):
+    data = (FIXTURES / "signals" / "orl-s1-1.png").read_bytes() if kind == "png" else jpeg_bytes()
+    signed = sign_image(data, key, title=f"generated.{kind}")
+    media = load_media(signed)
+    assert media.width in (92, 64)
+    r = ProvenanceSignal().extract(media)
+    c = r.value["c2pa"]
+    assert c["present"] and c["valid"] and c["validation_state"] == "Valid"
+    assert c["digital_source_type"].endswith("/trainedAlgorithmicMedia")
+    assert c["claim_generator"].startswith("gardefou/")
+    assert c["failures"] == ["signingCredential.untrusted"]  # test CA is on no trust list
+    assert r.value["ai_generated"] is True and r.score == 1.0
+
+
+def test_other_source_type_and_definition():
+    m = manifest_definition("compositeWithTrainedAlgorithmicMedia", "my-generator", "2.0", "t")
+    action = m["assertions"][0]["data"]["actions"][0]
+    assert action["digitalSourceType"].endswith("/compositeWithTrainedAlgorithmicMedia")
+    assert m["claim_generator_info"] == [{"name": "my-generator", "version": "2.0"}]
+    assert m["title"] == "t"
+
+
+def test_key_files_and_env(key, tmp_path, monkeypatch):
+    cert, pk = tmp_path / "chain.pem", tmp_path / "key.pem"
+    cert.write_bytes(key.cert_chain_pem)
+    pk.write_bytes(key.private_key_pem)
+    loaded = load_signing_key(cert, pk)
+    assert loaded == key and "hidden" in repr(loaded)
+    monkeypatch.delenv("GARDEFOU_C2PA_CERT", raising=False)
+    monkeypatch.delenv("GARDEFOU_C2PA_KEY", raising=False)
+    assert signing_key_from_env() is None
+    monkeypatch.setenv("GARDEFOU_C2PA_CERT", str(cert))
+    with pytest.raises(ConfigError, match="set both"):
+        signing_key_from_env()
+    monkeypatch.setenv("GARDEFOU_C2PA_KEY", str(pk))
+    assert signing_key_from_env() == key
+    with pytest.raises(ConfigError, match=r"missing\.pem"):
+        load_signing_key(tmp_path / "missing.pem", pk)
+
+
+def test_bad_inputs(key):
+    with pytest.raises(ConfigError, match="algorithm"):
+        SigningKey(key.cert_chain_pem, key.private_key_pem, "md5")
+    with pytest.raises(ConfigError, match="not PEM"):
+        SigningKey(b"junk", key.private_key_pem)
+    with pytest.raises(ConfigError, match="cannot embed"):
+        sign_image(b"plain text", key)
+    other = generate_test_key()
+    with pytest.raises(ConfigError, match="signing failed"):
+        sign_image(jpeg_bytes(), SigningKey(key.cert_chain_pem, other.private_key_pem))
