@@ -133,13 +133,28 @@ def _dedupe(query: np.ndarray, key: np.ndarray, dist: np.ndarray) -> Hits:
 
 
 class _Base:
-    """The immutable, sorted, chunk-indexed segment."""
+    """The immutable, sorted, chunk-indexed segment.
+
+    Chunk i's table addresses the top ``prefix`` bits of its value: all of them once the
+    segment is large (2**22 > rows / 2), fewer for small segments, which then also keep the
+    chunk values in posting order (``values``) to filter each bucket. A 1,000-hash bank thus
+    takes kilobytes, not the 128 MB of full tables."""
 
     def __init__(
-        self, keys: np.ndarray, words: np.ndarray, offsets: list[np.ndarray], postings: np.ndarray
+        self,
+        keys: np.ndarray,
+        words: np.ndarray,
+        offsets: list[np.ndarray],
+        postings: np.ndarray,
+        values: list[np.ndarray | None],
     ) -> None:
         self.keys, self.words, self.offsets, self.postings = keys, words, offsets, postings
+        self.values = values
         self.n = len(keys)
+
+    @staticmethod
+    def prefix_bits(bits: int, n: int) -> int:
+        return min(bits, max(8, int(np.ceil(np.log2(n + 1))) + 1))
 
     @classmethod
     def build(cls, keys: np.ndarray, words: np.ndarray) -> _Base:
@@ -152,18 +167,22 @@ class _Base:
         n = len(keys)
         row_type = np.uint32 if n < 2**32 else np.uint64
         postings = np.empty(len(CHUNKS) * n, dtype=row_type)
-        offsets = []
+        offsets: list[np.ndarray] = []
+        values: list[np.ndarray | None] = []
         for i, (_, _, bits) in enumerate(CHUNKS):
-            values = chunk_values(words, i)
-            postings[i * n : (i + 1) * n] = np.argsort(values, kind="stable").astype(row_type)
-            offs = np.zeros(2**bits + 1, dtype=np.uint32 if n < 2**32 else np.uint64)
-            np.cumsum(np.bincount(values, minlength=2**bits), out=offs[1:])
+            chunk = chunk_values(words, i)
+            p = cls.prefix_bits(bits, n)
+            rows = np.argsort(chunk, kind="stable")
+            postings[i * n : (i + 1) * n] = rows.astype(row_type)
+            offs = np.zeros(2**p + 1, dtype=np.uint32 if n < 2**32 else np.uint64)
+            np.cumsum(np.bincount(chunk >> np.uint32(bits - p), minlength=2**p), out=offs[1:])
             offsets.append(offs)
-        return cls(keys, words, offsets, postings)
+            values.append(np.ascontiguousarray(chunk[rows]) if p < bits else None)
+        return cls(keys, words, offsets, postings, values)
 
     def candidates(self, qwords: np.ndarray, radii: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """(query row, base row) pairs sharing a chunk within its radius (may repeat)."""
-        starts, lengths, qrows = [], [], []
+        qrows_out, rows_out = [], []
         nq = len(qwords)
         for i, k in enumerate(radii):
             if k < 0:
@@ -172,23 +191,29 @@ class _Base:
             masks = neighbour_masks(bits, k)
             probe = (chunk_values(qwords, i)[:, None] ^ masks[None, :]).ravel()
             offs = self.offsets[i]
-            lo = offs[probe].astype(np.int64)
-            ln = offs[probe + 1].astype(np.int64) - lo
-            starts.append(lo + i * self.n)
-            lengths.append(ln)
-            qrows.append(np.repeat(np.arange(nq, dtype=np.int64), len(masks)))
-        if not starts:
+            shift = np.uint32(bits - (len(offs) - 1).bit_length() + 1)
+            bucket = probe >> shift
+            lo = offs[bucket].astype(np.int64)
+            ln = offs[bucket + 1].astype(np.int64) - lo
+            keep = ln > 0
+            lo, ln = lo[keep], ln[keep]
+            total = int(ln.sum())
+            if total == 0:
+                continue
+            qr = np.repeat(np.arange(nq, dtype=np.int64), len(masks))[keep]
+            # positions lo[j] .. lo[j]+ln[j]-1 for every bucket j, without a Python loop
+            ends = np.cumsum(ln)
+            pos = np.arange(total, dtype=np.int64) + np.repeat(lo - (ends - ln), ln)
+            qr = np.repeat(qr, ln)
+            values = self.values[i]
+            if values is not None:  # partial table: keep exact chunk-value matches only
+                hit = values[pos] == np.repeat(probe[keep], ln)
+                pos, qr = pos[hit], qr[hit]
+            qrows_out.append(qr)
+            rows_out.append(self.postings[pos + i * self.n].astype(np.int64))
+        if not rows_out:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        lo, ln, qr = np.concatenate(starts), np.concatenate(lengths), np.concatenate(qrows)
-        keep = ln > 0
-        lo, ln, qr = lo[keep], ln[keep], qr[keep]
-        total = int(ln.sum())
-        if total == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        # positions lo[j] .. lo[j]+ln[j]-1 for every bucket j, without a Python loop
-        ends = np.cumsum(ln)
-        pos = np.arange(total, dtype=np.int64) + np.repeat(lo - (ends - ln), ln)
-        return np.repeat(qr, ln), self.postings[pos].astype(np.int64)
+        return np.concatenate(qrows_out), np.concatenate(rows_out)
 
 
 class HashIndex:
@@ -335,6 +360,8 @@ class HashIndex:
         np.save(tmp / "postings.npy", np.asarray(base.postings))
         for i, offs in enumerate(base.offsets):
             np.save(tmp / f"offsets-{i:02d}.npy", np.asarray(offs))
+            if base.values[i] is not None:
+                np.save(tmp / f"values-{i:02d}.npy", np.asarray(base.values[i]))
         shutil.rmtree(gen_dir, ignore_errors=True)
         os.replace(tmp, gen_dir)
         manifest = {
@@ -368,6 +395,12 @@ class HashIndex:
             offsets = [
                 np.load(gen_dir / f"offsets-{i:02d}.npy", mmap_mode="r") for i in range(len(CHUNKS))
             ]
+            values = [
+                np.load(gen_dir / f"values-{i:02d}.npy", mmap_mode="r")
+                if (gen_dir / f"values-{i:02d}.npy").exists()
+                else None
+                for i in range(len(CHUNKS))
+            ]
         except (OSError, ValueError) as exc:
             raise BankError(
                 f"index in {gen_dir} is unreadable ({exc}); rebuild it with `gardefou bank reindex`"
@@ -376,7 +409,7 @@ class HashIndex:
             raise BankError(
                 f"index in {gen_dir} is inconsistent; rebuild it with `gardefou bank reindex`"
             )
-        index = cls(_Base(keys, words, offsets, postings))
+        index = cls(_Base(keys, words, offsets, postings, values))
         index.generation = manifest["generation"]
         return index
 
