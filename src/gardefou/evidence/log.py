@@ -173,13 +173,13 @@ class EvidenceLog:
                     lh = leaf_hash(body.encode())
                     rows.append((start + i, lh, kind, subject, body, now))
                 try:
-                    if len(rows) == 1 and extra_sql is None:  # one statement: its own commit
-                        self.db.execute(_INSERT, rows[0])
-                    else:
-                        with self.db.transaction() as db:
+                    with self.db.transaction() as db:  # rolls back (PostgreSQL too) on error
+                        if len(rows) == 1:
+                            db.execute(_INSERT, rows[0])
+                        else:
                             db.executemany(_INSERT, rows)
-                            if extra_sql is not None:
-                                extra_sql(db, [r[0] for r in rows])
+                        if extra_sql is not None:
+                            extra_sql(db, [r[0] for r in rows])
                 except Exception as exc:
                     if not _is_conflict(exc):
                         raise
@@ -253,8 +253,9 @@ class EvidenceLog:
     def verify(self, verifier: Verifier | None = None) -> dict[str, Any]:
         """Recompute the whole log from the stored bodies; raise ProofError on any mismatch."""
         verifier = verifier or (self.signer.verifier if self.signer else None)
+        self.refresh()
         rebuilt = MerkleTree()
-        for row in self.entries(0, None):
+        for row in self.entries(0, 1 << 62):
             seq, body = row["seq"], row["body"]
             if seq != rebuilt.size:
                 raise ProofError(f"evidence log gap or reorder at entry {rebuilt.size} (got {seq})")
@@ -264,7 +265,6 @@ class EvidenceLog:
             if json.loads(body).get("seq") != seq:
                 raise ProofError(f"evidence entry {seq}: body names another sequence number")
             rebuilt.append(lh)
-        self.refresh()
         if rebuilt.size < self.tree.size:
             raise ProofError(f"log has {rebuilt.size} readable entries, tree had {self.tree.size}")
         checked = 0
