@@ -5,6 +5,7 @@ squares; the signal values stand for what the models would say."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -227,3 +228,40 @@ def test_pipeline_adapter(services, images):
         decider.record(services.db, ev, media, d)  # a redelivery: no second effect
     assert get_decision(services.db, "p4").decision.action == Action.REMOVE
     assert services.cases().points("troll") == 1
+
+
+def test_real_bank_service_victim_match(tmp_db, tmp_path):
+    """The real BankService and the real pdq_dihedral signal; a re-encoded, resized copy of a
+    reported image matches the victim bank."""
+    from gardefou.banks.service import BankService
+    from gardefou.media import load_media
+    from gardefou.signals import get_signal
+
+    photo = Path(__file__).resolve().parent.parent / "src" / "gardefou" / "data" / "samples"
+    src = Image.open(photo / "q0291.jpg").convert("RGB")
+    src.save(tmp_path / "orig.png")
+    src.resize((src.width // 2, src.height // 2)).save(tmp_path / "copy.jpg", quality=70)
+    Image.open(photo / "q1050.jpg").convert("RGB").save(tmp_path / "other.png")
+    pdq = get_signal("pdq").extract(load_media(tmp_path / "orig.png"))
+    banks = BankService(tmp_db, index_dir=False)
+    banks.create_bank("victims")
+    banks.add_entries("victims", [{"pdq": pdq.value, "quality": 100, "source": "takedown"}])
+
+    def extract(media, names):
+        out = T.signal_set()  # content signals: a benign image
+        out["pdq_dihedral"] = get_signal("pdq_dihedral").extract(media)
+        return {k: v for k, v in out.items() if k in names}
+
+    services = Services(
+        tmp_db,
+        policy=load_default_policy(signals=SIGNALS),
+        extract=extract,
+        base_dir=tmp_path,
+        banks=banks,
+        intent=rules_intent,
+    )
+    s = decide_event(post("k1", "x", ["copy.jpg"]), services)
+    assert s.decision.action == Action.REMOVE
+    assert s.decision.reasons[0].code == "victim_bank_match"
+    assert "bank.victim_match=True" in s.decision.rule_trace[0].detail
+    assert decide_event(post("k2", "x", ["other.png"]), services).decision.action == Action.ALLOW
