@@ -88,3 +88,36 @@ def test_bad_cases(tmp_path):
 def test_show():
     r = run("policy", "show")
     assert "victim_bank_match" in r.output and "remove_escalate" in r.output
+
+
+def test_explain_and_standing(tmp_path):
+    from gardefou import testing as T
+    from gardefou.decide import Services, decide_event
+    from gardefou.store import connect
+    from gardefou.thread import rules_intent
+
+    db_path = tmp_path / "g.db"
+    db = connect(db_path)
+    img = tmp_path / "a.png"
+    from PIL import Image
+
+    Image.new("RGB", (32, 32), (9, 9, 9)).save(img)
+
+    def extract(media, names):
+        sig = T.signal_set(T.nudity("explicit", 0.95), T.faces(1))
+        return {k: v for k, v in sig.items() if k in names}
+
+    s = Services(db, extract=extract, intent=rules_intent, base_dir=tmp_path)
+    decide_event({"id": "e1", "author": "acct", "media": ["a.png"]}, s)
+    db.close()
+    r = run("--db", str(db_path), "policy", "explain", "e1")
+    assert r.exit_code == 0, r.output
+    assert "e1: remove under gardefou-ncii@1 (case 1)" in r.output
+    assert "MATCH     explicit_real_person_high -> remove" in r.output
+    assert "dsa     decision_ground: DECISION_GROUND_ILLEGAL_CONTENT" in r.output
+    r = run("--db", str(db_path), "policy", "explain", "e1", "--json")
+    assert json.loads(r.output)["decision"]["action"] == "remove"
+    r = CliRunner().invoke(cli, ["--db", str(db_path), "policy", "explain", "nope"])
+    assert r.exit_code == 1 and "no decision stored" in r.output
+    r = run("--db", str(db_path), "policy", "standing", "acct")
+    assert "acct: 1.00 points; in force: nothing; next: rate_limit at 2" in r.output

@@ -189,3 +189,73 @@ def policy_show(file: str | None) -> None:
     click.echo(f"{p.ref}: {p.description.strip()}")
     for r in p.rules:
         click.echo(f"  {r.line:>4}  {r.action.value:<16} {r.id}: {r.description.strip()}")
+
+
+def _db(ctx: click.Context) -> Any:
+    from gardefou.store import connect
+
+    return connect((ctx.obj or {}).get("db"))
+
+
+@policy_group.command("explain")
+@click.argument("event_id")
+@click.option("--all-rules", is_flag=True, help="Also list the rules that did not match.")
+@click.option("--json", "as_json", is_flag=True, help="The stored decision as JSON.")
+@click.pass_context
+def policy_explain(ctx: click.Context, event_id: str, all_rules: bool, as_json: bool) -> None:
+    """Why EVENT_ID was decided as it was: action, reasons, context, rule trace, DSA fields."""
+    from gardefou.decide import get_decision
+    from gardefou.errors import NotFoundError
+
+    stored = get_decision(_db(ctx), event_id)
+    if stored is None:
+        raise NotFoundError(f"no decision stored for event {event_id!r} in this store")
+    d = stored.decision
+    if as_json:
+        emit_json({"event_id": event_id, "case_id": stored.case_id, "decision": d.to_dict()})
+        return
+    click.echo(
+        f"{event_id}: {d.action.value} under {d.policy}"
+        + (f" (case {stored.case_id})" if stored.case_id else "")
+    )
+    for r in d.reasons:
+        score = f" [{r.signal or 'score'} {r.score:.2f}]" if r.score is not None else ""
+        click.echo(f"  reason  {r.code}: {r.message}{score}")
+    if d.unavailable:
+        click.echo(f"  unavailable signals: {', '.join(d.unavailable)}")
+    for t in d.rule_trace:
+        if t.rule == "context":
+            click.echo(f"  context {t.detail}")
+        elif t.matched or t.action or all_rules:
+            state = "MATCH" if t.matched else ("UNDECIDED" if t.action else "no")
+            click.echo(f"  {state:<9} {t.rule} -> {t.action or '-'}: {t.detail}")
+    for k in ("decision_ground", "category", "category_specification", "content_type"):
+        if k in d.dsa_fields:
+            click.echo(f"  dsa     {k}: {d.dsa_fields[k]}")
+
+
+@policy_group.command("standing")
+@click.argument("account")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def policy_standing(
+    ctx: click.Context, account: str, policy_file: str | None, as_json: bool
+) -> None:
+    """An account's strike points (decayed), sanctions in force and the next threshold."""
+    from gardefou.cases import CaseStore
+
+    st = CaseStore(_db(ctx), _policy(policy_file)).standing(account)
+    if as_json:
+        emit_json(st.to_dict())
+        return
+    click.echo(
+        f"{account}: {st.points:.2f} points; in force: "
+        f"{', '.join(st.restrictions) or 'nothing'}"
+        + (f"; next: {st.next_sanction} at {st.next_at_points:g}" if st.next_sanction else "")
+    )
+    for s in st.strikes:
+        click.echo(
+            f"  strike  case {s.case_id} as {s.role}: {s.action} weight {s.weight:g} "
+            f"({s.created_at})"
+        )
