@@ -198,6 +198,7 @@ def main() -> None:
         f"({time.perf_counter() - t:.1f}s to generate; scratch {work})"
     )
     del data
+    print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()} on {os.cpu_count()} cores")
     methods = args.methods.split(",")
     results = {}
     if "gardefou" in methods:
@@ -244,6 +245,7 @@ def main() -> None:
             f"add 10k incrementally {g['add_10k_s'] * 1000:.0f} ms, then p99 "
             f"{g['after_add_p99_ms']:.2f} ms, new hashes found: {g['after_add_found_new']}"
         )
+    print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()} on {os.cpu_count()} cores")
     print(
         f"\nrerun: .venv/bin/python benchmarks/bank_index.py --n {args.n} "
         f"--queries {args.queries} --seed {args.seed}  (shared machine: other jobs were running)"

@@ -147,17 +147,20 @@ def _parse_te(text: str) -> Iterator[dict[str, Any]]:
 
 
 def _parse_hma(text: str) -> Iterator[dict[str, Any]]:
-    stripped = text.lstrip()
-    items: list[tuple[int, Any]]
-    try:
-        if stripped.startswith("["):
+    items: list[tuple[int, Any]] = []
+    if text.lstrip().startswith("["):  # one JSON array: "line" is the item's 1-based position
+        try:
             items = [(i + 1, obj) for i, obj in enumerate(json.loads(text))]
-        else:
-            items = [
-                (n, json.loads(s)) for n, s in enumerate(text.splitlines(), start=1) if s.strip()
-            ]
-    except json.JSONDecodeError as exc:
-        raise BankError(f"line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        except json.JSONDecodeError as exc:
+            raise BankError(f"line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    else:  # JSON Lines
+        for n, s in enumerate(text.splitlines(), start=1):
+            if not s.strip():
+                continue
+            try:
+                items.append((n, json.loads(s)))
+            except json.JSONDecodeError as exc:
+                raise BankError(f"line {n}: invalid JSON ({exc.msg})") from None
     for line, obj in items:
         if not isinstance(obj, dict):
             raise BankError(f"line {line}: expected a JSON object, got {type(obj).__name__}")
