@@ -69,3 +69,35 @@ def test_report_dsa_from_store(tmp_db, tmp_path: Path, monkeypatch) -> None:
                                        str(tmp_path / "s.json")])  # fmt: skip
         assert res.exit_code == 0, res.output
         assert json.loads((tmp_path / "s.json").read_text()) == statements
+
+
+def test_sanctions_export_as_account_statements(tmp_db) -> None:
+    """Strike sanctions of the default policy (rate limit, no image edit, suspension) export as
+    account/service restriction statements the validator accepts."""
+    import pytest
+
+    policy_mod = pytest.importorskip("gardefou.policy")
+    cases_mod = pytest.importorskip("gardefou.cases")
+    from gardefou.reports.dsa import statements_from_records
+    from gardefou.reports.sources import dsa_records
+
+    policy = policy_mod.load_default_policy()
+    store = cases_mod.CaseStore(tmp_db, policy)
+    d = policy_mod.evaluate(policy, {"nudity": {"value": "none", "score": 0.6}},
+                            {"bank.victim_match": True, "bank.min_distance": 10})  # fmt: skip
+    assert d.action.value == "remove"
+    for i in range(6):
+        store.open(f"ev-{i}", "post", d, poster="acct-repeat", content_date="2026-01-05")
+    records = dsa_records(tmp_db)
+    sanctions = [r for r in records if r["id"].startswith("sanction-")]
+    assert len(sanctions) >= 3
+    statements = list(statements_from_records(records, "store-secret-0123456789"))
+    account = [s for s in statements if "decision_visibility" not in s]
+    assert len(account) == len(sanctions)
+    assert {s.get("decision_account") for s in account} >= {"DECISION_ACCOUNT_SUSPENDED"}
+    assert {s.get("decision_provision") for s in account} >= {
+        "DECISION_PROVISION_PARTIAL_SUSPENSION"
+    }
+    for s in statements:
+        assert validate(s) == [], s
+        assert "acct-repeat" not in json.dumps(s)

@@ -47,3 +47,16 @@ def test_measure_cli_needs_a_source(tmp_path: Path) -> None:
     bad = _write(tmp_path / "bad.jsonl", [{"hour": "2026-01-05T10"}])
     res = CliRunner().invoke(cli, ["measure", bad])
     assert res.exit_code == 2 and "label" in res.output
+
+
+def test_measure_from_store(tmp_path: Path) -> None:
+    from gardefou.store import connect
+    from tests.test_transparency import _populate_store
+
+    db = connect(tmp_path / "g.db")
+    _populate_store(db)
+    db.close()
+    res = CliRunner().invoke(cli, ["--db", str(tmp_path / "g.db"), "measure", "--from-store",
+                                   "--accuracy", "90,10,95,5", "--boot", "500"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "images per hour:" in res.output and "2026-01-05T12" in res.output

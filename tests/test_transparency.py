@@ -97,6 +97,12 @@ def _populate_store(db) -> None:
     for i, case in enumerate(raw):
         d = policy_mod.evaluate(policy, case.get("signals") or {}, case.get("context") or {})
         clock[0] = T0 + timedelta(minutes=i)
+        db.execute(
+            "INSERT INTO decisions (event_id, kind, actor, action, policy, decision_json, "
+            "created_at) VALUES (?,?,?,?,?,?,?)",
+            (f"ev-{i}", "post", None, d.action.value, d.policy, json.dumps(d.to_dict()),
+             clock[0].isoformat(timespec="seconds")),
+        )  # fmt: skip
         c = store.open(f"ev-{i}", "post", d, poster=f"acct-{i}", content_date="2026-01-05")
         if c is not None:
             opened.append(c)

@@ -21,7 +21,7 @@ MAGIC = b"GFE1"
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
 
 
-def _aesgcm(key: bytes):  # type: ignore[no-untyped-def]
+def _aesgcm(key: bytes):
     try:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     except ImportError:

@@ -225,9 +225,9 @@ def _verify(root: Path, trusted_key: bytes | None, report: BundleReport) -> None
             body = {}
         if canonical_json(body).encode() != line and body:
             p.append(f"entries.jsonl line {i + 1}: not canonical JSON (altered)")
-        want = expected[i] if i < len(expected) else None
-        if body.get("seq") != want:
-            p.append(f"entries.jsonl line {i + 1}: entry {body.get('seq')} where entry {want} "
+        want_seq = expected[i] if i < len(expected) else None
+        if body.get("seq") != want_seq:
+            p.append(f"entries.jsonl line {i + 1}: entry {body.get('seq')} where entry {want_seq} "
                      "belongs (removed, added or reordered)")  # fmt: skip
         if body.get("kind") == "preserve":
             preserved.add(str(body.get("sha256")))
@@ -240,7 +240,7 @@ def _verify(root: Path, trusted_key: bytes | None, report: BundleReport) -> None
         proofs = (root / "proofs.jsonl").read_text(encoding="utf-8").splitlines()
         if len(proofs) != len(lines):
             p.append(f"proofs.jsonl: {len(proofs)} proofs for {len(lines)} entries")
-        for i, (line, leaf, proof_line) in enumerate(zip(lines, leaves, proofs, strict=False)):
+        for i, (leaf, proof_line) in enumerate(zip(leaves, proofs, strict=False)):
             pr = json.loads(proof_line)
             seq = expected[i] if i < len(expected) else -1
             if pr["seq"] != seq:
@@ -251,10 +251,10 @@ def _verify(root: Path, trusted_key: bytes | None, report: BundleReport) -> None
                 verify_inclusion(seq, cp.tree_size, leaf, proof, cp.root)
             except GardefouError as exc:
                 p.append(f"entries.jsonl line {i + 1} (entry {seq}): {exc}")
-            del line
     n_old = 0
-    for i, line in enumerate((root / "checkpoints.jsonl").read_text(encoding="utf-8").splitlines()):
-        rec = json.loads(line)
+    old_lines = (root / "checkpoints.jsonl").read_text(encoding="utf-8").splitlines()
+    for i, cline in enumerate(old_lines):
+        rec = json.loads(cline)
         try:
             old = Checkpoint.parse(rec["checkpoint"])
             old.verify(verifier)

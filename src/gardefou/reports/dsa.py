@@ -101,6 +101,9 @@ class StatementMeta:
     restrictions: Mapping[str, Any] = field(default_factory=dict)  # decision_account, end dates...
     decision_ground_reference_url: str | None = None  # the terms-of-service page
     source_identity: str | None = None  # a trusted flagger's organisation, never a person
+    #: False for an account or service restriction (a sanction): no decision_visibility then,
+    #: and ``restrictions`` must carry decision_account or decision_provision
+    content_restricted: bool = True
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> StatementMeta:
@@ -149,7 +152,11 @@ def build_statement(decision: Decision, meta: StatementMeta) -> dict[str, Any] |
         )
     s: dict[str, Any] = {k: (list(t[k]) if isinstance(t[k], list | tuple) else t[k])
                          for k in _TEMPLATE_KEYS if t.get(k) is not None}  # fmt: skip
-    s.setdefault("decision_visibility", [ACTION_VISIBILITY[decision.action]])
+    if meta.content_restricted:
+        s.setdefault("decision_visibility", [ACTION_VISIBILITY[decision.action]])
+    else:
+        s.pop("decision_visibility", None)
+        s.pop("decision_visibility_other", None)
     ctypes = list(s.get("content_type") or ["CONTENT_TYPE_IMAGE"])
     s["content_type"] = ctypes + [c for c in meta.content_types if c not in ctypes]
     if s.get("decision_ground") != "DECISION_GROUND_INCOMPATIBLE_CONTENT":

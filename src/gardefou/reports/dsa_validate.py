@@ -132,7 +132,8 @@ def validate(statement: Mapping[str, Any]) -> list[FieldError]:
             err(f, f"the {f} field must not be greater than {limit} characters (is {len(v)})")
 
     # the *_other rules
-    vis = s.get("decision_visibility") if isinstance(s.get("decision_visibility"), list) else []
+    vis_raw = s.get("decision_visibility")
+    vis = vis_raw if isinstance(vis_raw, list) else []
     if "DECISION_VISIBILITY_OTHER" in vis and not _present(s.get("decision_visibility_other")):
         err("decision_visibility_other",
             "required when decision_visibility contains DECISION_VISIBILITY_OTHER")  # fmt: skip
@@ -140,7 +141,8 @@ def validate(statement: Mapping[str, Any]) -> list[FieldError]:
         s.get("decision_monetary_other")
     ):
         err("decision_monetary_other", "required when decision_monetary is DECISION_MONETARY_OTHER")
-    ctypes = s.get("content_type") if isinstance(s.get("content_type"), list) else []
+    ct_raw = s.get("content_type")
+    ctypes = ct_raw if isinstance(ct_raw, list) else []
     if "CONTENT_TYPE_OTHER" in ctypes and not _present(s.get("content_type_other")):
         err("content_type_other", "required when content_type contains CONTENT_TYPE_OTHER")
 

@@ -141,6 +141,44 @@ def dsa_records(db: Any, start: str | None = None, end: str | None = None) -> li
             else "SOURCE_VOLUNTARY",
             "content_types": ["CONTENT_TYPE_SYNTHETIC_MEDIA"] if c["synthetic"] else [],
         })  # fmt: skip
+    if _has(db, "sanctions"):
+        out += _sanction_records(db, decisions, start, end)
+    return out
+
+
+def _sanction_records(db: Any, decisions: dict[str, str], start: str | None,
+                      end: str | None) -> list[dict[str, Any]]:  # fmt: skip
+    """Account and service restrictions (strike sanctions), grounded on the triggering case."""
+    out = []
+    cases = {int(c["id"]): c for c in db.query("SELECT * FROM cases")}
+    for r in db.query("SELECT * FROM sanctions ORDER BY id"):
+        if not (r["decision_account"] or r["decision_provision"]) or r["case_id"] is None:
+            continue
+        if not _in(str(r["created_at"]), start, end):
+            continue
+        c = cases.get(int(r["case_id"]))
+        if c is None or not json.loads(c["dsa_json"] or "{}"):
+            continue
+        stored = decisions.get(c["event_id"])
+        base = Decision.from_dict(json.loads(stored)) if stored else Decision(Action(c["action"]))
+        restrictions: dict[str, Any] = {}
+        end_day = str(r["ends_at"])[:10] if r["ends_at"] else None
+        if r["decision_account"]:
+            restrictions["decision_account"] = r["decision_account"]
+            restrictions["end_date_account_restriction"] = end_day
+        if r["decision_provision"]:
+            restrictions["decision_provision"] = r["decision_provision"]
+            restrictions["end_date_service_restriction"] = end_day
+        action = Action(c["action"]) if c["action"] in RESTRICTING else Action.REMOVE
+        d = Decision(action, base.reasons, base.rule_trace, json.loads(c["dsa_json"]),
+                     base.categories, None, c["policy"] or base.policy)  # fmt: skip
+        out.append({
+            "decision": d, "id": f"sanction-{r['id']}", "content_restricted": False,
+            "restrictions": restrictions,
+            "content_date": c["content_date"] or str(c["created_at"])[:10],
+            "application_date": str(r["created_at"])[:10],
+            "human_reviewed": False, "source_type": "SOURCE_VOLUNTARY",
+        })  # fmt: skip
     return out
 
 

@@ -149,7 +149,7 @@ def gamma_cdf(x: float, a: float) -> float:
     return 1 - math.exp(-x + a * math.log(x) - gln) * h
 
 
-def _bisect(f, target: float, lo: float, hi: float) -> float:  # type: ignore[no-untyped-def]
+def _bisect(f, target: float, lo: float, hi: float) -> float:
     """Root of the increasing f(x) = target in [lo, hi]: Illinois regula falsi (superlinear,
     ~10 evaluations), falling back to bisection steps when it stalls."""
     flo, fhi = f(lo) - target, f(hi) - target
