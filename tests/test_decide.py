@@ -195,6 +195,19 @@ def test_generation_event(services):
         "requester": "alice",
     }
     assert decide_event(benign, services).decision.action == Action.ALLOW
+    refused = {
+        "id": "g3",
+        "request": "put her in a bikini",
+        "input_media": ["portrait.png"],
+        "output_media": [],
+        "requester": "troll2",
+        "kind": "generation",
+    }
+    s = decide_event(refused, services)
+    assert s.decision.action == Action.REFUSE
+    assert s.decision.reasons[0].code == "sexualizing_request_refused"
+    assert s.decision.dsa_fields["decision_visibility"] == ["DECISION_VISIBILITY_CONTENT_DISABLED"]
+    assert [x.role for x in services.cases().strikes("troll2")] == ["requester"]
 
 
 def test_bad_events(services):

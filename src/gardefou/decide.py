@@ -212,12 +212,20 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
         poster, requester = None, event.requester
         intent = services.intent(event.request)
         base.update({"request.sexualizing": intent.sexualizing, "request.score": intent.score})
-        parent_media = tuple(
-            MediaFacts.from_signals(services.extract(m, ["nudity", "identity"]))
-            for m in media.get("input", ())
-        )
-        notes.append(f"{len(parent_media)} input image(s) compared with the output")
         items = list(media.get("output", ()))
+        if items:
+            parent_media = tuple(
+                MediaFacts.from_signals(services.extract(m, ["nudity", "identity"]))
+                for m in media.get("input", ())
+            )
+            notes.append(f"{len(parent_media)} input image(s) compared with the output")
+        else:
+            # refused (or not produced): the request is judged on its inputs, so the requester
+            # is accountable for asking as if the image had been made
+            parent_media = ()
+            items = list(media.get("input", ()))
+            base["generation.no_output"] = True
+            notes.append("no output (refused or not produced): the request is judged on its inputs")
     if intent.sexualizing:
         notes.append(f"request text: sexualizing ({intent.source}, {intent.score:.2f})")
 

@@ -165,6 +165,13 @@ CONTEXT_FACTS: dict[str, FactSpec] = {
         FactSpec("event.kind", STRING, "post | generation", ("post", "generation"), default="post"),
         FactSpec("event.is_reply", BOOL, "the post replies to another post", default=False),
         FactSpec(
+            "generation.no_output",
+            BOOL,
+            "a generation event without output (the generator refused): its input images are "
+            "judged with the request",
+            default=False,
+        ),
+        FactSpec(
             "bank.match", BOOL, "a positive hash-bank match (after negative banks)", default=False
         ),
         FactSpec("bank.victim_match", BOOL, "a match in a victim-submitted bank", default=False),
