@@ -70,15 +70,21 @@ def main() -> None:
     buf = io.BytesIO()
     src.resize((1024, 768), Image.Resampling.LANCZOS).save(buf, "JPEG", quality=90)
     mp1 = [buf.getvalue()]
-    print(f"one core; {len(refs)} reference images from {ref_dir}; 1024x768 JPEG "
-          f"{len(mp1[0]):,} bytes")
-    print(f"{'set':22} {'gardefou img/s':>15} {'raw pdqhash img/s':>18} {'ratio':>7}"
-          f" {'gardefou ms':>12} {'raw ms':>8}")
+    print(
+        f"one core; {len(refs)} reference images from {ref_dir}; 1024x768 JPEG "
+        f"{len(mp1[0]):,} bytes"
+    )
+    print(
+        f"{'set':22} {'gardefou img/s':>15} {'raw pdqhash img/s':>18} {'ratio':>7}"
+        f" {'gardefou ms':>12} {'raw ms':>8}"
+    )
     for name, items in (("reference images", refs), ("1024x768 JPEG", mp1)):
         r_ours, ms_ours = rate(ours, items, args.seconds)
         r_raw, ms_raw = rate(raw, items, args.seconds)
-        print(f"{name:22} {r_ours:15.1f} {r_raw:18.1f} {r_ours / r_raw:7.2f} {ms_ours:12.2f}"
-              f" {ms_raw:8.2f}")
+        print(
+            f"{name:22} {r_ours:15.1f} {r_raw:18.1f} {r_ours / r_raw:7.2f} {ms_ours:12.2f}"
+            f" {ms_raw:8.2f}"
+        )
     print("goal: >= 40 images/s/core on the 1024x768 JPEG (reference C++: ~50/s)")
     print("rerun: .venv/bin/python benchmarks/pdq_throughput.py")
 
