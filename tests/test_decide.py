@@ -120,7 +120,12 @@ def test_reply_thread_flood(services):
     assert s.decision.reasons[0].code == "sexualized_edit_of_real_person"
     st = cases.standing("troll")
     assert st.points == 2 and st.restrictions == ("rate_limit",)
-    # 5. an unrelated beach photo of another person in the thread: allowed
+    # 5. alice replies to herself with a beach photo of herself: review, not automatic removal
+    s = decide_event(post("p4b", "alice", ["edit.png"], "summer!", "p1"), services)
+    assert s.decision.action == Action.REVIEW
+    assert "thread.parent_same_author=True" in s.decision.rule_trace[0].detail
+    assert cases.strikes("alice") == []
+    # 6. an unrelated beach photo of another person in the thread: allowed
     s = decide_event(post("p5", "bob", ["beach.png"], "me at the beach", "p1"), services)
     assert s.decision.action == Action.ALLOW
 
@@ -168,6 +173,17 @@ def test_consent_registry_protects_and_withdrawal(services):
     assert s.decision.reasons[0].code == "consent_registry_match"
     # bob posting his own beach photo is his consent
     assert decide_event(post("c2", "bob", ["bob.png"]), services).decision.action == Action.ALLOW
+    # bob asking the generator to edit his own photo: his registered face is consent evidence
+    own = {
+        "id": "c4",
+        "kind": "generation",
+        "request": "put me in a swimsuit",
+        "input_media": ["portrait.png"],
+        "output_media": ["bob.png"],
+        "requester": "bob",
+    }
+    s = decide_event(own, services)
+    assert s.decision.action == Action.REVIEW and services.cases().strikes("bob") == []
     reg.withdraw(e.template_id, e.withdrawal_code)
     assert decide_event(post("c3", "stranger", ["bob.png"]), services).decision.action == (
         Action.ALLOW

@@ -196,7 +196,9 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
             notes.append(
                 f"answers a sexualizing request by {requester} that mentioned {event.author}"
             )
-        _, parent_media = ancestor_media(services.threads, event.reply_to)
+        ancestor, parent_media = ancestor_media(services.threads, event.reply_to)
+        if ancestor is not None and event.author and ancestor.author == event.author:
+            base["thread.parent_same_author"] = True
         if event.reply_to:
             notes.append(
                 f"reply to {event.reply_to}: "
@@ -235,7 +237,8 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
         facts = MediaFacts.from_signals(signals)
         ctx = {**base, **edit_facts(facts, parent_media)} if parent_media else dict(base)
         ctx.update(bank_facts(services, signals))
-        ctx.update(consent_context(services, facts, poster))
+        # the accountable account: a person posting, or requesting an edit of, their own face
+        ctx.update(consent_context(services, facts, event.actor))
         label = getattr(m, "source", None) or f"media[{len(results)}]"
         results.append(
             ItemResult(label, signals, ctx, evaluate(services.policy, signals, ctx), facts)

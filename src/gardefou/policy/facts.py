@@ -203,6 +203,12 @@ CONTEXT_FACTS: dict[str, FactSpec] = {
             default=0.0,
         ),
         FactSpec(
+            "thread.parent_same_author",
+            BOOL,
+            "the compared parent image was posted by the same account",
+            default=False,
+        ),
+        FactSpec(
             "thread.bot_request",
             BOOL,
             "this post answers a request to sexualize someone that mentioned its author (a bot)",
