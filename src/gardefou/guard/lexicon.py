@@ -29,7 +29,10 @@ NUDITY = [
     "nipple", "genital", "pussy", "penis", "dick$", "vagina", "bare breast", "bare chest",
     "bare skin", "bare body", "exposed breast", "fully exposed", "strip naked", "stripped her", "stripped down",
     "strip her$", "strip him$", "strip them$", "strip down", "onlyfans", "explicit",
-    "uncensored", "everything off", "it all off", "all her clothes", "all his clothes",
+    "uncensored", "what is underneath", "whats underneath", "what's underneath",
+    "under her clothes", "under his clothes", "under her dress", "under that dress", "under the dress",
+    "beneath her clothes", "strategically placed", "strategically covered", "only thing covering",
+    "covered only by", "only a towel", "just a towel", "only a bedsheet", "just a bedsheet", "everything off", "it all off", "all her clothes", "all his clothes",
     "nakey", "nekkid", "noodz", "nudz$", "nudez", "nudies", "nakkid", "nakid", "neked", "nudie", "nood$", "noods$",
     # fr
     "nue$", "nues$", "a nu$", "tous nus", "toutes nues", "nudite", "a poil", "toute nue", "tout nu", "deshabill",
@@ -85,7 +88,7 @@ SEXUAL = [
     "aguichant", "suggestive pose", "sexy pose", "spread her legs", "spread his legs",
     "spread legs", "legs spread", "legs apart", "bend over", "bending over", "bent over",
     "on all fours", "a quatre pattes", "a cuatro patas", "auf allen vieren", "in bed with",
-    "moaning", "naughty", "yatakta", "sehvet", "похотлив", "卑猥", "야한", "淫", "جنسي",
+    "moaning", "naughty", "show more skin", "more skin", "suggestive", "lick her lips", "licking her lips", "yatakta", "sehvet", "похотлив", "卑猥", "야한", "淫", "جنسي",
     "cum$", "cumshot", "glaze on her", "glaze her", "glazed her", "glazed face", "glaze his", "semen", "sperm", "creampie", "bukkake", "jizz", "ejaculat",
     "sperme", "esperma", "semen$", "sperma", "сперм", "精液", "ぶっかけ", "정액", "مني$",
     "वीर्य", "air mani",
@@ -101,7 +104,7 @@ UNDERWEAR = [
     "lenceria", "tanga", "sujetador", "braga", "calzon", "unterwasche", "dessous", "reizwasche",
     "unterhose", "slip$", "slipje", "roupa intima", "roupa interior", "calcinha", "sutia",
     "fio dental", "cueca", "biancheria intima", "intimo$", "mutandin", "reggiseno", "perizoma",
-    "ondergoed", "beha$", "bielizn", "stanik", "majtki", "majteczk", "stringi", "ic camasir",
+    "ondergoed", "beha$", "bielizn", "stanik", "majtki", "majteczk", "stringi", "stringach", "majtk", "ic camasir",
     "sutyen", "kulot", "нижнее бель", "нижнем бель", "нижнего бель", "белье$", "бельё$",
     "трусы", "трусик", "трусах", "лифчик", "бюстгальтер", "стринги", "下着", "ランジェリー",
     "ブラジャー", "パンティ", "ショーツ", "속옷", "란제리", "팬티", "브래지어", "内衣", "内裤",
@@ -136,7 +139,8 @@ BODY_PARTS = [  # sexualized body words: fire alone when a person is the subject
 CLOTHING = [  # garments whose removal, wetting or shrinking exposes the body
     "clothes", "clothing", "outfit", "dress$", "dresses$", "shirt", "t-shirt", "tshirt", "blouse", "skirt",
     "pants", "trousers", "jeans", "shorts", "leggings", "garment", "tank top", "uniform",
-    "everything she", "everything he", "all of it", "vetement", "habits", "robe", "chemise",
+    "everything she", "everything he", "all of it", "whatever she", "tout ce qu", "todo lo que lleva",
+    "alles was sie", "tudo que ela", "tutto quello che", "vetement", "habits", "robe", "chemise",
     "jupe", "pantalon", "fringues", "tenue", "ropa$", "vestido", "camisa", "camiseta", "blusa",
     "falda", "pantalones", "kleider", "kleidung", "klamotten", "kleid", "hemd", "oberteil",
     "bluse", "hosen$", "roupa", "saia", "calca", "vestiti", "abiti", "vestito",
@@ -176,7 +180,7 @@ REMOVE_VERB = [
 ]  # fmt: skip
 
 SEE_THROUGH_ADJ = [
-    "transparent", "see-through", "see through", "seethrough", "sheer", "translucent",
+    "transparent", "see-through", "see through", "seethrough", "see thru", "see-thru", "seethru", "sheer", "translucent",
     "invisible", "x-ray", "xray", "transparente", "transparant", "durchsichtig",
     "trasparente", "doorzichtig", "przezroczyst", "przeswitujac", "seffaf", "transparan",
     "tembus pandang", "прозрачн", "просвечива", "透け", "透明", "シースルー", "비치는", "투명",
@@ -185,10 +189,12 @@ SEE_THROUGH_ADJ = [
     "encharcad", "bagnat", "fradici", "nat$", "natte", "doorweekt", "mokr", "przemoczon",
     "islak", "sirilsiklam", "мокр", "промок", "濡れ", "びしょ", "젖은", "젖게", "湿", "مبلل",
     "مبللة", "गीला", "गीली", "गीले", "basah",
+    "disappear", "vanish", "dispara", "desaparec", "verschwind", "sparire", "sparisc", "desapare",
+    "verdwijn", "znikn", "zniknie", "исчез", "消え", "사라", "消失", "تختفي", "اختفاء", "गायब", "hilang",
 ]  # fmt: skip
 
 SHRINK_ADJ = [
-    "smaller", "shorter", "tighter", "skimpier", "skimpy", "tiny", "micro", "lower cut",
+    "smaller", "shorter", "tighter", "less modest", "immodest", "less covered", "skimpier", "skimpy", "tiny", "micro", "lower cut",
     "low-cut", "low cut", "revealing", "more revealing", "plunging", "riding up",
     "pulled up", "pulled down", "half off", "falling off", "slipping off",
     "unbuttoned", "open shirt", "plus court", "plus petit", "moulant", "echancre", "mas corto",

@@ -39,7 +39,7 @@ _POSSESSIVE = re.compile(
     r"(?:her|his|their|my|your|ses|sa|son|su|sus|ihr|ihre|ihren|sein|seine|seinen|den|"
     r"sua|seu|dela|dele|suo|haar|zijn|jej|jego|onun|её|ее|его)\s+$"
 )
-_POST_PARTICLE = re.compile(r"\s+(?:\w+\s+){0,3}?(?:off|aus|uit|removed|gone|cikar|kaldir)"
+_POST_PARTICLE = re.compile(r"\s+(?:\w+\s+){0,3}?(?:off|down|aus|uit|removed|gone|cikar|kaldir)"
                             r"(?:\s*[.!,;]|\s*$|\s+(?:and|please|pls|now))")  # fmt: skip
 _STICKY = ("sticky", "gooey", "thick", "creamy", "milky", "collant", "pegajos", "klebrig",
            "appiccicos", "kleverig", "lepk", "yapiskan", "липк", "ねば", "끈적", "粘", "لزج",
