@@ -3,8 +3,9 @@
 Every rule is evaluated (not only up to the first match) so the trace shows what each rule saw.
 Conditions use three-valued logic: a fact that cannot be established is UNKNOWN, ``all`` is
 false if any part is false, ``any`` is true if any part is true, otherwise unknown. A rule that is
-unknown could have matched: it contributes ``policy.on_unknown`` (review by default, never more
-than the rule's own action), so a missing model never turns into a silent "allow".
+unknown could have matched: when its action is at least as severe as ``policy.on_unknown``
+(review by default) it contributes that action, so a missing model never turns a possible
+removal into a silent "allow"; a milder undecided rule (a label) is only traced.
 
 The final action is the most severe of the matched rules' actions (and the undecided ones'),
 or the policy's default. The DSA fields come from the first rule, in file order, whose action is
@@ -99,10 +100,6 @@ def _round(v: Any) -> Any:
     return round(v, 4) if isinstance(v, float) else v
 
 
-def _cap(action: Action, cap: Action) -> Action:
-    return action if SEVERITY[action] <= SEVERITY[cap] else cap
-
-
 def evaluate(
     policy: Policy,
     signals: Mapping[str, Any] | None = None,
@@ -124,11 +121,16 @@ def evaluate(
             trace.append(RuleTrace(rule.id, True, detail, rule.action.value))
         elif (
             res is None
-            and SEVERITY[_cap(rule.action, policy.on_unknown)] > SEVERITY[policy.default_action]
+            and SEVERITY[rule.action]
+            >= SEVERITY[policy.on_unknown]
+            > SEVERITY[policy.default_action]
         ):
-            act = _cap(rule.action, policy.on_unknown)
-            undecided.append((rule, act))
-            trace.append(RuleTrace(rule.id, False, f"undecided: {detail}", act.value))
+            # could have matched: a person decides (on_unknown), never a silent allow
+            undecided.append((rule, policy.on_unknown))
+            trace.append(RuleTrace(rule.id, False, f"undecided: {detail}", policy.on_unknown.value))
+        elif res is None:
+            # a milder rule (e.g. a label) left undecided is shown, not acted on
+            trace.append(RuleTrace(rule.id, False, f"undecided: {detail}", None))
         else:
             trace.append(RuleTrace(rule.id, False, detail, None))
 

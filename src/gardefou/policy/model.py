@@ -114,8 +114,8 @@ class Policy:
     dsa: dict[str, dict[str, Any]] = field(default_factory=dict)
     description: str = ""
     default_action: Action = Action.ALLOW
-    #: action when a rule could have matched but a fact it needs is unknown (capped at the
-    #: rule's own action, so an unknown "label" rule never escalates to review)
+    #: action when a rule at least this severe could have matched but a fact it needs is
+    #: unknown (a milder undecided rule, e.g. a label, is traced and not acted on)
     on_unknown: Action = Action.REVIEW
     #: the content is synthetic media (adds CONTENT_TYPE_SYNTHETIC_MEDIA) when this holds
     synthetic_when: Condition | None = None
