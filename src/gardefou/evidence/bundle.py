@@ -179,7 +179,10 @@ def _verify(root: Path, trusted_key: bytes | None, report: BundleReport) -> None
     report.facts["key_pinned"] = trusted_key is not None
     if bundle_key.public_raw != verifier.public_raw:
         p.append(f"bundle key {bundle_key.key_id} is not the trusted key {verifier.key_id}")
-    sig = base64.b64decode((root / "manifest.sig").read_text().strip(), validate=True)
+    sig_text = (root / "manifest.sig").read_bytes()
+    sig = base64.b64decode(sig_text.rstrip(b"\n"), validate=True)
+    if sig_text != base64.b64encode(sig) + b"\n":  # byte-exact: no change goes unnoticed
+        p.append("manifest.sig: not in its canonical form (altered)")
     if not verifier.verify(sig, manifest_bytes):
         p.append("manifest.sig: signature does not match manifest.json")
     manifest = json.loads(manifest_bytes)
