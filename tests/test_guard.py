@@ -30,6 +30,7 @@ def guard_with(face_count: int = 1, photo: float | None = 0.95, minor: bool = Fa
         "nudity": FakeSignal(nudity("none")),
         "identity": FakeSignal(identity(())),
     }
+    kw.setdefault("image_signals", "always")
     return Guard(GuardConfig(**kw), signals=sigs)  # type: ignore[arg-type]
 
 
@@ -166,14 +167,30 @@ def test_faces_unavailable_fails_closed_and_says_so() -> None:
 def test_faces_raising_fails_closed() -> None:
     from gardefou.errors import ModelUnavailableError
 
-    g = Guard(signals={"faces": FakeSignal(error=ModelUnavailableError("no dlib"))})
+    g = Guard(
+        GuardConfig(image_signals="always"),
+        signals={"faces": FakeSignal(error=ModelUnavailableError("no dlib"))},
+    )
     d = g.check_request("put her in lingerie", images=[PHOTO])
     assert d.action == Action.REFUSE and "faces" in d.unavailable
 
 
+def test_fast_path_skips_image_signals_when_they_cannot_change_the_action() -> None:
+    fs = FakeSignal(faces(1))
+    g = Guard(signals={"faces": fs, "age": FakeSignal(age(False))})  # image_signals="needed"
+    d = g.check_request("put her in a bikini", images=[PHOTO])
+    assert d.action == Action.REFUSE and fs.calls == 0
+    assert d.reasons[0].code == "sexualized_edit_of_person_in_photo"
+    assert any(t.rule == "image_signals_skipped" for t in d.rule_trace)
+    assert g.check_request("make it nsfw", images=[PHOTO]).action == Action.REFUSE
+    assert fs.calls == 1  # no person referenced: the face detector decides
+
+
 def test_benign_request_does_not_run_image_signals() -> None:
     fs = FakeSignal(faces(1))
-    g = Guard(signals={"faces": fs, "age": FakeSignal(age(False))})
+    g = Guard(
+        GuardConfig(image_signals="always"), signals={"faces": fs, "age": FakeSignal(age(False))}
+    )
     assert g.check_request("add a party hat", images=[PHOTO]).action == Action.ALLOW
     assert fs.calls == 0
     g.check_request("add a bikini", images=[PHOTO])

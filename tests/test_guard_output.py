@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from gardefou.decision import Action
-from gardefou.guard import Guard
+from gardefou.guard import Guard, GuardConfig
 from gardefou.guard.audit import AuditLog
 from gardefou.media import load_media
 from gardefou.testing import (
@@ -105,7 +105,7 @@ def test_audit_records_refusals_without_prompt_by_default(tmp_db: Any) -> None:
     row = rows[0]
     assert row["action"] == "refuse" and row["prompt_text"] is None
     assert len(row["request_hash"]) == 64 and "ncii" in row["categories"]
-    assert json.loads(row["reasons_json"])[0]["code"] == "sexualized_edit_of_real_person"
+    assert json.loads(row["reasons_json"])[0]["code"].startswith("sexualized_edit_of_")
 
 
 def test_audit_prompt_retention_and_purge(tmp_db: Any) -> None:
@@ -192,7 +192,9 @@ def test_real_signals_portrait_and_object() -> None:
     g = Guard()
     portrait, obj = FIX / "portrait-orl-s4-1.png", FIX / "object-houses.jpg"
     d = g.check_request("put him in a speedo", [portrait])
-    assert d.action == Action.REFUSE and d.reasons[0].code == "sexualized_edit_of_real_person"
+    assert d.action == Action.REFUSE and d.reasons[0].code.startswith("sexualized_edit_of_")
+    d = Guard(GuardConfig(image_signals="always")).check_request("put him in a speedo", [portrait])
+    assert d.reasons[0].code == "sexualized_edit_of_real_person" and d.categories[0] == "ncii"
     assert g.check_request("put him in a tuxedo", [portrait]).action == Action.ALLOW
     assert g.check_request("make it nsfw", [obj]).action == Action.REVIEW
     # same person (s4-2), a clean output: allowed

@@ -41,6 +41,17 @@ class GuardConfig:
     semantic_min_sim: float = 0.60
     refuse_fictional_sexual: bool = False  # also refuse sexual content with no real person
     minor_probability: float = 0.5  # age signal: minor_probability at or above is a minor
+    #: "needed": skip the image signals when they cannot change the action (a sexual request
+    #: pointing at the person in an input photo is refused whatever the faces/age say; ~2 ms
+    #: instead of ~200 ms, but the refusal is not sub-categorized as "minor" from the image).
+    #: "always": run faces+age on every sexual request with images, to categorize refusals.
+    image_signals: str = "needed"
+
+    def __post_init__(self) -> None:
+        if self.image_signals not in ("needed", "always"):
+            from gardefou.errors import ConfigError
+
+            raise ConfigError(f"image_signals={self.image_signals!r}; use 'needed' or 'always'")
 
 
 @dataclass(frozen=True)
@@ -169,6 +180,21 @@ class Guard:
                 "minor",
             )
 
+        if media and targets.person_ref and self.config.image_signals == "needed":
+            trace.append(
+                RuleTrace(
+                    "image_signals_skipped",
+                    True,
+                    "the request points at the "
+                    "person in the input image; faces/age cannot change the "
+                    "action (GuardConfig.image_signals='always' runs them)",
+                )
+            )
+            return refuse(
+                "sexualized_edit_of_person_in_photo",
+                f"the request sexualizes the person in the input image ({intent.explain()})",
+                "ncii",
+            )
         facts = [self.images.people(m) for m in media]
         for f in facts:
             unavailable.extend(n for n in f.unavailable if n not in unavailable)
