@@ -294,3 +294,45 @@ def test_real_bank_service_victim_match(tmp_db, tmp_path):
     assert s.decision.reasons[0].code == "victim_bank_match"
     assert "bank.victim_match=True" in s.decision.rule_trace[0].detail
     assert decide_event(post("k2", "x", ["other.png"]), services).decision.action == Action.ALLOW
+
+
+def test_replies_decided_before_their_parent_are_reevaluated(services):
+    cases = services.cases()
+    # the bot's answer is decided first: nothing in the thread is known yet
+    s = decide_event(post("p3", "imgbot", ["edit.png"], "", "p2"), services)
+    assert s.decision.action == Action.ALLOW
+    assert "no earlier image in the thread known" in s.decision.rule_trace[0].detail
+    # the request arrives: the answer is re-judged with it and removed
+    decide_event(post("p2", "troll", [], "@imgbot put her in a bikini", "p1"), services)
+    after = get_decision(services.db, "p3")
+    assert after.decision.action == Action.REMOVE and after.case_id is not None
+    assert "re-evaluated when p2 arrived" in after.decision.rule_trace[0].detail
+    case = cases.get(after.case_id)
+    assert case.requester == "troll" and [a.kind for a in cases.history(case.id)] == ["auto"]
+    assert [x.role for x in cases.strikes("troll")] == ["requester"]
+    # a stranger's edit posted (and decided) before the photo it edits
+    assert decide_event(
+        post("p4", "stalker", ["edit.png"], "", "p1"), services
+    ).decision.action == (Action.ALLOW)
+    decide_event(post("p1", "alice", ["portrait.png"]), services)
+    p4 = get_decision(services.db, "p4")
+    assert p4.decision.action == Action.REMOVE
+    assert p4.decision.reasons[0].code == "sexualized_edit_of_real_person"
+    assert cases.points("stalker") == 1
+    # p3 was already removed: the photo's arrival changes nothing for it
+    assert len(cases.history(after.case_id)) == 1
+
+
+def test_reevaluation_does_not_override_a_person(services):
+    from gardefou.decision import Decision, Reason
+    from gardefou.policy import evaluate
+
+    cases = services.cases()
+    review = Decision(Action.REVIEW, (Reason("x", "x"),), policy="p@1")
+    case = cases.open("r3", "post", review, poster="troll")
+    cases.review(case.id, "mod-a", "allow")
+    removal = evaluate(services.policy, T.signal_set(T.nudity("explicit", 0.95), T.faces(1)))
+    after = cases.reevaluate("r3", "post", removal, poster="troll")
+    assert after.action == Action.ALLOW  # the moderator's decision stands
+    assert cases.history(case.id)[-1].kind == "reevaluation_noted"
+    assert cases.strikes("troll") == []

@@ -41,6 +41,7 @@ from gardefou.thread import (
 CONTEXT_SIGNALS = ("identity",)
 BANK_SIGNAL = "pdq_dihedral"
 VICTIM_SOURCES = frozenset({"submission", "takedown", "victim"})
+NO_PARENT_NOTE = "no earlier image in the thread known"
 
 Extract = Callable[[Media, Sequence[str]], Mapping[str, Any]]
 
@@ -186,28 +187,13 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
     base: dict[str, Any] = {"event.kind": event.kind, "event.is_reply": bool(event.reply_to)}
     notes: list[str] = []
     if isinstance(event, Post):
-        poster, requester = event.author, None
+        poster = event.author
         intent = services.intent(event.text) if event.text else Intent(False, 0.0, "empty")
-        parent = services.threads.get(event.reply_to) if event.reply_to else None
-        bot = bot_request_facts(event.author, parent)
-        if bot:
-            base.update(bot)
-            requester = parent.author if parent is not None else None
-            notes.append(
-                f"answers a sexualizing request by {requester} that mentioned {event.author}"
-            )
-        ancestor, parent_media = ancestor_media(services.threads, event.reply_to)
-        if ancestor is not None and event.author and ancestor.author == event.author:
-            base["thread.parent_same_author"] = True
-        if event.reply_to:
-            notes.append(
-                f"reply to {event.reply_to}: "
-                + (
-                    f"{len(parent_media)} ancestor image(s) compared"
-                    if parent_media
-                    else "no earlier image in the thread known"
-                )
-            )
+        thread_base, thread_notes, requester, parent_media = post_context(
+            services, event.author, event.reply_to
+        )
+        base.update(thread_base)
+        notes.extend(thread_notes)
         items = list(media.get("media", ()))
     else:
         assert isinstance(event, GenerationEvent)
@@ -231,18 +217,11 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
     if intent.sexualizing:
         notes.append(f"request text: sexualizing ({intent.source}, {intent.score:.2f})")
 
-    results: list[ItemResult] = []
-    for m in items:
-        signals = services.extract(m, names)
-        facts = MediaFacts.from_signals(signals)
-        ctx = {**base, **edit_facts(facts, parent_media)} if parent_media else dict(base)
-        ctx.update(bank_facts(services, signals))
-        # the accountable account: a person posting, or requesting an edit of, their own face
-        ctx.update(consent_context(services, facts, event.actor))
-        label = getattr(m, "source", None) or f"media[{len(results)}]"
-        results.append(
-            ItemResult(label, signals, ctx, evaluate(services.policy, signals, ctx), facts)
-        )
+    labelled = [
+        (getattr(m, "source", None) or f"media[{i}]", services.extract(m, names))
+        for i, m in enumerate(items)
+    ]
+    results = judge_items(services, base, parent_media, event.actor, labelled)
     decision = combine(services.policy, results, notes)
     created = event.created_at or services.clock()
     post = ThreadPost(
@@ -256,6 +235,50 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
         created_at=created.astimezone(UTC).isoformat(timespec="seconds"),
     )
     return Decided(event, decision, results, post, poster, requester)
+
+
+def post_context(
+    services: Services, author: str | None, reply_to: str | None
+) -> tuple[dict[str, Any], list[str], str | None, tuple[MediaFacts, ...]]:
+    """Thread facts of a post: (context, notes, requester, the ancestor images to compare)."""
+    base: dict[str, Any] = {}
+    notes: list[str] = []
+    requester = None
+    parent = services.threads.get(reply_to) if reply_to else None
+    bot = bot_request_facts(author, parent)
+    if bot:
+        base.update(bot)
+        requester = parent.author if parent is not None else None
+        notes.append(f"answers a sexualizing request by {requester} that mentioned {author}")
+    ancestor, parent_media = ancestor_media(services.threads, reply_to)
+    if ancestor is not None and author and ancestor.author == author:
+        base["thread.parent_same_author"] = True
+    if reply_to:
+        seen = f"{len(parent_media)} ancestor image(s) compared"
+        notes.append(f"reply to {reply_to}: {seen if parent_media else NO_PARENT_NOTE}")
+    return base, notes, requester, parent_media
+
+
+def judge_items(
+    services: Services,
+    base: Mapping[str, Any],
+    parent_media: Sequence[MediaFacts],
+    actor: str | None,
+    labelled: Sequence[tuple[str, Mapping[str, Any]]],
+) -> list[ItemResult]:
+    """Context facts and the policy's decision for each (label, signal results) image."""
+    assert services.policy is not None
+    results = []
+    for label, signals in labelled:
+        facts = MediaFacts.from_signals(signals)
+        ctx = {**base, **edit_facts(facts, parent_media)} if parent_media else dict(base)
+        ctx.update(bank_facts(services, signals))
+        # the accountable account: a person posting, or requesting an edit of, their own face
+        ctx.update(consent_context(services, facts, actor))
+        results.append(
+            ItemResult(label, signals, ctx, evaluate(services.policy, signals, ctx), facts)
+        )
+    return results
 
 
 def combine(policy: Policy, items: list[ItemResult], notes: Sequence[str] = ()) -> Decision:
@@ -366,6 +389,11 @@ def record(db: Any, decided: Decided, services: Services) -> StoredDecision:
         )
         if case is not None:
             db.execute("UPDATE decisions SET case_id = ? WHERE event_id = ?", (case.id, ev.id))
+        if isinstance(ev, Post) and db is services.db:
+            # replies decided before this post was known are judged again with it
+            from gardefou.cases.reevaluate import reevaluate_replies
+
+            reevaluate_replies(db, services, ev.id)
     return StoredDecision(ev.id, d, case.id if case else None, True)
 
 

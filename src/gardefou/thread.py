@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -119,11 +119,14 @@ def rules_intent(text: str) -> Intent:
 
 @dataclass(frozen=True)
 class MediaFacts:
-    """What later replies need of one image: its nudity level and face embeddings."""
+    """What later replies need of one image: its nudity level and face embeddings, plus a
+    compact copy of the policy's signal results (so the image can be re-judged when its
+    parent arrives late) without the image, detections or boxes."""
 
     level: str | None  # None: unknown (nudity unavailable)
     score: float | None
     embeddings: tuple[tuple[float, ...], ...] = ()
+    signals: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_signals(cls, signals: Mapping[str, Any]) -> MediaFacts:
@@ -134,20 +137,56 @@ class MediaFacts:
         embs: tuple[tuple[float, ...], ...] = ()
         if ident is not None and getattr(ident, "available", False):
             embs = tuple(tuple(float(x) for x in f["embedding"]) for f in ident.value or [])
-        return cls(level, score, embs)
+        compact = {n: compact_signal(r) for n, r in signals.items() if n != "identity"}
+        return cls(level, score, embs, compact)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "level": self.level,
             "score": self.score,
             "embeddings": [[round(x, 6) for x in e] for e in self.embeddings],
+            "signals": dict(self.signals),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> MediaFacts:
         return cls(
-            d.get("level"), d.get("score"), tuple(tuple(e) for e in d.get("embeddings") or ())
+            d.get("level"),
+            d.get("score"),
+            tuple(tuple(e) for e in d.get("embeddings") or ()),
+            dict(d.get("signals") or {}),
         )
+
+
+_KEEP_DETAILS = ("count", "photo_likelihood", "quality")
+
+
+def compact_signal(r: Any) -> dict[str, Any]:
+    """A SignalResult reduced to what the policy reads (no boxes, detections or pixels)."""
+    value = r.value
+    if r.name == "faces":
+        value = []  # the count and photo_likelihood are in details
+    elif r.name == "age" and isinstance(value, Mapping):
+        value = {"minor_risk": value.get("minor_risk")}
+    elif r.name == "provenance" and isinstance(value, Mapping):
+        c2pa = value.get("c2pa") or {}
+        value = {
+            "ai_generated": value.get("ai_generated"),
+            "c2pa": {"present": c2pa.get("present")},
+        }
+    else:
+        try:
+            if len(json.dumps(value)) > 600:
+                value = None
+        except (TypeError, ValueError):
+            value = None
+    details = getattr(r, "details", None) or {}
+    return {
+        "value": value,
+        "score": r.score,
+        "available": bool(r.available),
+        "details": {k: details[k] for k in _KEEP_DETAILS if k in details},
+    }
 
 
 @dataclass(frozen=True)

@@ -109,9 +109,7 @@ class CaseStore(StrikesMixin):
         if decision.action == Action.ALLOW:
             return None
         now = _iso(self.clock())
-        rules = [t.rule for t in decision.rule_trace if t.matched]
-        rules += [t.rule for t in decision.rule_trace if not t.matched and t.action]
-        rules.sort(key=lambda r: -SEVERITY[self._rule_action(r)])
+        rules = self._rules(decision)
         restricting = decision.action in ACTION_VISIBILITY
         status = PENDING_REVIEW if not restricting or decision.action in FOUR_EYES else ACTIONED
         synthetic = "CONTENT_TYPE_SYNTHETIC_MEDIA" in decision.dsa_fields.get("content_type", [])
@@ -151,6 +149,79 @@ class CaseStore(StrikesMixin):
             if restricting:
                 self._sync_strikes(case)
         return self.get(case_id)
+
+    def reevaluate(
+        self,
+        event_id: str,
+        kind: str,
+        decision: Decision,
+        *,
+        poster: str | None,
+        requester: str | None = None,
+    ) -> Case | None:
+        """A more severe automatic decision on an already decided event (late thread context).
+        Escalates a case no person has decided yet; otherwise only logs the new decision."""
+        case = self.by_event(event_id)
+        if case is None:
+            return self.open(event_id, kind, decision, poster=poster, requester=requester)
+        if SEVERITY[decision.action] <= SEVERITY[case.action]:
+            return case
+        note = "re-evaluated with late thread context: " + "; ".join(
+            r.message for r in decision.reasons[:3]
+        )
+        with self.db.transaction():
+            if self._deciders(case.id):  # a person decided: theirs stands, the new one is noted
+                self._log(
+                    case.id,
+                    "reevaluation_noted",
+                    "policy:" + decision.policy,
+                    decision.action,
+                    note,
+                    decision.dsa_fields,
+                )
+                return self.get(case.id)
+            restricting = decision.action in ACTION_VISIBILITY
+            status = PENDING_REVIEW if not restricting or decision.action in FOUR_EYES else ACTIONED
+            rules = self._rules(decision)
+            synthetic = "CONTENT_TYPE_SYNTHETIC_MEDIA" in decision.dsa_fields.get(
+                "content_type", []
+            )
+            self.db.execute(
+                "UPDATE cases SET status = ?, action = ?, auto_action = ?, severity = ?, "
+                "categories = ?, rules_json = ?, policy = ?, requester = COALESCE(?, requester), "
+                "synthetic = ?, dsa_json = ?, updated_at = ? WHERE id = ?",
+                (
+                    status,
+                    decision.action.value,
+                    decision.action.value,
+                    self._severity(decision.action, decision.categories),
+                    json.dumps(list(decision.categories)),
+                    json.dumps(rules),
+                    decision.policy,
+                    requester,
+                    int(synthetic),
+                    json.dumps(decision.dsa_fields),
+                    _iso(self.clock()),
+                    case.id,
+                ),
+            )
+            self._log(
+                case.id,
+                "reevaluation",
+                "policy:" + decision.policy,
+                decision.action,
+                note,
+                decision.dsa_fields,
+            )
+            self._sync_strikes(self.get(case.id))
+        return self.get(case.id)
+
+    def _rules(self, decision: Decision) -> list[str]:
+        rules = [t.rule for t in decision.rule_trace if t.matched]
+        rules += [t.rule for t in decision.rule_trace if not t.matched and t.action]
+        rules = list(dict.fromkeys(rules))
+        rules.sort(key=lambda r: -SEVERITY[self._rule_action(r)])
+        return rules
 
     def _rule_action(self, rule_id: str) -> Action:
         try:

@@ -104,3 +104,4 @@ CREATE TABLE thread_posts (
     created_at TEXT NOT NULL
 );
 CREATE INDEX thread_posts_created ON thread_posts (created_at);
+CREATE INDEX thread_posts_reply ON thread_posts (reply_to);
