@@ -275,3 +275,34 @@ def test_any_single_bit_flip_anywhere_is_detected(bundle: Path, data: st.DataObj
     finally:
         target.write_bytes(original)
     assert verify_bundle(bundle).ok
+
+
+def test_published_checkpoint_catches_a_rewritten_log(
+    store: EvidenceStore, tmp_path: Path, keys
+) -> None:
+    """A regulator saved checkpoint N. The platform later rewrites entry 1 and re-signs
+    everything with its real key: the bundle is internally consistent, but the saved checkpoint
+    exposes the rewrite."""
+    fill(store, 4)
+    saved = store.log.checkpoint().serialize()
+    fill(store, 2)
+    good = tmp_path / "good"
+    export_bundle(store, good, actor="legal", reason="r")
+    assert verify_bundle(good, keys.signer.verifier.pem(), [saved]).ok
+
+    # the rewrite: edit entry 1, recompute its leaf, drop the old checkpoints, re-sign
+    row = store.db.query_one("SELECT body FROM evidence_entries WHERE seq = 1")
+    body = row["body"].replace("mod-1", "mod-X")
+    from gardefou.evidence.merkle import leaf_hash
+
+    store.db.execute("UPDATE evidence_entries SET body = ?, leaf_hash = ? WHERE seq = 1",
+                     (body, leaf_hash(body.encode())))  # fmt: skip
+    store.db.execute("DELETE FROM evidence_checkpoints")
+    forged_store = EvidenceStore(store.db, tmp_path / "blobs", keys)
+    forged_store.log.checkpoint()
+    bad = tmp_path / "bad"
+    export_bundle(forged_store, bad, actor="legal", reason="r")
+    assert verify_bundle(bad, keys.signer.verifier.pem()).ok  # self-consistent forgery...
+    report = verify_bundle(bad, keys.signer.verifier.pem(), [saved])
+    assert not report.ok  # ...caught by the checkpoint saved before it
+    assert any("published checkpoint" in p for p in report.problems)

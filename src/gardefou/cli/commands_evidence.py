@@ -185,11 +185,19 @@ def export_cmd(ctx: click.Context, out: str, hold: str | None, no_blobs: bool, a
     type=click.Path(dir_okay=False, exists=True),
     help="The platform's published public key (PEM) to pin; strongly advised.",
 )
-def verify_cmd(bundle: str, key: str | None) -> None:
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True),
+    help="A checkpoint you saved earlier; the bundle must be consistent with it.",
+)
+def verify_cmd(bundle: str, key: str | None, checkpoints: tuple[str, ...]) -> None:
     """Check BUNDLE offline (no database, no secret key). Exit 0 if intact, 3 otherwise."""
     from gardefou.evidence import verify_bundle
 
-    report = verify_bundle(bundle, Path(key).read_bytes() if key else None)
+    published = [Path(c).read_text(encoding="utf-8") for c in checkpoints]
+    report = verify_bundle(bundle, Path(key).read_bytes() if key else None, published)
     emit_json(report.to_dict())
     if not report.ok:
         for problem in report.problems:

@@ -157,17 +157,28 @@ class BundleReport:
         return {"ok": self.ok, "problems": self.problems, **self.facts}
 
 
-def verify_bundle(path: str | os.PathLike[str], trusted_key: bytes | None = None) -> BundleReport:
-    """Check a bundle offline. Never raises on a bad bundle: every problem is listed."""
+def verify_bundle(
+    path: str | os.PathLike[str],
+    trusted_key: bytes | None = None,
+    published: list[str] | None = None,
+) -> BundleReport:
+    """Check a bundle offline. Never raises on a bad bundle: every problem is listed.
+
+    ``published``: checkpoints (signed-note texts) you saved earlier, e.g. from the platform's
+    transparency page; each must be one the bundle proves its tree consistent with, so a log
+    rewritten after you saved it is caught even when it is re-signed.
+    """
     report = BundleReport()
     try:
-        _verify(Path(path), trusted_key, report)
+        _verify(Path(path), trusted_key, report, published or [])
     except (GardefouError, ValueError, KeyError, TypeError, OSError) as exc:
         report.problems.append(f"{type(exc).__name__}: {exc}")
     return report
 
 
-def _verify(root: Path, trusted_key: bytes | None, report: BundleReport) -> None:
+def _verify(
+    root: Path, trusted_key: bytes | None, report: BundleReport, published: list[str]
+) -> None:
     p = report.problems
     if not root.is_dir():
         p.append(f"{root} is not a folder")
@@ -255,6 +266,7 @@ def _verify(root: Path, trusted_key: bytes | None, report: BundleReport) -> None
             except GardefouError as exc:
                 p.append(f"entries.jsonl line {i + 1} (entry {seq}): {exc}")
     n_old = 0
+    proven = {cp.tree_size: cp.root}
     old_lines = (root / "checkpoints.jsonl").read_text(encoding="utf-8").splitlines()
     for i, cline in enumerate(old_lines):
         rec = json.loads(cline)
@@ -270,7 +282,23 @@ def _verify(root: Path, trusted_key: bytes | None, report: BundleReport) -> None
             )
         except GardefouError as exc:  # fmt: skip
             p.append(f"checkpoints.jsonl line {i + 1}: {exc}")
+        else:
+            proven[old.tree_size] = old.root
         n_old += 1
+    for text in published:
+        try:
+            pub = Checkpoint.parse(text)
+            pub.verify(verifier)
+        except GardefouError as exc:
+            p.append(f"published checkpoint: {exc}")
+            continue
+        if pub.tree_size not in proven:
+            p.append(f"published checkpoint at size {pub.tree_size}: the bundle proves no "
+                     f"consistency with it (its tree has {cp.tree_size} entries)")  # fmt: skip
+        elif proven[pub.tree_size] != pub.root:
+            p.append(f"published checkpoint at size {pub.tree_size}: a different root was signed "
+                     "for the same size (the log was rewritten)")  # fmt: skip
+    report.facts["published_checkpoints_checked"] = len(published)
     for name in sorted(present):
         if name.startswith("blobs/") and name.removeprefix("blobs/") not in preserved:
             p.append(f"{name}: no 'preserve' entry in this bundle names this content")
