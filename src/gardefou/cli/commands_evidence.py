@@ -265,3 +265,20 @@ def hold_list(ctx: click.Context, include_released: bool) -> None:
 def purge_cmd(ctx: click.Context, actor: str) -> None:
     """Delete content past its retention date unless a legal hold covers it."""
     emit_json(_open_store(ctx).purge_expired(actor=actor))
+
+
+@evidence.command("preserve-store")
+@click.option("--actor", required=True, help="Operator or job id recorded in the custody chain.")
+@click.option("--reason", default="routine preservation", show_default=True)
+@click.pass_context
+def preserve_store_cmd(ctx: click.Context, actor: str, reason: str) -> None:
+    """Preserve every case (decision, history, appeals) and takedown request as evidence; new
+    versions only, so it is safe to run on a schedule."""
+    from gardefou.evidence.from_store import preserve_cases, preserve_takedowns
+
+    store = _open_store(ctx)
+    cases = preserve_cases(store, actor, reason)
+    takedowns = preserve_takedowns(store, actor, reason)
+    cp = store.log.checkpoint()
+    emit_json({"cases": cases, "takedowns": takedowns, "entries": cp.tree_size,
+               "root": cp.root.hex()})  # fmt: skip
