@@ -192,3 +192,15 @@ def test_personal_data_screen_allows_policy_text() -> None:
     s = {**BASE, "decision_facts": "Policy gardefou-ncii@1, rule sexualized_edit; 2026-01-05. "
          "Directive (EU) 2024/1385, Art. 5(1)(a)-(b). Signal scores: nudity 0.97."}  # fmt: skip
     assert personal_data_problems(s) == []
+
+
+def test_api_documentation_example_accepted() -> None:
+    """The example payload in the API documentation (first ```json block)."""
+    import re
+
+    doc = shared_path("spec", "dsa-sor", "resources_markdown_api-documentation.md").read_text()
+    block = re.search(r"```json\n(.*?)```", doc, re.S)
+    assert block is not None
+    example = json.loads(block.group(1))
+    assert example["puid"] == "TK421"
+    assert validate(example) == []
