@@ -98,6 +98,24 @@ def benign_rates() -> None:
         a = get_signal("age").extract(m, None)
         o_minor += bool(a.value["minor_risk"])
         o_ages += [f["age"] for f in a.value["faces"]]
+    print("  faces by detector (images with >= 1 face at score >= 0.5):")
+    from gardefou.signals.faces import FacesSignal
+
+    hog_only = FacesSignal(use_nudenet=False)
+    for label, files in (("BSDS", photos), ("ORL", orl)):
+        both = hog = nn = 0
+        for p in files:
+            buf = io.BytesIO()
+            Image.open(p).save(buf, "PNG")
+            m = load_media(buf.getvalue())
+            found = get_signal("faces").detect(m)  # type: ignore[attr-defined]
+            both += bool(found)
+            hog += bool(hog_only._detect(m))
+            nn += any("nudenet" in f.source for f in found)
+        print(
+            f"    {label:5} combined {both:3}/{len(files)}  HOG alone {hog:3}  "
+            f"NudeNet-sourced {nn:3}"
+        )
     print(f"ORL portraits ({len(orl)}, 40 adults, greyscale 92x112):")
     print(f"  nudity levels {dict(o_levels)}; face found in {o_faces}/{len(orl)}")
     print(

@@ -55,7 +55,10 @@ def test_assess(ages, probs, risk):
 
 @pytest.fixture(scope="module")
 def age():
-    sig = AgeSignal()
+    from gardefou.signals import get_signal
+
+    sig = get_signal("age")  # shared instance: the model loads once per test session
+    assert isinstance(sig, AgeSignal)
     try:
         sig.model()
     except Exception as exc:  # noqa: BLE001

@@ -14,7 +14,10 @@ SIG = FIXTURES / "signals"
 
 @pytest.fixture(scope="module")
 def faces():
-    sig = FacesSignal()
+    from gardefou.signals import get_signal
+
+    sig = get_signal("faces")
+    assert isinstance(sig, FacesSignal)
     try:
         sig.model()
     except Exception as exc:  # noqa: BLE001
@@ -54,8 +57,8 @@ def test_hog_only_mode(faces):
 
 def test_hog_plan_and_score():
     assert hog_plan(92, 112) == (1.0, 2)
-    assert hog_plan(481, 321) == (1.0, 0)
-    assert hog_plan(300, 200) == (1.0, 1)
+    assert hog_plan(481, 321) == (1.0, 1)
+    assert hog_plan(600, 400) == (1.0, 0)
     scale, up = hog_plan(1280, 960)
     assert up == 0 and round(1280 * scale) == 640
     assert hog_score(0.3) == pytest.approx(0.5)

@@ -47,7 +47,10 @@ def test_compare_rejects_bad_embeddings():
 
 @pytest.fixture(scope="module")
 def identity():
-    sig = IdentitySignal()
+    from gardefou.signals import get_signal
+
+    sig = get_signal("identity")
+    assert isinstance(sig, IdentitySignal)
     try:
         sig.model()
     except Exception as exc:  # noqa: BLE001

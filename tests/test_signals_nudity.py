@@ -146,7 +146,9 @@ def test_preprocess_matches_nudenet_reference():
 
 @pytest.fixture(scope="module")
 def signal():
-    sig = N.NuditySignal()
+    from gardefou.signals import get_signal
+
+    sig = get_signal("nudity")  # the shared instance: the model loads once per test session
     try:
         sig.model()
     except Exception as exc:  # noqa: BLE001
@@ -165,7 +167,7 @@ def test_real_model_portrait_is_none(signal):
 def test_real_model_batch_equals_single(signal):
     items = [load_media(SIG / n) for n in ("orl-s1-1.png", "earth_apollo17.jpg", "orl-s2-1.png")]
     batch = signal.extract_batch(items)
-    single = [N.NuditySignal().extract(load_media(SIG / n), None)
+    single = [signal.extract(load_media(SIG / n), None)
               for n in ("orl-s1-1.png", "earth_apollo17.jpg", "orl-s2-1.png")]  # fmt: skip
     for a, b in zip(batch, single, strict=True):
         assert a.value == b.value

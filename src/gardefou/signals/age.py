@@ -120,6 +120,7 @@ class AgeSignal(Signal):
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
         from gardefou.signals import get_signal
 
+        self.model()  # fail fast (ModelUnavailableError) before paying for face detection
         faces = get_signal("faces").detect(media)  # type: ignore[attr-defined]
         boxes = [list(f.box) for f in faces]
         estimates = self.estimate(media, boxes)

@@ -23,7 +23,8 @@ from gardefou.media import Media
 from gardefou.signals._models import dlib_face_models, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
 
-#: HOG runs on a copy whose long side is at most this (cost ~ pixels); smaller images upsample
+#: HOG runs on a copy whose long side is at most this (cost ~ pixels); images up to 512 px are
+#: upsampled once by dlib (2x the faces on 481x321 photos for ~4x the HOG time), up to 160 twice
 HOG_MAX_SIDE = 640
 #: HOG SVM margin at which a detection scores 0.5 (margins below ~0.3 were mostly false hits)
 HOG_MARGIN_AT_HALF = 0.3
@@ -60,7 +61,7 @@ def hog_plan(width: int, height: int) -> tuple[float, int]:
         return HOG_MAX_SIDE / side, 0
     if side <= 160:
         return 1.0, 2
-    if side <= 400:
+    if side <= 512:  # one dlib upsampling doubles the faces found on 481x321 BSDS photos
         return 1.0, 1
     return 1.0, 0
 

@@ -110,6 +110,7 @@ class IdentitySignal(Signal):
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
         from gardefou.signals import get_signal
 
+        self.model()  # fail fast (ModelUnavailableError) before paying for face detection
         faces = get_signal("faces").detect(media)  # type: ignore[attr-defined]
         embeddings = self.embed(media, faces)
         value = [
