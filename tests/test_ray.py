@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,37 @@ def test_ray_backfill_matches_loop(tmp_path: Path):
     assert a.query(q) == b.query(q)
     a.close()
     b.close()
+
+
+@pytest.mark.slow
+def test_ray_backfill_on_a_local_two_node_cluster(tmp_path: Path):
+    """`ray start --head` plus a second `ray start --address` node on this machine; one actor
+    per node. Run it in its own process when other tests imported Ray first (Ray reads its
+    token-authentication mode once, at import)."""
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("the Ray runner needs `pip install 'gardefou[scale]'`")
+    if "ray" in sys.modules and os.environ.get("RAY_AUTH_MODE") != "token":
+        pytest.skip(
+            "Ray was imported before RAY_AUTH_MODE=token was set; run this test alone "
+            "or with RAY_AUTH_MODE=token in the environment"
+        )
+    from gardefou.pipeline.raycluster import local_cluster
+
+    src = archive(tmp_path / "a", 16)
+    with local_cluster(nodes=2, cpus_per_node=1) as address:
+        report = run_backfill(
+            [src],
+            BackfillConfig(
+                db_url=str(tmp_path / "c.db"),
+                signals=["pdq"],
+                batch=4,
+                actors=2,
+                cpus_per_actor=1,
+                ray_address=address,
+            ),
+            runner="ray",
+        )
+    assert (report["done"], report["errors"]) == (16, 1)

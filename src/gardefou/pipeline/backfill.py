@@ -15,6 +15,7 @@ at most ``2 x actors`` batches are in flight (backpressure on the driver's reads
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -216,6 +217,14 @@ def run_backfill(
 def _run_ray(
     db: Database, run_id: str, todo: list[Path], cfg: BackfillConfig
 ) -> tuple[int, int, float]:
+    if (
+        cfg.ray_address
+        and "RAY_AUTH_MODE" not in os.environ
+        and (Path.home() / ".ray" / "auth_token").exists()
+    ):
+        # clusters started by `ray start` authenticate with this token by default; Ray reads
+        # the mode once, when it is first imported
+        os.environ["RAY_AUTH_MODE"] = "token"
     try:
         import ray
     except ImportError:
