@@ -129,3 +129,22 @@ def test_scan_all_loads_each_model_once():
         assert [r.name for r in results] == names
     for name in names:
         assert registry.get_signal(name) is registry.get_signal(name)
+
+
+def test_content_signals_are_thread_safe():
+    """The web layer runs scans in a thread pool: shared model instances must give the same
+    results from several threads as sequentially."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gardefou.signals import CONTENT_SIGNALS
+
+    paths = [PORTRAIT, OBJECT, FIXTURES / "signals" / "orl-s2-1.png"] * 2
+
+    def run(path):
+        return [(r.name, json.dumps(r.value, sort_keys=True), r.available)
+                for r in run_signals(load_media(path), list(CONTENT_SIGNALS))]  # fmt: skip
+
+    sequential = [run(p) for p in paths]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = list(pool.map(run, paths))
+    assert threaded == sequential

@@ -21,6 +21,10 @@ INSTALL_HINT = "pip install 'gardefou[models]'"
 
 _lock = threading.RLock()
 _shared: dict[str, Any] = {}
+#: dlib's detector, shape predictor and DNN keep scratch buffers inside the model objects and are
+#: not documented as thread-safe; calls through the shared instances are serialised with this
+#: lock (worker processes, not threads, are the way to scale these signals)
+DLIB_LOCK = threading.Lock()
 
 
 def require(module: str, package: str) -> ModuleType:

@@ -106,13 +106,13 @@ class AgeSignal(Signal):
         m = self.model()
         img = oriented_array(media)
         ltrb = [[int(x), int(y), int(x + w - 1), int(y + h - 1)] for x, y, w, h in boxes]
-        frontend = m.predictor._ensure_frontend()
-        chips = [e.age_chip for e in frontend.extract(img, ltrb)]
-        if len(chips) != len(boxes):
-            raise ModelUnavailableError(
-                f"age landmarking returned {len(chips)} chips for {len(boxes)} faces"
-            )
-        probs = m.predictor._engine.age.probabilities(chips)
+        with m.predictor._lock:  # the package's own lock: its dlib objects are not thread-safe
+            chips = [e.age_chip for e in m.predictor._ensure_frontend().extract(img, ltrb)]
+            if len(chips) != len(boxes):
+                raise ModelUnavailableError(
+                    f"age landmarking returned {len(chips)} chips for {len(boxes)} faces"
+                )
+            probs = m.predictor._engine.age.probabilities(chips)
         ages = expected_age(probs, m.weights)
         minors = minor_probability(probs, m.weights)
         return [(float(a), float(p)) for a, p in zip(ages, minors, strict=True)]

@@ -20,7 +20,7 @@ from typing import Any
 
 from gardefou.errors import GardefouError
 from gardefou.media import Media
-from gardefou.signals._models import dlib_face_models, oriented_array, require
+from gardefou.signals._models import DLIB_LOCK, dlib_face_models, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
 
 #: HOG runs on a copy whose long side is at most this (cost ~ pixels); images up to 512 px are
@@ -138,7 +138,8 @@ class FacesSignal(Signal):
             cv2 = require("cv2", "opencv-python-headless")
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
             work = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-        rects, margins, _ = models.detector.run(work, upsample, 0.0)
+        with DLIB_LOCK:
+            rects, margins, _ = models.detector.run(work, upsample, 0.0)
         hog = []
         for r, m in zip(rects, margins, strict=True):
             score = hog_score(float(m))
@@ -152,7 +153,8 @@ class FacesSignal(Signal):
         out = []
         for f in faces:
             x, y, bw, bh = f.box
-            shape = models.shape5(img, dlib.rectangle(x, y, x + bw - 1, y + bh - 1))
+            with DLIB_LOCK:
+                shape = models.shape5(img, dlib.rectangle(x, y, x + bw - 1, y + bh - 1))
             pts = tuple((shape.part(i).x, shape.part(i).y) for i in range(shape.num_parts))
             out.append(Face(f.box, f.score, pts, f.source))
         return out

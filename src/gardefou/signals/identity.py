@@ -21,7 +21,7 @@ import numpy as np
 
 from gardefou.errors import ConfigError
 from gardefou.media import Media
-from gardefou.signals._models import dlib_encoder_models, oriented_array, require
+from gardefou.signals._models import DLIB_LOCK, dlib_encoder_models, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
 
 EMBEDDING_SIZE = 128
@@ -93,8 +93,10 @@ class IdentitySignal(Signal):
                     )
                 )
             else:
-                shapes.append(models.shape5(img, rect))
-        vectors = models.encoder.compute_face_descriptor(img, shapes)
+                with DLIB_LOCK:
+                    shapes.append(models.shape5(img, rect))
+        with DLIB_LOCK:
+            vectors = models.encoder.compute_face_descriptor(img, shapes)
         return [[round(float(v), 6) for v in vec] for vec in vectors]
 
     def embed_array(self, rgb: np.ndarray, box: Sequence[int] | None = None) -> list[float]:
@@ -104,8 +106,10 @@ class IdentitySignal(Signal):
         dlib = require("dlib", "dlib-bin")
         img = np.ascontiguousarray(rgb)
         x, y, w, h = box if box is not None else (0, 0, img.shape[1], img.shape[0])
-        shape = models.shape5(img, dlib.rectangle(int(x), int(y), int(x + w - 1), int(y + h - 1)))
-        return [float(v) for v in models.encoder.compute_face_descriptor(img, shape)]
+        rect = dlib.rectangle(int(x), int(y), int(x + w - 1), int(y + h - 1))
+        with DLIB_LOCK:
+            shape = models.shape5(img, rect)
+            return [float(v) for v in models.encoder.compute_face_descriptor(img, shape)]
 
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
         from gardefou.signals import get_signal
