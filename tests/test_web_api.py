@@ -298,3 +298,9 @@ def test_openapi_lists_every_domain(web) -> None:
 
 def test_healthz(web) -> None:
     assert web.client.get("/healthz").json()["ok"] is True
+
+
+def test_cases_queue_on_a_fresh_app(web) -> None:
+    # the decision services are built on first use (they need the banks service: no deadlock)
+    r = web.client.get("/v1/cases", headers=web.h("moderator"))
+    assert r.status_code == 200 and r.json() == []

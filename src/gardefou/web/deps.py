@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader
 
 from gardefou.errors import AuthError, ForbiddenError
@@ -27,7 +27,7 @@ class Services:
     takedown: TakedownService
     limiter: RateLimiter
     _lazy: dict[str, Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def lazy(self, name: str, factory: Callable[[], Any]) -> Any:
         """One shared instance of an optional service (banks, guard, cases...), built on use."""
@@ -115,3 +115,6 @@ def require(*roles: Role) -> Callable[..., Principal]:
 
 Svc = Annotated[Services, Depends(services)]
 Caller = Annotated[Principal, Depends(principal)]
+
+#: a row id in a path: bounded so that no database integer overflows (SQLite/PostgreSQL BIGINT)
+RowId = Annotated[int, Path(ge=0, le=2**63 - 1, description="row id")]

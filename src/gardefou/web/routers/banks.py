@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import Svc, require
+from gardefou.web.deps import RowId, Svc, require
 
 router = APIRouter(prefix="/v1", tags=["banks"])
 Reader = Annotated[Principal, Depends(require(Role.MODERATOR, Role.AUDITOR, Role.PLATFORM))]
@@ -81,7 +81,7 @@ def add_entries(name: str, body: EntriesIn, svc: Svc, caller: Editor) -> dict[st
 
 
 @router.post("/banks/entries/{entry_id}/enabled", summary="Enable or disable one entry")
-def set_enabled(entry_id: int, body: EnabledIn, svc: Svc, caller: Editor) -> dict[str, Any]:
+def set_enabled(entry_id: RowId, body: EnabledIn, svc: Svc, caller: Editor) -> dict[str, Any]:
     svc.banks().set_enabled(entry_id, body.enabled, actor=caller.name, reason=body.reason)
     return dict(svc.banks().get_entry(entry_id).to_dict())
 

@@ -9,13 +9,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gardefou.decision import Action
 from gardefou.errors import ConfigError, NotFoundError
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import Services, Svc, require
+from gardefou.web.deps import RowId, Services, Svc, require
 from gardefou.web.routers.decisions import decide_services
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -79,7 +80,7 @@ def queue(svc: Svc, caller: Staff, status: str | None = None) -> list[dict[str, 
 
 
 @router.get("/{case_id}", summary="One case: decision, reasons, rule trace, history, appeals")
-def get_case(case_id: int, svc: Svc, caller: Staff) -> dict[str, Any]:
+def get_case(case_id: RowId, svc: Svc, caller: Staff) -> dict[str, Any]:
     store = _store(svc)
     case = store.get(case_id)
     out = _summary(case)
@@ -135,7 +136,13 @@ def _media_rows(svc: Services, event_id: str) -> list[dict[str, Any]]:
     summary="A case's image: blurred and grey unless revealed",
     response_class=Response,
 )
-def media(case_id: int, index: int, svc: Svc, caller: Staff, reveal: bool = False) -> Response:
+def media(
+    case_id: RowId,
+    index: Annotated[int, PathParam(ge=0, le=1000)],
+    svc: Svc,
+    caller: Staff,
+    reveal: bool = False,
+) -> Response:
     case = _store(svc).get(case_id)
     rows = _media_rows(svc, case.event_id)
     if not 0 <= index < len(rows):
@@ -172,7 +179,7 @@ def _thumbnail(raw: bytes, blur: bool) -> bytes:
 
 
 @router.post("/{case_id}/decisions", summary="Decide: review, second review or appeal, by status")
-def decide(case_id: int, body: DecideIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
+def decide(case_id: RowId, body: DecideIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
     store = _store(svc)
     case = store.get(case_id)
     if case.status == "pending_review":
@@ -191,11 +198,11 @@ def decide(case_id: int, body: DecideIn, svc: Svc, caller: Moderator) -> dict[st
 
 
 @router.post("/{case_id}/second-review", summary="Ask another moderator to confirm")
-def second_review(case_id: int, body: NoteIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
+def second_review(case_id: RowId, body: NoteIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
     return _summary(_store(svc).request_second_review(case_id, caller.name, body.note))
 
 
 @router.post("/{case_id}/appeals", status_code=201, summary="File the poster's appeal")
-def appeal(case_id: int, body: AppealIn, svc: Svc, caller: Appellant) -> dict[str, Any]:
+def appeal(case_id: RowId, body: AppealIn, svc: Svc, caller: Appellant) -> dict[str, Any]:
     a = _store(svc).appeal(case_id, body.appellant, body.statement)
     return dict(a.__dict__)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import Caller, Svc, require
+from gardefou.web.deps import Caller, RowId, Svc, require
 
 router = APIRouter(prefix="/v1", tags=["keys"])
 Admin = Annotated[Principal, Depends(require())]
@@ -39,7 +39,7 @@ def list_keys(svc: Svc, caller: Admin) -> list[dict[str, Any]]:
 
 
 @router.delete("/keys/{key_id}", summary="Revoke an API key")
-def revoke_key(key_id: int, svc: Svc, caller: Admin) -> dict[str, Any]:
+def revoke_key(key_id: RowId, svc: Svc, caller: Admin) -> dict[str, Any]:
     svc.keys.revoke(key_id)
     return {"id": key_id, "revoked": True}
 

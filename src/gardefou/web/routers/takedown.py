@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gardefou.takedown import Contact, DepictionHash, Kind, NewRequest, Signature
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import Caller, Svc, require
+from gardefou.web.deps import Caller, RowId, Svc, require
 
 router = APIRouter(prefix="/v1/takedown", tags=["takedown"])
 Staff = Annotated[Principal, Depends(require(Role.MODERATOR, Role.AUDITOR))]
@@ -122,20 +122,20 @@ def stats(svc: Svc, caller: Staff) -> dict[str, Any]:
 
 
 @router.get("/requests/{request_id}", summary="One request, with its history and removals")
-def get_request(request_id: int, svc: Svc, caller: Staff) -> dict[str, Any]:
+def get_request(request_id: RowId, svc: Svc, caller: Staff) -> dict[str, Any]:
     d = svc.takedown.get(request_id).staff_view(svc.settings.clock())
     d["removals"] = svc.takedown.removals(request_id)
     return d
 
 
 @router.post("/requests/{request_id}/review", summary="Open a request (status in_review)")
-def review(request_id: int, svc: Svc, caller: Moderator) -> dict[str, Any]:
+def review(request_id: RowId, svc: Svc, caller: Moderator) -> dict[str, Any]:
     svc.record_exposure(caller.name, viewed=1)
     return svc.takedown.start_review(request_id, caller.name).staff_view(svc.settings.clock())
 
 
 @router.post("/requests/{request_id}/accept", summary="Remove: bank hashes, remove known copies")
-def accept(request_id: int, body: AcceptIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
+def accept(request_id: RowId, body: AcceptIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
     r = svc.takedown.accept(request_id, caller.name, body.note)
     svc.record_exposure(caller.name, decisions=1)
     d = r.staff_view(svc.settings.clock())
@@ -144,7 +144,7 @@ def accept(request_id: int, body: AcceptIn, svc: Svc, caller: Moderator) -> dict
 
 
 @router.post("/requests/{request_id}/reject", summary="Reject with a reason the person can read")
-def reject(request_id: int, body: RejectIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
+def reject(request_id: RowId, body: RejectIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
     r = svc.takedown.reject(request_id, caller.name, body.reason)
     svc.record_exposure(caller.name, decisions=1)
     return r.staff_view(svc.settings.clock())
