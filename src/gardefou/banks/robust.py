@@ -44,6 +44,7 @@ def _peel(a: np.ndarray, limit: int, tol: int, majority: float, bands: int) -> i
     a band starts with a row of one colour (97% of pixels within ``tol`` of its median) and
     runs while 60% of each row keeps that colour (a caption's text covers the rest)."""
     removed = 0
+    limit = min(limit, len(a))
     for _ in range(bands):
         if removed >= limit:
             break
