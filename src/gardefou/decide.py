@@ -188,7 +188,12 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
     notes: list[str] = []
     if isinstance(event, Post):
         poster = event.author
-        intent = services.intent(event.text) if event.text else Intent(False, 0.0, "empty")
+        # only a post that mentions an account can be a request to a bot
+        intent = (
+            services.intent(event.text)
+            if event.text and event.mentions
+            else Intent(False, 0.0, "no mention" if event.text else "empty")
+        )
         thread_base, thread_notes, requester, parent_media = post_context(
             services, event.author, event.reply_to
         )
