@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/gardefou: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[all,dev]'
+	$(BIN)/pip install -q -e '.[all,dev,bench]'
 	touch $@
 
 install: $(BIN)/gardefou
