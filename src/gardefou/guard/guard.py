@@ -37,8 +37,8 @@ class GuardConfig:
     max_images: int = 8
     media_limits: Limits = field(default_factory=Limits)
     use_semantic: bool = True
-    semantic_margin: float = 0.15
-    semantic_min_sim: float = 0.60
+    semantic_margin: float = 0.20
+    semantic_min_sim: float = 0.62
     refuse_fictional_sexual: bool = False  # also refuse sexual content with no real person
     minor_probability: float = 0.5  # age signal: minor_probability at or above is a minor
     #: "needed": skip the image signals when they cannot change the action (a sexual request

@@ -54,7 +54,7 @@ class IntentClassifier:
     version = "guard-intent-1"
 
     def __init__(self, semantic: SemanticModel | None = None, use_semantic: bool = True,
-                 margin: float = 0.15, min_sim: float = 0.60) -> None:  # fmt: skip
+                 margin: float = 0.20, min_sim: float = 0.62) -> None:  # fmt: skip
         self.semantic = semantic or default_model()
         self.use_semantic = use_semantic
         self.margin = margin

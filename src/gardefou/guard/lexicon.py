@@ -29,7 +29,10 @@ NUDITY = [
     "nipple", "genital", "pussy", "penis", "dick$", "vagina", "bare breast", "bare chest",
     "bare skin", "bare body", "exposed breast", "fully exposed", "strip naked", "stripped her", "stripped down",
     "strip her$", "strip him$", "strip them$", "strip down", "onlyfans", "explicit",
-    "uncensored", "what is underneath", "whats underneath", "what's underneath",
+    "uncensored", "bare women", "bare woman", "bare men", "bare man", "bare people", "bare female",
+    "bare male", "bare girl", "bare body", "bare bodies", "bare skin", "exposed women", "exposed woman",
+    "exposed men", "exposed body", "exposed female", "uncovered women", "uncovered woman", "uncovered men",
+    "uncovered people", "uncovered body", "uncovered female", "what is underneath", "whats underneath", "what's underneath",
     "under her clothes", "under his clothes", "under her dress", "under that dress", "under the dress",
     "beneath her clothes", "strategically placed", "strategically covered", "only thing covering",
     "covered only by", "only a towel", "just a towel", "only a bedsheet", "just a bedsheet", "everything off", "it all off", "all her clothes", "all his clothes",
@@ -43,7 +46,7 @@ NUDITY = [
     "desvist", "sin camiseta", "pezon",
     # de
     "nackt", "entblo", "oben ohne", "ohne kleidung", "ohne klamotten", "ohne kleider",
-    "unbekleidet", "ausgezogen", "zieh sie aus", "zieh ihn aus", "ausziehen", "brustwarze",
+    "unbekleidet", "ausgezogen", "zieh sie aus", "zieh ihn aus", "zieh sie komplett aus", "zieh sie ganz aus", "zieh ihn komplett aus", "ausziehen", "brustwarze",
     # pt
     "nua$", "nuas$", "pelada$", "sem roupa", "despid", "despe$", "despir", "sem nada$", "mamilo",
     # it
@@ -55,13 +58,13 @@ NUDITY = [
     "naga$", "nagi$", "nago$", "nagie$", "nagiej$", "nagosc", "nagusien", "rozebra", "rozbierz",
     "bez ubrania", "bez ubran", "sutek", "sutki",
     # tr
-    "ciplak", "soyun", "kiyafetsiz", "elbisesiz", "giysisiz", "onu soy$", "meme ucu",
+    "ciplak", "cirilciplak", "anadan dogma", "soyun", "kiyafetsiz", "elbisesiz", "giysisiz", "onu soy$", "meme ucu",
     # ru
     "голая", "голой", "голую", "голые", "голым", "голого", "голыш", "голеньк", "обнаж",
     "раздет", "раздень", "раздеть", "разденьте", "без одежды", "сосок", "соски",
     # ja / ko / zh
-    "裸", "ヌード", "脱が", "脱いで", "脱げ", "すっぽんぽん", "乳首", "알몸", "나체", "누드",
-    "벗겨", "벗은", "벗기", "옷을 벗", "유두", "脱光", "一丝不挂", "没穿衣服", "不穿衣服",
+    "裸", "ヌード", "服を脱", "全部脱", "すっぽんぽん", "乳首", "알몸", "나체", "누드",
+    "다 벗겨", "다 벗기", "옷을 벗", "옷 벗", "유두", "脱光", "一丝不挂", "没穿衣服", "不穿衣服",
     "脱掉衣服", "脱下衣服", "乳头", "露点",
     # ar
     "عاري", "عارية", "عراة", "تعري", "بدون ملابس", "بلا ملابس", "حلمة", "اخلع ملابس",
@@ -83,7 +86,7 @@ SEXUAL = [
     "seduisant", "seducente", "seductora", "sensual", "sensuel", "sensuale", "sensueel",
     "provocative", "provocant", "provocativ", "provocante", "prowokacyjn", "aufreizend",
     "verfuhrerisch", "uitdagend", "lewd", "horny", "slutty", "slut$", "whore", "kinky",
-    "fetish", "bdsm", "bondage", "orgasm", "striptease", "strip tease", "stripper",
+    "fetish", "bdsm", "threesome", "orgy", "adult video", "adult film", "porn star", "bondage", "orgasm", "striptease", "strip tease", "strip club", "stripclub", "stripper",
     "lap dance", "pole dance", "playboy", "boudoir", "pin-up", "pinup", "lascive", "lascif",
     "aguichant", "suggestive pose", "sexy pose", "spread her legs", "spread his legs",
     "spread legs", "legs spread", "legs apart", "bend over", "bending over", "bent over",
@@ -147,7 +150,7 @@ CLOTHING = [  # garments whose removal, wetting or shrinking exposes the body
     "abito", "camicia", "maglietta", "maglia", "gonna", "pantaloni", "kleren", "kleding",
     "jurk", "rok$", "broek", "ubrani", "ubranie", "ciuchy", "sukienk", "koszul", "bluzk",
     "spodnic", "spodnie", "kiyafet", "elbise", "gomlek", "tisort", "bluz", "etek", "pantolon",
-    "giysi", "одежд", "платье", "платья", "рубашк", "футболк", "блузк", "юбк", "штаны", "брюки",
+    "giysi", "gomleg", "eteg", "elbisesi", "одежд", "платье", "платья", "рубашк", "футболк", "блузк", "юбк", "штаны", "брюки",
     "джинсы", "服", "ドレス", "シャツ", "スカート", "ズボン", "옷", "드레스", "셔츠", "치마",
     "스커트", "바지", "衣服", "衣", "裙", "衬衫", "裤", "ملابس", "ثياب", "فستان", "قميص",
     "تنورة", "بنطال", "कपड़", "कपड", "ड्रेस", "शर्ट", "कमीज", "स्कर्ट", "पैंट", "साड़ी",
@@ -162,7 +165,7 @@ CLOTHING_POSSESSIVE_ONLY = [
 ]  # "her top" yes, "the top of the wall" no
 
 REMOVE_VERB = [
-    "remove", "take off", "take away", "takes off", "taking off", "strip", "get rid of",
+    "remove", "take off", "take away", "out of$", "takes off", "taking off", "strip", "get rid of",
     "delete", "erase", "pull off", "pull down", "pull up", "rip off", "rip open", "tear off",
     "tear open", "cut off", "cut away", "unbutton", "unzip", "open her", "open his", "lift her",
     "lift up", "lower her", "drop her", "lose the", "without", "retire", "enleve",

@@ -36,7 +36,7 @@ _BENIGN_AFTER = re.compile(
     r"mole[- ]rat|singularity|blanket)"
 )
 _POSSESSIVE = re.compile(
-    r"(?:her|his|their|my|your|ses|sa|son|su|sus|ihr|ihre|ihren|sein|seine|seinen|den|"
+    r"(?:her|his|their|my|your|ses|sa|son|su|sus|ihr|ihre|ihren|sein|seine|seinen|den|die|das|"
     r"sua|seu|dela|dele|suo|haar|zijn|jej|jego|onun|её|ее|его)\s+$"
 )
 _POST_PARTICLE = re.compile(r"\s+(?:\w+\s+){0,3}?(?:off|down|aus|uit|removed|gone|cikar|kaldir)"

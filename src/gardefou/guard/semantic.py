@@ -18,7 +18,7 @@ from gardefou.guard import prototypes
 
 _lock = threading.Lock()
 #: edit requests are short; a long text-to-image prompt is embedded from its start only
-MAX_CHARS = 300
+MAX_CHARS = 256
 _state: dict[str, Any] = {}
 
 
