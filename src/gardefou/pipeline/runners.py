@@ -9,6 +9,7 @@ an event that has killed ``MAX_CRASHES`` workers is dead-lettered as ``worker_cr
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import queue
 import statistics
@@ -111,6 +112,9 @@ class WorkerConfig:
     decider: str | None = None
     limits: Limits = field(default_factory=Limits)
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    #: events each worker decides before reporting ready (loads the models off the clock);
+    #: their ids get a "-warmup-<worker>" suffix
+    warmup: tuple[bytes, ...] = ()
 
 
 def _pool_worker(cfg: WorkerConfig, inq: Any, outq: Any, index: int) -> None:
@@ -121,6 +125,10 @@ def _pool_worker(cfg: WorkerConfig, inq: Any, outq: Any, index: int) -> None:
     processor = Processor(
         db, load_decider(cfg.decider), limits=cfg.limits, max_event_bytes=cfg.max_event_bytes
     )
+    for raw in cfg.warmup:
+        obj = json.loads(raw)
+        obj["id"] = f"{obj['id']}-warmup-{index}"
+        processor.process(Envelope(json.dumps(obj).encode(), "warmup"))
     outq.put(("ready", index, None))
     while True:
         item = inq.get()
