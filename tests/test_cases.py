@@ -175,3 +175,12 @@ def test_pure_accountability_math(policy):
     assert acc.points([(1.0, t0), (2.0, t0)], t0 + timedelta(days=180), 90) == 0.75
     assert [s.name for s in acc.due_sanctions(a, 3.2)] == ["rate_limit", "no_image_edit"]
     assert acc.next_sanction(a, 9) is None
+
+
+def test_review_must_decide(store, policy):
+    case = store.open("e9", "post", review(policy), poster="a")
+    with pytest.raises(ConfigError, match="'review' is not a decision"):
+        store.review(case.id, "mod-a", "review")
+    with pytest.raises(ConfigError, match="unknown action 'delete'"):
+        store.review(case.id, "mod-a", "delete")
+    assert store.get(case.id).status == PENDING_REVIEW

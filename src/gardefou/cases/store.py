@@ -38,6 +38,23 @@ from gardefou.policy.dsa import ACTION_VISIBILITY
 FOUR_EYES = frozenset({Action.REMOVE_ESCALATE})
 
 
+def _human_action(action: Action | str) -> Action:
+    """A person's decision must settle the case: 'review' is not an outcome."""
+    try:
+        a = Action(action)
+    except ValueError:
+        raise ConfigError(
+            f"unknown action {action!r}; use one of "
+            f"{', '.join(x.value for x in Action if x != Action.REVIEW)}"
+        ) from None
+    if a == Action.REVIEW:
+        raise ConfigError(
+            "'review' is not a decision; decide (allow, label, age_restrict, "
+            "remove, remove_escalate) or request a second review"
+        )
+    return a
+
+
 class CaseStore(StrikesMixin):
     def __init__(
         self,
@@ -289,7 +306,7 @@ class CaseStore(StrikesMixin):
         rule_id: str | None = None,
     ) -> Case:
         """A moderator decides a pending case. Escalations need a second reviewer."""
-        action = Action(action)
+        action = _human_action(action)
         with self.db.transaction():
             case = self.get(case_id)
             if case.status != PENDING_REVIEW:
@@ -329,7 +346,7 @@ class CaseStore(StrikesMixin):
         rule_id: str | None = None,
     ) -> Case:
         """A different person confirms or changes the first review."""
-        action = Action(action)
+        action = _human_action(action)
         with self.db.transaction():
             case = self.get(case_id)
             if case.status != SECOND_REVIEW:
@@ -386,7 +403,7 @@ class CaseStore(StrikesMixin):
         rule_id: str | None = None,
     ) -> Case:
         """Uphold (same or more severe action) or reverse (less severe: its strikes go)."""
-        action = Action(action)
+        action = _human_action(action)
         with self.db.transaction():
             appeal = self.get_appeal(appeal_id)
             if appeal.status != "open":
