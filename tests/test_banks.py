@@ -196,3 +196,21 @@ def test_match_to_dict() -> None:
     m = Match(bank="a", bank_id=1, entry_id=2, distance=3, threshold=31)
     d = m.to_dict()
     assert d["bank"] == "a" and d["entry_id"] == 2 and d["distance"] == 3 and d["actionable"]
+
+
+def test_rows_committed_out_of_id_order_are_found(tmp_db, tmp_path) -> None:
+    if tmp_db.dialect == "sqlite":
+        pytest.skip("SQLite serialises writers: ids always become visible in order")
+    rng = random.Random(11)
+    svc = BankService(tmp_db, index_dir=tmp_path / "idx")
+    bank = svc.create_bank("a")
+    first = svc.add_entry("a", rand_hex(rng), 100)
+    late_hex = rand_hex(rng)
+    svc.match(late_hex)  # pulls up to `first`
+    sql = (
+        "INSERT INTO bank_entries (id, bank_id, pdq, quality, added_at) VALUES (?, ?, ?, 100, 'x')"
+    )
+    tmp_db.execute(sql, (first.id + 10, bank.id, rand_hex(rng)))
+    svc.match(late_hex)  # pulls the higher id first...
+    tmp_db.execute(sql, (first.id + 5, bank.id, late_hex))  # ...then a lower one commits
+    assert [m.entry_id for m in svc.match(late_hex)] == [first.id + 5]

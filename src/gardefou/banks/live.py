@@ -29,6 +29,12 @@ from gardefou.store.db import Database
 
 log = logging.getLogger(__name__)
 _FETCH = 100_000
+#: ids re-checked on PostgreSQL for rows that committed out of id order
+_LOOKBACK = 1000
+
+
+def db_is_pg(db: Database) -> bool:
+    return db.dialect != "sqlite"
 
 
 def default_index_dir(db: Database) -> Path | None:
@@ -46,6 +52,7 @@ class LiveIndex:
         self.folder = folder
         self.delta_limit = delta_limit
         self.high_water = 0
+        self._recent: set[int] = set()  # ids near the mark known to be in the index
         self._manifest_mtime = 0.0
         self._lock = threading.RLock()
         self.index = self._open()
@@ -70,6 +77,7 @@ class LiveIndex:
                     else:
                         index.delta_limit = 1 << 62  # LiveIndex decides when to fold
                         self.high_water = hw
+                        self._recent = self._window() if db_is_pg(self.db) else set()
                         self._manifest_mtime = self._mtime()
                         dead = self.db.query(
                             "SELECT id FROM bank_entries WHERE removed_at IS NOT NULL AND id <= ?",
@@ -105,6 +113,7 @@ class LiveIndex:
                 self.index = HashIndex()
             self.index.delta_limit = 1 << 62
             self.high_water = high_water
+            self._recent = self._window() if db_is_pg(self.db) else set()
             self.persist()
             return self.index
 
@@ -142,15 +151,37 @@ class LiveIndex:
                     return
             self._pull(persist=True)
 
+    def _window(self) -> set[int]:
+        rows = self.db.query(
+            "SELECT id FROM bank_entries WHERE id > ? AND id <= ? AND removed_at IS NULL",
+            (self.high_water - _LOOKBACK, self.high_water),
+        )
+        return {int(r["id"]) for r in rows}
+
     def _pull(self, persist: bool) -> None:
+        if self.db.dialect != "sqlite":
+            # PostgreSQL hands out ids before commit: a row with a lower id can become visible
+            # after a higher one was pulled. Re-check the last _LOOKBACK ids for such rows.
+            late = sorted(self._window() - self._recent)
+            if late:
+                marks = ", ".join("?" for _ in late)
+                rows = self.db.query(
+                    f"SELECT id, pdq, extra_pdq FROM bank_entries WHERE id IN ({marks})", late
+                )
+                self.index.add(*self._expand(rows))
+                self._recent.update(late)
         while True:
             rows = self._fetch(self.high_water)
             if not rows:
                 break
             self.index.add(*self._expand(rows))
             self.high_water = int(rows[-1]["id"])
+            if self.db.dialect != "sqlite":
+                self._recent.update(int(r["id"]) for r in rows)
             if len(rows) < _FETCH:
                 break
+        if len(self._recent) > 4 * _LOOKBACK:
+            self._recent = {i for i in self._recent if i > self.high_water - _LOOKBACK}
         if self.index.delta_size > self.delta_limit:
             if persist:
                 self.persist()
