@@ -84,7 +84,7 @@ def _row(line: int, pdq: Any, quality: Any = 100, **extra: Any) -> dict[str, Any
     if not 0 <= q <= 100:
         raise BankError(f"line {line}: quality {q} is outside 0-100")
     try:
-        row = {
+        row: dict[str, Any] = {
             "line": line,
             "pdq": normalize_pdq(pdq),
             "quality": q,
@@ -96,7 +96,7 @@ def _row(line: int, pdq: Any, quality: Any = 100, **extra: Any) -> dict[str, Any
         value = extra.get(key)
         row[key] = str(value).strip() if value not in (None, "") else None
     for key, length in (("md5", 32), ("sha256", 64)):
-        v = row[key]
+        v: str | None = row[key]
         if v is not None and (
             len(v) != length or any(c not in "0123456789abcdefABCDEF" for c in v)
         ):
@@ -126,10 +126,10 @@ def _parse_csv(text: str) -> Iterator[dict[str, Any]]:
                 continue
         if len(row) > len(header):
             raise BankError(f"line {line}: {len(row)} cells but the header has {len(header)}")
-        cells = dict(zip(header, row, strict=False))
-        cells.pop("entry_id", None)
-        cells.pop("added_at", None)
-        known = {k: v for k, v in cells.items() if k in CSV_COLUMNS}
+        named = dict(zip(header, row, strict=False))
+        named.pop("entry_id", None)
+        named.pop("added_at", None)
+        known = {k: v for k, v in named.items() if k in CSV_COLUMNS}
         yield _row(line, known.pop("pdq_hex", None), known.pop("quality", 100), **known)
 
 

@@ -265,10 +265,9 @@ class HashIndex:
             return 0
         with self._lock:
             keys = self._base.keys
+            probe: np.ndarray = gone
             if keys.dtype == np.uint32:  # same dtype: no 10M-row temporary cast
                 probe = gone[(gone >= 0) & (gone < 2**32)].astype(np.uint32)
-            else:
-                probe = gone
             lo = np.searchsorted(keys, probe, side="left")
             hi = np.searchsorted(keys, probe, side="right")
             dead = self._dead_base.copy()

@@ -91,8 +91,11 @@ def resolve_matches(
     rows = _rows_by_id(service, sorted(best))
     matches: list[Match] = []
     for entry_id, (dist, label, kind) in best.items():
-        row = rows.get(entry_id)
-        if row is None or row["removed_at"] is not None or not row["enabled"]:
+        found = rows.get(entry_id)
+        if found is None:
+            continue
+        row = found
+        if row["removed_at"] is not None or not row["enabled"]:
             continue
         bank: Bank | None = banks.get(int(row["bank_id"]))
         if bank is None or dist > bank.threshold:

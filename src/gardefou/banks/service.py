@@ -3,62 +3,29 @@
 Every change writes one ``bank_audit`` row (who, when, why) in the same transaction as the
 change itself. Matching consults the index for candidates and the table for the truth, so
 disabling an entry, withdrawing a submission or disabling a bank takes effect on the next query.
+Bank administration lives in ``admin.py`` and submissions in ``submissions.py`` (mixins).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import re
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gardefou.banks.admin import BankAdmin
 from gardefou.banks.live import LiveIndex, default_index_dir
 from gardefou.banks.matching import MatchQuery, resolve_matches
-from gardefou.banks.models import DEFAULT_THRESHOLD, MIN_QUALITY, Bank, Entry, Match, Submission
-from gardefou.errors import AuthError, BankError, NotFoundError
-from gardefou.signals.pdq_core import hex_to_bytes
+from gardefou.banks.models import MIN_QUALITY, Bank, Entry, Match
+from gardefou.banks.records import _normalize_digest, normalize_pdq, now
+from gardefou.banks.submissions import Submissions
+from gardefou.errors import BankError, NotFoundError
 from gardefou.store.db import Database
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_HEX = re.compile(r"[0-9a-f]+")
-_PIN_ITERATIONS = 200_000
+__all__ = ["BankService", "normalize_pdq", "now"]
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def normalize_pdq(value: str) -> str:
-    return hex_to_bytes(value).hex()
-
-
-def _normalize_digest(value: str | None, length: int, what: str) -> str | None:
-    if value is None or value == "":
-        return None
-    v = value.strip().lower()
-    if len(v) != length or not _HEX.fullmatch(v):
-        raise BankError(f"{what} {value[:80]!r} is not {length} hex digits")
-    return v
-
-
-def _hash_pin(pin: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _PIN_ITERATIONS)
-    return f"pbkdf2_sha256${_PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
-
-
-def _check_pin(pin: str, stored: str) -> bool:
-    _, iterations, salt, digest = stored.split("$")
-    got = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
-    return hmac.compare_digest(got.hex(), digest)
-
-
-class BankService:
+class BankService(BankAdmin, Submissions):
     """Banks over a ``gardefou.store`` database. ``index_dir``: where the on-disk index lives
     (default beside a SQLite file, or $GARDEFOU_BANK_INDEX_DIR; ``False`` keeps it in memory)."""
 
@@ -121,173 +88,6 @@ class BankService:
             params.append(entry_id)
         sql = "SELECT * FROM bank_audit" + (" WHERE " + " AND ".join(where) if where else "")
         return self.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
-
-    # -- banks -----------------------------------------------------------------------------------
-    def create_bank(
-        self,
-        name: str,
-        *,
-        threshold: int = DEFAULT_THRESHOLD,
-        negative: bool = False,
-        description: str = "",
-        enable_ratio: float = 1.0,
-        actor: str | None = None,
-        reason: str = "",
-    ) -> Bank:
-        if not _NAME.fullmatch(name):
-            raise BankError(
-                f"bank name {name!r} is invalid: use 1-64 letters, digits, '_', '.', "
-                "'-', starting with a letter or digit"
-            )
-        _check_settings(threshold, enable_ratio)
-        if self.db.query_one("SELECT id FROM banks WHERE name = ?", (name,)):
-            raise BankError(f"bank {name!r} already exists; pick another name")
-        with self.db.transaction():
-            bank_id = self.db.insert(
-                "INSERT INTO banks (name, description, threshold, negative, enabled, enable_ratio, "
-                "created_at) VALUES (?, ?, ?, ?, 1, ?, ?)",
-                (name, description, threshold, int(negative), enable_ratio, now()),
-            )
-            self._audit(
-                "bank.create",
-                actor=actor,
-                reason=reason,
-                bank_id=bank_id,
-                name=name,
-                threshold=threshold,
-                negative=negative,
-                enable_ratio=enable_ratio,
-            )
-        return self.get_bank(bank_id)
-
-    def get_bank(self, bank: str | int | Bank, include_deleted: bool = False) -> Bank:
-        if isinstance(bank, Bank):
-            bank = bank.id
-        column = "id" if isinstance(bank, int) else "name"
-        row = self.db.query_one(f"SELECT * FROM banks WHERE {column} = ?", (bank,))
-        if row is None or (row["deleted_at"] and not include_deleted):
-            names = ", ".join(b.name for b in self.list_banks()) or "none yet"
-            raise NotFoundError(
-                f"no bank {bank!r} (banks: {names}); create it with `gardefou bank create NAME`"
-            )
-        return Bank.from_row(row)
-
-    def list_banks(self) -> list[Bank]:
-        rows = self.db.query("SELECT * FROM banks WHERE deleted_at IS NULL ORDER BY name")
-        return [Bank.from_row(r) for r in rows]
-
-    def bank_stats(self, bank: str | int | Bank) -> dict[str, int]:
-        b = self.get_bank(bank)
-        row = self.db.query_one(
-            "SELECT COUNT(*) AS total, SUM(CASE WHEN enabled = 1 THEN 1 ELSE 0 END) AS enabled "
-            "FROM bank_entries WHERE bank_id = ? AND removed_at IS NULL",
-            (b.id,),
-        )
-        return (
-            {"entries": int(row["total"] or 0), "enabled_entries": int(row["enabled"] or 0)}
-            if row
-            else {}
-        )
-
-    def update_bank(
-        self,
-        bank: str | int | Bank,
-        *,
-        threshold: int | None = None,
-        negative: bool | None = None,
-        enabled: bool | None = None,
-        enable_ratio: float | None = None,
-        description: str | None = None,
-        actor: str | None = None,
-        reason: str = "",
-    ) -> Bank:
-        b = self.get_bank(bank)
-        changes = {
-            k: v
-            for k, v in {
-                "threshold": threshold,
-                "negative": negative,
-                "enabled": enabled,
-                "enable_ratio": enable_ratio,
-                "description": description,
-            }.items()
-            if v is not None
-        }
-        _check_settings(
-            changes.get("threshold", b.threshold), changes.get("enable_ratio", b.enable_ratio)
-        )
-        if not changes:
-            return b
-        sets = ", ".join(f"{k} = ?" for k in changes)
-        values = [int(v) if isinstance(v, bool) else v for v in changes.values()]
-        with self.db.transaction():
-            self.db.execute(f"UPDATE banks SET {sets} WHERE id = ?", (*values, b.id))
-            before = {k: getattr(b, k) for k in changes}
-            self._audit(
-                "bank.update",
-                actor=actor,
-                reason=reason,
-                bank_id=b.id,
-                before=before,
-                after=changes,
-            )
-        return self.get_bank(b.id)
-
-    def rename_bank(
-        self, bank: str | int | Bank, new_name: str, *, actor: str | None = None, reason: str = ""
-    ) -> Bank:
-        b = self.get_bank(bank)
-        if not _NAME.fullmatch(new_name):
-            raise BankError(
-                f"bank name {new_name!r} is invalid: use letters, digits, '_', '.', '-'"
-            )
-        if self.db.query_one("SELECT id FROM banks WHERE name = ?", (new_name,)):
-            raise BankError(f"bank {new_name!r} already exists; pick another name")
-        with self.db.transaction():
-            self.db.execute("UPDATE banks SET name = ? WHERE id = ?", (new_name, b.id))
-            self._audit(
-                "bank.rename",
-                actor=actor,
-                reason=reason,
-                bank_id=b.id,
-                before=b.name,
-                after=new_name,
-            )
-        return self.get_bank(b.id)
-
-    def delete_bank(
-        self, bank: str | int | Bank, *, actor: str | None = None, reason: str = ""
-    ) -> int:
-        """Remove a bank and all its entries from matching; rows stay for the audit trail.
-        Frees the name. Returns the number of entries removed."""
-        b = self.get_bank(bank)
-        stamp = now()
-        ids = [
-            int(r["id"])
-            for r in self.db.query(
-                "SELECT id FROM bank_entries WHERE bank_id = ? AND removed_at IS NULL", (b.id,)
-            )
-        ]
-        with self.db.transaction():
-            self.db.execute(
-                "UPDATE bank_entries SET removed_at = ? WHERE bank_id = ? AND removed_at IS NULL",
-                (stamp, b.id),
-            )
-            self.db.execute(
-                "UPDATE banks SET deleted_at = ?, name = ?, enabled = 0 WHERE id = ?",
-                (stamp, f"{b.name}#deleted-{b.id}", b.id),
-            )
-            self._audit(
-                "bank.delete",
-                actor=actor,
-                reason=reason,
-                bank_id=b.id,
-                name=b.name,
-                entries_removed=len(ids),
-            )
-        if self._live is not None:
-            self._live.remove(ids)
-        return len(ids)
 
     # -- entries ---------------------------------------------------------------------------------
     def add_entry(
@@ -478,99 +278,6 @@ class BankService:
         if self._live is not None:
             self._live.remove([entry_id])
 
-    # -- submissions by the people depicted ------------------------------------------------------
-    def submit_hashes(
-        self,
-        bank: str | int | Bank,
-        hashes: Sequence[str | tuple[str, int]],
-        *,
-        actor: str = "submitter",
-        note: str = "",
-    ) -> tuple[str, str]:
-        """Hash-only submission (no image). Each item: hex, or (hex, quality). Returns
-        (case_number, pin); the PIN is shown once and stored only as a salted PBKDF2 hash."""
-        b = self.get_bank(bank)
-        if not hashes:
-            raise BankError("a submission needs at least one PDQ hash")
-        rows = []
-        for item in hashes:
-            pdq, quality = (item, 100) if isinstance(item, str) else item
-            rows.append(self._entry_row(pdq, int(quality), None, None, ()))
-        case_number = "GF-" + secrets.token_hex(5).upper()
-        pin = f"{secrets.randbelow(10**8):08d}"
-        with self.db.transaction():
-            sub_id = self.db.insert(
-                "INSERT INTO bank_submissions (case_number, pin_hash, bank_id, status, created_at) "
-                "VALUES (?, ?, ?, 'active', ?)",
-                (case_number, _hash_pin(pin), b.id, now()),
-            )
-            for row in rows:
-                self._insert_entry(b.id, row, "submission", case_number, note, sub_id, True)
-            self._audit(
-                "submission.create",
-                actor=actor,
-                bank_id=b.id,
-                submission_id=sub_id,
-                case_number=case_number,
-                hashes=len(rows),
-            )
-        return case_number, pin
-
-    def get_submission(self, case_number: str, pin: str) -> Submission:
-        row = self.db.query_one(
-            "SELECT * FROM bank_submissions WHERE case_number = ?", (case_number.strip().upper(),)
-        )
-        if row is None:
-            raise NotFoundError(f"no submission {case_number!r}; check the case number")
-        if not _check_pin(str(pin).strip(), row["pin_hash"]):
-            raise AuthError(f"wrong PIN for submission {case_number!r}")
-        ids = tuple(
-            int(r["id"])
-            for r in self.db.query(
-                "SELECT id FROM bank_entries WHERE submission_id = ? ORDER BY id", (row["id"],)
-            )
-        )
-        return Submission(
-            id=int(row["id"]),
-            case_number=row["case_number"],
-            bank_id=int(row["bank_id"]),
-            status=row["status"],
-            created_at=row["created_at"],
-            withdrawn_at=row["withdrawn_at"],
-            entry_ids=ids,
-        )
-
-    def withdraw_submission(
-        self, case_number: str, pin: str, *, actor: str = "submitter", reason: str = ""
-    ) -> int:
-        """Withdraw a submission: its hashes stop matching on the next query. Returns how many
-        entries were removed (0 when it was already withdrawn)."""
-        sub = self.get_submission(case_number, pin)
-        if sub.status == "withdrawn":
-            return 0
-        stamp = now()
-        with self.db.transaction():
-            self.db.execute(
-                "UPDATE bank_entries SET removed_at = ? WHERE submission_id = ? AND "
-                "removed_at IS NULL",
-                (stamp, sub.id),
-            )
-            self.db.execute(
-                "UPDATE bank_submissions SET status = 'withdrawn', withdrawn_at = ? WHERE id = ?",
-                (stamp, sub.id),
-            )
-            self._audit(
-                "submission.withdraw",
-                actor=actor,
-                reason=reason,
-                bank_id=sub.bank_id,
-                submission_id=sub.id,
-                entries=len(sub.entry_ids),
-            )
-        if self._live is not None:
-            self._live.remove(sub.entry_ids)
-        return len(sub.entry_ids)
-
     # -- matching --------------------------------------------------------------------------------
     def match(
         self,
@@ -591,10 +298,3 @@ class BankService:
     def reindex(self) -> int:
         """Rebuild the index from the table and persist it; returns the number of rows."""
         return len(self.index.rebuild())
-
-
-def _check_settings(threshold: int, enable_ratio: float) -> None:
-    if not isinstance(threshold, int) or not 0 <= threshold <= 128:
-        raise BankError(f"threshold {threshold!r} must be an integer from 0 to 128 (default 31)")
-    if not 0.0 <= float(enable_ratio) <= 1.0:
-        raise BankError(f"enable ratio {enable_ratio!r} must be between 0.0 and 1.0")

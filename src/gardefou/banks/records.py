@@ -1,0 +1,28 @@
+"""Small shared helpers: timestamps and hash normalisation."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from gardefou.errors import BankError
+from gardefou.signals.pdq_core import hex_to_bytes
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def normalize_pdq(value: str) -> str:
+    return hex_to_bytes(value).hex()
+
+
+def _normalize_digest(value: str | None, length: int, what: str) -> str | None:
+    if value is None or value == "":
+        return None
+    v = value.strip().lower()
+    if len(v) != length or not _HEX.fullmatch(v):
+        raise BankError(f"{what} {value[:80]!r} is not {length} hex digits")
+    return v

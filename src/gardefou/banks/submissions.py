@@ -1,0 +1,155 @@
+"""Hash-only submissions by the people depicted, mixed into BankService."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from gardefou.banks.models import Bank, Submission
+from gardefou.banks.records import now
+from gardefou.errors import AuthError, BankError, NotFoundError
+
+if TYPE_CHECKING:
+    from gardefou.banks.live import LiveIndex
+    from gardefou.store.db import Database
+
+_PIN_ITERATIONS = 200_000
+
+
+def _hash_pin(pin: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _PIN_ITERATIONS)
+    return f"pbkdf2_sha256${_PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def _check_pin(pin: str, stored: str) -> bool:
+    _, iterations, salt, digest = stored.split("$")
+    got = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
+    return hmac.compare_digest(got.hex(), digest)
+
+
+class Submissions:
+    if TYPE_CHECKING:  # provided by BankService
+        db: Database
+        _live: LiveIndex | None
+
+        def _audit(
+            self, action: str, *, actor: str | None, reason: str = "", **ids_and_details: Any
+        ) -> None: ...
+
+        def get_bank(self, bank: str | int | Bank, include_deleted: bool = False) -> Bank: ...
+
+        def _entry_row(
+            self,
+            pdq_hex: str,
+            quality: int,
+            md5: str | None,
+            sha256: str | None,
+            extra_pdq: Sequence[str],
+        ) -> tuple[str, int, str | None, str | None, str]: ...
+
+        def _insert_entry(
+            self,
+            bank_id: int,
+            row: tuple,
+            source: str,
+            case_id: str | None,
+            note: str,
+            submission_id: int | None,
+            enabled: bool,
+        ) -> int: ...
+
+    def submit_hashes(
+        self,
+        bank: str | int | Bank,
+        hashes: Sequence[str | tuple[str, int]],
+        *,
+        actor: str = "submitter",
+        note: str = "",
+    ) -> tuple[str, str]:
+        """Hash-only submission (no image). Each item: hex, or (hex, quality). Returns
+        (case_number, pin); the PIN is shown once and stored only as a salted PBKDF2 hash."""
+        b = self.get_bank(bank)
+        if not hashes:
+            raise BankError("a submission needs at least one PDQ hash")
+        rows = []
+        for item in hashes:
+            pdq, quality = (item, 100) if isinstance(item, str) else item
+            rows.append(self._entry_row(pdq, int(quality), None, None, ()))
+        case_number = "GF-" + secrets.token_hex(5).upper()
+        pin = f"{secrets.randbelow(10**8):08d}"
+        with self.db.transaction():
+            sub_id = self.db.insert(
+                "INSERT INTO bank_submissions (case_number, pin_hash, bank_id, status, created_at) "
+                "VALUES (?, ?, ?, 'active', ?)",
+                (case_number, _hash_pin(pin), b.id, now()),
+            )
+            for row in rows:
+                self._insert_entry(b.id, row, "submission", case_number, note, sub_id, True)
+            self._audit(
+                "submission.create",
+                actor=actor,
+                bank_id=b.id,
+                submission_id=sub_id,
+                case_number=case_number,
+                hashes=len(rows),
+            )
+        return case_number, pin
+
+    def get_submission(self, case_number: str, pin: str) -> Submission:
+        row = self.db.query_one(
+            "SELECT * FROM bank_submissions WHERE case_number = ?", (case_number.strip().upper(),)
+        )
+        if row is None:
+            raise NotFoundError(f"no submission {case_number!r}; check the case number")
+        if not _check_pin(str(pin).strip(), row["pin_hash"]):
+            raise AuthError(f"wrong PIN for submission {case_number!r}")
+        ids = tuple(
+            int(r["id"])
+            for r in self.db.query(
+                "SELECT id FROM bank_entries WHERE submission_id = ? ORDER BY id", (row["id"],)
+            )
+        )
+        return Submission(
+            id=int(row["id"]),
+            case_number=row["case_number"],
+            bank_id=int(row["bank_id"]),
+            status=row["status"],
+            created_at=row["created_at"],
+            withdrawn_at=row["withdrawn_at"],
+            entry_ids=ids,
+        )
+
+    def withdraw_submission(
+        self, case_number: str, pin: str, *, actor: str = "submitter", reason: str = ""
+    ) -> int:
+        """Withdraw a submission: its hashes stop matching on the next query. Returns how many
+        entries were removed (0 when it was already withdrawn)."""
+        sub = self.get_submission(case_number, pin)
+        if sub.status == "withdrawn":
+            return 0
+        stamp = now()
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE bank_entries SET removed_at = ? WHERE submission_id = ? AND "
+                "removed_at IS NULL",
+                (stamp, sub.id),
+            )
+            self.db.execute(
+                "UPDATE bank_submissions SET status = 'withdrawn', withdrawn_at = ? WHERE id = ?",
+                (stamp, sub.id),
+            )
+            self._audit(
+                "submission.withdraw",
+                actor=actor,
+                reason=reason,
+                bank_id=sub.bank_id,
+                submission_id=sub.id,
+                entries=len(sub.entry_ids),
+            )
+        if self._live is not None:
+            self._live.remove(sub.entry_ids)
+        return len(sub.entry_ids)
