@@ -74,14 +74,16 @@ CONTENT_SIGNALS: tuple[str, ...] = ("nudity", "faces", "age", "identity", "prove
 
 def signal_names(spec: str | None = None, default: tuple[str, ...] = DEFAULT_SCAN_SIGNALS
                  ) -> list[str]:  # fmt: skip
-    """Parse a comma list ('pdq,nudity' or 'all') into validated names."""
+    """Parse a comma list ('pdq,nudity'), 'all' or 'content' into validated names."""
     if spec is None:
         return list(default)
     if spec == "content":
         return list(CONTENT_SIGNALS)
-    names = sorted(available_signals()) if spec == "all" else [
-        s.strip() for s in spec.split(",") if s.strip()
-    ]
+    if spec == "all":  # content signals last, in the order that shares their work
+        found = available_signals()
+        rest = sorted(n for n in found if n not in CONTENT_SIGNALS)
+        return rest + [n for n in CONTENT_SIGNALS if n in found]
+    names = [s.strip() for s in spec.split(",") if s.strip()]
     for n in names:
         if n not in available_signals():
             raise ConfigError(
