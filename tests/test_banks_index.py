@@ -129,7 +129,7 @@ def test_readers_see_consistent_results_while_a_writer_adds(data) -> None:
     errors: list[str] = []
 
     def reader() -> None:
-        for _ in range(30):
+        for _ in range(8):
             got = as_set(index.search(queries, 31))
             if not want_base <= got:  # never loses what was there; may see new rows
                 errors.append("lost rows")
