@@ -93,6 +93,7 @@ CREATE TABLE consent_templates (
     created_at TEXT NOT NULL,
     withdrawn_at TEXT
 );
+CREATE INDEX consent_templates_withdrawn ON consent_templates (withdrawn_at);
 CREATE TABLE thread_posts (
     post_id TEXT PRIMARY KEY,
     author TEXT,
