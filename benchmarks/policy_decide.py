@@ -171,7 +171,8 @@ def bench_consent(n: int) -> None:
         base.append(time.perf_counter() - s)
     print(
         f"  consent match, {n} templates: p50 {statistics.median(lat) * 1e3:.2f} ms"
-        f" (first call loads them: {load * 1e3:.0f} ms); naive numpy scan (float64 norm of differences) p50 "
+        f" (first call loads them: {load * 1e3:.0f} ms); naive numpy scan (float64 norm of"
+        " differences) p50 "
         f"{statistics.median(base) * 1e3:.2f} ms"
     )
     db.close()
