@@ -190,3 +190,30 @@ def test_default_policy_cases_export() -> None:
         assert s is not None and validate(s) == [], (case["name"], s)
         exported += 1
     assert exported >= 3
+
+
+def test_submit_batches_with_retry_and_rejections() -> None:
+    httpx = pytest.importorskip("httpx")
+    from gardefou.reports.dsa_submit import submit
+
+    calls = []
+
+    def handler(request):
+        body = json.loads(request.content)
+        calls.append(len(body["statements"]))
+        assert request.headers["Authorization"] == "Bearer tok"
+        if len(calls) == 1:
+            return httpx.Response(429)  # rate limited once: retried
+        if len(calls) == 3:  # second batch: one duplicate puid
+            return httpx.Response(422, json={"errors": {"statement_4": {"puid": ["not unique"]}}})
+        return httpx.Response(201, json={"statements": body["statements"]})
+
+    metas = [StatementMeta(f"gf-{i}", "2026-01-05", "2026-01-05") for i in range(150)]
+    statements = [build_statement(decision(), m) for m in metas]
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    res = submit(statements, "https://tdb.example/", "tok", client=client, backoff=0)  # type: ignore[arg-type]
+    assert calls == [100, 100, 50]
+    assert res.created == 100 and res.batches_sent == 2 and res.not_created == 50
+    assert res.rejected == [{"puid": "gf-104", "errors": {"puid": ["not unique"]}}]
+    with pytest.raises(ConfigError, match="GARDEFOU_DSA_TOKEN"):
+        submit(statements, "https://tdb.example/", "", client=client)  # type: ignore[arg-type]

@@ -57,9 +57,13 @@ def report() -> None:
 @click.option("--until", default=None, help="Decisions applied before (ISO date).")
 @click.option("--puid-secret", envvar="GARDEFOU_PUID_SECRET", default=None,
               help="HMAC secret turning internal ids into opaque puids.")  # fmt: skip
+@click.option("--submit", "submit_url", default=None, metavar="BASE_URL",
+              help="Also POST the batches to the Transparency Database at BASE_URL "
+                   "(token in $GARDEFOU_DSA_TOKEN).")  # fmt: skip
 @click.pass_context
 def report_dsa(ctx: click.Context, out: str, source: str | None, batch_dir: str | None,
-               since: str | None, until: str | None, puid_secret: str | None) -> None:  # fmt: skip
+               since: str | None, until: str | None, puid_secret: str | None,
+               submit_url: str | None) -> None:  # fmt: skip
     """Export restricting decisions as DSA statements of reasons, each one validated."""
     from gardefou.reports.dsa import statements_from_records, write_statements
 
@@ -70,7 +74,15 @@ def report_dsa(ctx: click.Context, out: str, source: str | None, batch_dir: str 
 
         records = dsa_records(_db(ctx), since, until)
     statements = list(statements_from_records(records, puid_secret))
-    emit_json(write_statements(out, statements, batch_dir))
+    info = write_statements(out, statements, batch_dir)
+    if submit_url:
+        import os
+
+        from gardefou.reports.dsa_submit import submit
+
+        result = submit(statements, submit_url, os.environ.get("GARDEFOU_DSA_TOKEN", ""))
+        info["submitted"] = result.to_dict()
+    emit_json(info)
 
 
 def _records_file(path: str) -> tuple[list[Any], list[Any], list[Any]]:
