@@ -9,6 +9,7 @@ clean. Built-in model signals also name the package to install when an import is
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import sys
@@ -148,3 +149,20 @@ def test_content_signals_are_thread_safe():
     with ThreadPoolExecutor(max_workers=4) as pool:
         threaded = list(pool.map(run, paths))
     assert threaded == sequential
+
+
+@pytest.mark.parametrize(
+    ("mode", "size"),
+    [("RGB", (1, 1)), ("RGB", (3000, 20)), ("L", (200, 300)), ("RGBA", (300, 200)),
+     ("RGB", (5000, 3000))],
+    ids=["1x1", "strip", "grey", "alpha", "15MP"],
+)  # fmt: skip
+def test_odd_images_never_crash(mode, size):
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new(mode, size, 128 if mode == "L" else (10, 200, 30, 0)[: len(mode)]).save(buf, "PNG")
+    media = load_media(buf.getvalue())
+    for r in run_signals(media, NAMES):
+        assert r.available, f"{r.name} on {mode} {size}: {r.explanation}"
+        check_result(registry.get_signal(r.name), r)

@@ -87,3 +87,20 @@ def test_estimate_is_batched_over_boxes(age):
     box = [5, 31, 78, 79]
     two = age.estimate(media, [box, box])
     assert len(two) == 2 and two[0] == pytest.approx(two[1])
+
+
+def test_thresholds_from_context(age):
+    from gardefou.errors import ConfigError
+    from gardefou.signals.age import age_thresholds
+
+    assert age_thresholds(None) == (MINOR_PROBABILITY_THRESHOLD, CAUTION_AGE)
+    assert age_thresholds({"age_thresholds": {"caution_age": 30}}) == (0.2, 30.0)
+    with pytest.raises(ConfigError, match="unknown age threshold"):
+        age_thresholds({"age_thresholds": {"minor": 0.1}})
+    with pytest.raises(ConfigError, match="out of range"):
+        age_thresholds({"age_thresholds": {"minor_probability": 2}})
+    media = load_media(SIG / "orl-s1-2.png")
+    strict = age.extract(media, {"age_thresholds": {"minor_probability": 0.0}})
+    assert strict.value["minor_risk"] is True and strict.details["threshold"] == 0.0
+    lax = age.extract(media, {"age_thresholds": {"minor_probability": 1.0, "caution_age": 0}})
+    assert lax.value["minor_risk"] is False

