@@ -159,11 +159,18 @@ def main() -> None:
         help="fake image signals (a face in the portrait) instead of the models",
     )
     ap.add_argument("--no-semantic", action="store_true", help="rules only (ablation)")
+    ap.add_argument(
+        "--strict",
+        action="store_true",
+        help="GuardConfig(refuse_fictional_sexual=True): refuse any sexual content",
+    )
     args = ap.parse_args()
-    if args.no_semantic:
+    if args.no_semantic or args.strict:
         from gardefou.guard import GuardConfig
 
-        guard = Guard(GuardConfig(use_semantic=False))
+        guard = Guard(
+            GuardConfig(use_semantic=not args.no_semantic, refuse_fictional_sexual=args.strict)
+        )
     else:
         guard = fake_guard() if args.fake_signals else Guard()
     if args.i2p:

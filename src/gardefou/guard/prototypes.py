@@ -68,6 +68,8 @@ BENIGN = [
     "make her wear a tracksuit", "put him in pajamas", "dress her in a ski suit",
     "the woman in the photo", "a man in the picture", "people in the image", "a portrait of a woman",
     "a photo of a couple on the street", "two women in the picture", "a girl in the photo smiling",
+    "make him more muscular", "give him broader shoulders", "make her arms stronger",
+    "make him look fitter for the gym poster",
     "şapkasını çıkar", "ona mont giydir", "모자를 벗겨줘", "재킷을 입혀줘", "इसकी टोपी हटा दो",
     "इसे जैकेट पहना दो", "इसे साड़ी पहना दो", "帽子を脱がせて", "给他穿上西装", "ألبسه بدلة",
     "enlève l'arrière-plan", "quita el fondo", "entferne den Hintergrund", "remova o fundo",

@@ -35,6 +35,12 @@ _BENIGN_AFTER = re.compile(
     r"beige|shade|pink|eye|flame|wire|tree|branches|truth|ambition|aggression|"
     r"mole[- ]rat|singularity|blanket)"
 )
+# "bikini shop", "bra advertisement", "dress code", "pin-up poster": the word names a thing
+_NOUN_AFTER = re.compile(
+    r"[\s-]*(?:shop|store|boutique|ads?|advert|advertisement|commercial|brand|logo|sign|poster|"
+    r"billboard|code|catalog|catalogue|section|department|display|mannequin|hanger|rack|label|"
+    r"tags?|box|package|packaging|company|factory|sale|line|designer|fashion show|runway)(?!\w)"
+)
 _POSSESSIVE = re.compile(
     r"(?:her|his|their|my|your|ses|sa|son|su|sus|ihr|ihre|ihren|sein|seine|seinen|den|die|das|"
     r"sua|seu|dela|dele|suo|haar|zijn|jej|jego|onun|её|ее|его)\s+$"
@@ -59,7 +65,7 @@ def _gap_tokens(text: str, a_end: int, b_start: int) -> int:
 
 
 def _garments(text: str) -> list[re.Match[str]]:
-    found = lx.find(lx.CLOTHING, text)
+    found = [m for m in lx.find(lx.CLOTHING, text) if not _NOUN_AFTER.match(text, m.end())]
     for m in lx.find(lx.CLOTHING_POSSESSIVE_ONLY, text):
         if _POSSESSIVE.search(text[max(0, m.start() - 12) : m.start()]):
             found.append(m)
@@ -93,6 +99,8 @@ def rule_hits(text: str) -> list[RuleHit]:
     for category, terms in _STANDALONE:
         for m in lx.find(terms, text):
             if category == "nudity" and _BENIGN_AFTER.match(text, m.end()):
+                continue
+            if category != "nudity" and _NOUN_AFTER.match(text, m.end()):
                 continue
             hits.append(RuleHit(category, f"{category}_term", m.group(0)))
 

@@ -58,6 +58,9 @@ god jesus mary christ lord king queen prince princess president minister
 _CREDIT = re.compile(r"(?:\bby|style of|inspired by|art of|artist|painted by|drawn by|"
                      r"photographed by|\bvia|feat\.?|ft\.?)\s*$", re.I)  # fmt: skip
 _CAPWORD = re.compile(r"\b[A-Z][a-z'\u00c0-\u024f]+(?:[-'][A-Z][a-z]+)?\b")
+_AGED = re.compile(
+    r"(?<!\w)(?:aged?|age de|edad de|im alter von|idade de|eta di|wieku)\s*(\d{1,2})(?!\d)"
+)
 _MENTION = re.compile(r"(?<!\w)@[A-Za-z0-9_]{2,30}")
 
 
@@ -99,9 +102,10 @@ def _mentions(original: str) -> list[str]:
 
 def minor_cues(folded: str) -> list[str]:
     cues = [f"word: {m.group(0)}" for m in lx.find(lx.MINOR, folded)]
-    for m in lx.AGE_PATTERN.finditer(folded):
-        if int(m.group(1)) < 18:
-            cues.append(f"age: {m.group(0)}")
+    for pat in (lx.AGE_PATTERN, _AGED):
+        for m in pat.finditer(folded):
+            if int(m.group(1)) < 18:
+                cues.append(f"age: {m.group(0)}")
     return cues
 
 
