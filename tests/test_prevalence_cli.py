@@ -60,3 +60,17 @@ def test_measure_from_store(tmp_path: Path) -> None:
                                    "--accuracy", "90,10,95,5", "--boot", "500"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "images per hour:" in res.output and "2026-01-05T12" in res.output
+
+
+def test_measure_samples_a_whole_stream(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    items = [{"hour": f"2026-01-05T{h:02d}", "label": bool(rng.random() < 0.3)}
+             for h in range(4) for _ in range(5000)]  # fmt: skip
+    stream = _write(tmp_path / "stream.jsonl", items)
+    args = ["measure", stream, "--sample-per-hour", "300", "--json", "--boot", "500"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert [h["sampled"] for h in d["hours"]] == [300] * 4
+    assert [h["population"] for h in d["hours"]] == [5000] * 4
+    assert d["rate_per_hour"]["low"] < 0.3 * 5000 < d["rate_per_hour"]["high"]

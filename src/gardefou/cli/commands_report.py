@@ -133,6 +133,8 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
 @click.argument("sample", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--population", type=click.Path(exists=True, dir_okay=False), default=None,
               help='JSONL {"hour": ..., "images": N}: images produced per hour.')  # fmt: skip
+@click.option("--sample-per-hour", type=click.IntRange(1), default=None,
+              help="SAMPLE is the whole stream: draw N items per hour uniformly.")  # fmt: skip
 @click.option("--sampling-fraction", type=float, default=None,
               help="Share of the stream that was sampled (instead of --population).")  # fmt: skip
 @click.option(
@@ -153,7 +155,8 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.pass_context
 def measure_cmd(ctx: click.Context, sample: str | None, population: str | None,
-                sampling_fraction: float | None, validation: str | None, accuracy: str | None,
+                sample_per_hour: int | None, sampling_fraction: float | None,
+                validation: str | None, accuracy: str | None,
                 from_store: bool, since: str | None, until: str | None, plot_path: str | None,
                 confidence: float, boot: int, as_json: bool) -> None:  # fmt: skip
     """Prevalence of sexualized non-consensual images per hour and as a share of all images,
@@ -171,7 +174,7 @@ def measure_cmd(ctx: click.Context, sample: str | None, population: str | None,
         pop = None
         if population:
             pop = {str(r["hour"])[:13]: int(r["images"]) for r in _jsonl(population)}
-        samples = samples_from_items(_jsonl(sample), pop)
+        samples = samples_from_items(_jsonl(sample), pop, sample_per_hour)
     acc = None
     if validation:
         acc = Accuracy.from_pairs((r["truth"], r["label"]) for r in _jsonl(validation))

@@ -232,10 +232,19 @@ def measure(samples: Iterable[HourSample], accuracy: Accuracy | None = None,
 
 
 def samples_from_items(
-    items: Iterable[Mapping[str, Any]], population: Mapping[str, int] | None = None
+    items: Iterable[Mapping[str, Any]],
+    population: Mapping[str, int] | None = None,
+    sample_per_hour: int | None = None,
+    seed: int = 0,
 ) -> list[HourSample]:
-    """Group sampled items ``{"hour": "2026-01-05T13", "label": true}`` by hour."""
-    counts: dict[str, list[int]] = {}
+    """Group items ``{"hour": "2026-01-05T13", "label": true}`` by hour.
+
+    With ``sample_per_hour`` the items are the whole stream: each hour's population is its item
+    count, and a uniform sample of that many items (without replacement, seeded) is measured;
+    the labels of the other items are not used (use this when labels come from people who can
+    only look at a sample, or to check the sampling design on a labelled stream).
+    """
+    by_hour: dict[str, list[bool]] = {}
     for i, item in enumerate(items):
         try:
             hour = str(item["hour"])[:13]
@@ -244,11 +253,18 @@ def samples_from_items(
             raise ConfigError(f"sample item {i} lacks {exc}; need 'hour' and 'label'") from None
         if not isinstance(label, bool):
             raise ConfigError(f"sample item {i}: label must be true or false, got {label!r}")
-        c = counts.setdefault(hour, [0, 0])
-        c[0] += 1
-        c[1] += int(label)
-    population = population or {}
-    return [HourSample(h, c[0], c[1], population.get(h)) for h, c in sorted(counts.items())]
+        by_hour.setdefault(hour, []).append(label)
+    out = []
+    rng = np.random.default_rng(seed)
+    for h, labels in sorted(by_hour.items()):
+        pop = (population or {}).get(h)
+        if sample_per_hour is not None:
+            pop = len(labels)
+            if sample_per_hour < len(labels):
+                pick = rng.choice(len(labels), size=sample_per_hour, replace=False)
+                labels = [labels[j] for j in pick]
+        out.append(HourSample(h, len(labels), sum(labels), pop))
+    return out
 
 
 def plot(report: PrevalenceReport, path: str, title: str = "") -> str:
