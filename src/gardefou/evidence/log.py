@@ -117,6 +117,8 @@ class EvidenceLog:
     def __init__(
         self, db: Database, signer: Signer | None = None, origin: str = "gardefou"
     ) -> None:
+        if not origin.strip() or any(c in origin for c in "\n\r\u2014"):
+            raise EvidenceError(f"log origin {origin!r} must be one line of text (e.g. a domain)")
         self.db = db
         self.signer = signer
         self.origin = origin
