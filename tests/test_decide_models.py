@@ -39,8 +39,10 @@ def test_benign_photo_with_people_is_allowed_and_explained(services):
 
 def test_reply_with_the_same_photo_is_same_person_not_an_edit(services):
     decide_event({"id": "m2", "author": "u1", "media": ["q0291.jpg"]}, services)
-    r = decide_event({"id": "m3", "author": "u2", "media": ["q0291.jpg"], "reply_to": "m2",
-                      "text": "nice"}, services)
+    r = decide_event(
+        {"id": "m3", "author": "u2", "media": ["q0291.jpg"], "reply_to": "m2", "text": "nice"},
+        services,
+    )
     assert r.decision.action == Action.ALLOW
     ctx = r.decision.rule_trace[0].detail
     assert "1 ancestor image(s) compared" in ctx and "thread.parent_same_person=True" in ctx

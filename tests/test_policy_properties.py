@@ -60,9 +60,11 @@ def test_decisions_are_complete_and_valid(n, f, a, p, ctx):
     # a possible minor shown sexualized is always removed and escalated
     if a.available and a.value["minor_risk"] and n.available and n.value != "none":
         assert d.action == Action.REMOVE_ESCALATE
-    # a missing nudity model on a photo of a person is never a silent allow
+    # a missing nudity model on a photo of a person is never a silent allow (unless the
+    # person's own consent evidence takes the real-person rules out)
     if (
         not n.available
+        and not ctx.get("consent.evidence")
         and f.available
         and f.details["count"] >= 1
         and (f.details["photo_likelihood"] is None or f.details["photo_likelihood"] >= 0.5)
