@@ -113,3 +113,15 @@ def test_bad_inputs_named() -> None:
         t.append(b"short")
     with pytest.raises(EvidenceError, match="size 9"):
         t.root(9)
+
+
+def test_newest_receipt_matches_the_general_path() -> None:
+    t = MerkleTree()
+    with pytest.raises(EvidenceError, match="empty"):
+        t.newest_receipt()
+    for i, d in enumerate(data(300)):
+        t.append(leaf_hash(d))
+        root, proof = t.newest_receipt()
+        assert root == t.root() == mth(data(i + 1)) if i < 70 else root == t.root()
+        assert proof == t.inclusion_proof(i)
+        verify_inclusion(i, i + 1, t.leaf(i), proof, root)

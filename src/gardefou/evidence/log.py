@@ -39,7 +39,8 @@ def canonical_json(obj: Any) -> str:
 
 
 def utcnow() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC time as 2026-01-05T13:04:05.123456Z (same format as strftime, a little faster)."""
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,9 @@ class EvidenceLog:
                 for r in rows:
                     self.tree.append(r[1])
                 size = self.tree.size
+                if len(rows) == 1:
+                    root, proof = self.tree.newest_receipt()
+                    return [Receipt(rows[0][0], rows[0][1], size, root, tuple(proof))]
                 root = self.tree.root(size)
                 return [
                     Receipt(r[0], r[1], size, root, tuple(self.tree.inclusion_proof(r[0], size)))
