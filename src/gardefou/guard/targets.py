@@ -71,8 +71,19 @@ class TextTargets:
     person_ref: bool  # refers to a person ("her", "this girl"), e.g. one in the input image
 
 
+# from the first artist credit on, names are credits ("..., by greg rutkowski and alphonse mucha")
+_CREDIT_ZONE = re.compile(r"(?:\bby|\bstyle of|\binspired by|\bart by|\bartists?:|\bpainted by|"
+                          r"\bphotographed by|\bdrawn by)\s", re.I)  # fmt: skip
+
+
 def _names(original: str, folded: str) -> list[str]:
     found: list[str] = []
+    z = _CREDIT_ZONE.search(original)
+    if z:
+        original = original[: z.start()]
+    z = _CREDIT_ZONE.search(folded)
+    if z:
+        folded = folded[: z.start()]
     # a known first name followed by another word that is not vocabulary: "emma watson"
     words = list(re.finditer(r"[a-z\u00c0-\u024f'-]+", folded))
     for i, w in enumerate(words[:-1]):
