@@ -121,3 +121,15 @@ def test_explain_and_standing(tmp_path):
     assert r.exit_code == 1 and "no decision stored" in r.output
     r = run("--db", str(db_path), "policy", "standing", "acct")
     assert "acct: 1.00 points; in force: nothing; next: rate_limit at 2" in r.output
+
+
+def test_retention(tmp_path):
+    from gardefou.store import connect
+    from gardefou.thread import ThreadPost, ThreadStore
+
+    db = connect(tmp_path / "g.db")
+    ThreadStore(db).put(ThreadPost("old", "a", None, created_at="2020-01-01T00:00:00+00:00"))
+    ThreadStore(db).put(ThreadPost("new", "a", None, created_at="2999-01-01T00:00:00+00:00"))
+    db.close()
+    r = run("--db", str(tmp_path / "g.db"), "policy", "retention", "--thread-days", "30", "--json")
+    assert json.loads(r.output)["thread_posts_deleted"] == 1

@@ -259,3 +259,29 @@ def policy_standing(
             f"  strike  case {s.case_id} as {s.role}: {s.action} weight {s.weight:g} "
             f"({s.created_at})"
         )
+
+
+@policy_group.command("retention")
+@click.option(
+    "--thread-days",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Delete thread facts (face embeddings, nudity levels) older than this.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def policy_retention(ctx: click.Context, thread_days: int, as_json: bool) -> None:
+    """Enforce retention of thread facts (biometric data): run it daily from cron."""
+    from datetime import UTC, datetime, timedelta
+
+    from gardefou.thread import ThreadStore
+
+    before = datetime.now(UTC) - timedelta(days=thread_days)
+    n = ThreadStore(_db(ctx)).purge(before)
+    if as_json:
+        emit_json({"thread_posts_deleted": n, "before": before.isoformat(timespec="seconds")})
+    else:
+        click.echo(
+            f"deleted thread facts of {n} post(s) created before "
+            f"{before.isoformat(timespec='seconds')}"
+        )
