@@ -32,7 +32,7 @@ def fixtures() -> Path:
 
 def _pg_schema_url(base: str, schema: str) -> str:
     sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
+    return f"{base}{sep}options=-csearch_path%3D{schema}&application_name=gardefou-{schema}"
 
 
 @pytest.fixture
@@ -54,6 +54,11 @@ def pg_url():
         admin.execute(f"CREATE SCHEMA {schema}")
     yield _pg_schema_url(base, schema)
     with psycopg.connect(base, autocommit=True) as admin:
+        # connections a failed test left open would block the DROP: end them first
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (f"gardefou-{schema}",),
+        )
         admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 

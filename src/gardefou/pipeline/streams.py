@@ -236,6 +236,7 @@ class StreamWorker:
             min=min(ids, key=_id_key),
             max=max(ids, key=_id_key),
             count=len(ids) * 4 + 16,
+            consumername=self.consumer,  # just read or claimed: they are ours
         )
         return {_s(r["message_id"]): int(r["times_delivered"]) for r in rows}
 

@@ -80,7 +80,12 @@ class Database:
             cur = self._conn.cursor()
             cur.execute(self._sql(sql), tuple(params))
             cols = [d[0] for d in cur.description or ()]
-            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            rows = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            if self._depth == 0 and self.dialect == "postgres":
+                # end the implicit read transaction: an idle-in-transaction connection holds
+                # its snapshot and locks (blocking migrations, DROP, VACUUM) until it writes
+                self._conn.commit()
+            return rows
 
     def query_one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.query(sql, params)
