@@ -14,8 +14,10 @@ SAMPLES = resources.files("gardefou.data") / "samples"
 
 
 @pytest.fixture
-def web(tmp_path):
-    return make_web(tmp_path)
+def web(tmp_path, db_url):
+    w = make_web(tmp_path, db_url)
+    yield w
+    w.app.state.services.db.close()  # before the PostgreSQL schema is dropped
 
 
 def jpeg() -> bytes:

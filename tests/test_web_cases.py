@@ -41,13 +41,14 @@ class Fake:
 
 
 @pytest.fixture
-def web(tmp_path):
+def web(tmp_path, db_url):
     from gardefou.decide import Services as DecideServices
 
-    w = make_web(tmp_path)
+    w = make_web(tmp_path, db_url)
     svc = w.app.state.services
     svc.provide("decide", DecideServices(svc.db, extract=Fake(), banks=svc.banks()))
-    return w
+    yield w
+    svc.db.close()  # before the PostgreSQL schema is dropped
 
 
 def event(eid: str, image: str, author: str = "poster1") -> dict:
@@ -211,7 +212,7 @@ def test_guard_endpoints(web) -> None:
 
 def test_reports(web, monkeypatch) -> None:
     c = web.client
-    c.post("/v1/decisions", json=event("e1", "minor"), headers=web.h("platform"))
+    c.post("/v1/decisions", json=event("evt-private-42", "minor"), headers=web.h("platform"))
     r = c.get("/v1/reports/transparency", headers=web.h("auditor"))
     assert r.status_code == 200 and "summary" in r.json()
     assert c.get("/v1/reports/transparency", headers=web.h("platform")).status_code == 403
@@ -225,4 +226,5 @@ def test_reports(web, monkeypatch) -> None:
     r = c.get("/v1/reports/dsa", headers=web.h("auditor"))
     assert r.status_code == 200, r.text
     statements = r.json()["statements"]
-    assert statements and "e1" not in str(statements) and "poster1" not in str(statements)
+    assert statements and "evt-private-42" not in str(statements)
+    assert "poster1" not in str(statements)

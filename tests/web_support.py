@@ -26,10 +26,12 @@ class Web:
         return {} if role is None else {"X-API-Key": self.keys[role]}
 
 
-def make_web(tmp_path: Path, **settings: Any) -> Web:
+def make_web(tmp_path: Path, db: str | None = None, **settings: Any) -> Web:
+    """An app over ``db`` (a SQLite file in tmp_path by default; a PostgreSQL URL works too)."""
     from gardefou.web import Settings, create_app
 
-    app = create_app(Settings(db=str(tmp_path / "web.db"), admin_key=ADMIN_KEY, **settings))
+    url = db or str(tmp_path / "web.db")
+    app = create_app(Settings(db=url, admin_key=ADMIN_KEY, **settings))
     client = TestClient(app)
     keys = {"admin": ADMIN_KEY}
     for role in ROLES:
