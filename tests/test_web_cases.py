@@ -228,3 +228,33 @@ def test_reports(web, monkeypatch) -> None:
     statements = r.json()["statements"]
     assert statements and "evt-private-42" not in str(statements)
     assert "poster1" not in str(statements)
+
+
+def test_ingest_json_lines_through_the_pipeline(web) -> None:
+    from gardefou.pipeline.deciders import default_decider  # noqa: F401 - needs the pipeline
+
+    svc = web.app.state.services
+    from gardefou.decide import PlatformDecider
+    from gardefou.decide import Services as DecideServices
+    from gardefou.pipeline.core import Processor
+    from gardefou.pipeline.sources import IngestHandler
+
+    decider = PlatformDecider(lambda db: DecideServices(db, extract=Fake()))
+    svc.provide("ingest", IngestHandler(processor=Processor(svc.db, decider)))
+    import json
+
+    lines = "\n".join(json.dumps(event(f"i{i}", "review")) for i in range(2)) + "\nnot json\n"
+    r = web.client.post(
+        "/v1/ingest",
+        content=lines.encode(),
+        headers={**web.h("platform"), "content-type": "application/x-ndjson"},
+    )
+    assert r.status_code == 200, r.text
+    statuses = [o["status"] for o in r.json()["outcomes"]]
+    assert statuses[:2] == ["decided", "decided"] and statuses[2] != "decided"
+    assert (
+        web.client.post("/v1/ingest", content=b"{}", headers=web.h("moderator")).status_code == 403
+    )
+    assert web.client.post("/v1/ingest", content=b"", headers=web.h("platform")).status_code == 400
+    queue = web.client.get("/v1/cases", headers=web.h("moderator")).json()
+    assert {q["event_id"] for q in queue} == {"i0", "i1"}

@@ -71,7 +71,7 @@ def _include_routers(app: FastAPI) -> None:
     for module in (scan, banks, takedown, keys, pages):
         app.include_router(module.router)
     # Routers over libraries that may be absent from a slim install are optional.
-    for name in ("guard", "cases", "decisions", "reports"):
+    for name in ("guard", "cases", "decisions", "ingest", "reports"):
         try:
             module = __import__(f"gardefou.web.routers.{name}", fromlist=["router"])
         except ImportError as exc:  # pragma: no cover - depends on the install

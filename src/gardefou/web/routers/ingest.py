@@ -1,0 +1,56 @@
+"""POST /v1/ingest: one JSON event or JSON Lines, decided through the pipeline (ledger, dead
+letters, exactly-once per event id) by gardefou.pipeline's own ingest handler."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from gardefou.web.auth import Principal, Role
+from gardefou.web.deps import Services, Svc, require
+
+router = APIRouter(prefix="/v1", tags=["decisions"])
+Platform = Annotated[Principal, Depends(require(Role.PLATFORM))]
+_lock = threading.Lock()  # the pipeline's Processor is one-per-worker, not thread-safe
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-ndjson": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+def _handler(svc: Services) -> Any:
+    def build() -> Any:
+        from gardefou.pipeline.core import Processor
+        from gardefou.pipeline.deciders import default_decider
+        from gardefou.pipeline.sources import IngestHandler
+
+        processor = Processor(svc.db, default_decider())
+        return IngestHandler(processor=processor, max_body_bytes=svc.settings.max_upload_bytes)
+
+    return svc.lazy("ingest", build)
+
+
+@router.post(
+    "/ingest",
+    summary="Ingest events (JSON or JSON Lines) through the pipeline",
+    openapi_extra=_BODY,
+)
+async def ingest(request: Request, svc: Svc, caller: Platform) -> JSONResponse:
+    body = await request.body()
+
+    def run() -> tuple[int, dict[str, Any], dict[str, str]]:
+        with _lock:
+            return _handler(svc).handle(body)  # type: ignore[no-any-return]
+
+    status, payload, headers = await run_in_threadpool(run)
+    return JSONResponse(payload, status_code=status, headers=headers)
