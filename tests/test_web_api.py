@@ -306,3 +306,23 @@ def test_cases_queue_on_a_fresh_app(web) -> None:
     # the decision services are built on first use (they need the banks service: no deadlock)
     r = web.client.get("/v1/cases", headers=web.h("moderator"))
     assert r.status_code == 200 and r.json() == []
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(hex_: str) -> float:
+        rgb = [int(hex_[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_palette_contrast_is_wcag_aaa() -> None:
+    css = (resources.files("gardefou.web") / "static" / "app.css").read_text()
+    var = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
+    for fg in ("fg", "muted", "accent", "ok", "warn", "bad"):
+        for bg in ("bg", "panel"):
+            assert _contrast(var[fg], var[bg]) >= 7.0, (fg, bg)
+    assert _contrast(var["accent-fg"], var["accent"]) >= 7.0
+    assert _contrast("#ffffff", var["bad"]) >= 4.5  # white on the reject button
