@@ -15,6 +15,7 @@ at most ``2 x actors`` batches are in flight (backpressure on the driver's reads
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -237,11 +238,11 @@ def _run_ray(
             address=cfg.ray_address,
             include_dashboard=False,
             log_to_driver=False,
-            logging_level="ERROR",
+            logging_level=logging.ERROR,
         )
     try:
-        actor_cls = ray.remote(num_cpus=cfg.cpus_per_actor)(_Scanner)
-        actors = [actor_cls.remote(cfg.signals, cfg.limits) for _ in range(cfg.actors)]
+        actor_cls: Any = ray.remote(num_cpus=cfg.cpus_per_actor)(_Scanner)
+        actors: list[Any] = [actor_cls.remote(cfg.signals, cfg.limits) for _ in range(cfg.actors)]
         ray.get([a.__ray_ready__.remote() for a in actors])  # models loaded before the clock
         start = time.perf_counter()
         done = errors = 0

@@ -73,7 +73,7 @@ class RedisStream:
             fields = {"event": env.raw, "received_at": repr(env.received_at)}
             if env.base_dir is not None:  # relative media paths resolve beside the source file
                 fields["base_dir"] = str(env.base_dir)
-            pipe.xadd(self.stream, fields)  # type: ignore[arg-type]
+            pipe.xadd(self.stream, fields)
             n += 1
         return [i.decode() if isinstance(i, bytes) else str(i) for i in pipe.execute()] if n else []
 
