@@ -304,7 +304,8 @@ class HashIndex:
         if base.n and radii is not None:
             qrow, rows = base.candidates(qwords, radii)
             if len(rows):
-                dist = np.bitwise_count(base.words[rows] ^ qwords[qrow]).sum(axis=1, dtype=np.int32)
+                probe = qwords[0] if len(qwords) == 1 else qwords[qrow]  # broadcast one query
+                dist = np.bitwise_count(base.words[rows] ^ probe).sum(axis=1, dtype=np.int32)
                 ok = (dist <= radius) & ~dead[rows]
                 qs.append(qrow[ok])
                 ks.append(base.keys[rows[ok]].astype(np.int64))
