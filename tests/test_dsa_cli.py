@@ -101,3 +101,20 @@ def test_sanctions_export_as_account_statements(tmp_db) -> None:
     for s in statements:
         assert validate(s) == [], s
         assert "acct-repeat" not in json.dumps(s)
+
+
+def test_dsa_validate_command(tmp_path: Path) -> None:
+    from tests.test_dsa_validator import BASE
+
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"statements": [BASE, BASE | {"puid": "gf-2"}]}))
+    res = CliRunner().invoke(cli, ["report", "dsa-validate", str(good)])
+    assert res.exit_code == 0, res.output
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([BASE, BASE | {"content_date": "05/01/2026",
+                                             "decision_facts": "by @someone"}]))  # fmt: skip
+    res = CliRunner().invoke(cli, ["report", "dsa-validate", str(bad)])
+    assert res.exit_code == 3
+    rows = [json.loads(line) for line in res.output.splitlines() if line.startswith("{")]
+    assert {(r["statement"], r["field"]) for r in rows} == {(1, "content_date"),
+                                                             (1, "decision_facts")}  # fmt: skip

@@ -85,6 +85,31 @@ def report_dsa(ctx: click.Context, out: str, source: str | None, batch_dir: str 
     emit_json(info)
 
 
+@report.command("dsa-validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def report_dsa_validate(file: str) -> None:
+    """Check statements made elsewhere: FILE is a JSON array, one statement, or an API batch
+    body {"statements": [...]}. Prints every error by statement and field; exit 3 if any."""
+    import sys
+
+    from gardefou.cli.main import EXIT_VERIFY
+    from gardefou.reports.dsa import personal_data_problems, validate
+
+    data = json.loads(Path(file).read_text(encoding="utf-8"))
+    if isinstance(data, dict):
+        data = data.get("statements", [data])
+    bad = 0
+    for i, s in enumerate(data):
+        problems = validate(s) + (personal_data_problems(s) if isinstance(s, dict) else [])
+        for p in problems:
+            puid = s.get("puid") if isinstance(s, dict) else None
+            emit_json({"statement": i, "puid": puid, "field": p.field, "error": p.message})
+        bad += bool(problems)
+    click.echo(f"{len(data) - bad} of {len(data)} statements valid", err=True)
+    if bad:
+        sys.exit(EXIT_VERIFY)
+
+
 def _records_file(path: str) -> tuple[list[Any], list[Any], list[Any]]:
     from gardefou.reports.transparency import ActionRecord, AppealRecord, TakedownRecord
 
