@@ -187,6 +187,14 @@ def main() -> None:
     if args.worker:
         run_method(args.worker, Path(args.work), Path(args.out))
         return
+    if any(m.startswith("faiss") for m in args.methods.split(",")):
+        try:
+            import faiss  # noqa: F401
+        except ImportError:
+            sys.exit(
+                "faiss-cpu is not installed: `pip install 'gardefou[bench]'`, or run with "
+                "--methods gardefou"
+            )
     work = Path(args.work or tempfile.mkdtemp(prefix="gardefou-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
