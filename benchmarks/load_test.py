@@ -130,7 +130,7 @@ def main() -> int:
     for i in range(min(300, args.requests)):
         t0 = time.perf_counter()
         media = load_media(images[i % len(images)])
-        repo.save_scan(media, run_signals(media, ["pdq", "crypto_hash"]))
+        repo.save_scan(media, run_signals(media, ["pdq", "pdq_dihedral", "crypto_hash"]))
         base_ms.append((time.perf_counter() - t0) * 1000)
 
     result = {

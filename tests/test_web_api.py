@@ -326,3 +326,36 @@ def test_palette_contrast_is_wcag_aaa() -> None:
             assert _contrast(var[fg], var[bg]) >= 7.0, (fg, bg)
     assert _contrast(var["accent-fg"], var["accent"]) >= 7.0
     assert _contrast("#ffffff", var["bad"]) >= 4.5  # white on the reject button
+
+
+def test_scan_matches_rotated_and_mirrored_copies(web) -> None:
+    from PIL import Image, ImageOps
+
+    original = Image.open(SAMPLES / "q0746.jpg").convert("RGB")
+    r = web.client.post(
+        "/v1/scan",
+        files={"file": ("o.png", _png(original), "image/png")},
+        headers=web.h("platform"),
+    ).json()
+    pdq = r["signals"]["pdq"]["value"]
+    web.client.post("/v1/banks", json={"name": "victims"}, headers=web.h("admin"))
+    web.client.post(
+        "/v1/banks/victims/entries",
+        headers=web.h("moderator"),
+        json={"entries": [{"pdq": pdq, "quality": 100}]},
+    )
+    for variant in (original.rotate(90, expand=True), ImageOps.mirror(original)):
+        out = web.client.post(
+            "/v1/scan",
+            files={"file": ("v.png", _png(variant), "image/png")},
+            headers=web.h("platform"),
+        ).json()
+        assert [m["bank"] for m in out["matches"] if m["actionable"]] == ["victims"]
+
+
+def _png(img) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()

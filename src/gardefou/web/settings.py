@@ -25,7 +25,7 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024  # /v1/scan and other uploads
     max_body_bytes: int = 256 * 1024  # every other request body (JSON)
     rates: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RATES))
-    scan_signals: tuple[str, ...] = ("pdq", "crypto_hash")
+    scan_signals: tuple[str, ...] = ("pdq", "pdq_dihedral", "crypto_hash")
     persist_scans: bool = True
     admin_key: str | None = None  # bootstrap admin key (not stored; compared in constant time)
     review_media_days: int = 30  # how long a review image is kept (blurred in the console)
