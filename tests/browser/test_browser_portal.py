@@ -140,3 +140,44 @@ def test_moderator_works_the_queue(live_server, page, browser) -> None:
         f"{live_server.url}/v1/takedown/status", data={"case_number": case_a, "pin": pin_a}
     ).json()
     assert st["status"] == "rejected" and st["resolution"].startswith("the link")
+
+
+def test_console_alerts_before_and_after_a_breach(live_server, page) -> None:
+    import time
+
+    api = page.request
+    key = api.post(
+        f"{live_server.url}/v1/keys",
+        headers={"X-API-Key": ADMIN_KEY},
+        data={"name": "noor", "role": "auditor"},
+    ).json()["key"]
+    cases = []
+    for name in ("Due Soon", "Too Late"):
+        r = api.post(
+            f"{live_server.url}/v1/takedown",
+            data={
+                "signature": {"name": name},
+                "locations": ["https://social.example/p/7"],
+                "good_faith_statement": "not consensual",
+                "contact": {"email": "a@example.org"},
+            },
+        )
+        cases.append(r.json()["case_number"])
+    db = live_server.app.state.services.db
+    now = time.time()
+    for case, deadline in zip(cases, (now + 3600, now - 600), strict=True):  # 1 h left; 10 min late
+        db.execute(
+            "UPDATE takedown_requests SET received_at = ?, deadline_at = ? WHERE case_number = ?",
+            (deadline - 48 * 3600, deadline, case),
+        )
+    page.goto(live_server.url + "/console")
+    page.fill("#api-key", key)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#alerts .notice")
+    banner = page.text_content("#alerts") or ""
+    assert cases[0] in banner and cases[1] in banner and "1 breached" in banner
+    first = page.eval_on_selector_all("#queue li strong", "els => els.map(e => e.textContent)")
+    assert first[:2] == [cases[1], cases[0]]  # the breached request on top
+    badges = page.eval_on_selector_all("#queue li .badge", "els => els.map(e => e.textContent)")
+    assert badges[:2] == ["breached", "due_soon"]
+    shot(page, "console-alerts")
