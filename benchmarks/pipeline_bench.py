@@ -163,6 +163,7 @@ def bench_embedded(work: Path, photos: list[Path], n: int) -> dict[str, float]:
         "p99_ms": pct(summary.latencies_ms, 99),
         "headroom_wall_x": rate / FLOOD_PER_S,
         "headroom_cpu_x": (1000 / cpu_ms) / FLOOD_PER_S,
+        "dead_letters": summary.counts.get("dead_letter", 0),
     }
 
 
@@ -176,6 +177,7 @@ def bench_pool(work: Path, photos: list[Path], n: int, workers: int) -> dict[str
         "events_per_s": summary.total / summary.elapsed_s,
         "p50_ms": pct(summary.latencies_ms, 50),
         "p99_ms": pct(summary.latencies_ms, 99),
+        "dead_letters": summary.counts.get("dead_letter", 0),
     }
 
 
@@ -250,7 +252,10 @@ def bench_streams(
     def wait_for(count: int, timeout: float = 900) -> None:
         deadline = time.time() + timeout
         while time.time() < deadline:
-            row = db.query_one("SELECT COUNT(*) AS n FROM pipeline_events")
+            row = db.query_one(
+                "SELECT (SELECT COUNT(*) FROM pipeline_events)"
+                " + (SELECT COUNT(*) FROM dead_letters) AS n"
+            )
             if row and int(row["n"]) >= count:
                 return
             time.sleep(0.05)
@@ -279,6 +284,7 @@ def bench_streams(
                 "SELECT latency_ms FROM pipeline_events WHERE event_id LIKE ?", ("paced-%",)
             )
         ]
+        dead = int(db.query_one("SELECT COUNT(*) AS n FROM dead_letters")["n"])
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -293,6 +299,7 @@ def bench_streams(
         db.close()
     return {
         "events_per_s": n / wall,
+        "dead_letters": dead,
         "backlog_p50_ms": pct(burst, 50),
         "backlog_p99_ms": pct(burst, 99),
         "paced_p50_ms": pct(slow, 50),

@@ -149,7 +149,13 @@ class Processor:
                 out.status, out.reason_code = "retry", "transient"
                 out.reason = f"{type(exc).__name__}: {exc}"
                 return out
+            # a bug, not a bad event: keep the innermost frames so it can be reported
+            frames = traceback.extract_tb(exc.__traceback__)[-4:]
+            where = " <- ".join(
+                f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames[::-1]
+            )
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            detail = f"{detail} (at {where})"
             return self._dead(env, out, "internal_error", detail)
         finally:
             self._observe(out)
