@@ -168,3 +168,27 @@ def test_run_cli(tmp_path: Path):
     assert 'gardefou_store_decisions{action="remove"} 4' in r.output
     r = CliRunner().invoke(cli, ["--db", db, "run", str(tmp_path / "missing.jsonl")])
     assert r.exit_code == 2 and "does not exist" in r.output
+
+
+def test_decider_bug_is_dead_lettered_with_where_and_transient_errors_are_retried(tmp_db):
+    import sqlite3
+
+    class Buggy(RecordingDecider):
+        calls = 0
+
+        def decide(self, event, media):
+            Buggy.calls += 1
+            if event.id == "bug":
+                raise ValueError("boom")
+            if event.id == "flaky" and Buggy.calls < 4:
+                raise sqlite3.OperationalError("database is locked")
+            return super().decide(event, media)
+
+    proc = Processor(tmp_db, Buggy())
+    envs = [Envelope(b'{"id":"bug"}', "t:1"), Envelope(b'{"id":"flaky"}', "t:2")]
+    summary = run_inline(envs, proc)
+    assert summary.counts == {"dead_letter": 1, "decided": 1}
+    (row,) = PipelineLedger(tmp_db).dead_letters()
+    assert row["reason_code"] == "internal_error"
+    assert row["reason"].startswith("ValueError: boom (at test_pipeline.py:")
+    assert effects(tmp_db) == {"flaky": 1}
