@@ -52,6 +52,10 @@ def test_person_files_request_and_sees_status(live_server, page) -> None:
     assert page.get_attribute("#o-status", "data-status") == "received"
     assert "dans les délais" in (page.text_content("#o-left") or "")
     shot(page, "portal-status-fr")
+    page.once("dialog", lambda d: d.accept())  # "withdraw this request?"
+    page.click("#withdraw-btn")
+    page.wait_for_selector("#o-status[data-status=withdrawn]")
+    assert page.is_hidden("#withdraw-btn")
 
     # wrong PIN: an error, no data
     page.fill("#s-pin", "00000000")

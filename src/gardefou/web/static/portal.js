@@ -84,27 +84,39 @@
     }
   });
 
+  function showStatus(s) {
+    $("o-case").textContent = s.case_number;
+    $("o-status").textContent = T("st." + s.status);
+    $("o-status").dataset.status = s.status;
+    $("o-deadline").textContent = fmtTime(s.deadline_at);
+    $("o-left").textContent = fmtLeft(s.clock.seconds_left) + " — " + T("clock." + s.clock.state);
+    $("o-left").className = "state-" + s.clock.state;
+    $("o-copies").textContent = String(s.copies_removed);
+    $("o-resolution").textContent = s.resolution || "—";
+    const ol = $("o-history");
+    ol.textContent = "";
+    for (const h of s.history) {
+      const li = document.createElement("li");
+      li.textContent = fmtTime(h.at) + " — " + T("st." + h.status);
+      ol.appendChild(li);
+    }
+    $("withdraw-btn").hidden = !(s.status === "received" || s.status === "in_review");
+    $("status-out").hidden = false;
+  }
+  const creds = () => ({ case_number: $("s-case").value.trim(), pin: $("s-pin").value.trim() });
+
+  $("withdraw-btn").addEventListener("click", async () => {
+    if (!window.confirm(T("withdraw_confirm"))) return;
+    try { showStatus(await post("/v1/takedown/withdraw", creds())); }
+    catch (err) { $("status-error").textContent = err.message; $("status-error").hidden = false; }
+  });
+
   $("status-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     $("status-error").hidden = true;
     try {
-      const s = await post("/v1/takedown/status", { case_number: $("s-case").value.trim(), pin: $("s-pin").value.trim() });
-      $("o-case").textContent = s.case_number;
-      $("o-status").textContent = T("st." + s.status);
-      $("o-status").dataset.status = s.status;
-      $("o-deadline").textContent = fmtTime(s.deadline_at);
-      $("o-left").textContent = fmtLeft(s.clock.seconds_left) + " — " + T("clock." + s.clock.state);
-      $("o-left").className = "state-" + s.clock.state;
-      $("o-copies").textContent = String(s.copies_removed);
-      $("o-resolution").textContent = s.resolution || "—";
-      const ol = $("o-history");
-      ol.textContent = "";
-      for (const h of s.history) {
-        const li = document.createElement("li");
-        li.textContent = fmtTime(h.at) + " — " + T("st." + h.status);
-        ol.appendChild(li);
-      }
-      $("status-out").hidden = false;
+      const s = await post("/v1/takedown/status", creds());
+      showStatus(s);
     } catch (err) {
       $("status-error").textContent = err.message;
       $("status-error").hidden = false;
