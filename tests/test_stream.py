@@ -110,16 +110,36 @@ def test_metrics_endpoint():
 
 
 def _worker(
-    db_url: str, stream: RedisStream, consumer: str, env_extra: dict[str, str]
+    db_url: str, stream: RedisStream, consumer: str, env_extra: dict[str, str], claim_ms: int
 ) -> subprocess.Popen:
     env = dict(os.environ, GARDEFOU_FAKE_DECIDE_MS="8", **env_extra)
     cmd = [
-        sys.executable, "-c", "from gardefou.cli.main import main; main()",
-        "--db", db_url, "stream", "work", "--redis", stream.url, "--stream", stream.stream,
-        "--group", stream.group, "--consumer", consumer, "--until-idle", "--batch", "8",
-        "--block-ms", "100", "--claim-idle-ms", "1500", "--json",
-        "--decider", "gardefou.pipeline.fakes:recording_decider",
-    ]  # fmt: skip
+        sys.executable,
+        "-c",
+        "from gardefou.cli.main import main; main()",
+        "--db",
+        db_url,
+        "stream",
+        "work",
+        "--redis",
+        stream.url,
+        "--stream",
+        stream.stream,
+        "--group",
+        stream.group,
+        "--consumer",
+        consumer,
+        "--until-idle",
+        "--batch",
+        "8",
+        "--block-ms",
+        "100",
+        "--claim-idle-ms",
+        str(claim_ms),
+        "--json",
+        "--decider",
+        "gardefou.pipeline.fakes:recording_decider",
+    ]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -136,8 +156,9 @@ def test_kill_9_mid_batch_then_restart_decides_each_event_exactly_once(
     ledger = PipelineLedger(db)
     # w0 dies right after committing its 25th decision, before acknowledging the batch;
     # w1 is killed with SIGKILL at an arbitrary point once 120 events are decided.
-    w0 = _worker(db_url, stream, "w0", {FAULT_ENV: "25"})
-    w1 = _worker(db_url, stream, "w1", {})
+    # (no claiming between them in this phase: w0's unacknowledged batch stays w0's)
+    w0 = _worker(db_url, stream, "w0", {FAULT_ENV: "25"}, claim_ms=60_000)
+    w1 = _worker(db_url, stream, "w1", {}, claim_ms=60_000)
     deadline = time.time() + 120
     while ledger.count() < 120 and time.time() < deadline:
         time.sleep(0.02)
@@ -151,8 +172,8 @@ def test_kill_9_mid_batch_then_restart_decides_each_event_exactly_once(
     assert decided_before < n
     # restart w0 under its name (re-reads its own pending history) and a fresh w2 (claims w1's
     # stale messages after --claim-idle-ms)
-    w0b = _worker(db_url, stream, "w0", {})
-    w2 = _worker(db_url, stream, "w2", {})
+    w0b = _worker(db_url, stream, "w0", {}, claim_ms=1500)
+    w2 = _worker(db_url, stream, "w2", {}, claim_ms=1500)
     outs = [p.communicate(timeout=180) for p in (w0b, w2)]
     assert [p.returncode for p in (w0b, w2)] == [0, 0], outs
     assert ledger.count() == n
@@ -167,3 +188,54 @@ def test_kill_9_mid_batch_then_restart_decides_each_event_exactly_once(
     assert sum(r["by_status"].get("duplicate", 0) for r in restarted) >= 1
     assert sum(r["by_status"].get("decided", 0) for r in restarted) == n - decided_before
     db.close()
+
+
+def test_stream_cli_push_work_status_metrics(stream: RedisStream, tmp_path: Path):
+    import json
+
+    from click.testing import CliRunner
+
+    from gardefou.cli import commands_pipeline  # noqa: F401
+    from gardefou.cli.main import cli
+
+    src, _ = write_stream(tmp_path / "s", 12, corrupt_every=6)
+    db = str(tmp_path / "cli.db")
+    common = ["--redis", stream.url, "--stream", stream.stream, "--group", stream.group]
+    r = CliRunner().invoke(cli, ["stream", "push", str(src), *common])
+    assert r.exit_code == 0 and "pushed 12 event(s)" in r.output, r.output
+    status = json.loads(CliRunner().invoke(cli, ["stream", "status", *common]).output)
+    assert status["length"] == 12 and status["backlog"] == 12
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            db,
+            "stream",
+            "work",
+            *common,
+            "--until-idle",
+            "--json",
+            "--block-ms",
+            "50",
+            "--decider",
+            "gardefou.pipeline.fakes:recording_decider",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["by_status"] == {"decided": 10, "dead_letter": 2}
+    r = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            db,
+            "metrics",
+            "--redis",
+            stream.url,
+            "--stream",
+            stream.stream,
+            "--group",
+            stream.group,
+        ],
+    )
+    assert "gardefou_stream_backlog 0" in r.output
+    assert 'gardefou_store_dead_letters{reason="media_corrupt"} 2' in r.output
