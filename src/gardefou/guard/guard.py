@@ -142,7 +142,7 @@ class Guard:
         # the encoder can only change the decision when someone could be targeted
         need_semantic = bool(media or history or targets.named_person or targets.minor
                              or self.config.refuse_fictional_sexual)  # fmt: skip
-        intent = self.classifier.classify(text, history, semantic=need_semantic)
+        intent = self.classifier.classify(text, history, semantic=need_semantic, normalized=norm)
         if intent.via_context:  # who/what the conversation is about carries over
             for h in history:
                 minors = minor_cues(h.casefold())

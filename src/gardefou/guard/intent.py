@@ -60,11 +60,12 @@ class IntentClassifier:
         self.margin = margin
         self.min_sim = min_sim
 
-    def classify(self, text: str, history: tuple[str, ...] = (), semantic: bool = True
-                 ) -> Intent:  # fmt: skip
+    def classify(self, text: str, history: tuple[str, ...] = (), semantic: bool = True,
+                 normalized: Normalized | None = None) -> Intent:  # fmt: skip
         """Judge one request (with its conversation history, oldest first). ``semantic=False``
-        skips the encoder when the caller knows its answer cannot change the decision."""
-        norm = normalize(text)
+        skips the encoder when the caller knows its answer cannot change the decision;
+        ``normalized`` reuses normalize(text) when the caller already has it."""
+        norm = normalized if normalized is not None else normalize(text)
         intent = self._classify_one(norm, semantic)
         if intent.sexual or not history:
             return intent

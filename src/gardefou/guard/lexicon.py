@@ -357,9 +357,46 @@ def term_regex(term: str) -> str:
     return pat
 
 
+_END, _WHOLE = "\x00end", "\x00whole"
+
+
+def _trie_pattern(terms: list[str]) -> str:
+    """One regex for many terms, factored as a prefix trie: Python's re tries alternatives one
+    by one, so a flat alternation of 300 words costs 300 attempts per position; the trie costs
+    one per matching prefix (a 4,000-character prompt: ~50 ms -> ~2 ms per list)."""
+    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    for t in terms:
+        whole = t.endswith("$")
+        body = " ".join((t[:-1] if whole else t).split())
+        node = root
+        for ch in body:
+            node = node.setdefault(ch, {})
+        node[_WHOLE if whole else _END] = {}
+
+    def emit(node: dict) -> str:  # type: ignore[type-arg]
+        alts = [(r"[\s\-]+" if k == " " else re.escape(k)) + emit(v)
+                for k, v in node.items() if k not in (_END, _WHOLE)]  # fmt: skip
+        if _WHOLE in node:
+            alts.append(r"(?!\w)")
+        if _END in node:
+            alts.append("")  # last: longer terms are tried first
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    return emit(root)
+
+
 @lru_cache(maxsize=64)
 def compile_terms(terms: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{term_regex(t)})" for t in terms))
+    spaced = [t for t in terms if _is_spaced_script(t.rstrip("$"))]
+    other = [t.rstrip("$") for t in terms if not _is_spaced_script(t.rstrip("$"))]
+    parts = []
+    if spaced:
+        parts.append(r"(?<!\w)" + _trie_pattern(spaced))
+    if other:
+        parts.append(_trie_pattern(other))
+    return re.compile("|".join(parts) or r"(?!x)x")
 
 
 def find(terms: list[str], text: str) -> list[re.Match[str]]:

@@ -67,6 +67,8 @@ def _is_latin(ch: str) -> bool:
 
 
 def _strip_format(text: str) -> str:
+    if text.isascii():
+        return text
     out = []
     for ch in text:
         cat = unicodedata.category(ch)
@@ -77,6 +79,8 @@ def _strip_format(text: str) -> str:
 
 
 def _emoji(text: str) -> str:
+    if text.isascii():
+        return text
     for emo, word in sorted(EMOJI_WORDS.items(), key=lambda kv: -len(kv[0])):
         if emo in text:
             text = text.replace(emo, f" {word} ")
@@ -112,6 +116,8 @@ def _join_spaced(text: str) -> str:
 
 
 def _fold_latin(text: str) -> str:
+    if text.isascii():
+        return text
     out: list[str] = []
     for ch in unicodedata.normalize("NFD", text):
         if unicodedata.category(ch) == "Mn" and out and _is_latin(out[-1][-1:] or " "):
