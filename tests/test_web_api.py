@@ -359,3 +359,27 @@ def _png(img) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def test_hash_only_submission_protects_until_withdrawn(web) -> None:
+    from PIL import Image
+
+    img = Image.open(SAMPLES / "q1050.jpg").convert("RGB")
+    pdq = web.client.post(
+        "/v1/scan", files={"file": ("a.png", _png(img), "image/png")}, headers=web.h("platform")
+    ).json()["signals"]["pdq"]["value"]
+    r = web.client.post("/v1/submissions", json={"hashes": [{"pdq": pdq, "quality": 100}]})
+    assert r.status_code == 201
+    case, pin = r.json()["case_number"], r.json()["pin"]
+    m = web.client.post("/v1/match", json={"pdq": [pdq]}, headers=web.h("platform")).json()
+    assert [x["bank"] for x in m if x["actionable"]] == ["victims"]
+    st = web.client.post("/v1/submissions/status", json={"case_number": case, "pin": pin}).json()
+    assert st["status"] == "active" and st["hashes"] == 1
+    for bad in ({"case_number": case, "pin": "x"}, {"case_number": "GF-NOPE", "pin": pin}):
+        r = web.client.post("/v1/submissions/status", json=bad)
+        assert r.status_code == 401 and "case number or PIN" in r.json()["message"]
+    w = web.client.post("/v1/submissions/withdraw", json={"case_number": case, "pin": pin})
+    assert w.json()["entries_removed"] == 1
+    assert web.client.post("/v1/match", json={"pdq": [pdq]}, headers=web.h("platform")).json() == []
+    low = web.client.post("/v1/submissions", json={"hashes": [{"pdq": pdq, "quality": 10}]})
+    assert low.status_code == 400 and "quality" in low.json()["message"]

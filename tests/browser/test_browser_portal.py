@@ -185,3 +185,16 @@ def test_console_alerts_before_and_after_a_breach(live_server, page) -> None:
     badges = page.eval_on_selector_all("#queue li .badge", "els => els.map(e => e.textContent)")
     assert badges[:2] == ["breached", "due_soon"]
     shot(page, "console-alerts")
+
+
+def test_person_protects_an_image_with_hashes_only(live_server, page) -> None:
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.post_data or "") if r.method == "POST" else None)
+    page.goto(live_server.url + "/portal?lang=en")
+    page.set_input_files("#p-files", str(SAMPLE))
+    page.wait_for_selector("#p-hash-list li")
+    page.click("#protect-btn")
+    page.wait_for_selector("#p-receipt:not([hidden])")
+    assert (page.text_content("#p-case") or "").startswith("GF-")
+    assert len(posted) == 1 and '"pdq":"' in posted[0] and len(posted[0]) < 500
+    shot(page, "portal-protect")

@@ -66,9 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from gardefou.web.routers import banks, keys, pages, scan, takedown
+    from gardefou.web.routers import banks, keys, pages, scan, submissions, takedown
 
-    for module in (scan, banks, takedown, keys, pages):
+    for module in (scan, banks, takedown, submissions, keys, pages):
         app.include_router(module.router)
     # Routers over libraries that may be absent from a slim install are optional.
     for name in ("guard", "cases", "decisions", "ingest", "reports"):

@@ -42,6 +42,37 @@
     ev.target.value = "";  // the photo itself is not kept by the page
   });
 
+  // Protection without a takedown: hashes only, into the platform's victim bank.
+  const protect = [];
+  $("p-files").addEventListener("change", async (ev) => {
+    for (const file of Array.from(ev.target.files || [])) {
+      const li = document.createElement("li");
+      try {
+        const r = await window.GardefouPDQ.hashBlob(file);
+        li.textContent = r.hex + " — q" + r.quality + (r.quality < 50 ? " (" + T("low_quality") + ")" : "");
+        if (r.quality >= 50) protect.push({ pdq: r.hex, quality: r.quality });
+      } catch (err) { li.textContent = file.name + ": " + err.message; }
+      $("p-hash-list").appendChild(li);
+    }
+    ev.target.value = "";
+    $("protect-btn").disabled = protect.length === 0;
+  });
+  $("protect-btn").addEventListener("click", async () => {
+    $("p-error").hidden = true;
+    try {
+      const r = await post("/v1/submissions", { hashes: protect });
+      $("p-case").textContent = r.case_number;
+      $("p-pin").textContent = r.pin;
+      $("p-receipt").hidden = false;
+      $("protect-btn").disabled = true;
+      $("p-receipt").focus();
+    } catch (err) {
+      $("p-error").textContent = T("error") + ": " + err.message;
+      $("p-error").hidden = false;
+      $("p-error").focus();
+    }
+  });
+
   document.querySelectorAll("input[name=kind]").forEach((r) => r.addEventListener("change", () => {
     $("regulator-fields").hidden = !$("kind-reg").checked;
   }));
