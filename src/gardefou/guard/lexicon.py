@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 # -- standalone sexual terms (fire without context) -------------------------------------------
 NUDITY = [
@@ -364,7 +365,7 @@ def _trie_pattern(terms: list[str]) -> str:
     """One regex for many terms, factored as a prefix trie: Python's re tries alternatives one
     by one, so a flat alternation of 300 words costs 300 attempts per position; the trie costs
     one per matching prefix (a 4,000-character prompt: ~50 ms -> ~2 ms per list)."""
-    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    root: dict[str, Any] = {}
     for t in terms:
         whole = t.endswith("$")
         body = " ".join((t[:-1] if whole else t).split())
@@ -373,7 +374,7 @@ def _trie_pattern(terms: list[str]) -> str:
             node = node.setdefault(ch, {})
         node[_WHOLE if whole else _END] = {}
 
-    def emit(node: dict) -> str:  # type: ignore[type-arg]
+    def emit(node: dict[str, Any]) -> str:
         alts = [(r"[\s\-]+" if k == " " else re.escape(k)) + emit(v)
                 for k, v in node.items() if k not in (_END, _WHOLE)]  # fmt: skip
         if _WHOLE in node:
