@@ -35,8 +35,11 @@ EXAMPLES = int(os.environ.get("GARDEFOU_SCHEMATHESIS_EXAMPLES", "30"))
 
 
 def _app():
+    from gardefou.decide import PlatformDecider
     from gardefou.decide import Services as DecideServices
     from gardefou.guard import Guard, GuardConfig
+    from gardefou.pipeline.core import Processor
+    from gardefou.pipeline.sources import IngestHandler
     from gardefou.web import Settings, create_app
 
     folder = Path(tempfile.mkdtemp(prefix="gardefou-schemathesis-"))
@@ -53,6 +56,8 @@ def _app():
     svc.provide("guard", Guard(GuardConfig(use_semantic=False)))
     # recorded signal outputs instead of the models (the decision layer runs for real)
     svc.provide("decide", DecideServices(svc.db, extract=_fake_signals, banks=svc.banks()))
+    decider = PlatformDecider(lambda db: DecideServices(db, extract=_fake_signals))
+    svc.provide("ingest", IngestHandler(processor=Processor(svc.db, decider)))
     return app
 
 

@@ -20,10 +20,8 @@ _lock = threading.Lock()  # the pipeline's Processor is one-per-worker, not thre
 _BODY = {
     "requestBody": {
         "required": True,
-        "content": {
-            "application/x-ndjson": {"schema": {"type": "string"}},
-            "application/json": {"schema": {"type": "object"}},
-        },
+        "description": "one JSON event, or JSON Lines (one event per line, any content type)",
+        "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
 
