@@ -163,3 +163,13 @@ def test_cli_from_records_file(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     names = sorted(p.stem for p in (tmp_path / "r").glob("*.csv"))
     assert names == ["actions_by_category", "appeals", "takedowns", "time_to_action"]
+
+
+def test_cli_output_is_strict_json(tmp_path: Path) -> None:
+    f = tmp_path / "empty.json"
+    f.write_text("{}")
+    out = CliRunner().invoke(cli, ["report", "transparency", "--from", str(f), "--out",
+                                   str(tmp_path / "e")])  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "NaN" not in out.output and json.loads(out.output)["summary"]["reversal_rate"] is None
+    assert "nan" not in (tmp_path / "e" / "appeals.csv").read_text()

@@ -151,7 +151,10 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
         actions, takedowns, appeals = transparency_records(_db(ctx), since, until)
     period = (since, until) if since and until else None
     rep = build_report(actions, takedowns, appeals, period=period)
-    emit_json({**write_report(rep, out, title), "summary": rep.summary})
+    from gardefou.reports.transparency import no_nan
+
+    summary = {k: no_nan(v) for k, v in rep.summary.items()}
+    emit_json({**write_report(rep, out, title), "summary": summary})
 
 
 @cli.command("measure")

@@ -172,6 +172,11 @@ def _fmt(v: Any) -> str:
     return html.escape(str(v))
 
 
+def no_nan(v: Any) -> Any:
+    """NaN (no data) as an empty CSV cell / JSON null rather than the invalid token NaN."""
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
 def _pct(v: float) -> str:
     return "–" if math.isnan(v) else f"{v:.1%}"
 
@@ -252,7 +257,7 @@ def write_report(rep: TransparencyReport, out_dir: str | os.PathLike[str],
         with open(path, "w", newline="", encoding="utf-8") as fh:
             w = csv.DictWriter(fh, fieldnames=cols)
             w.writeheader()
-            w.writerows(rows)
+            w.writerows([{k: no_nan(v) for k, v in r.items()} for r in rows])
         files.append(path.name)
     plots = _plots(rep, out)
     parts = [f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}"
