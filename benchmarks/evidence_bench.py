@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -209,6 +210,7 @@ def main() -> None:
         f"   consistency proof: generate {tg / len(olds) * 1e6:.1f} µs, verify "
         f"{tv / len(olds) * 1e6:.1f} µs, {statistics.mean(len(p) for p in cps):.1f} hashes"
     )
+    shutil.rmtree(tmp, ignore_errors=True)
     print("\nrerun: .venv/bin/python benchmarks/evidence_bench.py")
 
 
