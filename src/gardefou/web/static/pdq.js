@@ -31,6 +31,7 @@
   const f = Math.fround;
   const DOWNSAMPLE = 512;
   const MIN_HASHABLE_DIM = 5;
+  const MAX_PIXELS = 100000000; // as gardefou's intake: larger is treated as a decompression bomb
   const LUMA_R = f(0.299);
   const LUMA_G = f(0.587);
   const LUMA_B = f(0.114);
@@ -305,6 +306,10 @@
     });
     const width = bitmap.width;
     const height = bitmap.height;
+    if (width * height > MAX_PIXELS) {
+      if (bitmap.close) bitmap.close();
+      throw new Error("image too large to hash here: " + width + "x" + height + " px (limit 100 MP)");
+    }
     let ctx;
     if (typeof OffscreenCanvas !== "undefined") {
       ctx = new OffscreenCanvas(width, height).getContext("2d", { willReadFrequently: true });
@@ -314,6 +319,10 @@
       canvas.height = height;
       ctx = canvas.getContext("2d", { willReadFrequently: true });
     }
+    // Transparent pixels are composited on white, as gardefou's server-side intake does, so
+    // that a PNG hashed here and the same PNG uploaded to the platform give the same hash.
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, width, height);
     ctx.drawImage(bitmap, 0, 0);
     if (bitmap.close) bitmap.close();
     const data = ctx.getImageData(0, 0, width, height).data;
