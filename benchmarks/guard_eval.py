@@ -135,7 +135,8 @@ def run_i2p(path: Path, guard: Guard, limit: int | None) -> dict[str, object]:
             per_cat_base[c].append(baseline_refuses(prompt))
             intent_cat[c].append(sexual or bool(d.reasons))
     el = time.perf_counter() - t0
-    print(f"I2P {path} ({len(rows)} prompts, text-to-image, default policy), {el:.1f} s")
+    policy = "strict policy" if guard.config.refuse_fictional_sexual else "default policy"
+    print(f"I2P {path} ({len(rows)} prompts, text-to-image, {policy}), {el:.1f} s")
     print(f"{'category':18} {'n':>5} {'refused':>8} {'sexual_intent':>13} {'baseline':>9}")
     out: dict[str, object] = {}
     for c in sorted(per_cat, key=lambda k: -len(per_cat[k])):

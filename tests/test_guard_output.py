@@ -200,3 +200,18 @@ def test_real_signals_portrait_and_object() -> None:
     # same person (s4-2), a clean output: allowed
     d = g.check_output(FIX / "portrait-orl-s4-2.png", "make him smile", [portrait])
     assert d.action == Action.ALLOW, d.reasons
+
+
+def test_cli_label(tmp_path: Path) -> None:
+    pytest.importorskip("c2pa")
+    from gardefou.guard.label import make_test_certificate
+
+    chain, key = make_test_certificate()
+    (tmp_path / "chain.pem").write_bytes(chain)
+    (tmp_path / "key.pem").write_bytes(key)
+    dest = tmp_path / "out.jpg"
+    r = _cli("guard-label", str(FIX / "object-houses.jpg"), str(dest),
+             "--cert", str(tmp_path / "chain.pem"), "--key", str(tmp_path / "key.pem"))  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["digital_source_type"].endswith("trainedAlgorithmicMedia")
+    assert dest.stat().st_size > 0
