@@ -217,3 +217,16 @@ def test_submit_batches_with_retry_and_rejections() -> None:
     assert res.rejected == [{"puid": "gf-104", "errors": {"puid": ["not unique"]}}]
     with pytest.raises(ConfigError, match="GARDEFOU_DSA_TOKEN"):
         submit(statements, "https://tdb.example/", "", client=client)  # type: ignore[arg-type]
+
+
+def test_unreadable_records_named() -> None:
+    with pytest.raises(ConfigError, match="record 0: no readable 'decision'"):
+        list(statements_from_records([{"puid": "gf-1"}]))
+    with pytest.raises(ConfigError, match="record 0: no readable 'decision'"):
+        list(statements_from_records([{"decision": {"action": "obliterate"}, "puid": "gf-1"}]))
+    with pytest.raises(ConfigError, match="record 1"):
+        list(statements_from_records([
+            {"decision": decision().to_dict(), "puid": "gf-1", "content_date": "2026-01-05",
+             "application_date": "2026-01-05"},
+            {"decision": decision().to_dict(), "puid": "gf-2"},
+        ]))  # fmt: skip

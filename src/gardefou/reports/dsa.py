@@ -201,9 +201,13 @@ def statements_from_records(
     "content_date", "application_date", ...StatementMeta fields}``. Records whose decision
     restricted nothing are skipped. An ``id`` needs ``puid_secret`` (HMAC, see opaque_puid)."""
     for i, rec in enumerate(records):
-        decision = rec["decision"]
-        if not isinstance(decision, Decision):
-            decision = Decision.from_dict(decision)
+        try:
+            decision = rec["decision"]
+            if not isinstance(decision, Decision):
+                decision = Decision.from_dict(decision)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"record {i}: no readable 'decision' (Decision.to_dict()): "
+                              f"{type(exc).__name__}: {exc}") from None  # fmt: skip
         meta_d = dict(rec)
         if "puid" not in meta_d:
             if "id" not in meta_d:
@@ -213,7 +217,11 @@ def statements_from_records(
                 raise ConfigError(f"record {i} has an internal 'id' but no puid: set "
                                   "GARDEFOU_PUID_SECRET so the id is never published")  # fmt: skip
             meta_d["puid"] = opaque_puid(str(meta_d["id"]), secret)
-        statement = build_statement(decision, StatementMeta.from_dict(meta_d))
+        try:
+            meta = StatementMeta.from_dict(meta_d)
+        except TypeError as exc:
+            raise ConfigError(f"record {i}: {exc}") from None
+        statement = build_statement(decision, meta)
         if statement is not None:
             yield statement
 
