@@ -74,3 +74,13 @@ def test_measure_samples_a_whole_stream(tmp_path: Path) -> None:
     assert [h["sampled"] for h in d["hours"]] == [300] * 4
     assert [h["population"] for h in d["hours"]] == [5000] * 4
     assert d["rate_per_hour"]["low"] < 0.3 * 5000 < d["rate_per_hour"]["high"]
+
+
+def test_measure_bad_side_files_named(tmp_path: Path) -> None:
+    sample = _write(tmp_path / "s.jsonl", [{"hour": "2026-01-05T10", "label": True}])
+    bad_pop = _write(tmp_path / "p.jsonl", [{"hour": "2026-01-05T10"}])
+    res = CliRunner().invoke(cli, ["measure", sample, "--population", bad_pop])
+    assert res.exit_code == 2 and "'images'" in res.output
+    bad_val = _write(tmp_path / "v.jsonl", [{"truth": True}])
+    res = CliRunner().invoke(cli, ["measure", sample, "--validation", bad_val])
+    assert res.exit_code == 2 and "'label'" in res.output

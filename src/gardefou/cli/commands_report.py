@@ -201,11 +201,19 @@ def measure_cmd(ctx: click.Context, sample: str | None, population: str | None,
         assert sample is not None
         pop = None
         if population:
-            pop = {str(r["hour"])[:13]: int(r["images"]) for r in _jsonl(population)}
+            try:
+                pop = {str(r["hour"])[:13]: int(r["images"]) for r in _jsonl(population)}
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ConfigError(f"{population}: each line needs 'hour' and 'images' ({exc})"
+                                  ) from None  # fmt: skip
         samples = samples_from_items(_jsonl(sample), pop, sample_per_hour)
     acc = None
     if validation:
-        acc = Accuracy.from_pairs((r["truth"], r["label"]) for r in _jsonl(validation))
+        try:
+            acc = Accuracy.from_pairs((r["truth"], r["label"]) for r in _jsonl(validation))
+        except KeyError as exc:
+            raise ConfigError(f"{validation}: each line needs 'truth' and 'label' ({exc})"
+                              ) from None  # fmt: skip
     elif accuracy:
         try:
             tp, fn, tn, fp = (int(x) for x in accuracy.split(","))
