@@ -90,6 +90,6 @@ def test_unknown_signal_is_usage_error(tmp_path: Path) -> None:
 
 
 def test_demo_scans_bundled_samples(tmp_path: Path) -> None:
-    result = _cli().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
+    result = _cli().invoke(cli, ["demo", "--samples", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "demo" / "gardefou.db").exists()

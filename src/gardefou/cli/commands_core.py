@@ -155,11 +155,27 @@ def signals_cmd() -> None:
     default=None,
     help="Folder for the demo store [default: ./gardefou-demo].",
 )
-def demo_cmd(out: str | None) -> None:
-    """Scan the bundled sample folder into a SQLite store and print the summary."""
+@click.option(
+    "--samples",
+    is_flag=True,
+    help="Only hash the bundled sample folder (good and bad files) into the store.",
+)
+def demo_cmd(out: str | None, samples: bool) -> None:
+    """The main job on the embedded default: a bundled stream of posts and reply threads runs
+    through the whole pipeline (intake, signals, banks, thread context, policy, cases) into a
+    SQLite store, and the decisions are printed with their reasons."""
+    folder = Path(out or "gardefou-demo")
+    if samples:
+        _scan_samples(folder)
+        return
+    from gardefou.pipeline.demo import run_demo
+
+    run_demo(folder)
+
+
+def _scan_samples(folder: Path) -> None:
     from gardefou.store import MediaRepository, connect
 
-    folder = Path(out or "gardefou-demo")
     folder.mkdir(parents=True, exist_ok=True)
     repo = MediaRepository(connect(folder / "gardefou.db"))
     samples = resources.files("gardefou.data") / "samples"
