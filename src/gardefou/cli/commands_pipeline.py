@@ -211,12 +211,29 @@ def stream_work(ctx: click.Context, **opts: Any) -> None:
         cfg["metrics_port"] = opts["metrics_port"] + i if opts["metrics_port"] else None
         cfgs.append(cfg)
     if len(cfgs) == 1:
-        results = [_stream_worker(cfgs[0])]
-    else:
-        with mp.get_context("spawn").Pool(len(cfgs)) as pool:
-            results = pool.map(_stream_worker, cfgs)
-    for r in results:
-        _print_summary(r, opts["as_json"], _db_url(ctx))
+        _print_summary(_stream_worker(cfgs[0]), opts["as_json"], _db_url(ctx))
+        return
+    # one process per consumer; a worker that dies leaves its messages pending for the others
+    # (or its own restart) to claim, and makes this command exit non-zero
+    spawn = mp.get_context("spawn")
+    results = spawn.Queue()
+    procs = [
+        spawn.Process(target=_stream_worker_to, args=(c, results), name=c["consumer"]) for c in cfgs
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    while not results.empty():
+        _print_summary(results.get(), opts["as_json"], _db_url(ctx))
+    failed = [f"{p.name} (exit {p.exitcode})" for p in procs if p.exitcode]
+    if failed:
+        click.echo(f"error: worker(s) died: {', '.join(failed)}", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+def _stream_worker_to(cfg: dict[str, Any], results: Any) -> None:
+    results.put(_stream_worker(cfg))
 
 
 @stream_group.command("status")
