@@ -197,7 +197,7 @@
       el("li", {}, r.code + ": " + r.message + (r.score != null ? " (" + (r.signal || "score") + " " + Number(r.score).toFixed(2) + ")" : "")))));
     const trace = el("table", { class: "trace" }, el("thead", {}, el("tr", {}, el("th", {}, "rule"), el("th", {}, "matched"), el("th", {}, "action"), el("th", {}, "detail"))));
     const tb = el("tbody");
-    for (const t of dec.rule_trace || []) tb.append(el("tr", {}, el("td", {}, t.rule), el("td", {}, t.matched ? "yes" : "no"), el("td", {}, t.action || ""), el("td", {}, t.detail)));
+    for (const t of dec.rule_trace || []) tb.append(el("tr", { class: t.matched ? "matched" : "" }, el("td", {}, t.rule), el("td", {}, t.matched ? "yes" : "no"), el("td", {}, t.action || ""), el("td", {}, t.detail)));
     trace.append(tb);
     d.append(el("h3", {}, "Rule trace"), trace);
     d.append(el("h3", {}, "History"), el("ol", {}, ...(c.history || []).map((h) => el("li", {}, h.at + " " + h.kind + " by " + h.actor + ": " + h.action + (h.note ? " — " + h.note : "")))));
