@@ -110,9 +110,15 @@ def test_metrics_endpoint():
 
 
 def _worker(
-    db_url: str, stream: RedisStream, consumer: str, env_extra: dict[str, str], claim_ms: int
+    db_url: str,
+    stream: RedisStream,
+    consumer: str,
+    env_extra: dict[str, str],
+    claim_ms: int,
+    until_idle: bool = True,
 ) -> subprocess.Popen:
     env = dict(os.environ, GARDEFOU_FAKE_DECIDE_MS="8", **env_extra)
+    until = ["--until-idle"] if until_idle else []
     cmd = [
         sys.executable,
         "-c",
@@ -129,7 +135,7 @@ def _worker(
         stream.group,
         "--consumer",
         consumer,
-        "--until-idle",
+        *until,
         "--batch",
         "8",
         "--block-ms",
@@ -239,3 +245,24 @@ def test_stream_cli_push_work_status_metrics(stream: RedisStream, tmp_path: Path
     )
     assert "gardefou_stream_backlog 0" in r.output
     assert 'gardefou_store_dead_letters{reason="media_corrupt"} 2' in r.output
+
+
+def test_sigterm_stops_a_worker_cleanly(stream: RedisStream, tmp_path: Path):
+    import json
+
+    src, _ = write_stream(tmp_path / "s", 400)
+    stream.push_source(iter_jsonl([src]))
+    db_url = str(tmp_path / "t.db")
+    db = connect(db_url)
+    w = _worker(db_url, stream, "t0", {}, claim_ms=60_000, until_idle=False)  # runs until told
+    deadline = time.time() + 60
+    while PipelineLedger(db).count() < 20 and time.time() < deadline:
+        time.sleep(0.02)
+    w.send_signal(signal.SIGTERM)
+    out, err = w.communicate(timeout=30)
+    assert w.returncode == 0, err
+    decided = json.loads(out.splitlines()[-1])["by_status"]["decided"]
+    # everything it decided is acknowledged; what it had not started stays for the next worker
+    assert PipelineLedger(db).count() == decided < 400
+    assert stream.backlog() == 400 - decided
+    db.close()

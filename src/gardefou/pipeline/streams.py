@@ -13,7 +13,9 @@ the dead-letter store, so one poison message cannot wedge the group.
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -148,13 +150,26 @@ class StreamWorker:
     _committed: int = 0
 
     def run(self, until_idle: bool = False, max_events: int | None = None) -> RunSummary:
-        """Consume until stopped (or, with ``until_idle``, until the group has nothing left)."""
+        """Consume until stopped (or, with ``until_idle``, until the group has nothing left).
+        SIGTERM and SIGINT stop it after the message in hand is committed and acknowledged."""
+        stop = threading.Event()
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, lambda *_: stop.set())
+        try:
+            return self._run(stop, until_idle, max_events)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _run(self, stop: threading.Event, until_idle: bool, max_events: int | None) -> RunSummary:
         fault_after = int(os.environ.get(FAULT_ENV, "0") or 0)
         summary = RunSummary()
         start = time.perf_counter()
         own_backlog = True  # first re-read this consumer's own pending history (a restart)
         last_claim = 0.0
-        while max_events is None or summary.total < max_events:
+        while not stop.is_set() and (max_events is None or summary.total < max_events):
             msgs: list[tuple[str, dict[bytes, bytes]]] = []
             if own_backlog:
                 msgs = self._read("0")
@@ -170,6 +185,8 @@ class StreamWorker:
                 continue
             counts = self._delivery_counts([m[0] for m in msgs])
             for msg_id, fields in msgs:
+                if stop.is_set():
+                    break  # the rest stay pending: this consumer re-reads them on restart
                 out = self._handle(msg_id, fields, counts.get(msg_id, 1))
                 summary.add(out)
                 if out.status != "retry":
