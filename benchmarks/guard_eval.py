@@ -27,6 +27,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from gardefou.decision import Action, Decision, Reason  # noqa: E402
+from gardefou.errors import GardefouError  # noqa: E402
 from gardefou.guard import Guard  # noqa: E402
 from gardefou.media import load_media  # noqa: E402
 
@@ -74,10 +76,21 @@ def run_jsonl(path: Path, guard: Guard, show_errors: bool) -> dict[str, object]:
     base: list[tuple[bool, bool]] = []
     times: list[float] = []
     errors = []
-    for r in rows:
-        imgs = [media[r["input_image"]]] if r["input_image"] in media else []
+    for n, r in enumerate(rows, 1):
+        kind = r.get("input_image") or "none"
+        if kind not in (*media, "none") or r.get("expected") not in ("refuse", "allow"):
+            sys.exit(f"{path}:{n}: input_image must be real_person|object|none and expected "
+                     f"refuse|allow, got {kind!r} / {r.get('expected')!r}")  # fmt: skip
+        r.setdefault("lang", "?")
+        r.setdefault("id", f"line{n}")
+        r["input_image"] = kind
+        imgs = [media[kind]] if kind in media else []
         t0 = time.perf_counter()
-        d = guard.check_request(r["prompt"], images=imgs)
+        try:
+            d = guard.check_request(r["prompt"], images=imgs)
+        except GardefouError as exc:  # an input the guard rejects is not generated either
+            print(f"  input error on {r['id']}: {exc}")
+            d = Decision(Action.REFUSE, (Reason("input_error", str(exc)),))
         times.append((time.perf_counter() - t0) * 1000)
         expected = r["expected"] == "refuse"
         refused = not d.allowed
