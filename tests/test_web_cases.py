@@ -258,3 +258,5 @@ def test_ingest_json_lines_through_the_pipeline(web) -> None:
     assert web.client.post("/v1/ingest", content=b"", headers=web.h("platform")).status_code == 400
     queue = web.client.get("/v1/cases", headers=web.h("moderator")).json()
     assert {q["event_id"] for q in queue} == {"i0", "i1"}
+    detail = web.client.get(f"/v1/cases/{queue[0]['id']}", headers=web.h("moderator")).json()
+    assert len(detail["media"]) == 1  # kept (blurred in the console) while the case is open

@@ -85,6 +85,12 @@ def get_decision(event_id: str, svc: Svc, caller: Reader) -> dict[str, Any]:
 
 def _keep_for_review(svc: Services, body: EventIn, case_id: int) -> None:
     """Keep the event's images only when a person must look at them (pending review)."""
+    media = [m.b64 for m in [*body.media, *body.output_media, *body.input_media]]
+    keep_review_media(svc, body.id, case_id, media)
+
+
+def keep_review_media(svc: Services, event_id: str, case_id: int, b64_items: list[Any]) -> None:
+    """Store inline (base64) images of a case awaiting a person; anything else is skipped."""
     import hashlib
 
     from gardefou.cases import PENDING_REVIEW, SECOND_REVIEW
@@ -95,13 +101,15 @@ def _keep_for_review(svc: Services, body: EventIn, case_id: int) -> None:
     now = svc.settings.clock()
     expires = now + svc.settings.review_media_days * DAY
     with svc.db.transaction():
-        for m in [*body.media, *body.output_media, *body.input_media]:
+        for item in b64_items:
+            if not isinstance(item, str):
+                continue
             try:
-                data = base64.b64decode(m.b64, validate=True)
+                data = base64.b64decode(item, validate=True)
             except (binascii.Error, ValueError):
-                continue  # decide_event already rejected undecodable media
+                continue  # the decision layer already rejected undecodable media
             svc.db.execute(
                 "INSERT INTO review_media (event_id, sha256, data, stored_at, expires_at) "
                 "VALUES (?,?,?,?,?) ON CONFLICT (event_id, sha256) DO NOTHING",
-                (body.id, hashlib.sha256(data).hexdigest(), data, now, expires),
+                (event_id, hashlib.sha256(data).hexdigest(), data, now, expires),
             )

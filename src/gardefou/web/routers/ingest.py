@@ -48,7 +48,41 @@ async def ingest(request: Request, svc: Svc, caller: Platform) -> JSONResponse:
 
     def run() -> tuple[int, dict[str, Any], dict[str, str]]:
         with _lock:
-            return _handler(svc).handle(body)  # type: ignore[no-any-return]
+            return _handler(svc).handle(body)
 
     status, payload, headers = await run_in_threadpool(run)
+    if status == 200:
+        await run_in_threadpool(_keep_media, svc, body, payload.get("outcomes", []))
     return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def _keep_media(svc: Services, body: bytes, outcomes: list[dict[str, Any]]) -> None:
+    """Inline images of newly decided events whose case awaits a person, for the console."""
+    import json
+
+    from gardefou.web.routers.decisions import keep_review_media
+
+    decided = {o.get("event_id") for o in outcomes if o.get("status") == "decided"}
+    for line in body.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(event, dict) or str(event.get("id")) not in decided:
+            continue
+        row = svc.db.query_one(
+            "SELECT case_id FROM decisions WHERE event_id = ?", (str(event["id"]),)
+        )
+        if row is None or row["case_id"] is None:
+            continue
+        refs = [
+            *_list(event.get("media")),
+            *_list(event.get("output_media")),
+            *_list(event.get("input_media")),
+        ]
+        b64 = [r.get("b64") for r in refs if isinstance(r, dict)]
+        keep_review_media(svc, str(event["id"]), int(row["case_id"]), b64)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
