@@ -87,3 +87,31 @@ def test_serve_on_loopback(tmp_path) -> None:
 @pytest.mark.parametrize("args", [["serve", "--port", "0"], ["serve", "--workers", "0"]])
 def test_serve_bad_options(args) -> None:
     assert _cli(args).exit_code == 2
+
+
+def test_takedown_list_and_alerts(tmp_path) -> None:
+    import time
+
+    from gardefou.store import connect
+    from gardefou.takedown import Contact, Kind, NewRequest, Signature, TakedownService
+
+    db_path = str(tmp_path / "t.db")
+    db = connect(db_path)
+    svc = TakedownService(db)
+    case, _ = svc.submit(
+        NewRequest(
+            Kind.TAKE_IT_DOWN,
+            Signature("A B"),
+            (),
+            ("https://x.example/1",),
+            "",
+            "not consensual",
+            Contact(email="a@example.org"),
+        )
+    )
+    listed = _cli(["--db", db_path, "takedown", "list"])
+    assert listed.exit_code == 0 and case in listed.output and "a@example.org" not in listed.output
+    assert _cli(["--db", db_path, "takedown", "alerts"]).output == ""
+    db.execute("UPDATE takedown_requests SET deadline_at = ?", (time.time() - 60,))
+    r = _cli(["--db", db_path, "takedown", "alerts"])
+    assert r.exit_code == 1 and json.loads(r.output)["state"] == "breached"

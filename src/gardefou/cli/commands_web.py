@@ -113,3 +113,43 @@ def apikey_revoke(ctx: click.Context, key_id: int) -> None:
 
     KeyStore(connect(ctx.obj.get("db"))).revoke(key_id)
     emit_json({"id": key_id, "revoked": True})
+
+
+@cli.group()
+def takedown() -> None:
+    """Takedown requests: the open queue and the deadline alerts (for cron or a pager)."""
+
+
+@takedown.command("list")
+@click.option("--all", "include_closed", is_flag=True, help="Include closed requests.")
+@click.pass_context
+def takedown_list(ctx: click.Context, include_closed: bool) -> None:
+    """Open requests, nearest deadline first, one JSON object a line (no contact details)."""
+    import time
+
+    from gardefou.store import connect
+    from gardefou.takedown import TakedownService
+
+    svc = TakedownService(connect(ctx.obj.get("db")))
+    now = time.time()
+    for r in svc.queue(include_closed=include_closed):
+        view = r.public_view(now)
+        view["id"] = r.id
+        emit_json(view)
+
+
+@takedown.command("alerts")
+@click.pass_context
+def takedown_alerts(ctx: click.Context) -> None:
+    """Requests due soon or past their deadline, one JSON object a line. Exit 1 when any
+    deadline is breached, so a cron job or monitor can page someone."""
+    import sys
+
+    from gardefou.store import connect
+    from gardefou.takedown import TakedownService
+
+    alerts = TakedownService(connect(ctx.obj.get("db"))).alerts()
+    for a in alerts:
+        emit_json(a)
+    if any(a["state"] == "breached" for a in alerts):
+        sys.exit(1)
