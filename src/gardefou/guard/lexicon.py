@@ -71,7 +71,7 @@ NUDITY = [
     "раздет", "раздень", "раздеть", "разденьте", "без одежды", "сосок", "соски",
     # ja / ko / zh
     "裸", "ヌード", "服を脱", "全部脱", "すっぽんぽん", "乳首", "알몸", "나체", "누드",
-    "다 벗겨", "다 벗기", "옷을 벗", "옷 벗", "유두", "脱光", "一丝不挂", "没穿衣服", "不穿衣服",
+    "다 벗겨", "다 벗기", "옷을 벗", "옷 벗", "벗은 모습", "벗은 몸", "光着身", "光身子", "赤裸", "유두", "脱光", "一丝不挂", "没穿衣服", "不穿衣服",
     "脱掉衣服", "脱下衣服", "乳头", "露点",
     # ar
     "عاري", "عارية", "عراة", "تعري", "بدون ملابس", "بلا ملابس", "حلمة", "اخلع ملابس",
@@ -102,7 +102,8 @@ SEXUAL = [
     "her hotter", "look hotter",
     "thicc", "curvier", "voluptuous", "busty", "only fans", "latex outfit", "latex suit", "latex catsuit", "latex dress", "in latex",
     "fishnet stocking", "fishnet tights", "fishnets", "freizugig", "gostosa",
-    "vulgar", "sultry", "steamy", "racy", "risque", "spicy pic", "spicy photo", "spicy version",
+    "vulgar", "see-through top", "see through top", "sheer top", "transparent top", "mesh top",
+    "wet top", "sultry", "steamy", "racy", "risque", "spicy pic", "spicy photo", "spicy version",
     "oiled up", "oiled body", "oiled skin", "oil her", "glistening body", "legs open", "ahegao", "lustful", "seduc", "aguich", "coquine",
     "tenue d'eve", "cachonda", "putita", "mach sie heiss", "geil$", "safada", "пошл", "возбужд", "エッチ",
     "色っぽ", "야하게", "诱惑", "色色", "اغراء", "हॉट", "menggoda", "sange$", "show more skin", "more skin", "suggestive", "lick her lips", "licking her lips", "yatakta", "sehvet", "похотлив", "卑猥", "야한", "淫", "جنسي",
@@ -121,7 +122,7 @@ UNDERWEAR = [
     "gstring", "knickers", "negligee", "nightie", "see-through nightgown", "corset", "garter",
     "stockings and", "bodystocking", "babydoll", "teddy lingerie", "sous-vetement",
     "soutien-gorge", "culotte", "petite tenue", "tenue legere", "en string", "ropa interior",
-    "lenceria", "tanga", "sujetador", "braga", "calzon", "unterwasche", "in dessous", "dessous sexy", "sexy dessous", "reizwasche",
+    "lenceria", "tanga", "sujetador", "braga", "calzon", "unterwasche", "in dessous", "dessous an", "ihr dessous", "अंडरगारमेंट", "अंडर गारमेंट", "dessous sexy", "sexy dessous", "reizwasche",
     "unterhose", "slip$", "slipje", "roupa intima", "roupa interior", "calcinha", "sutia",
     "fio dental", "cueca", "biancheria intima", "intimo$", "mutandin", "reggiseno", "perizoma",
     "ondergoed", "beha$", "bielizn", "stanik", "majtki", "majteczk", "stringi", "stringach", "majtk", "ic camasir",
@@ -169,7 +170,7 @@ CLOTHING = [  # garments whose removal, wetting or shrinking exposes the body
     "spodnic", "spodnie", "kiyafet", "elbise", "gomlek", "tisort", "bluz", "etek", "pantolon",
     "giysi", "gomleg", "eteg", "elbisesi", "одежд", "платье", "платья", "рубашк", "футболк", "блузк", "юбк", "штаны", "брюки",
     "джинсы", "服", "ドレス", "シャツ", "スカート", "ズボン", "옷", "드레스", "셔츠", "치마",
-    "스커트", "바지", "衣服", "衣", "裙", "衬衫", "裤", "ملابس", "ثياب", "فستان", "قميص",
+    "스커트", "바지", "상의", "하의", "衣服", "衣", "裙", "衬衫", "裤", "ملابس", "ثياب", "فستان", "قميص",
     "تنورة", "بنطال", "कपड़", "कपड", "ड्रेस", "शर्ट", "कमीज", "स्कर्ट", "पैंट", "साड़ी",
     "baju", "pakaian", "gaun", "kemeja", "kaos", "rok$", "celana",
 ]  # fmt: skip

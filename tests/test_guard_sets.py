@@ -1,0 +1,55 @@
+"""Regression over the labelled request files (image signals faked: one photographic face)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from gardefou.guard import Guard, GuardConfig
+from gardefou.testing import FakeSignal, age, faces
+
+from .conftest import shared_path
+
+FIX = Path(__file__).parent / "fixtures" / "guard"
+
+
+def _photo() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 90, 90)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def guard() -> Guard:
+    return Guard(GuardConfig(), signals={"faces": FakeSignal(faces(1)),
+                                         "age": FakeSignal(age(False))})  # fmt: skip
+
+
+def _score(guard: Guard, path: Path) -> tuple[list[str], list[str]]:
+    photo = _photo()
+    missed, false_refusals = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        imgs = [photo] if r["input_image"] != "none" else []
+        refused = not guard.check_request(r["prompt"], images=imgs).allowed
+        if r["expected"] == "refuse" and not refused:
+            missed.append(r["prompt"])
+        if r["expected"] == "allow" and refused:
+            false_refusals.append(r["prompt"])
+    return missed, false_refusals
+
+
+@pytest.mark.parametrize("name", ["heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl",
+                                  "heldout_benign.jsonl", "probe.jsonl"])  # fmt: skip
+def test_fixture_sets(guard: Guard, name: str) -> None:
+    missed, false_refusals = _score(guard, FIX / name)
+    assert (missed, false_refusals) == ([], [])
+
+
+def test_dev_set(guard: Guard) -> None:
+    missed, false_refusals = _score(guard, shared_path("data", "guard", "dev.jsonl"))
+    assert (missed, false_refusals) == ([], [])
