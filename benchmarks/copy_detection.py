@@ -230,7 +230,7 @@ def main() -> None:
     )
     rows = sum(len(v) for v in bank_crops) / n
     print(f"{'index rows/image':<18}{1:>10}{1:>10}{1:>10}{rows:>10.1f}")
-    print(f"{'hashes/query':<18}{1:>10}{8:>10}{'8-12':>10}{'8-12':>10}")
+    print(f"{'hashes/query':<18}{1:>10}{8:>10}{'8-16':>10}{'8-16':>10}")
     print(
         f"\ntotal {time.perf_counter() - t0:.0f}s on a shared machine; rerun: "
         f".venv/bin/python benchmarks/copy_detection.py --seed {args.seed}"
