@@ -145,7 +145,7 @@ class Guard:
         intent = self.classifier.classify(text, history, semantic=need_semantic, normalized=norm)
         if intent.via_context:  # who/what the conversation is about carries over
             for h in history:
-                minors = minor_cues(h.casefold())
+                minors = minor_cues(normalize(h).folded)
                 if minors:
                     targets = TextTargets(targets.named_person, targets.minor + tuple(minors),
                                           targets.person_ref)  # fmt: skip
