@@ -23,7 +23,7 @@ from gardefou.errors import GuardInputError
 from gardefou.guard.images import NUDITY_LEVEL, ImageFacts, ImageReader, same_person
 from gardefou.guard.intent import Intent, IntentClassifier
 from gardefou.guard.normalize import normalize
-from gardefou.guard.targets import TextTargets, minor_cues, text_targets
+from gardefou.guard.targets import TextTargets, text_targets
 from gardefou.media import Limits, Media, load_media
 from gardefou.signals.base import Signal
 
@@ -139,16 +139,16 @@ class Guard:
             validate_prompt(h, self.config.max_prompt_chars)
         norm = normalize(text)
         targets = text_targets(text, norm.folded)
+        # who the conversation is about carries over: "Emma Watson at the beach" then "now in a
+        # bikini"; a minor named earlier stays a minor
+        for h in history[-3:]:
+            ht = text_targets(h, normalize(h).folded)
+            targets = TextTargets(targets.named_person + ht.named_person,
+                                  targets.minor + ht.minor, targets.person_ref)  # fmt: skip
         # the encoder can only change the decision when someone could be targeted
         need_semantic = bool(media or history or targets.named_person or targets.minor
                              or self.config.refuse_fictional_sexual)  # fmt: skip
         intent = self.classifier.classify(text, history, semantic=need_semantic, normalized=norm)
-        if intent.via_context:  # who/what the conversation is about carries over
-            for h in history:
-                minors = minor_cues(normalize(h).folded)
-                if minors:
-                    targets = TextTargets(targets.named_person, targets.minor + tuple(minors),
-                                          targets.person_ref)  # fmt: skip
         decision = self._decide_request(intent, targets, media)
         if self.audit is not None:
             self.audit.record("request", text, media, decision)
