@@ -53,6 +53,14 @@ unreal engine octane render photorealistic realistic hyper detailed cinematic li
 beautiful pretty cute sexy hot young woman man girl boy lady guy mr mrs ms dr sir saint st
 christmas halloween easter new year york city street beach park lake mountain river sea
 god jesus mary christ lord king queen prince princess president minister
+painting art digital oil fantasy concept anime cartoon render photograph illustration studio
+light dark sun moon night day morning evening summer winter spring autumn fall hour high
+quality masterpiece best award winning national geographic vogue magazine cover album poster
+movie film still scene character game video world war ancient greek roman egyptian japanese
+chinese french italian american english british russian german spanish indian african tower
+bridge museum hotel island palace station church castle valley bay ocean forest garden gardens
+square avenue road north south east west central royal grand great little goddess angel
+demon elf elves warrior knight witch wizard vampire mermaid fairy nymph barbie statue
 """.split()
 )
 _CREDIT = re.compile(r"(?:\bby|style of|inspired by|art of|artist|painted by|drawn by|"
@@ -61,6 +69,8 @@ _CAPWORD = re.compile(r"\b[A-Z][a-z'\u00c0-\u024f]+(?:[-'][A-Z][a-z]+)?\b")
 _AGED = re.compile(
     r"(?<!\w)(?:aged?|age de|edad de|im alter von|idade de|eta di|wieku)\s*(\d{1,2})(?!\d)"
 )
+_SEXUAL_WORDS = lx.NUDITY + lx.SEXUAL + lx.UNDERWEAR + lx.SWIMWEAR + lx.BODY_PARTS
+_TITLE_CASE_MIN = 4  # this many capitalized words, and most of the words: a Title Case prompt
 _MENTION = re.compile(r"(?<!\w)@[A-Za-z0-9_]{2,30}")
 
 
@@ -91,14 +101,20 @@ def _names(original: str, folded: str) -> list[str]:
         if w.group(0) in FIRST_NAMES and nxt not in _NOT_NAMES and len(nxt) > 2:
             if not _CREDIT.search(folded[: w.start()]):
                 found.append(f"name: {w.group(0)} {nxt}")
-    # two capitalized words in a row, not at the very start and not an artist credit
+    # two capitalized words in a row that are not vocabulary nor an artist credit; skipped in
+    # Title Case prompts ("Nude Elf, Oil Painting"), where capitals say nothing
     caps = list(_CAPWORD.finditer(original))
+    n_words = len(re.findall(r"[^\W\d_]+", original))
+    if len(caps) >= _TITLE_CASE_MIN and len(caps) > 0.6 * n_words:
+        caps = []
     for a, b in pairwise(caps):
         between = original[a.end() : b.start()]
         if between.strip() or a.group(0).lower() in _NOT_NAMES:
             continue
         if b.group(0).lower() in _NOT_NAMES or _CREDIT.search(original[: a.start()]):
             continue
+        if lx.find(_SEXUAL_WORDS, f"{a.group(0)} {b.group(0)}".lower()):
+            continue  # "Naked Elf", "Sexy Nurse": not a name
         found.append(f"name: {a.group(0)} {b.group(0)}")
     return found
 
