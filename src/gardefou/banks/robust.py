@@ -66,17 +66,8 @@ def _peel(a: np.ndarray, limit: int, tol: int, majority: float, bands: int) -> i
     return min(removed, limit)
 
 
-def content_box(
-    img: Image.Image,
-    tol: int = TRIM_TOLERANCE,
-    majority: float = 0.6,
-    bands: int = 3,
-    max_frac: float = 0.45,
-) -> tuple[int, int, int, int] | None:
-    """The box left after peeling solid-colour bands off each side: borders, letterbox and
-    pillarbox padding, screenshot bars, caption banners. None when less than 1% would go from
-    every side. A photo whose own edge is one flat colour (a clear sky) is peeled too; its
-    untrimmed hashes still match unedited copies."""
+def _pixels(img: Image.Image) -> tuple[np.ndarray, np.ndarray, float]:
+    """int16 pixels (bounded to 768 px for speed), the same with columns as rows, the scale."""
     small = img.convert("RGB")
     scale = 1.0
     if max(small.size) > 768:  # detect on a bounded copy, map back to full size
@@ -84,7 +75,17 @@ def content_box(
         size = (round(small.width / scale), round(small.height / scale))
         small = small.resize(size, Image.Resampling.BILINEAR)
     a = np.asarray(small, dtype=np.int16)
-    at = np.ascontiguousarray(a.transpose(1, 0, 2))  # columns as rows, made once
+    return a, np.ascontiguousarray(a.transpose(1, 0, 2)), scale
+
+
+def _box(
+    px: tuple[np.ndarray, np.ndarray, float],
+    tol: int,
+    majority: float,
+    bands: int,
+    max_frac: float,
+) -> tuple[int, int, int, int] | None:
+    a, at, scale = px
     h, w = a.shape[:2]
     top, bottom, left, right = 0, h, 0, w
     for _ in range(2):  # rows, then columns within the rows kept, then again
@@ -107,6 +108,29 @@ def content_box(
     return (round(left * scale), round(top * scale), round(right * scale), round(bottom * scale))
 
 
+def content_box(
+    img: Image.Image,
+    tol: int = TRIM_TOLERANCE,
+    majority: float = 0.6,
+    bands: int = 3,
+    max_frac: float = 0.45,
+) -> tuple[int, int, int, int] | None:
+    """The box left after peeling solid-colour bands off each side: borders, letterbox and
+    pillarbox padding, screenshot bars, caption banners. None when less than 1% would go from
+    every side. A photo whose own edge is one flat colour (a clear sky) is peeled too; its
+    untrimmed hashes still match unedited copies."""
+    return _box(_pixels(img), tol, majority, bands, max_frac)
+
+
+def _any_flat_edge(px: tuple[np.ndarray, np.ndarray, float], tol: int) -> bool:
+    a, at, _ = px
+    for line in (a[0], a[-1], at[0], at[-1]):
+        colour = np.median(line, axis=0).astype(np.int16)
+        if (np.abs(line - colour).max(axis=1) <= tol).mean() >= 0.97:
+            return True
+    return False
+
+
 #: (majority, bands, tolerance) of the trims tried: rows all one colour (borders, padding) or
 #: 60% one colour (captions over a flat bar); one band per side (a border next to a flat sky
 #: stays a border) or up to three (a screenshot's status bar, then its background); a tight
@@ -120,9 +144,12 @@ TRIMS = tuple(
 def trimmed(img: Image.Image) -> list[Image.Image]:
     """The content inside solid bands, by each of TRIMS; distinct boxes only, empty when the
     image has no such bands."""
+    px = _pixels(img)
+    if not _any_flat_edge(px, max(t for _, _, t in TRIMS)):
+        return []  # most photos: no band can start, skip the 8 peels
     boxes: list[tuple[int, int, int, int]] = []
     for majority, bands, tol in TRIMS:
-        box = content_box(img, tol=tol, majority=majority, bands=bands)
+        box = _box(px, tol, majority, bands, 0.45)
         if box is not None and box not in boxes:
             boxes.append(box)
     return [img.crop(b) for b in boxes]
