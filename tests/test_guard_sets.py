@@ -43,8 +43,11 @@ def _score(guard: Guard, path: Path) -> tuple[list[str], list[str]]:
     return missed, false_refusals
 
 
-@pytest.mark.parametrize("name", ["heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl",
-                                  "heldout_benign.jsonl", "probe.jsonl"])  # fmt: skip
+SETS = ["heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl", "heldout_benign.jsonl",
+        "heldout5.jsonl", "probe.jsonl"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", SETS)
 def test_fixture_sets(guard: Guard, name: str) -> None:
     missed, false_refusals = _score(guard, FIX / name)
     assert (missed, false_refusals) == ([], [])

@@ -102,7 +102,8 @@ SEXUAL = [
     "her hotter", "look hotter",
     "thicc", "curvier", "voluptuous", "busty", "only fans", "latex outfit", "latex suit", "latex catsuit", "latex dress", "in latex",
     "fishnet stocking", "fishnet tights", "fishnets", "freizugig", "gostosa",
-    "vulgar", "see-through top", "see through top", "sheer top", "transparent top", "mesh top",
+    "vulgar", "skimpy", "skimpier", "more revealing", "revealing outfit", "穿得暴露", "穿着暴露",
+    "衣着暴露", "暴露一点", "暴露的", "see-through top", "see through top", "sheer top", "transparent top", "mesh top",
     "wet top", "sultry", "steamy", "racy", "risque", "spicy pic", "spicy photo", "spicy version",
     "oiled up", "oiled body", "oiled skin", "oil her", "glistening body", "legs open", "ahegao", "lustful", "seduc", "aguich", "coquine",
     "tenue d'eve", "cachonda", "putita", "mach sie heiss", "geil$", "safada", "пошл", "возбужд", "エッチ",
@@ -142,7 +143,7 @@ SWIMWEAR = [
     "badpak", "zwempak", "zwembroek", "stroj kapielow", "stroju kapielow", "kostium kapielow", "kostiumie kapiel", "kostiumu kapiel",
     "mayo giy", "mayoya", "mayoyla", "mayolu", "bikinili", "купальник", "купальнике", "плавки", "бикини",
     "水着", "ビキニ", "三点式", "수영복", "비키니", "泳衣", "泳装", "比基尼", "ملابس سباحة", "مايوه",
-    "بكيني", "بيكيني", "स्विमसूट", "स्विम सूट", "बिकिनी", "baju renang", "pakaian renang",
+    "بكيني", "بيكيني", "स्विमसूट", "स्विम सूट", "बिकिनी", "बिकनी", "maio swimsuit", "baju renang", "pakaian renang",
 ]  # fmt: skip
 
 BODY_PARTS = [  # sexualized body words: fire alone when a person is the subject

@@ -43,6 +43,8 @@ LEET: dict[str, str] = {
     "@": "a", "$": "s", "!": "i", "|": "l", "+": "t", "€": "e", "¡": "i", "(": "c",
 }  # fmt: skip
 
+# words whose accent is all that tells them apart once folded (pt "maiô" swimsuit / "maio" May)
+_BEFORE_FOLD = {"maiô": "maio swimsuit"}
 _SPECIAL_FOLD = {"ł": "l", "ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ħ": "h"}
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
 _ARABIC_ALEF = re.compile("[\u0622\u0623\u0625]")  # alef with hamza/madda -> bare alef
@@ -137,6 +139,9 @@ def normalize(text: str) -> Normalized:
     s = _LEET_TOKEN.sub(lambda m: _fix_token(m.group(0), latin_context), s)
     s = _join_spaced(s)
     s = _REPEATS.sub(r"\1", s)
+    for word, marked in _BEFORE_FOLD.items():
+        if word in s:
+            s = s.replace(word, marked)
     s = _fold_latin(s)
     s = _ARABIC_MARKS.sub("", s)
     s = _ARABIC_ALEF.sub("\u0627", s)
