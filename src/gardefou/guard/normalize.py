@@ -107,6 +107,29 @@ def _fix_token(tok: str, latin_context: bool) -> str:
     return tok
 
 
+# words people star out ("n*ked", "s*xy", "b**bs"); a starred token matching exactly one is restored
+_STAR_VOCAB = ("naked", "nude", "nudes", "sexy", "sex", "porn", "boobs", "tits", "bikini",
+               "lingerie", "underwear", "topless", "undress", "panties", "thong", "nipples",
+               "breasts", "pussy", "dick", "cum", "strip", "slut", "horny", "lewd",
+               "nsfw")  # fmt: skip
+_STARRED = re.compile(r"(?<!\w)[a-z]*\*+[a-z*]*(?!\w)")
+
+
+def _unstar(text: str) -> str:
+    if "*" not in text:
+        return text
+
+    def repl(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if not any(c.isalpha() for c in tok):
+            return tok
+        pat = re.compile(re.escape(tok).replace(r"\*", "[a-z]"))
+        hits = [w for w in _STAR_VOCAB if pat.fullmatch(w)]
+        return hits[0] if len(hits) == 1 else tok
+
+    return _STARRED.sub(repl, text)
+
+
 def _join_spaced(text: str) -> str:
     def repl(m: re.Match[str]) -> str:
         run = m.group(0)
@@ -136,6 +159,7 @@ def normalize(text: str) -> Normalized:
     n_latin = sum(_is_latin(c) for c in s)
     n_alpha = sum(c.isalpha() for c in s) or 1
     latin_context = n_latin / n_alpha > 0.6
+    s = _unstar(s)
     s = _LEET_TOKEN.sub(lambda m: _fix_token(m.group(0), latin_context), s)
     s = _join_spaced(s)
     s = _REPEATS.sub(r"\1", s)
