@@ -47,3 +47,32 @@ def test_transaction_rolls_back(tmp_db) -> None:
         )
         raise RuntimeError("boom")
     assert tmp_db.query_one("SELECT COUNT(*) AS n FROM scan_errors")["n"] == 0
+
+
+def test_concurrent_first_open_migrates_once(db_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def open_and_close(_: int) -> int:
+        db = connect(db_url)
+        try:
+            return db.schema_version()
+        finally:
+            db.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        versions = list(pool.map(open_and_close, range(4)))
+    assert set(versions) == {migrations()[-1][0]}
+
+
+def test_missing_lower_migration_is_applied_later(tmp_path: Path) -> None:
+    """A migration numbered below the highest applied one (it landed later) still runs."""
+    db = connect(tmp_path / "c.db")
+    first = migrations()[0]
+    db.execute("DELETE FROM schema_version WHERE version = ?", (first[0],))
+    for table in ("signal_results", "scan_errors", "media"):
+        db.execute(f"DROP TABLE {table}")
+    db.close()
+    db = connect(tmp_path / "c.db")
+    assert first[0] in {r["version"] for r in db.query("SELECT version FROM schema_version")}
+    assert db.query_one("SELECT COUNT(*) AS n FROM media")["n"] == 0
+    db.close()

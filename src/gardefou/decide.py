@@ -337,10 +337,10 @@ def _fact_summary(ctx: Mapping[str, Any]) -> str:
         if k.startswith("event.") or v is False or v is None:
             continue
         if k in ("thread.same_person_score", "request.score", "bank.min_distance") and not (
-            ctx.get("thread.parent_same_person")
-            or ctx.get("request.sexualizing")
-            or ctx.get("bank.match")
-        ):
+            ctx.get("thread.parent_same_person") is True
+            or ctx.get("request.sexualizing") is True
+            or ctx.get("bank.match") is True
+        ):  # facts are three-valued: UNKNOWN has no truth value
             continue
         shown.append(f"{k}={'unknown' if v is UNKNOWN else v}")
     return ", ".join(shown)

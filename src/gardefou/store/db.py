@@ -102,6 +102,11 @@ class Database:
     def transaction(self) -> Iterator[Database]:
         """All statements inside commit together or not at all (nestable)."""
         with self._lock:
+            if self._depth == 0 and self.dialect == "sqlite" and not self._conn.in_transaction:
+                # Python's sqlite3 opens no transaction before DDL and takes the write lock only
+                # at the first write: BEGIN IMMEDIATE makes every statement inside (migrations
+                # included) atomic and serializes writers up front instead of failing midway.
+                self._conn.execute("BEGIN IMMEDIATE")
             self._depth += 1
             try:
                 yield self
@@ -123,30 +128,54 @@ class Database:
         row = self.query_one("SELECT MAX(version) AS v FROM schema_version")
         return int(row["v"] or 0) if row else 0
 
+    def _applied(self) -> set[int]:
+        return {int(r["version"]) for r in self.query("SELECT version FROM schema_version")}
+
     def migrate(self) -> int:
         """Apply pending migrations; return the resulting version."""
+        if self.dialect != "postgres":
+            return self._migrate()
+        # Two processes opening a fresh database at once: one migrates while the other waits
+        # on this session lock, then finds every version applied.
+        self.execute("SELECT pg_advisory_lock(7263301)")
+        try:
+            return self._migrate()
+        finally:
+            self.execute("SELECT pg_advisory_unlock(7263301)")
+
+    def _migrate(self) -> int:
         self.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
             "name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
         )
-        current = self.schema_version()
         shipped = migrations()
         latest = shipped[-1][0] if shipped else 0
+        current = self.schema_version()
         if current > latest:
             raise StoreError(
                 f"database {self.url} has schema version {current}, newer than this gardefou "
                 f"(knows {latest}); upgrade gardefou"
             )
         tokens = _DIALECT_TOKENS[self.dialect]
+        # Every shipped migration not yet applied runs, not only those above the highest applied
+        # one, so a migration numbered lower that ships later is not skipped.
         for version, name, sql in shipped:
-            if version <= current:
+            if version in self._applied():
                 continue
-            with self.transaction():
-                for statement in _split_sql(sql.format(**tokens)):
-                    self.execute(statement)
-                self.execute(
-                    "INSERT INTO schema_version (version, name) VALUES (?, ?)", (version, name)
-                )
+            try:
+                with self.transaction():
+                    # SQLite: BEGIN IMMEDIATE has serialized us with a concurrent opener.
+                    if version in self._applied():
+                        continue
+                    for statement in _split_sql(sql.format(**tokens)):
+                        self.execute(statement)
+                    self.execute(
+                        "INSERT INTO schema_version (version, name) VALUES (?, ?)", (version, name)
+                    )
+            except Exception:
+                if version in self._applied():  # a concurrent opener applied it first
+                    continue
+                raise
         return self.schema_version()
 
 
