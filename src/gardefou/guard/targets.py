@@ -69,6 +69,12 @@ _CAPWORD = re.compile(r"\b[A-Z][a-z'\u00c0-\u024f]+(?:[-'][A-Z][a-z]+)?\b")
 _AGED = re.compile(
     r"(?<!\w)(?:aged?|age de|edad de|im alter von|idade de|eta di|wieku)\s*(\d{1,2})(?!\d)"
 )
+# "she is 14", "he's only 15", "who is 13", "elle a 14", "(ella) tiene 14", "sie ist 14", "tem 14"
+_IS_AGED = re.compile(
+    r"(?<!\w)(?:(?:she|he|they|who|girl|boy|kid|elle|il|ella|el|sie|er|ela|ele|lei|lui|zij|hij)"
+    r"\s*(?:is|'s|s|are|was|a|tiene|ist|tem|ha|heeft|ma)|tiene|tem)\s*(?:only|just|seulement|solo|nur|so)?"
+    r"\s*(\d{1,2})(?!\d)(?!\s*(?:%|cm|mm|kg|lbs?|ft|feet|foot|inch|in\b|m\b|x\b|k\b|times|fois))"
+)
 _SEXUAL_WORDS = lx.NUDITY + lx.SEXUAL + lx.UNDERWEAR + lx.SWIMWEAR + lx.BODY_PARTS
 _TITLE_CASE_MIN = 4  # this many capitalized words, and most of the words: a Title Case prompt
 _MENTION = re.compile(r"(?<!\w)@[A-Za-z0-9_]{2,30}")
@@ -129,7 +135,7 @@ def _mentions(original: str) -> list[str]:
 
 def minor_cues(folded: str) -> list[str]:
     cues = [f"word: {m.group(0)}" for m in lx.find(lx.MINOR, folded)]
-    for pat in (lx.AGE_PATTERN, _AGED):
+    for pat in (lx.AGE_PATTERN, _AGED, _IS_AGED):
         for m in pat.finditer(folded):
             if int(m.group(1)) < 18:
                 cues.append(f"age: {m.group(0)}")
