@@ -27,6 +27,7 @@ from gardefou.events import Event, GenerationEvent, Post, parse_event
 from gardefou.media import Limits, Media, load_media
 from gardefou.policy import Policy, evaluate, load_default_policy
 from gardefou.policy.facts import UNKNOWN
+from gardefou.policy.needs import EXPENSIVE_SIGNALS, needed_signals, thread_memory_signals
 from gardefou.thread import (
     Intent,
     MediaFacts,
@@ -43,6 +44,19 @@ CONTEXT_SIGNALS = ("identity",)
 BANK_SIGNAL = "pdq_dihedral"
 VICTIM_SOURCES = frozenset({"submission", "takedown", "victim"})
 NO_PARENT_NOTE = "no earlier image in the thread known"
+#: context facts derived from face embeddings (identity): UNKNOWN until identity has run
+IDENTITY_FACTS = {
+    f: "identity"
+    for f in (
+        "thread.parent_same_person",
+        "thread.same_person_score",
+        "thread.more_sexualized_than_parent",
+        "thread.sexualized_edit",
+        "consent.match",
+        "consent.evidence",
+    )
+}
+_RANK = {"none": 0, "suggestive": 1, "explicit": 2}
 
 Extract = Callable[[Media, Sequence[str]], Mapping[str, Any]]
 
@@ -71,6 +85,9 @@ class Services:
     #: bank names whose matches are victim matches; None: banks fed by submissions/takedowns
     victim_banks: frozenset[str] | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: cheap signals first; faces/age/identity only when an undecided rule needs them
+    #: (``gardefou.policy.needs``; same decisions). False: every signal on every image.
+    lazy: bool = True
 
     def __post_init__(self) -> None:
         if self.policy is None:
@@ -106,6 +123,7 @@ class ItemResult:
     context: dict[str, Any]
     decision: Decision
     facts: MediaFacts
+    skipped: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -223,11 +241,17 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
     if intent.sexualizing:
         notes.append(f"request text: sexualizing ({intent.source}, {intent.score:.2f})")
 
-    labelled = [
-        (getattr(m, "source", None) or f"media[{i}]", services.extract(m, names))
-        for i, m in enumerate(items)
-    ]
-    results = judge_items(services, base, parent_media, event.actor, labelled)
+    # a reply decided before its image ancestors are known is judged again when they arrive
+    # (from its stored signals), so it gets every signal now
+    late = bool(event.reply_to) and not parent_media
+    if services.lazy and not late:
+        results = [
+            judge_lazily(services, base, parent_media, event.actor, label, m, names)
+            for label, m in _labels(items)
+        ]
+    else:
+        labelled = [(label, services.extract(m, names)) for label, m in _labels(items)]
+        results = judge_items(services, base, parent_media, event.actor, labelled)
     decision = combine(services.policy, results, notes)
     created = event.created_at or services.clock()
     post = ThreadPost(
@@ -265,6 +289,90 @@ def post_context(
     return base, notes, requester, parent_media
 
 
+def _labels(items: Sequence[Media]) -> list[tuple[str, Media]]:
+    return [(getattr(m, "source", None) or f"media[{i}]", m) for i, m in enumerate(items)]
+
+
+def item_context(
+    services: Services,
+    base: Mapping[str, Any],
+    parent_media: Sequence[MediaFacts],
+    actor: str | None,
+    signals: Mapping[str, Any],
+    facts: MediaFacts,
+    *,
+    identity_pending: bool = False,
+) -> dict[str, Any]:
+    """The context facts of one image. With ``identity_pending`` the facts derived from face
+    embeddings are UNKNOWN, except what the nudity levels alone settle (an image not more
+    sexualized than any parent image is no sexualized edit, whoever it shows)."""
+    if not identity_pending:
+        ctx = {**base, **edit_facts(facts, parent_media)} if parent_media else dict(base)
+        ctx.update(bank_facts(services, signals))
+        # the accountable account: a person posting, or requesting an edit of, their own face
+        ctx.update(consent_context(services, facts, actor))
+        return ctx
+    ctx = dict(base)
+    if parent_media:
+        levels = [p.level for p in parent_media]
+        more: Any = UNKNOWN
+        if facts.level is not None and None not in levels:
+            if _RANK[facts.level] <= min(_RANK[lv] for lv in levels if lv is not None):
+                more = False
+        ctx.update(
+            {
+                "thread.parent_same_person": UNKNOWN,
+                "thread.same_person_score": UNKNOWN,
+                "thread.more_sexualized_than_parent": more,
+                "thread.sexualized_edit": False if more is False else UNKNOWN,
+            }
+        )
+    ctx.update(bank_facts(services, signals))
+    if services.consent is not None:
+        ctx.update({"consent.match": UNKNOWN, "consent.evidence": UNKNOWN})
+    return ctx
+
+
+def judge_lazily(
+    services: Services,
+    base: Mapping[str, Any],
+    parent_media: Sequence[MediaFacts],
+    actor: str | None,
+    label: str,
+    media: Media,
+    names: Sequence[str],
+) -> ItemResult:
+    """Cheap signals first (hashes, bank, nudity, provenance), then each expensive signal only
+    while an undecided rule needs it; the decision is the one every signal would give."""
+    policy = services.policy
+    assert policy is not None
+    memory = thread_memory_signals(policy, IDENTITY_FACTS)  # later replies compare with these
+    pending = [n for n in EXPENSIVE_SIGNALS if n in names and n not in memory]
+    signals = dict(services.extract(media, [n for n in names if n not in pending]))
+    skipped: set[str] = set()
+    for name in pending:
+        facts = MediaFacts.from_signals(signals)
+        waiting = "identity" in pending and "identity" not in signals
+        ctx = item_context(
+            services, base, parent_media, actor, signals, facts, identity_pending=waiting
+        )
+        left = [n for n in pending if n not in signals and n not in skipped]
+        if name in needed_signals(policy, signals, ctx, left, IDENTITY_FACTS):
+            signals.update(services.extract(media, [name]))
+        else:
+            skipped.add(name)
+    facts = MediaFacts.from_signals(signals)
+    waiting = "identity" in skipped
+    ctx = item_context(
+        services, base, parent_media, actor, signals, facts, identity_pending=waiting
+    )
+    if waiting:
+        skipped |= {f for f in IDENTITY_FACTS if ctx.get(f, None) is UNKNOWN}
+    frozen = frozenset(skipped)
+    decision = evaluate(policy, signals, ctx, skipped=frozen)
+    return ItemResult(label, signals, ctx, decision, facts, frozen)
+
+
 def judge_items(
     services: Services,
     base: Mapping[str, Any],
@@ -277,10 +385,7 @@ def judge_items(
     results = []
     for label, signals in labelled:
         facts = MediaFacts.from_signals(signals)
-        ctx = {**base, **edit_facts(facts, parent_media)} if parent_media else dict(base)
-        ctx.update(bank_facts(services, signals))
-        # the accountable account: a person posting, or requesting an edit of, their own face
-        ctx.update(consent_context(services, facts, actor))
+        ctx = item_context(services, base, parent_media, actor, signals, facts)
         results.append(
             ItemResult(label, signals, ctx, evaluate(services.policy, signals, ctx), facts)
         )
@@ -291,7 +396,12 @@ def combine(policy: Policy, items: list[ItemResult], notes: Sequence[str] = ()) 
     """One decision for an event: the most severe of its images' decisions, with every trace."""
     notes = list(notes)
     for it in items:
-        facts = _fact_summary(it.context)
+        facts = _fact_summary(it.context, it.skipped)
+        if it.skipped:
+            skipped = sorted(s for s in it.skipped if "." not in s)
+            facts = "; ".join(
+                x for x in (facts, f"skipped (no undecided rule needs them): {skipped}") if x
+            )
         if facts:
             notes.append(f"{it.label}: {facts}")
     context = RuleTrace("context", False, "; ".join(notes) or "no thread or request context")
@@ -330,7 +440,7 @@ def combine(policy: Policy, items: list[ItemResult], notes: Sequence[str] = ()) 
     )
 
 
-def _fact_summary(ctx: Mapping[str, Any]) -> str:
+def _fact_summary(ctx: Mapping[str, Any], skipped: frozenset[str] = frozenset()) -> str:
     """The derived facts worth showing a moderator (those that differ from 'nothing found')."""
     shown = []
     for k, v in ctx.items():
@@ -342,6 +452,8 @@ def _fact_summary(ctx: Mapping[str, Any]) -> str:
             or ctx.get("bank.match") is True
         ):  # facts are three-valued: UNKNOWN has no truth value
             continue
+        if v is UNKNOWN and k in skipped:
+            continue  # not computed: listed with the skipped signals
         shown.append(f"{k}={'unknown' if v is UNKNOWN else v}")
     return ", ".join(shown)
 

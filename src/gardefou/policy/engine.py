@@ -27,9 +27,14 @@ Tri = bool | None  # None = unknown
 
 class _Evaluator:
     def __init__(
-        self, policy: Policy, signals: Mapping[str, Any], context: Mapping[str, Any]
+        self,
+        policy: Policy,
+        signals: Mapping[str, Any],
+        context: Mapping[str, Any],
+        skipped: frozenset[str] = frozenset(),
     ) -> None:
         self.policy, self.signals, self.context = policy, signals, context
+        self.skipped = skipped
         self._specs = policy.fact_specs
         self._facts: dict[str, Any] = {}
         self._uses: dict[str, tuple[Tri, str]] = {}
@@ -69,7 +74,11 @@ class _Evaluator:
     def test(self, t: Test) -> tuple[Tri, str]:
         value = self.fact(t.fact)
         res = _compare(value, t.op, t.value)
-        shown = "unknown" if value is UNKNOWN else repr(_round(value))
+        if value is UNKNOWN:
+            skip = t.fact in self.skipped or t.fact.split(".", 1)[0] in self.skipped
+            shown = "skipped (not needed)" if skip else "unknown"
+        else:
+            shown = repr(_round(value))
         return res, f"{t.fact}={shown} {t.op} {t.value!r}: {_fmt(res)}"
 
 
@@ -104,13 +113,18 @@ def evaluate(
     policy: Policy,
     signals: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
+    *,
+    skipped: frozenset[str] | set[str] = frozenset(),
 ) -> Decision:
     """Decide one media item (or one event) from its signal results and context facts.
 
     ``signals`` maps signal name -> SignalResult (or its ``to_dict()``); ``context`` maps
     context fact names (``bank.victim_match``, ``thread.sexualized_edit``, ...) to values.
+    ``skipped`` names signals (and context facts) deliberately not computed because no rule that
+    could still fire needs them (``gardefou.policy.needs``): the trace says "skipped" and they
+    never count as unavailable.
     """
-    ev = _Evaluator(policy, signals or {}, context or {})
+    ev = _Evaluator(policy, signals or {}, context or {}, frozenset(skipped))
     trace: list[RuleTrace] = []
     matched: list[Rule] = []
     undecided: list[tuple[Rule, Action]] = []
@@ -138,7 +152,11 @@ def evaluate(
     final = max([policy.default_action, *candidates], key=SEVERITY.__getitem__)
     # a signal is unavailable when it did not run or could not run (not when one of its facts
     # is merely absent, e.g. no age score on an image without faces)
-    missing = sorted(ns for ns in policy.required_signals() if not _available(ev.signals.get(ns)))
+    missing = sorted(
+        ns
+        for ns in policy.required_signals()
+        if ns not in ev.skipped and not _available(ev.signals.get(ns))
+    )
 
     ordered = sorted(matched, key=lambda r: -SEVERITY[r.action])  # stable: file order on ties
     reasons = [Reason(r.code, r.message, _signal_of(r), _score(ev, r), r.category) for r in ordered]
