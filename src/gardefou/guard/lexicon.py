@@ -45,30 +45,31 @@ NUDITY = [
     "beneath her clothes", "strategically placed", "strategically covered", "only thing covering",
     "covered only by", "only a towel", "just a towel", "only a bedsheet", "just a bedsheet", "everything off", "it all off", "all her clothes", "all his clothes",
     "nakey", "nekkid", "noodz", "nudz$", "nudez", "nudies", "nakkid", "nakid", "neked", "nudie", "nood$", "noods$",
+    "wear nothing", "wears nothing", "in nothing but", "with nothing on", "nothing but a towel", "nothing but a sheet",
     # fr
     "nue$", "nues$", "a nu$", "tous nus", "toutes nues", "nudite", "a poil", "toute nue", "tout nu", "deshabill",
     "devetu", "denude", "sans vetement", "sans habits", "sans rien sur", "seins nus", "torse nu",
-    "mets-la a nu", "porno",
+    "mets-la a nu", "porno", "a loilpe", "en tenue d'adam",
     # es
     "desnud", "en pelotas", "en bolas", "sin ropa", "sin nada de ropa", "encuerad", "en cueros",
-    "desvist", "sin camiseta", "pezon",
+    "desvist", "sin camiseta", "pezon", "encuerit", "desnudit", "en cueritos", "sin nada puesto",
     # de
     "nackt", "entblo", "oben ohne", "ohne kleidung", "ohne klamotten", "ohne kleider",
     "unbekleidet", "ausgezogen", "zieh sie aus", "zieh ihn aus", "zieh sie komplett aus", "zieh sie ganz aus", "zieh ihn komplett aus", "ausziehen", "brustwarze",
     # pt
-    "nua$", "nuas$", "pelada$", "sem roupa", "despid", "despe$", "despir", "sem nada$", "mamilo",
+    "nua$", "nuas$", "pelada$", "peladinh", "peladona", "peladas$", "nuazinha", "nuinha", "peladao", "sem roupa", "despid", "despe$", "despir", "sem nada$", "mamilo",
     # it
     "nuda$", "nudo$", "nudi$", "svestit", "spogliat", "spogliala", "spoglialo",
-    "spogliare", "senza vestiti", "senza abiti", "capezzol",
+    "spogliare", "senza vestiti", "senza abiti", "capezzol", "nudin", "nudissim", "ignud",
     # nl
-    "naakt", "bloot$", "blote$", "ontkle", "uitkleden", "zonder kleren", "zonder kleding", "tepel",
+    "naakt", "bloot$", "blote$", "halfnaakt", "spiernaakt", "poedelnaakt", "moedernaakt", "blootje", "ontkle", "uitkleden", "zonder kleren", "zonder kleding", "tepel",
     # pl
     "naga$", "nagi$", "nago$", "nagie$", "nagiej$", "nagosc", "nagusien", "rozebra", "rozbierz",
-    "bez ubrania", "bez ubran", "sutek", "sutki",
+    "bez ubrania", "bez ubran", "sutek", "sutki", "golusien", "golasa", "golas$", "rozebran",
     # tr
-    "ciplak", "cirilciplak", "anadan dogma", "soyun", "kiyafetsiz", "elbisesiz", "giysisiz", "onu soy$", "meme ucu",
+    "ciplak", "cirilciplak", "ciplacik", "soy onu", "soyundur", "soyulmus", "anadan dogma", "soyun", "kiyafetsiz", "elbisesiz", "giysisiz", "onu soy$", "meme ucu",
     # ru
-    "голая", "голой", "голую", "голые", "голым", "голого", "голыш", "голеньк", "обнаж",
+    "голая", "голой", "голую", "голые", "голым", "голого", "голыш", "голеньк", "нагиш", "раздевай", "разденет", "разденься", "обнаж",
     "раздет", "раздень", "раздеть", "разденьте", "без одежды", "сосок", "соски",
     # ja / ko / zh
     "裸", "ヌード", "服を脱", "全部脱", "すっぽんぽん", "乳首", "알몸", "나체", "누드",
@@ -79,9 +80,9 @@ NUDITY = [
     "اخلعي ملابس", "انزع ملابس", "ازل ملابس", "اخلع عنها", "انزع عنها",
     # hi
     "नंगा", "नंगी", "नग्न", "निर्वस्त्र", "बिना कपड़", "बिना कपड", "कपड़े उतार", "कपडे उतार",
-    "कपड़े हटा", "nanga$", "nangi$",
+    "कपड़े हटा", "nanga$", "nangi$", "nangi kar", "nanga kar", "kapde utar", "kapde hata", "bina kapdon", "bina kapde",
     # id
-    "telanjang", "bugil", "tanpa busana", "tanpa baju", "tanpa pakaian", "bertelanjang",
+    "telanjang", "bugil", "tanpa sehelai", "ditelanjangi", "telanjangi", "tanpa busana", "tanpa baju", "tanpa pakaian", "bertelanjang",
     "puting",
 ]  # fmt: skip
 
@@ -133,7 +134,7 @@ UNDERWEAR = [
     "ブラジャー", "パンティ", "ショーツ", "속옷", "란제리", "팬티", "브래지어", "内衣", "内裤",
     "胸罩", "文胸", "丁字裤", "情趣", "ملابس داخلية", "لانجري", "لانجيري", "حمالة صدر",
     "سروال داخلي", "अंडरवियर", "अंतःवस्त्र", "ब्रा में", "ब्रा पहना", "ब्रा और", "ब्रा-", "पैंटी", "लॉन्जरी", "पैंटी",
-    "pakaian dalam", "celana dalam",
+    "pakaian dalam", "celana dalam", "baju dalam", "daleman", "ملابسها الداخلية", "الملابس الداخلية", "ملابس داخلي", "soutif", "в белье", "в трусах", "चड्डी",
 ]  # fmt: skip
 
 SWIMWEAR = [
@@ -142,7 +143,7 @@ SWIMWEAR = [
     "traje de bano", "banador", "biquini", "badeanzug", "badehose", "badeklamotten",
     "maio de banho", "traje de banho", "costume da bagno", "costume intero", "costumino",
     "badpak", "zwempak", "zwembroek", "stroj kapielow", "stroju kapielow", "kostium kapielow", "kostiumie kapiel", "kostiumu kapiel",
-    "mayo giy", "mayoya", "mayoyla", "mayolu", "bikinili", "купальник", "купальнике", "плавки", "бикини",
+    "mayo giy", "mayoya", "mayoyla", "mayolu", "bikinili", "mayosu", "mayoyu", "mayoda$", "купальник", "купальнике", "плавки", "бикини",
     "水着", "ビキニ", "三点式", "수영복", "비키니", "泳衣", "泳装", "比基尼", "ملابس سباحة", "مايوه",
     "بكيني", "بيكيني", "स्विमसूट", "स्विम सूट", "बिकिनी", "बिकनी", "maio swimsuit", "baju renang", "pakaian renang",
 ]  # fmt: skip
@@ -175,6 +176,7 @@ CLOTHING = [  # garments whose removal, wetting or shrinking exposes the body
     "스커트", "바지", "상의", "하의", "衣服", "衣", "裙", "衬衫", "裤", "ملابس", "ثياب", "فستان", "قميص",
     "تنورة", "بنطال", "कपड़", "कपड", "ड्रेस", "शर्ट", "कमीज", "स्कर्ट", "पैंट", "साड़ी",
     "baju", "pakaian", "gaun", "kemeja", "kaos", "rok$", "celana",
+    "chemisier", "debardeur", "maillot$", "playera", "remera", "sudadera", "blusinha", "vestidinho", "shortinho", "camicetta", "canottiera", "canotta", "topje", "rokje", "bloes", "truitje", "pullover", "spodenk", "ustunu", "ustundeki", "ust kiyafet", "майку$", "маечк", "кофт", "шорт", "сорочк", "платьиц", "トップス", "ブラウス", "ワンピース", "上着", "블라우스", "원피스", "上衣", "بلوزة", "تيشيرت", "ब्लाउज", "टॉप", "कुर्त", "चोली", "blus$",
 ]  # fmt: skip
 CLOTHING_POSSESSIVE_ONLY = [
     "top",
@@ -207,7 +209,7 @@ SEE_THROUGH_ADJ = [
     "invisible", "x-ray", "xray", "transparente", "transparant", "durchsichtig",
     "trasparente", "doorzichtig", "przezroczyst", "przeswitujac", "seffaf", "transparan",
     "tembus pandang", "прозрачн", "просвечива", "透け", "透明", "シースルー", "비치는", "투명",
-    "시스루", "透视", "شفاف", "पारदर्शी", "wet", "soaked", "soaking", "drenched", "dripping",
+    "시스루", "透视", "비치게", "비쳐", "비치도록", "비침", "젖어", "젖도록", "trasparent", "przeswit", "doorschijnend", "doorkijk", "durchscheinend", "translucide", "mojadit", "islat", "намоч", "濡ら", "湿透", "भीग", "شفاف", "पारदर्शी", "wet", "soaked", "soaking", "drenched", "dripping",
     "mouille", "trempe", "mojad", "empapad", "nass$", "nasse", "durchnasst", "molhad",
     "encharcad", "bagnat", "fradici", "nat$", "natte", "doorweekt", "mokr", "przemoczon",
     "islak", "sirilsiklam", "мокр", "промок", "濡れ", "びしょ", "젖은", "젖게", "湿", "مبلل",

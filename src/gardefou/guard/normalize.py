@@ -96,9 +96,10 @@ def _fix_token(tok: str, latin_context: bool) -> str:
     has_latin = any(_is_latin(c) for c in letters)
     if has_latin or (latin_context and all(c in HOMOGLYPHS for c in letters)):
         tok = "".join(HOMOGLYPHS.get(c, c) for c in tok)
-    if any(c in LEET for c in tok) and any(c.isalpha() for c in tok):
-        # leetspeak only inside words that are mostly letters ("n@ked", "s3xy"), never in
-        # numbers ("14", "1920s") or handles
+    if any(c in LEET for c in tok) and all(_is_latin(c) for c in tok if c.isalpha()):
+        # leetspeak only inside Latin words that are mostly letters ("n@ked", "s3xy"), never in
+        # numbers ("14", "1920s"), handles, or scripts written without spaces, where a digit
+        # run is glued to the words around it ("彼女は14歳", "她才14岁")
         n_alpha = sum(c.isalpha() for c in tok)
         handle = tok.startswith("@") and n_alpha >= 3 and not any(c in LEET for c in tok[1:])
         if n_alpha >= 2 and not handle:

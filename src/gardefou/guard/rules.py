@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from gardefou.guard import lexicon as lx
+from gardefou.guard.scope import negated, sole_coverings
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ _VAGUE = ("liquid", "fluid", "goo", "substance", "slime", "stuff", "mess", "liqu
           "fluide", "liquido", "fluido", "flussigkeit", "vloeistof", "ciecz", "plyn", "sivi",
           "жидкост", "液", "액체", "液体", "سائل", "तरल", "cairan")  # fmt: skip
 _WORD = re.compile(r"\w+")
+# Dutch and German compounds ending in the nude word: "poedelnaakt", "halbnackt"
+_COMPOUND_NUDE = re.compile(r"(?<!\w)[a-z]{3,}(?:naakt|nackt|nackig)e?[nrs]?(?!\w)")
+_NEGATABLE = ("nudity", "sexual")
 
 
 def _spaced(s: str) -> bool:
@@ -66,9 +70,12 @@ def _gap_tokens(text: str, a_end: int, b_start: int) -> int:
 
 def _garments(text: str) -> list[re.Match[str]]:
     found = [m for m in lx.find(lx.CLOTHING, text) if not _NOUN_AFTER.match(text, m.end())]
+    adjs = lx.find(lx.SEE_THROUGH_ADJ + lx.SHRINK_ADJ, text)
     for m in lx.find(lx.CLOTHING_POSSESSIVE_ONLY, text):
         if _POSSESSIVE.search(text[max(0, m.start() - 12) : m.start()]):
             found.append(m)
+        elif any(0 <= m.start() - a.end() <= 1 for a in adjs):
+            found.append(m)  # "a see-through top", "een doorzichtig topje": a garment
     return found
 
 
@@ -102,7 +109,15 @@ def rule_hits(text: str) -> list[RuleHit]:
                 continue
             if category != "nudity" and _NOUN_AFTER.match(text, m.end()):
                 continue
+            if category in _NEGATABLE and negated(text, m.start(), m.end()):
+                continue  # "make sure she is not naked"
             hits.append(RuleHit(category, f"{category}_term", m.group(0)))
+
+    for m in _COMPOUND_NUDE.finditer(text):
+        if not negated(text, m.start(), m.end()):
+            hits.append(RuleHit("nudity", "compound_nude", m.group(0)))
+    for span in sole_coverings(text):
+        hits.append(RuleHit("nudity", "sole_covering", span))
 
     garments = _garments(text)
     if garments:
@@ -112,16 +127,23 @@ def rule_hits(text: str) -> list[RuleHit]:
                 spaced = _spaced(v.group(0)) and _spaced(g.group(0))
                 ov = v.group(0).startswith(lx.OV_VERBS)
                 ordered_ok = _near(text, v, g, 4, ordered=spaced and not ov)
+                first = min(v.start(), g.start())
+                if negated(text, first, max(v.end(), g.end())):
+                    continue  # "don't take off her jacket"
                 if ordered_ok and not (spaced and _location_between(text, v, g)):
                     hits.append(RuleHit("undressing", "remove_verb+garment",
                                         f"{v.group(0)} .. {g.group(0)}"))  # fmt: skip
             if _POST_PARTICLE.match(text, g.end()):
                 hits.append(RuleHit("undressing", "garment+off", g.group(0)))
             for a in lx.find(lx.SEE_THROUGH_ADJ, text):
+                if negated(text, a.start(), a.end()):
+                    continue  # "her shirt must not be see-through"
                 if _near(text, a, g, 3, ordered=False):
                     hits.append(RuleHit("see_through", "see_through+garment",
                                         f"{a.group(0)} {g.group(0)}"))  # fmt: skip
             for a in lx.find(lx.SHRINK_ADJ, text):
+                if negated(text, a.start(), a.end()):
+                    continue  # "not too revealing"
                 if _near(text, a, g, 3, ordered=False):
                     hits.append(RuleHit("revealing", "shrink+garment",
                                         f"{a.group(0)} {g.group(0)}"))  # fmt: skip

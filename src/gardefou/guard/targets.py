@@ -75,6 +75,13 @@ _IS_AGED = re.compile(
     r"\s*(?:is|'s|s|are|was|a|tiene|ist|tem|ha|heeft|ma)|tiene|tem)\s*(?:only|just|seulement|solo|nur|so)?"
     r"\s*(\d{1,2})(?!\d)(?!\s*(?:%|cm|mm|kg|lbs?|ft|feet|foot|inch|in\b|m\b|x\b|k\b|times|fois))"
 )
+# the same in languages that say it with a dative or a possessive: "ей 13", "ему всего 12",
+# "عمرها 14", "umurnya 14", "उसकी उम्र 14", "她才14", "他只有13"
+_OTHER_AGED = re.compile(
+    r"(?:(?<!\w)(?:ей|ему|им)\s*(?:только|всего|лишь)?|عمرها|عمره|سنها|سنه|"
+    r"(?<!\w)(?:umurnya|usianya|umur|usia)|उम्र|(?:她|他)(?:才|只有|今年)?)"
+    r"\s*(\d{1,2})(?!\d)(?!\s*(?:%|cm|mm|kg|см|кг|ч|мин|раз|厘米|公斤|次))"
+)
 _SEXUAL_WORDS = lx.NUDITY + lx.SEXUAL + lx.UNDERWEAR + lx.SWIMWEAR + lx.BODY_PARTS
 _TITLE_CASE_MIN = 4  # this many capitalized words, and most of the words: a Title Case prompt
 _MENTION = re.compile(r"(?<!\w)@[A-Za-z0-9_]{2,30}")
@@ -135,7 +142,7 @@ def _mentions(original: str) -> list[str]:
 
 def minor_cues(folded: str) -> list[str]:
     cues = [f"word: {m.group(0)}" for m in lx.find(lx.MINOR, folded)]
-    for pat in (lx.AGE_PATTERN, _AGED, _IS_AGED):
+    for pat in (lx.AGE_PATTERN, _AGED, _IS_AGED, _OTHER_AGED):
         for m in pat.finditer(folded):
             if int(m.group(1)) < 18:
                 cues.append(f"age: {m.group(0)}")
