@@ -60,3 +60,10 @@ def test_stated_ages_in_other_scripts(text: str) -> None:
 def test_leetspeak_not_decoded_inside_cjk() -> None:
     assert normalize("彼女は14歳").folded == "彼女は14歳"
     assert normalize("n@ked").folded == "naked"
+
+
+@pytest.mark.parametrize("text", ["only a blanket on the bed behind her",
+                                  "nur ein Handtuch auf dem Stuhl",
+                                  "remove the transparent top layer of the image"])  # fmt: skip
+def test_objects_placed_or_layers_are_not_garments(text: str) -> None:
+    assert not _sexual(text)

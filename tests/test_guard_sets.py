@@ -44,7 +44,7 @@ def _score(guard: Guard, path: Path) -> tuple[list[str], list[str]]:
 
 
 SETS = ["heldout.jsonl", "heldout2.jsonl", "heldout3.jsonl", "heldout_benign.jsonl",
-        "heldout5.jsonl", "heldout6.jsonl", "probe.jsonl"]  # fmt: skip
+        "heldout5.jsonl", "heldout6.jsonl", "heldout7.jsonl", "probe.jsonl"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", SETS)

@@ -45,7 +45,7 @@ NUDITY = [
     "beneath her clothes", "strategically placed", "strategically covered", "only thing covering",
     "covered only by", "only a towel", "just a towel", "only a bedsheet", "just a bedsheet", "everything off", "it all off", "all her clothes", "all his clothes",
     "nakey", "nekkid", "noodz", "nudz$", "nudez", "nudies", "nakkid", "nakid", "neked", "nudie", "nood$", "noods$",
-    "wear nothing", "wears nothing", "in nothing but", "with nothing on", "nothing but a towel", "nothing but a sheet",
+    "wear nothing", "wears nothing", "in nothing but", "with nothing on", "nothing but a towel", "nothing but a sheet", "forgot to get dressed", "forgot to dress", "forgot her clothes", "forgot his clothes", "barely dressed", "barely clothed",
     # fr
     "nue$", "nues$", "a nu$", "tous nus", "toutes nues", "nudite", "a poil", "toute nue", "tout nu", "deshabill",
     "devetu", "denude", "sans vetement", "sans habits", "sans rien sur", "seins nus", "torse nu",
@@ -104,7 +104,7 @@ SEXUAL = [
     "her hotter", "look hotter",
     "thicc", "curvier", "voluptuous", "busty", "only fans", "latex outfit", "latex suit", "latex catsuit", "latex dress", "in latex",
     "fishnet stocking", "fishnet tights", "fishnets", "freizugig", "gostosa",
-    "vulgar", "skimpy", "skimpier", "more revealing", "revealing outfit", "穿得暴露", "穿着暴露",
+    "vulgar", "skimpy", "skimpier", "barely cover", "barely covering", "barely there", "scantily", "scanty", "more revealing", "revealing outfit", "穿得暴露", "穿着暴露",
     "衣着暴露", "暴露一点", "暴露的", "see-through top", "see through top", "sheer top", "transparent top", "mesh top",
     "wet top", "sultry", "steamy", "racy", "risque", "spicy pic", "spicy photo", "spicy version",
     "oiled up", "oiled body", "oiled skin", "oil her", "glistening body", "legs open", "ahegao", "lustful", "seduc", "aguich", "coquine",
@@ -119,7 +119,7 @@ SEXUAL = [
 ]  # fmt: skip
 
 UNDERWEAR = [
-    "lingerie", "underwear", "undies", "bra$", "bralette", "braless", "boxer shorts", "in his boxers",
+    "lingerie", "underwear", "undies", "just his briefs", "only his briefs", "in her briefs", "just briefs", "only briefs", "in boxer briefs", "just his boxers", "only his boxers", "jockstrap", "y-fronts", "tighty whit", "tighty-whit", "bra$", "bralette", "braless", "boxer shorts", "in his boxers",
     "in his briefs", "nuisette", "porte-jarretelle", "sosten", "brasier", "bombacha", "hilo dental", "hoschen",
     "mutande", "パンツ一丁", "パンツ姿", "bh$", "panties", "panty", "thong", "g-string",
     "gstring", "knickers", "negligee", "nightie", "see-through nightgown", "corset", "garter",
@@ -145,7 +145,7 @@ SWIMWEAR = [
     "badpak", "zwempak", "zwembroek", "stroj kapielow", "stroju kapielow", "kostium kapielow", "kostiumie kapiel", "kostiumu kapiel",
     "mayo giy", "mayoya", "mayoyla", "mayolu", "bikinili", "mayosu", "mayoyu", "mayoda$", "купальник", "купальнике", "плавки", "бикини",
     "水着", "ビキニ", "三点式", "수영복", "비키니", "泳衣", "泳装", "比基尼", "ملابس سباحة", "مايوه",
-    "بكيني", "بيكيني", "स्विमसूट", "स्विम सूट", "बिकिनी", "बिकनी", "maio swimsuit", "baju renang", "pakaian renang",
+    "بكيني", "بيكيني", "स्विमसूट", "स्विम सूट", "बिकिनी", "बिकनी", "maio swimsuit", "baju renang", "pakaian renang", "ملابس السباحة", "لباس السباحة", "بدلة سباحة", "بدلة السباحة", "ثياب السباحة", "لباس سباحة",
 ]  # fmt: skip
 
 BODY_PARTS = [  # sexualized body words: fire alone when a person is the subject
@@ -194,7 +194,7 @@ REMOVE_VERB = [
     "ote$", "ote-lui", "supprime", "efface", "arrache", "baisse", "souleve", "deboutonne",
     "sans$", "quita", "saca", "elimina", "borra", "sin$", "arranca", "baja", "levanta",
     "desabrocha", "entfern", "weg$", "ohne$", "runter", "hochzieh", "offne", "aufknopf",
-    "tira", "tire", "retira", "remov", "sem$", "abaixa", "desabotoa", "togli", "rimuovi",
+    "tira", "tire", "retira", "quitar", "se quite", "se la quite", "le quite", "que quite", "quiten$", "quitese", "quitele", "saque$", "oter$", "otez$", "remov", "sem$", "abaixa", "desabotoa", "togli", "rimuovi",
     "leva$", "levale", "senza$", "strappa", "abbassa", "alza", "sbottona", "uittrek",
     "verwijder", "zonder$", "zdejmij", "zdjac", "zdejm", "usun", "bez$", "sciagnij", "zedrzyj",
     "cikar", "kaldir", "sil$", "сними", "снять", "сним", "убери", "удали", "без$",

@@ -40,7 +40,8 @@ _BENIGN_AFTER = re.compile(
 _NOUN_AFTER = re.compile(
     r"[\s-]*(?:shop|store|boutique|ads?|advert|advertisement|commercial|brand|logo|sign|poster|"
     r"billboard|code|catalog|catalogue|section|department|display|mannequin|hanger|rack|label|"
-    r"tags?|box|package|packaging|company|factory|sale|line|designer|fashion show|runway)(?!\w)"
+    r"tags?|box|package|packaging|company|factory|sale|line|designer|fashion show|runway|"
+    r"layers?|lid|shelf|surface)(?!\w)"
 )
 _POSSESSIVE = re.compile(
     r"(?:her|his|their|my|your|ses|sa|son|su|sus|ihr|ihre|ihren|sein|seine|seinen|den|die|das|"
@@ -74,7 +75,9 @@ def _garments(text: str) -> list[re.Match[str]]:
     for m in lx.find(lx.CLOTHING_POSSESSIVE_ONLY, text):
         if _POSSESSIVE.search(text[max(0, m.start() - 12) : m.start()]):
             found.append(m)
-        elif any(0 <= m.start() - a.end() <= 1 for a in adjs):
+        elif any(0 <= m.start() - a.end() <= 1 for a in adjs) and not _NOUN_AFTER.match(
+            text, m.end()
+        ):
             found.append(m)  # "a see-through top", "een doorzichtig topje": a garment
     return found
 

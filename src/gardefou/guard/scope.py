@@ -86,12 +86,20 @@ _ARTICLES = {"a", "an", "une", "un", "una", "uno", "ein", "eine", "einem", "eine
              "ihrem", "sua", "seu", "haar", "jej", "её", "ее", "его"}  # fmt: skip
 
 
+# "only a blanket on the bed", "nur ein Handtuch auf dem Stuhl": an object placed somewhere
+_PLACED_AFTER = re.compile(
+    r"\s+(?:on|onto|at|in the|on the|auf|am|im|sur|dans le|dans la|sobre|en el|en la|no|na|"
+    r"nel|nella|sul|sulla|op|in de|w|na|на|в углу|у|في|على|पر|di atas|di)(?!\w)"
+)
+
+
 def sole_coverings(text: str) -> list[str]:
     """'nothing but a towel', 'в одном полотенце', 'タオルだけ': spans found."""
     covers = lx.find(_COVERING, text)
     if not covers:
         return []
     out = []
+    covers = [c for c in covers if not _PLACED_AFTER.match(text, c.end())]
     for o in lx.find(_ONLY, text):
         for c in covers:
             spaced = lx._is_spaced_script(c.group(0))
