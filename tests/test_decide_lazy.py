@@ -279,3 +279,20 @@ def test_demo_stream_decides_the_same_cheap_first(tmp_path, monkeypatch):
     for eid in eager:
         same_decision(eager[eid], lazy[eid])
     assert any("skipped" in d.rule_trace[0].detail for d in lazy.values())
+
+
+def test_identity_skipped_too_when_thread_memory_is_not_needed(tmp_path, monkeypatch):
+    """With a policy that reads no parent-derived thread facts, identity is deferred like the
+    others: its context facts are unknown until a rule needs them (consent registry, edits)."""
+    import gardefou.decide as decide_mod
+
+    for i, name in enumerate(TABLE):
+        Image.new("RGB", (64, 64), (20 * i, 90, 250 - 20 * i)).save(tmp_path / name)
+    eager, _ = _run(tmp_path, tmp_path / "eager.db", lazy=False)
+    monkeypatch.setattr(decide_mod, "thread_memory_signals", lambda policy, deps: set())
+    lazy, names = _run(tmp_path, tmp_path / "lazy.db", lazy=True)
+    # events whose decision does not read an earlier image's faces
+    for eid in ("p1", "p6", "p7", "p8", "p9", "p10", "p11", "p12", "p13", "p14", "g2"):
+        same_decision(eager[eid], lazy[eid])
+    assert "identity" in lazy["p1"].rule_trace[0].detail  # listed as skipped
+    assert names.count("identity") < len(EVENTS)
