@@ -17,7 +17,7 @@ import yaml
 from PIL import Image
 
 from gardefou import testing as T
-from gardefou.decide import IDENTITY_FACTS, Services, decide_event
+from gardefou.decide import IDENTITY_FACTS, Services, decide_event, get_decision
 from gardefou.decision import Decision
 from gardefou.policy import UNKNOWN, evaluate, load_default_policy
 from gardefou.policy.facts import _AttrView
@@ -196,7 +196,9 @@ EVENTS: list[dict[str, Any]] = [
 ]
 
 
-def _run(folder: Path, db_path: Path, lazy: bool) -> tuple[dict[str, Decision], list[str]]:
+def _run(
+    folder: Path, db_path: Path, lazy: bool, events: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Decision], list[str]]:
     fake = CountingSignals(TABLE, folder)
     banks = T.FakeBankService(
         {VICTIM_HEX: [{"bank": "victims", "entry_id": 7, "distance": 0, "source": "submission"}]}
@@ -211,7 +213,15 @@ def _run(folder: Path, db_path: Path, lazy: bool) -> tuple[dict[str, Decision], 
         intent=rules_intent,
         lazy=lazy,
     )
-    out = {ev["id"]: decide_event(ev, services).decision for ev in EVENTS}
+    events = EVENTS if events is None else events
+    for ev in events:
+        decide_event(ev, services)
+    # the stored decisions: re-evaluation may have escalated some when a late parent arrived
+    out = {}
+    for ev in events:
+        stored = get_decision(services.db, ev["id"])
+        assert stored is not None
+        out[ev["id"]] = stored.decision
     services.db.close()
     return out, fake.names
 
@@ -296,3 +306,27 @@ def test_identity_skipped_too_when_thread_memory_is_not_needed(tmp_path, monkeyp
         same_decision(eager[eid], lazy[eid])
     assert "identity" in lazy["p1"].rule_trace[0].detail  # listed as skipped
     assert names.count("identity") < len(EVENTS)
+
+
+LATE = [
+    {"id": "c1", "author": "bob", "media": ["beach.png"], "reply_to": "root"},
+    {"id": "c2", "author": "eve", "media": ["portrait.png"], "reply_to": "c1"},
+    {"id": "c3", "author": "u1", "text": "@imgbot put her in a bikini", "reply_to": "c2"},
+    {"id": "c4", "author": "imgbot", "media": ["edit.png"], "reply_to": "c3"},
+    {"id": "c5", "author": "imgbot", "media": ["portrait.png"], "reply_to": "c3"},
+    {"id": "root", "author": "alice", "media": ["portrait.png"]},
+]
+
+
+def test_late_parents_reevaluate_the_same(tmp_path):
+    """Replies decided before their ancestors arrive are judged again from stored signals: a
+    reply without known image ancestors gets every signal, and a lazily decided descendant is
+    not escalated by the re-evaluation."""
+    for i, name in enumerate(TABLE):
+        Image.new("RGB", (64, 64), (20 * i, 90, 250 - 20 * i)).save(tmp_path / name)
+    eager, _ = _run(tmp_path, tmp_path / "eager.db", lazy=False, events=LATE)
+    lazy, _ = _run(tmp_path, tmp_path / "lazy.db", lazy=True, events=LATE)
+    for eid in eager:
+        same_decision(eager[eid], lazy[eid])
+    assert "skipped" not in lazy["c1"].rule_trace[0].detail  # no image ancestor known: eager
+    assert "skipped" in lazy["c2"].rule_trace[0].detail

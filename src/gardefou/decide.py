@@ -28,6 +28,7 @@ from gardefou.media import Limits, Media, load_media
 from gardefou.policy import Policy, evaluate, load_default_policy
 from gardefou.policy.facts import UNKNOWN
 from gardefou.policy.needs import EXPENSIVE_SIGNALS, needed_signals, thread_memory_signals
+from gardefou.signals.base import SignalResult
 from gardefou.thread import (
     Intent,
     MediaFacts,
@@ -57,6 +58,9 @@ IDENTITY_FACTS = {
     )
 }
 _RANK = {"none": 0, "suggestive": 1, "explicit": 2}
+#: pseudo-signal kept with an image's thread facts: the signals cheap-first skipped (so a later
+#: re-evaluation from the stored signals knows they were not needed, not unavailable)
+SKIPPED_KEY = "_skipped"
 
 Extract = Callable[[Media, Sequence[str]], Mapping[str, Any]]
 
@@ -362,6 +366,11 @@ def judge_lazily(
         else:
             skipped.add(name)
     facts = MediaFacts.from_signals(signals)
+    if skipped:
+        marker = SignalResult(
+            SKIPPED_KEY, "1", sorted(skipped), None, "not computed: no undecided rule needed them"
+        )
+        facts = MediaFacts.from_signals({**signals, SKIPPED_KEY: marker})
     waiting = "identity" in skipped
     ctx = item_context(
         services, base, parent_media, actor, signals, facts, identity_pending=waiting
@@ -383,12 +392,20 @@ def judge_items(
     """Context facts and the policy's decision for each (label, signal results) image."""
     assert services.policy is not None
     results = []
-    for label, signals in labelled:
-        facts = MediaFacts.from_signals(signals)
-        ctx = item_context(services, base, parent_media, actor, signals, facts)
-        results.append(
-            ItemResult(label, signals, ctx, evaluate(services.policy, signals, ctx), facts)
+    for label, stored in labelled:
+        # signals stored by a cheap-first decision name the ones it skipped
+        marker = stored.get(SKIPPED_KEY)
+        skipped = frozenset(getattr(marker, "value", None) or ())
+        signals = {k: v for k, v in stored.items() if k != SKIPPED_KEY}
+        facts = MediaFacts.from_signals(stored)
+        waiting = "identity" in skipped
+        ctx = item_context(
+            services, base, parent_media, actor, signals, facts, identity_pending=waiting
         )
+        if waiting:
+            skipped |= {f for f in IDENTITY_FACTS if ctx.get(f, None) is UNKNOWN}
+        decision = evaluate(services.policy, signals, ctx, skipped=skipped)
+        results.append(ItemResult(label, signals, ctx, decision, facts, skipped))
     return results
 
 
