@@ -1,0 +1,122 @@
+"""Context facts of one image for the policy: bank matches, thread edits, consent registry.
+
+Split from ``gardefou.decide`` (which re-exports these names). ``item_context`` can leave the
+facts derived from face embeddings UNKNOWN while identity has not run (cheap-first signals,
+``gardefou.policy.needs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from gardefou.policy.facts import UNKNOWN
+from gardefou.thread import MediaFacts, edit_facts
+
+if TYPE_CHECKING:
+    from gardefou.decide import Services
+
+BANK_SIGNAL = "pdq_dihedral"
+VICTIM_SOURCES = frozenset({"submission", "takedown", "victim"})
+NO_PARENT_NOTE = "no earlier image in the thread known"
+#: context facts derived from face embeddings (identity): UNKNOWN until identity has run
+IDENTITY_FACTS = {
+    f: "identity"
+    for f in (
+        "thread.parent_same_person",
+        "thread.same_person_score",
+        "thread.more_sexualized_than_parent",
+        "thread.sexualized_edit",
+        "consent.match",
+        "consent.evidence",
+    )
+}
+_RANK = {"none": 0, "suggestive": 1, "explicit": 2}
+#: pseudo-signal kept with an image's thread facts: the signals cheap-first skipped (so a later
+#: re-evaluation from the stored signals knows they were not needed, not unavailable)
+SKIPPED_KEY = "_skipped"
+
+
+# -- context facts ---------------------------------------------------------------------------------
+
+
+def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]:
+    if services.banks is None:
+        return {}
+    r = signals.get(BANK_SIGNAL)
+    if r is None or not r.available:
+        return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}
+    quality = (r.details or {}).get("quality")
+    try:
+        matches = services.banks.match(r.value, quality=quality)
+    except Exception:  # noqa: BLE001 - a bank outage is "unknown", never "no match"
+        return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}
+
+    def get(m: Any, k: str, default: Any = None) -> Any:
+        return m.get(k, default) if isinstance(m, Mapping) else getattr(m, k, default)
+
+    live = [m for m in matches if get(m, "actionable", True)]
+    if not live:
+        return {"bank.match": False}
+
+    def victim(m: Any) -> bool:
+        if services.victim_banks is not None:
+            return get(m, "bank") in services.victim_banks
+        return get(m, "source", "") in VICTIM_SOURCES or "victim" in str(get(m, "bank", "")).lower()
+
+    return {
+        "bank.match": True,
+        "bank.victim_match": any(victim(m) for m in live),
+        "bank.min_distance": min(int(get(m, "distance", 256)) for m in live),
+    }
+
+
+def consent_context(services: Services, facts: MediaFacts, poster: str | None) -> dict[str, Any]:
+    if services.consent is None or not facts.embeddings:
+        return {}
+    from gardefou.consent import consent_facts
+
+    try:
+        return consent_facts(services.consent.match(facts.embeddings), poster)
+    except Exception:  # noqa: BLE001 - registry down: unknown, so sexualized faces go to review
+        return {"consent.match": UNKNOWN}
+
+
+def item_context(
+    services: Services,
+    base: Mapping[str, Any],
+    parent_media: Sequence[MediaFacts],
+    actor: str | None,
+    signals: Mapping[str, Any],
+    facts: MediaFacts,
+    *,
+    identity_pending: bool = False,
+) -> dict[str, Any]:
+    """The context facts of one image. With ``identity_pending`` the facts derived from face
+    embeddings are UNKNOWN, except what the nudity levels alone settle (an image not more
+    sexualized than any parent image is no sexualized edit, whoever it shows)."""
+    if not identity_pending:
+        ctx = {**base, **edit_facts(facts, parent_media)} if parent_media else dict(base)
+        ctx.update(bank_facts(services, signals))
+        # the accountable account: a person posting, or requesting an edit of, their own face
+        ctx.update(consent_context(services, facts, actor))
+        return ctx
+    ctx = dict(base)
+    if parent_media:
+        levels = [p.level for p in parent_media]
+        more: Any = UNKNOWN
+        if facts.level is not None and None not in levels:
+            if _RANK[facts.level] <= min(_RANK[lv] for lv in levels if lv is not None):
+                more = False
+        ctx.update(
+            {
+                "thread.parent_same_person": UNKNOWN,
+                "thread.same_person_score": UNKNOWN,
+                "thread.more_sexualized_than_parent": more,
+                "thread.sexualized_edit": False if more is False else UNKNOWN,
+            }
+        )
+    ctx.update(bank_facts(services, signals))
+    if services.consent is not None:
+        ctx.update({"consent.match": UNKNOWN, "consent.evidence": UNKNOWN})
+    return ctx
