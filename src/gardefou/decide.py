@@ -7,6 +7,11 @@
 context, policy; reads only), then ``record`` (decision row, thread facts, case, strikes; one
 transaction). Deciding an event a second time returns the stored decision and does nothing else.
 
+Signals run cheap-first (``Services.lazy``, default): hashes, bank match, nudity and provenance,
+then faces, age and identity only while a rule that is not yet decided needs them
+(``gardefou.policy.needs``); the decision is the one the eager path (``lazy=False``) gives, and
+skipped signals are named in the trace, never counted as unavailable.
+
 For the pipeline's runners, ``platform_decider()`` (in ``gardefou.decide_pipeline``, importable
 from here) adapts this to their Decider protocol
 (``decide(event, media)`` without writes, ``record(db, event, media, decision)`` inside their
