@@ -330,3 +330,29 @@ def test_late_parents_reevaluate_the_same(tmp_path):
         same_decision(eager[eid], lazy[eid])
     assert "skipped" not in lazy["c1"].rule_trace[0].detail  # no image ancestor known: eager
     assert "skipped" in lazy["c2"].rule_trace[0].detail
+
+
+def test_one_bank_look_up_per_image(tmp_path):
+    for i, name in enumerate(TABLE):
+        Image.new("RGB", (64, 64), (20 * i, 90, 250 - 20 * i)).save(tmp_path / name)
+
+    class CountingBanks(T.FakeBankService):  # type: ignore[misc,name-defined]
+        calls = 0
+
+        def match(self, *args, **kwargs):
+            CountingBanks.calls += 1
+            return super().match(*args, **kwargs)
+
+    services = Services(
+        connect(str(tmp_path / "b.db")),
+        policy=load_default_policy(signals=SIGNALS),
+        extract=CountingSignals(TABLE, tmp_path),
+        base_dir=tmp_path,
+        banks=CountingBanks({}),
+        intent=rules_intent,
+    )
+    events = [e for e in EVENTS if e["id"] in ("p1", "p7", "p8", "p11")]
+    for ev in events:
+        decide_event(ev, services)
+    services.db.close()
+    assert CountingBanks.calls == sum(len(e["media"]) for e in events)

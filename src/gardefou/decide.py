@@ -263,11 +263,12 @@ def judge_lazily(
     pending = [n for n in EXPENSIVE_SIGNALS if n in names and n not in memory]
     signals = dict(services.extract(media, [n for n in names if n not in pending]))
     skipped: set[str] = set()
+    memo: dict[str, Any] = {}  # one bank and one consent-registry look-up per image
     for name in pending:
         facts = MediaFacts.from_signals(signals)
         waiting = "identity" in pending and "identity" not in signals
         ctx = item_context(
-            services, base, parent_media, actor, signals, facts, identity_pending=waiting
+            services, base, parent_media, actor, signals, facts, identity_pending=waiting, memo=memo
         )
         left = [n for n in pending if n not in signals and n not in skipped]
         if name in needed_signals(policy, signals, ctx, left, IDENTITY_FACTS):
@@ -282,7 +283,7 @@ def judge_lazily(
         facts = MediaFacts.from_signals({**signals, SKIPPED_KEY: marker})
     waiting = "identity" in skipped
     ctx = item_context(
-        services, base, parent_media, actor, signals, facts, identity_pending=waiting
+        services, base, parent_media, actor, signals, facts, identity_pending=waiting, memo=memo
     )
     if waiting:
         skipped |= {f for f in IDENTITY_FACTS if ctx.get(f, None) is UNKNOWN}

@@ -91,15 +91,16 @@ def item_context(
     facts: MediaFacts,
     *,
     identity_pending: bool = False,
+    memo: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The context facts of one image. With ``identity_pending`` the facts derived from face
     embeddings are UNKNOWN, except what the nudity levels alone settle (an image not more
     sexualized than any parent image is no sexualized edit, whoever it shows)."""
     if not identity_pending:
         ctx = {**base, **edit_facts(facts, parent_media)} if parent_media else dict(base)
-        ctx.update(bank_facts(services, signals))
+        ctx.update(_once(memo, "bank", lambda: bank_facts(services, signals)))
         # the accountable account: a person posting, or requesting an edit of, their own face
-        ctx.update(consent_context(services, facts, actor))
+        ctx.update(_once(memo, "consent", lambda: consent_context(services, facts, actor)))
         return ctx
     ctx = dict(base)
     if parent_media:
@@ -116,7 +117,18 @@ def item_context(
                 "thread.sexualized_edit": False if more is False else UNKNOWN,
             }
         )
-    ctx.update(bank_facts(services, signals))
+    ctx.update(_once(memo, "bank", lambda: bank_facts(services, signals)))
     if services.consent is not None:
         ctx.update({"consent.match": UNKNOWN, "consent.evidence": UNKNOWN})
     return ctx
+
+
+def _once(memo: dict[str, Any] | None, key: str, make: Any) -> Any:
+    """A bank or consent-registry look-up done once per image (``memo``: that image's cache;
+    the bank match needs only cheap signals, the registry match the face embeddings, which do
+    not change once identity has run)."""
+    if memo is None:
+        return make()
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
