@@ -306,3 +306,35 @@ def test_published_checkpoint_catches_a_rewritten_log(
     report = verify_bundle(bad, keys.signer.verifier.pem(), [saved])
     assert not report.ok  # ...caught by the checkpoint saved before it
     assert any("published checkpoint" in p for p in report.problems)
+
+
+def test_every_single_bit_flip_of_a_public_key_is_a_proof_error() -> None:
+    """A damaged key file can name an unknown algorithm; that must read as 'invalid', never
+    crash the verifier."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from gardefou.errors import ProofError
+    from gardefou.evidence.keys import Verifier
+
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    for i in range(len(der)):
+        for bit in range(8):
+            bad = bytearray(der)
+            bad[i] ^= 1 << bit
+            pem = b"-----BEGIN PUBLIC KEY-----\n" + base64.encodebytes(bytes(bad))
+            pem += b"-----END PUBLIC KEY-----\n"
+            try:
+                v = Verifier.from_pem(pem)
+            except ProofError:
+                continue
+            assert (
+                v.public_raw
+                != key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+                or i < 12
+            ), "a changed key must not read as the original"

@@ -70,9 +70,12 @@ class Verifier:
     @classmethod
     def from_pem(cls, data: bytes) -> Verifier:
         serialization, ed25519 = _crypto()
+        from cryptography.exceptions import UnsupportedAlgorithm
+
         try:
             key = serialization.load_pem_public_key(data)
-        except ValueError as exc:
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            # a damaged key file can also name an unknown algorithm: still "not a valid key"
             raise ProofError(f"not a PEM public key: {exc}") from None
         if not isinstance(key, ed25519.Ed25519PublicKey):
             raise ProofError(f"public key is {type(key).__name__}, not Ed25519")
