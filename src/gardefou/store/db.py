@@ -209,13 +209,30 @@ def connect(url: str | os.PathLike[str] | None = None, migrate: bool = True) -> 
             conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite database {path}: {exc}") from None
-        conn.execute("PRAGMA journal_mode=WAL")
+        _set_wal(conn, path)
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
         db = Database(conn, "sqlite", path)
     if migrate:
         db.migrate()
     return db
+
+
+def _set_wal(conn: sqlite3.Connection, path: str, wait_s: float = 30.0) -> None:
+    """Switch a SQLite file to WAL. Changing the journal mode needs an exclusive lock for which
+    SQLite does not wait (two processes opening a fresh file at once get 'database is
+    locked' at once), so retry until another opener has done it or the wait runs out."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise StoreError(f"cannot open SQLite database {path}: {exc}") from None
+            time.sleep(0.01)
 
 
 def _redact(url: str) -> str:
