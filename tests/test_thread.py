@@ -157,3 +157,16 @@ def test_thread_store_roundtrip(tmp_db):
     from datetime import UTC, datetime
 
     assert s.purge(datetime(2027, 1, 1, tzinfo=UTC)) == 1 and s.get("p1") is None
+
+
+def test_compact_facts_keep_hashes_whole_for_rejudging() -> None:
+    """A reply re-judged when its parent arrives late still matches the banks: its stored
+    compact facts keep the 8 dihedral hashes (about 650 characters), not a None."""
+    from gardefou.media import load_media
+    from gardefou.scan import run_signals
+    from gardefou.thread import compact_signal
+    from tests.conftest import FIXTURES
+
+    media = load_media(FIXTURES / "pdq" / "images" / "misc-images" / "wee.jpg")
+    for result in run_signals(media, ["pdq", "pdq_dihedral", "crypto_hash"]):
+        assert compact_signal(result)["value"] == result.value
