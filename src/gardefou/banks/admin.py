@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gardefou.banks.core import BankCore
 from gardefou.banks.models import DEFAULT_THRESHOLD, Bank
 from gardefou.banks.records import now
-from gardefou.errors import BankError, NotFoundError
-
-if TYPE_CHECKING:
-    from gardefou.banks.live import LiveIndex
-    from gardefou.store.db import Database
+from gardefou.errors import BankError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
-class BankAdmin:
-    if TYPE_CHECKING:  # provided by BankService
-        db: Database
-        _live: LiveIndex | None
-
-        def _audit(
-            self, action: str, *, actor: str | None, reason: str = "", **ids_and_details: Any
-        ) -> None: ...
-
+class BankAdmin(BankCore):
     def create_bank(
         self,
         name: str,
@@ -61,22 +50,6 @@ class BankAdmin:
                 enable_ratio=enable_ratio,
             )
         return self.get_bank(bank_id)
-
-    def get_bank(self, bank: str | int | Bank, include_deleted: bool = False) -> Bank:
-        if isinstance(bank, Bank):
-            bank = bank.id
-        column = "id" if isinstance(bank, int) else "name"
-        row = self.db.query_one(f"SELECT * FROM banks WHERE {column} = ?", (bank,))
-        if row is None or (row["deleted_at"] and not include_deleted):
-            names = ", ".join(b.name for b in self.list_banks()) or "none yet"
-            raise NotFoundError(
-                f"no bank {bank!r} (banks: {names}); create it with `gardefou bank create NAME`"
-            )
-        return Bank.from_row(row)
-
-    def list_banks(self) -> list[Bank]:
-        rows = self.db.query("SELECT * FROM banks WHERE deleted_at IS NULL ORDER BY name")
-        return [Bank.from_row(r) for r in rows]
 
     def bank_stats(self, bank: str | int | Bank) -> dict[str, int]:
         b = self.get_bank(bank)

@@ -3,77 +3,27 @@
 Every change writes one ``bank_audit`` row (who, when, why) in the same transaction as the
 change itself. Matching consults the index for candidates and the table for the truth, so
 disabling an entry, withdrawing a submission or disabling a bank takes effect on the next query.
-Bank administration lives in ``admin.py`` and submissions in ``submissions.py`` (mixins).
+Shared parts live in ``core.py``, bank administration in ``admin.py`` and submissions in
+``submissions.py``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from gardefou.banks.admin import BankAdmin
-from gardefou.banks.live import LiveIndex, default_index_dir
 from gardefou.banks.matching import MatchQuery, resolve_matches
-from gardefou.banks.models import MIN_QUALITY, Bank, Entry, Match
-from gardefou.banks.records import _normalize_digest, normalize_pdq, now
+from gardefou.banks.models import Bank, Entry, Match
+from gardefou.banks.records import normalize_pdq, now
 from gardefou.banks.submissions import Submissions
-from gardefou.errors import BankError, NotFoundError
-from gardefou.store.db import Database
+from gardefou.errors import NotFoundError
 
 __all__ = ["BankService", "normalize_pdq", "now"]
 
 
 class BankService(BankAdmin, Submissions):
-    """Banks over a ``gardefou.store`` database. ``index_dir``: where the on-disk index lives
-    (default beside a SQLite file, or $GARDEFOU_BANK_INDEX_DIR; ``False`` keeps it in memory)."""
-
-    def __init__(
-        self, db: Database, index_dir: str | Path | bool | None = None, actor: str = "system"
-    ) -> None:
-        self.db = db
-        self.actor = actor
-        if index_dir is False:
-            self._index_dir: Path | None = None
-        elif index_dir is None or index_dir is True:
-            self._index_dir = default_index_dir(db)
-        else:
-            self._index_dir = Path(index_dir)
-        self._live: LiveIndex | None = None
-
-    @property
-    def index(self) -> LiveIndex:
-        if self._live is None:
-            self._live = LiveIndex(self.db, self._index_dir)
-        return self._live
-
-    # -- audit -----------------------------------------------------------------------------------
-    def _audit(
-        self,
-        action: str,
-        *,
-        actor: str | None,
-        reason: str = "",
-        bank_id: int | None = None,
-        entry_id: int | None = None,
-        submission_id: int | None = None,
-        **details: Any,
-    ) -> None:
-        self.db.execute(
-            "INSERT INTO bank_audit (at, actor, action, bank_id, entry_id, submission_id, reason, "
-            "details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                now(),
-                actor or self.actor,
-                action,
-                bank_id,
-                entry_id,
-                submission_id,
-                reason,
-                json.dumps(details, sort_keys=True, default=str),
-            ),
-        )
+    """Banks over a ``gardefou.store`` database (see BankCore for ``index_dir``)."""
 
     def audit_log(
         self, bank: str | int | None = None, entry_id: int | None = None, limit: int = 1000
@@ -122,59 +72,6 @@ class BankService(BankAdmin, Submissions):
                 case_id=case_id,
             )
         return self.get_entry(entry_id)
-
-    @staticmethod
-    def _entry_row(
-        pdq_hex: str, quality: int, md5: str | None, sha256: str | None, extra_pdq: Sequence[str]
-    ) -> tuple[str, int, str | None, str | None, str]:
-        pdq = normalize_pdq(pdq_hex)
-        if not isinstance(quality, int) or not 0 <= quality <= 100:
-            raise BankError(f"quality {quality!r} is not an integer from 0 to 100")
-        if quality < MIN_QUALITY:
-            raise BankError(
-                f"PDQ {pdq[:16]}… has quality {quality}, below {MIN_QUALITY}: such "
-                "hashes come from flat images and match unrelated content; hash a "
-                "more detailed copy"
-            )
-        extra = " ".join(normalize_pdq(h) for h in extra_pdq)
-        return (
-            pdq,
-            quality,
-            _normalize_digest(md5, 32, "MD5"),
-            _normalize_digest(sha256, 64, "SHA-256"),
-            extra,
-        )
-
-    def _insert_entry(
-        self,
-        bank_id: int,
-        row: tuple,
-        source: str,
-        case_id: str | None,
-        note: str,
-        submission_id: int | None,
-        enabled: bool,
-    ) -> int:
-        pdq, quality, md5, sha256, extra = row
-        return self.db.insert(
-            "INSERT INTO bank_entries (bank_id, pdq, quality, md5, sha256, extra_pdq, source, "
-            "case_id, note, submission_id, enabled, added_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                bank_id,
-                pdq,
-                quality,
-                md5,
-                sha256,
-                extra,
-                source,
-                case_id,
-                note,
-                submission_id,
-                int(enabled),
-                now(),
-            ),
-        )
 
     def add_entries(
         self,

@@ -6,15 +6,11 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
+from gardefou.banks.core import BankCore
 from gardefou.banks.models import Bank, Submission
 from gardefou.banks.records import now
 from gardefou.errors import AuthError, BankError, NotFoundError
-
-if TYPE_CHECKING:
-    from gardefou.banks.live import LiveIndex
-    from gardefou.store.db import Database
 
 _PIN_ITERATIONS = 200_000
 
@@ -31,37 +27,7 @@ def _check_pin(pin: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-class Submissions:
-    if TYPE_CHECKING:  # provided by BankService
-        db: Database
-        _live: LiveIndex | None
-
-        def _audit(
-            self, action: str, *, actor: str | None, reason: str = "", **ids_and_details: Any
-        ) -> None: ...
-
-        def get_bank(self, bank: str | int | Bank, include_deleted: bool = False) -> Bank: ...
-
-        def _entry_row(
-            self,
-            pdq_hex: str,
-            quality: int,
-            md5: str | None,
-            sha256: str | None,
-            extra_pdq: Sequence[str],
-        ) -> tuple[str, int, str | None, str | None, str]: ...
-
-        def _insert_entry(
-            self,
-            bank_id: int,
-            row: tuple,
-            source: str,
-            case_id: str | None,
-            note: str,
-            submission_id: int | None,
-            enabled: bool,
-        ) -> int: ...
-
+class Submissions(BankCore):
     def submit_hashes(
         self,
         bank: str | int | Bank,
