@@ -79,7 +79,8 @@ def shared(key: str, factory: Any) -> Any:
 
 @dataclass(frozen=True)
 class DlibModels:
-    """dlib's HOG face detector, 5-point landmark model and ResNet face encoder."""
+    """dlib's HOG face detector, 5-point landmark model and the face-recognition ResNet's
+    weights (``_dlib_resnet.ResNetWeights``, None until the identity signal loads them)."""
 
     detector: Any
     shape5: Any
@@ -96,17 +97,12 @@ def _model_file(frm: ModuleType, attr: str) -> str:
     return path
 
 
-def _load_dlib(with_encoder: bool) -> DlibModels:
+def _load_dlib() -> DlibModels:
     dlib = require("dlib", "dlib-bin")
     frm = require("face_recognition_models", "face-recognition-models")
     try:
-        if with_encoder:
-            base = dlib_face_models()
-            path = _model_file(frm, "face_recognition_model_location")
-            return DlibModels(base.detector, base.shape5, dlib.face_recognition_model_v1(path))
         detector = dlib.get_frontal_face_detector()
         shape5 = dlib.shape_predictor(_model_file(frm, "pose_predictor_five_point_model_location"))
-        encoder = None
     except ModelUnavailableError:
         raise
     except Exception as exc:  # noqa: BLE001 - a corrupt weight file must not crash the scan
@@ -114,17 +110,39 @@ def _load_dlib(with_encoder: bool) -> DlibModels:
             f"cannot load the dlib face models ({type(exc).__name__}: {exc}); reinstall "
             f"dlib-bin and face-recognition-models with `{INSTALL_HINT}`"
         ) from None
-    return DlibModels(detector, shape5, encoder)
+    return DlibModels(detector, shape5, None)
+
+
+def _load_encoder() -> DlibModels:
+    from gardefou.signals._dlib_resnet import load_weights
+
+    frm = require("face_recognition_models", "face-recognition-models")
+    base = dlib_face_models()
+    weights = load_weights(_model_file(frm, "face_recognition_model_location"))
+    return DlibModels(base.detector, base.shape5, weights)
 
 
 def dlib_face_models() -> DlibModels:
     """HOG detector + 5-point landmarks (shared by faces, age and identity)."""
-    return shared("dlib.faces", lambda: _load_dlib(with_encoder=False))
+    return shared("dlib.faces", _load_dlib)
 
 
 def dlib_encoder_models() -> DlibModels:
-    """Adds the ResNet encoder (only the identity signal pays for loading it)."""
-    return shared("dlib.encoder", lambda: _load_dlib(with_encoder=True))
+    """Adds the face-recognition ResNet's weights, run in numpy (``_dlib_resnet``); only the
+    identity signal pays for loading them."""
+    return shared("dlib.encoder", _load_encoder)
+
+
+def dlib_reference_encoder() -> Any:
+    """dlib's own ResNet (``face_recognition_model_v1``): the reference the numpy network is
+    tested against; ~6x slower because the dlib-bin wheel has no BLAS."""
+
+    def make() -> Any:
+        dlib = require("dlib", "dlib-bin")
+        frm = require("face_recognition_models", "face-recognition-models")
+        return dlib.face_recognition_model_v1(_model_file(frm, "face_recognition_model_location"))
+
+    return shared("dlib.reference_encoder", make)
 
 
 def oriented_array(media: Any) -> Any:

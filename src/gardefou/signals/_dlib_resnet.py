@@ -1,0 +1,233 @@
+"""dlib's face-recognition ResNet (``dlib_face_recognition_resnet_model_v1.dat``) run in numpy.
+
+The ``dlib-bin`` wheel is built without BLAS, so its network costs ~75 ms per face on one core.
+This module reads the same weight file that ``face-recognition-models`` ships and runs the same
+network with numpy's matrix product (BLAS): the same 128-d embeddings (float32 rounding aside;
+``tests/test_identity_fast.py`` compares them with dlib's on real faces) for a fraction of the
+time. dlib still cuts the 150x150 face chip (``dlib.get_face_chip``), so alignment is unchanged.
+
+The network (dlib's ``dnn_face_recognition_ex.cpp``, 29 convolutions): a 7x7/2 convolution,
+affine, ReLU, 3x3/2 max pool, then residual blocks of 32 (x3), 64 (down + x3), 128 (down + x2),
+256 (down + x2) and 256 (down) filters, a global average and a 128-output linear layer. A block
+is conv3x3(stride) -> affine -> ReLU -> conv3x3 -> affine, added to its input (a "down" block
+adds a 2x2/2 average of its input, zero-padded to the block's channels and size), then ReLU.
+
+The weight file is dlib's serialisation: layers from the input up, each tagged by a short string
+("con_4", "affine_", "fc_2", ...), integers in dlib's packed form and tensors as little-endian
+float32. Only the parameterised layers are read; the topology above is fixed, and loading checks
+the layer count and every tensor shape against it, so a different file fails loudly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gardefou.errors import ModelUnavailableError
+
+CHIP_SIZE = 150
+CHIP_PADDING = 0.25
+#: input_rgb_image_sized's per-channel means; pixels become (value - mean) / 256
+MEANS = np.array([122.782, 117.001, 104.298], dtype=np.float32)
+
+#: (filters, stride of the first convolution, is a down block) per residual block, input first
+BLOCKS: tuple[tuple[int, int, bool], ...] = (
+    *[(32, 1, False)] * 3,
+    (64, 2, True),
+    *[(64, 1, False)] * 3,
+    (128, 2, True),
+    *[(128, 1, False)] * 2,
+    (256, 2, True),
+    *[(256, 1, False)] * 2,
+    (256, 2, True),
+)
+
+_TAG = re.compile(rb"\x01(?P<n>[\x04-\x0c])(?P<name>con_\d|affine_2?|fc_\d)")
+
+
+@dataclass(frozen=True)
+class Conv:
+    weight: np.ndarray  # (C_in * kh * kw, filters): im2col layout, ready for x @ weight
+    bias: np.ndarray  # (filters,)
+    size: int
+    stride: int
+    pad: int
+
+
+@dataclass(frozen=True)
+class Affine:
+    gamma: np.ndarray
+    beta: np.ndarray
+
+
+@dataclass(frozen=True)
+class ResNetWeights:
+    convs: tuple[Conv, ...]
+    affines: tuple[Affine, ...]
+    fc: np.ndarray  # (256, 128)
+
+
+class _Reader:
+    def __init__(self, data: bytes, pos: int) -> None:
+        self.data, self.pos = data, pos
+
+    def integer(self) -> int:
+        head = self.data[self.pos]
+        size, negative = head & 0x0F, head & 0x80
+        raw = self.data[self.pos + 1 : self.pos + 1 + size]
+        self.pos += 1 + size
+        value = int.from_bytes(raw, "little")
+        return -value if negative else value
+
+    def tensor(self) -> np.ndarray:
+        version = self.integer()
+        if version != 2:
+            raise ValueError(f"tensor version {version} at byte {self.pos}, expected 2")
+        dims = [self.integer() for _ in range(4)]
+        count = int(np.prod(dims))
+        out = np.frombuffer(self.data, dtype="<f4", count=count, offset=self.pos)
+        self.pos += 4 * count
+        return out.astype(np.float32)
+
+    def alias(self) -> tuple[int, int, int, int]:
+        self.integer()  # version
+        return (self.integer(), self.integer(), self.integer(), self.integer())
+
+
+def load_weights(path: str | Path) -> ResNetWeights:
+    """Parse the dlib weight file; raise ModelUnavailableError if it is not the expected net."""
+    try:
+        data = Path(path).read_bytes()
+        convs: list[Conv] = []
+        affines: list[Affine] = []
+        fc: np.ndarray | None = None
+        pos = 0
+        while True:
+            m = _TAG.search(data, pos)
+            if m is None or int.from_bytes(m.group("n"), "little") != len(m.group("name")):
+                if m is None:
+                    break
+                pos = m.end()
+                continue
+            name = m.group("name").decode()
+            r = _Reader(data, m.end())
+            if name.startswith("con_"):
+                params = r.tensor()
+                filters, kh, kw = r.integer(), r.integer(), r.integer()
+                stride_y, stride_x, pad_y, pad_x = (r.integer() for _ in range(4))
+                f_shape, b_shape = r.alias(), r.alias()
+                if kh != kw or stride_y != stride_x or pad_y != pad_x:
+                    raise ValueError(f"convolution {len(convs)} is not square")
+                n_w = int(np.prod(f_shape))
+                w = params[:n_w].reshape(f_shape)  # (filters, C_in, kh, kw)
+                bias = params[n_w : n_w + int(np.prod(b_shape))]
+                if w.shape[0] != filters or bias.shape != (filters,):
+                    raise ValueError(f"convolution {len(convs)} has shapes {w.shape} {bias.shape}")
+                # im2col columns are ordered (ky, kx, C_in) below
+                weight = np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(-1, filters))
+                convs.append(Conv(weight, bias.copy(), kh, stride_y, pad_y))
+            elif name.startswith("affine_"):
+                params = r.tensor()
+                g_shape, b_shape = r.alias(), r.alias()
+                k = int(np.prod(g_shape))
+                affines.append(Affine(params[:k].copy(), params[k : k + int(np.prod(b_shape))]))
+            else:
+                r.integer(), r.integer()  # num_outputs, num_inputs
+                params = r.tensor()
+                shape = r.alias()
+                fc = params[: int(np.prod(shape))].reshape(shape[0], shape[1]).copy()
+            pos = r.pos
+        _check(convs, affines, fc)
+    except (OSError, ValueError, IndexError) as exc:
+        raise ModelUnavailableError(
+            f"cannot read dlib's face-recognition network from {path} ({exc}); reinstall it "
+            "with `pip install --force-reinstall face-recognition-models==0.3.0`"
+        ) from None
+    assert fc is not None
+    return ResNetWeights(tuple(convs), tuple(affines), fc)
+
+
+def _check(convs: list[Conv], affines: list[Affine], fc: np.ndarray | None) -> None:
+    want = 1 + 2 * len(BLOCKS)
+    if len(convs) != want or len(affines) != want or fc is None:
+        raise ValueError(
+            f"found {len(convs)} convolutions, {len(affines)} affines, expected {want}"
+        )
+    if fc.shape != (256, 128):
+        raise ValueError(f"final layer has shape {fc.shape}, expected (256, 128)")
+    if convs[0].weight.shape != (3 * 7 * 7, 32) or convs[0].stride != 2:
+        raise ValueError("first convolution is not 7x7/2 with 32 filters")
+    for i, (filters, stride, _) in enumerate(BLOCKS):
+        a, b = convs[1 + 2 * i], convs[2 + 2 * i]
+        if a.bias.shape != (filters,) or a.stride != stride or b.stride != 1 or a.size != 3:
+            raise ValueError(f"residual block {i} does not match the expected network")
+
+
+def _conv(x: np.ndarray, c: Conv) -> np.ndarray:
+    """Cross-correlation of a (B, H, W, C) batch, as dlib computes it."""
+    if c.pad:
+        x = np.pad(x, ((0, 0), (c.pad, c.pad), (c.pad, c.pad), (0, 0)))
+    b, h, w, ch = x.shape
+    oh, ow = (h - c.size) // c.stride + 1, (w - c.size) // c.stride + 1
+    s = x.strides
+    win = np.lib.stride_tricks.as_strided(
+        x,
+        (b, oh, ow, c.size, c.size, ch),
+        (s[0], s[1] * c.stride, s[2] * c.stride, s[1], s[2], s[3]),
+        writeable=False,
+    )
+    out = win.reshape(b * oh * ow, c.size * c.size * ch) @ c.weight
+    out += c.bias
+    return out.reshape(b, oh, ow, -1)
+
+
+def _affine(x: np.ndarray, a: Affine, relu: bool) -> np.ndarray:
+    x *= a.gamma
+    x += a.beta
+    if relu:
+        np.maximum(x, 0, out=x)
+    return x
+
+
+def _pool(x: np.ndarray, size: int, stride: int, op: str) -> np.ndarray:
+    b, h, w, ch = x.shape
+    oh, ow = (h - size) // stride + 1, (w - size) // stride + 1
+    s = x.strides
+    win = np.lib.stride_tricks.as_strided(
+        x,
+        (b, oh, ow, size, size, ch),
+        (s[0], s[1] * stride, s[2] * stride, s[1], s[2], s[3]),
+        writeable=False,
+    )
+    return win.max(axis=(3, 4)) if op == "max" else win.mean(axis=(3, 4), dtype=np.float32)
+
+
+def _add_padded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """dlib's add of two tensors of different sizes: the larger size, missing values are 0."""
+    shape = tuple(max(i, j) for i, j in zip(a.shape, b.shape, strict=True))
+    out = np.zeros(shape, dtype=np.float32)
+    out[:, : a.shape[1], : a.shape[2], : a.shape[3]] += a
+    out[:, : b.shape[1], : b.shape[2], : b.shape[3]] += b
+    return out
+
+
+def forward(weights: ResNetWeights, chips: np.ndarray) -> np.ndarray:
+    """128-d embeddings for a (B, 150, 150, 3) uint8 RGB batch of dlib face chips."""
+    chips = np.asarray(chips)
+    if chips.ndim != 4 or chips.shape[1:] != (CHIP_SIZE, CHIP_SIZE, 3):
+        raise ValueError(f"face chips have shape {chips.shape}, expected (B, 150, 150, 3)")
+    x = (chips.astype(np.float32) - MEANS) / np.float32(256.0)
+    x = _affine(_conv(x, weights.convs[0]), weights.affines[0], relu=True)
+    x = _pool(x, 3, 2, "max")
+    for i, (_, _, down) in enumerate(BLOCKS):
+        c1, c2 = weights.convs[1 + 2 * i], weights.convs[2 + 2 * i]
+        a1, a2 = weights.affines[1 + 2 * i], weights.affines[2 + 2 * i]
+        y = _affine(_conv(x, c1), a1, relu=True)
+        y = _affine(_conv(y, c2), a2, relu=False)
+        x = _add_padded(y, _pool(x, 2, 2, "avg")) if down else y + x
+        np.maximum(x, 0, out=x)
+    pooled = x.mean(axis=(1, 2), dtype=np.float32)
+    return pooled @ weights.fc
