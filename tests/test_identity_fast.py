@@ -43,9 +43,11 @@ def test_numpy_network_matches_dlib_on_faces(models):
         shape = _shape(fast, rgb)
         want = np.array(reference.compute_face_descriptor(rgb, shape))
         chip = dlib.get_face_chip(rgb, shape, resnet.CHIP_SIZE, resnet.CHIP_PADDING)
-        got = resnet.forward(fast.encoder, np.asarray(chip)[None])[0]
+        got = resnet.forward(fast.encoder.weights, np.asarray(chip)[None])[0]
         assert got.shape == (128,)
         assert np.abs(got - want).max() < 1e-5, path.name
+        used = fast.encoder(np.asarray(chip)[None])[0]  # onnxruntime when onnx is installed
+        assert np.abs(used - want).max() < 1e-5, (path.name, fast.encoder.backend)
 
 
 def test_batch_equals_single(models):
@@ -56,9 +58,10 @@ def test_batch_equals_single(models):
     for path in FACES:
         rgb = np.ascontiguousarray(load_media(path).oriented().convert("RGB"))
         chips.append(np.asarray(dlib.get_face_chip(rgb, _shape(fast, rgb), 150, 0.25)))
-    batch = resnet.forward(fast.encoder, np.stack(chips))
-    for i, chip in enumerate(chips):
-        assert np.allclose(batch[i], resnet.forward(fast.encoder, chip[None])[0], atol=1e-6)
+    for encode in (fast.encoder, lambda c: resnet.forward(fast.encoder.weights, c)):
+        batch = encode(np.stack(chips))
+        for i, chip in enumerate(chips):
+            assert np.allclose(batch[i], encode(chip[None])[0], atol=1e-5)
 
 
 def test_identity_signal_uses_the_fast_network_and_keeps_its_verdicts(models):
@@ -73,8 +76,18 @@ def test_identity_signal_uses_the_fast_network_and_keeps_its_verdicts(models):
 
 def test_wrong_chip_shape_is_a_clear_error(models):
     fast, _ = models
-    with pytest.raises(ValueError, match=r"\(B, 150, 150, 3\)"):
-        resnet.forward(fast.encoder, np.zeros((1, 100, 100, 3), np.uint8))
+    for encode in (fast.encoder, lambda c: resnet.forward(fast.encoder.weights, c)):
+        with pytest.raises(ValueError, match=r"\(B, 150, 150, 3\)"):
+            encode(np.zeros((1, 100, 100, 3), np.uint8))
+
+
+def test_onnx_graph_is_the_numpy_network(models):
+    pytest.importorskip("onnx")
+    fast, _ = models
+    assert fast.encoder.backend == "onnxruntime"
+    chips = np.random.default_rng(3).integers(0, 256, (2, 150, 150, 3), dtype=np.uint8)
+    ref = resnet.forward(fast.encoder.weights, chips)
+    assert np.abs(fast.encoder(chips) - ref).max() < 1e-5
 
 
 def test_a_file_that_is_not_the_network_is_refused(tmp_path):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,8 +66,7 @@ class Affine:
 
 @dataclass(frozen=True)
 class ResNetWeights:
-    convs: tuple[Conv, ...]
-    affines: tuple[Affine, ...]
+    convs: tuple[Conv, ...]  # each followed by its affine layer, folded into weight and bias
     fc: np.ndarray  # (256, 128)
 
 
@@ -147,7 +147,11 @@ def load_weights(path: str | Path) -> ResNetWeights:
             "with `pip install --force-reinstall face-recognition-models==0.3.0`"
         ) from None
     assert fc is not None
-    return ResNetWeights(tuple(convs), tuple(affines), fc)
+    fused = tuple(
+        Conv(c.weight * a.gamma, c.bias * a.gamma + a.beta, c.size, c.stride, c.pad)
+        for c, a in zip(convs, affines, strict=True)
+    )
+    return ResNetWeights(fused, fc)
 
 
 def _check(convs: list[Conv], affines: list[Affine], fc: np.ndarray | None) -> None:
@@ -184,11 +188,8 @@ def _conv(x: np.ndarray, c: Conv) -> np.ndarray:
     return out.reshape(b, oh, ow, -1)
 
 
-def _affine(x: np.ndarray, a: Affine, relu: bool) -> np.ndarray:
-    x *= a.gamma
-    x += a.beta
-    if relu:
-        np.maximum(x, 0, out=x)
+def _relu(x: np.ndarray) -> np.ndarray:
+    np.maximum(x, 0, out=x)
     return x
 
 
@@ -216,18 +217,106 @@ def _add_padded(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def forward(weights: ResNetWeights, chips: np.ndarray) -> np.ndarray:
     """128-d embeddings for a (B, 150, 150, 3) uint8 RGB batch of dlib face chips."""
-    chips = np.asarray(chips)
-    if chips.ndim != 4 or chips.shape[1:] != (CHIP_SIZE, CHIP_SIZE, 3):
-        raise ValueError(f"face chips have shape {chips.shape}, expected (B, 150, 150, 3)")
-    x = (chips.astype(np.float32) - MEANS) / np.float32(256.0)
-    x = _affine(_conv(x, weights.convs[0]), weights.affines[0], relu=True)
-    x = _pool(x, 3, 2, "max")
+    x = np.ascontiguousarray(normalise(chips).transpose(0, 2, 3, 1))
+    x = _pool(_relu(_conv(x, weights.convs[0])), 3, 2, "max")
     for i, (_, _, down) in enumerate(BLOCKS):
-        c1, c2 = weights.convs[1 + 2 * i], weights.convs[2 + 2 * i]
-        a1, a2 = weights.affines[1 + 2 * i], weights.affines[2 + 2 * i]
-        y = _affine(_conv(x, c1), a1, relu=True)
-        y = _affine(_conv(y, c2), a2, relu=False)
+        y = _relu(_conv(x, weights.convs[1 + 2 * i]))
+        y = _conv(y, weights.convs[2 + 2 * i])
         x = _add_padded(y, _pool(x, 2, 2, "avg")) if down else y + x
         np.maximum(x, 0, out=x)
     pooled = x.mean(axis=(1, 2), dtype=np.float32)
     return pooled @ weights.fc
+
+
+def to_onnx(weights: ResNetWeights) -> bytes:
+    """The same network as an ONNX graph (needs the ``onnx`` package), for onnxruntime: about
+    half the numpy forward's time on one core. Input ``x``: (B, 3, 150, 150) float32, already
+    normalised (see ``normalise``); output: (B, 128)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes: list[Any] = []
+    inits: list[Any] = []
+
+    def const(value: np.ndarray) -> str:
+        name = f"k{len(inits)}"
+        inits.append(numpy_helper.from_array(value, name))
+        return name
+
+    def op(kind: str, inputs: list[str], **attrs: Any) -> str:
+        out = f"t{len(nodes)}"
+        nodes.append(helper.make_node(kind, inputs, [out], **attrs))
+        return out
+
+    def conv(x: str, c: Conv) -> str:
+        cin = c.weight.shape[0] // (c.size * c.size)
+        w = c.weight.reshape(c.size, c.size, cin, -1).transpose(3, 2, 0, 1)
+        return op(
+            "Conv",
+            [x, const(np.ascontiguousarray(w)), const(c.bias)],
+            kernel_shape=[c.size, c.size],
+            strides=[c.stride, c.stride],
+            pads=[c.pad] * 4,
+        )
+
+    first = weights.convs[0]
+    h = op("MaxPool", [op("Relu", [conv("x", first)])], kernel_shape=[3, 3], strides=[2, 2])
+    size = ((CHIP_SIZE - first.size) // first.stride + 1 - 3) // 2 + 1
+    channels = first.bias.shape[0]
+    for i, (filters, _, down) in enumerate(BLOCKS):
+        y = conv(op("Relu", [conv(h, weights.convs[1 + 2 * i])]), weights.convs[2 + 2 * i])
+        if down:
+            pooled = op("AveragePool", [h], kernel_shape=[2, 2], strides=[2, 2])
+            y_size, p_size = (size - 3) // 2 + 1, (size - 2) // 2 + 1
+            extra = filters - channels  # the shortcut's missing channels are zeros
+            pooled = op("Pad", [pooled, const(np.array([0, 0, 0, 0, 0, extra, 0, 0], np.int64))])
+            if p_size > y_size:  # ... and so are the block output's missing rows and columns
+                grow = p_size - y_size
+                y = op("Pad", [y, const(np.array([0, 0, 0, 0, 0, 0, grow, grow], np.int64))])
+            h = op("Relu", [op("Add", [y, pooled])])
+            size, channels = max(y_size, p_size), filters
+        else:
+            h = op("Relu", [op("Add", [y, h])])
+    out = op("MatMul", [op("Flatten", [op("GlobalAveragePool", [h])]), const(weights.fc)])
+    graph = helper.make_graph(
+        nodes,
+        "dlib_face_recognition_resnet_model_v1",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["B", 3, CHIP_SIZE, CHIP_SIZE])],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, ["B", 128])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8  # readable by every onnxruntime this project allows
+    return bytes(model.SerializeToString())
+
+
+def normalise(chips: np.ndarray) -> np.ndarray:
+    """(B, 150, 150, 3) uint8 chips -> the network's (B, 3, 150, 150) float32 input."""
+    chips = np.asarray(chips)
+    if chips.ndim != 4 or chips.shape[1:] != (CHIP_SIZE, CHIP_SIZE, 3):
+        raise ValueError(f"face chips have shape {chips.shape}, expected (B, 150, 150, 3)")
+    x = (chips.astype(np.float32) - MEANS) / np.float32(256.0)
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+class Encoder:
+    """The network behind one call: onnxruntime when ``onnx`` is installed, else numpy."""
+
+    def __init__(self, weights: ResNetWeights) -> None:
+        self.weights = weights
+        self.session: Any = None
+        try:
+            import onnx  # noqa: F401
+        except ImportError:
+            return
+        from gardefou.signals._models import onnx_session
+
+        self.session = onnx_session(to_onnx(weights), "face-recognition ResNet")
+
+    @property
+    def backend(self) -> str:
+        return "onnxruntime" if self.session is not None else "numpy"
+
+    def __call__(self, chips: np.ndarray) -> np.ndarray:
+        if self.session is None:
+            return forward(self.weights, chips)
+        return np.asarray(self.session.run(None, {"x": normalise(chips)})[0])

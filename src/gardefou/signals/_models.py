@@ -79,8 +79,8 @@ def shared(key: str, factory: Any) -> Any:
 
 @dataclass(frozen=True)
 class DlibModels:
-    """dlib's HOG face detector, 5-point landmark model and the face-recognition ResNet's
-    weights (``_dlib_resnet.ResNetWeights``, None until the identity signal loads them)."""
+    """dlib's HOG face detector, 5-point landmark model and the face-recognition ResNet
+    (``_dlib_resnet.Encoder``, None until the identity signal loads it)."""
 
     detector: Any
     shape5: Any
@@ -114,12 +114,12 @@ def _load_dlib() -> DlibModels:
 
 
 def _load_encoder() -> DlibModels:
-    from gardefou.signals._dlib_resnet import load_weights
+    from gardefou.signals._dlib_resnet import Encoder, load_weights
 
     frm = require("face_recognition_models", "face-recognition-models")
     base = dlib_face_models()
     weights = load_weights(_model_file(frm, "face_recognition_model_location"))
-    return DlibModels(base.detector, base.shape5, weights)
+    return DlibModels(base.detector, base.shape5, Encoder(weights))
 
 
 def dlib_face_models() -> DlibModels:

@@ -3,7 +3,8 @@ same-person comparison.
 
 Embeddings are computed on the faces signal's boxes and 5-point landmarks (cached on the media)
 in the EXIF-oriented image: dlib cuts the aligned 150x150 face chip and dlib's ResNet runs in
-numpy (``_dlib_resnet``; same embeddings as dlib's own, ~6x faster on a BLAS-less dlib).
+onnxruntime (``_dlib_resnet``; same embeddings as dlib's own, ~10x faster than the BLAS-less
+dlib wheel).
 ``compare(a, b)`` uses Euclidean distance against
 ``DEFAULT_THRESHOLD``, calibrated by ``benchmarks/identity_roc.py`` on the ORL faces (40 people x
 10 photos); see docs/model-cards/identity.md for the ROC and what it does not cover.
@@ -23,7 +24,7 @@ import numpy as np
 
 from gardefou.errors import ConfigError
 from gardefou.media import Media
-from gardefou.signals._dlib_resnet import CHIP_PADDING, CHIP_SIZE, forward
+from gardefou.signals._dlib_resnet import CHIP_PADDING, CHIP_SIZE
 from gardefou.signals._models import DLIB_LOCK, dlib_encoder_models, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
 
@@ -105,7 +106,7 @@ class IdentitySignal(Signal):
         """dlib's aligned chips (padding 0.25, as compute_face_descriptor) through the ResNet."""
         dlib = require("dlib", "dlib-bin")
         chips = dlib.get_face_chips(img, shapes, CHIP_SIZE, CHIP_PADDING)
-        return forward(self.model().encoder, np.stack([np.asarray(c) for c in chips]))
+        return np.asarray(self.model().encoder(np.stack([np.asarray(c) for c in chips])))
 
     def embed_array(self, rgb: np.ndarray, box: Sequence[int] | None = None) -> list[float]:
         """Embedding of one face in an RGB array; the whole array is the face box when None
