@@ -237,7 +237,13 @@ class BenchSignals:
 
 
 def bench_cheap_first(
-    work: Path, photos: list[Path], n: int, share: float, lazy: bool, memory: bool = True
+    work: Path,
+    photos: list[Path],
+    n: int,
+    share: float,
+    lazy: bool,
+    memory: bool = True,
+    tag: str = "",
 ) -> dict[str, float]:
     import gardefou.decide as decide_mod
     from gardefou.banks.service import BankService
@@ -248,7 +254,7 @@ def bench_cheap_first(
         decide_mod.thread_memory_signals = lambda policy, deps: set()  # type: ignore[assignment]
 
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
-    tag = f"{'lazy' if lazy else 'eager'}{'' if memory else '-nomem'}-{int(share * 100)}"
+    tag = f"{tag}{'lazy' if lazy else 'eager'}{'' if memory else '-nomem'}-{int(share * 100)}"
     url = str(work / f"cheap-{tag}.db")
     seed_bank(url)
     db = connect(url)
@@ -290,15 +296,39 @@ def bench_cheap_first(
     return out
 
 
-def run_cheap_first(work: Path, photos: list[Path], n: int, share: float) -> dict[str, object]:
+def face_photos(photos: list[Path]) -> list[Path]:
+    """The photos in which the faces signal finds a face (a flood image shows its victim)."""
+    from gardefou.media import load_media
+    from gardefou.signals import get_signal
+
+    faces = get_signal("faces")
+    pool = sorted(PHOTOS.glob("*/*.jpg")) or list(dict.fromkeys(photos))
+    return [p for p in pool if faces.detect(load_media(p))]  # type: ignore[attr-defined]
+
+
+def run_cheap_first(
+    work: Path, photos: list[Path], n: int, share: float, mixes: list[str]
+) -> dict[str, object]:
     res: dict[str, object] = {}
-    for mix, s in (("benign", 0.0), ("flood", share)):
+    with_faces = face_photos(photos) if "flood_faces" in mixes else []
+    plan = {
+        "benign": (photos, 0.0),
+        "flood": (photos, share),
+        "flood_faces": (with_faces, 1.0),
+    }
+    for mix in mixes:
+        imgs, s = plan[mix]
+        if not imgs:
+            print(f"F {mix}: no photo with a face found; skipped")
+            continue
+        if mix == "flood_faces":
+            print(f"F flood_faces: {len(imgs)} photos with a face, every image forced suggestive")
         for lazy in (False, True):
             key = f"{mix}_{'cheap_first' if lazy else 'eager'}"
-            res[key] = bench_cheap_first(work, photos, n, s, lazy)
+            res[key] = bench_cheap_first(work, imgs, n, s, lazy, tag=mix)
             print("F", key, res[key], flush=True)
         key = f"{mix}_no_thread_memory"
-        res[key] = bench_cheap_first(work, photos, n, s, lazy=True, memory=False)
+        res[key] = bench_cheap_first(work, imgs, n, s, lazy=True, memory=False, tag=mix)
         print("F", key, res[key], flush=True)
     return res
 
@@ -475,6 +505,12 @@ def main() -> None:
     )
     ap.add_argument("--cheap-first-events", type=int, default=100)
     ap.add_argument(
+        "--mixes",
+        default="benign,flood,flood_faces",
+        help="section F mixes: benign (all photos), flood (--sexualized-share forced), "
+        "flood_faces (only photos with a face, all forced suggestive: the flood's shape)",
+    )
+    ap.add_argument(
         "--sexualized-share",
         type=float,
         default=0.65,
@@ -491,7 +527,11 @@ def main() -> None:
         print("A", out["A_baseline"], flush=True)
         if args.cheap_first:
             out["F_cheap_first"] = run_cheap_first(
-                work, photos, args.cheap_first_events, args.sexualized_share
+                work,
+                photos,
+                args.cheap_first_events,
+                args.sexualized_share,
+                [m for m in args.mixes.split(",") if m],
             )
             out["load_average_end"] = os.getloadavg()
             if args.json:
@@ -535,13 +575,15 @@ def report_cheap_first(out: dict[str, object], args: argparse.Namespace) -> None
         f"{args.cheap_first_events} events per run (10% text-only); the flood mix forces the "
         f"nudity result of ~{args.sexualized_share:.0%} of the images (chosen by hash) to a "
         "RECORDED 'suggestive' result after the nudity model ran; all other signals run for real "
-        "on benign BSDS500 photos"
+        "on benign BSDS500 photos (flood_faces: only those with a face, all forced)"
     )
     head = f"{'mix':7} {'path':16} {'CPU ms/event':>13} {'headroom@1.86/s':>16} {'faces/img':>10}"
     print(head + f" {'age/img':>8} {'identity/img':>13} {'forced':>7}  actions")
-    for mix in ("benign", "flood"):
+    for mix in ("benign", "flood", "flood_faces"):
         for path in ("eager", "cheap_first", "no_thread_memory"):
-            r = res[f"{mix}_{path}"]
+            r = res.get(f"{mix}_{path}")
+            if r is None:
+                continue
             print(
                 f"{mix:7} {path:16} {r['cpu_ms_per_event']:13.1f} {r['headroom_cpu_x']:15.1f}x "
                 f"{r['faces_runs_per_image_event']:10.2f} {r['age_runs_per_image_event']:8.2f} "

