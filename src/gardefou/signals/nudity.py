@@ -294,19 +294,22 @@ def preprocess(rgb: np.ndarray, input_size: int) -> np.ndarray:
     order, because the model's scores move by up to 0.2 with either change. Images larger than
     PRESHRINK_SIDE are shrunk first so the padded square stays small."""
     cv2 = require("cv2", "opencv-python-headless")
-    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-    h, w = bgr.shape[:2]
+    img = np.ascontiguousarray(rgb)
+    h, w = img.shape[:2]
     if max(h, w) > PRESHRINK_SIDE:
         f = PRESHRINK_SIDE / max(h, w)
-        bgr = cv2.resize(
-            bgr, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA
+        img = cv2.resize(
+            img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA
         )
-        h, w = bgr.shape[:2]
+        h, w = img.shape[:2]
     side = max(h, w)
-    square = np.zeros((side, side, 3), dtype=np.uint8)
-    square[:h, :w] = bgr
+    square = cv2.copyMakeBorder(img, 0, side - h, 0, side - w, cv2.BORDER_CONSTANT, value=0)
     resized = cv2.resize(square, (input_size, input_size), interpolation=cv2.INTER_LINEAR)
-    return np.ascontiguousarray(resized.transpose(2, 0, 1), dtype=np.float32) / np.float32(255.0)
+    # channels are resized independently, so swapping to BGR here equals swapping first
+    out = np.empty((3, input_size, input_size), np.float32)
+    for c in range(3):
+        np.divide(resized[:, :, 2 - c], np.float32(255.0), out=out[c], dtype=np.float32)
+    return out
 
 
 # -- the signal ------------------------------------------------------------------------------------
