@@ -1,0 +1,168 @@
+"""Face detector configurations compared on benign photos: faces found, CPU time, identity ROC.
+
+For each configuration of the `faces` signal (scanner yunet|hog, scan fallback|always):
+
+  BSDS500 (300 photos, 481x321, ../shared/data/photos): images with a face, faces, CPU ms per
+  image for face detection (NudeNet's pass is computed first and not counted: the nudity signal
+  pays for it), and the faces the default configuration misses that another one finds;
+  ORL (400 crops, 92x112, one face each): faces found, and the identity TAR at 0.1% FAR and at
+  the default threshold with the largest face of each image (whole crop when none is found).
+
+No face labels exist for BSDS: ``--sheet out.png`` writes a contact sheet of the faces that one
+configuration finds and the default does not, or the reverse, to be judged by eye.
+
+    .venv/bin/python benchmarks/faces_eval.py [--sheet extra.png --sheet-config hog-always]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GARDEFOU_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from identity_roc import load_set, pair_distances, rates, tar_at_far  # noqa: E402
+
+from gardefou.media import load_media  # noqa: E402
+from gardefou.signals import get_signal  # noqa: E402
+from gardefou.signals.faces import Face, FacesSignal, box_iou  # noqa: E402
+from gardefou.signals.identity import DEFAULT_THRESHOLD  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "data"
+CONFIGS = {
+    "yunet-fallback (default)": FacesSignal(scanner="yunet", scan="fallback"),
+    "yunet-always": FacesSignal(scanner="yunet", scan="always"),
+    "hog-fallback": FacesSignal(scanner="hog", scan="fallback"),
+    "hog-always": FacesSignal(scanner="hog", scan="always"),
+}
+DEFAULT = "yunet-fallback (default)"
+
+
+def detect_all(blobs: list[bytes]) -> tuple[dict[str, list[list[Face]]], dict[str, float]]:
+    nudity = get_signal("nudity")
+    found: dict[str, list[list[Face]]] = {k: [] for k in CONFIGS}
+    cpu: dict[str, float] = {k: 0.0 for k in CONFIGS}
+    for blob in blobs:
+        for name, sig in CONFIGS.items():
+            media = load_media(blob)
+            nudity.detect_batch([media])  # type: ignore[attr-defined]
+            start = time.process_time()
+            found[name].append(sig.detect(media))
+            cpu[name] += time.process_time() - start
+    return found, cpu
+
+
+def missing(a: list[list[Face]], b: list[list[Face]]) -> list[tuple[int, Face]]:
+    """Faces of ``a`` that overlap no face of ``b`` (IoU <= 0.3), with their image index."""
+    return [
+        (i, f)
+        for i, (fa, fb) in enumerate(zip(a, b, strict=True))
+        for f in fa
+        if not any(box_iou(f.box, g.box) > 0.3 for g in fb)
+    ]
+
+
+def sheet(path: str, blobs: list[bytes], faces: list[tuple[int, Face]]) -> None:
+    from PIL import Image, ImageDraw
+
+    tiles = []
+    for i, f in faces:
+        img = load_media(blobs[i]).oriented()
+        x, y, w, h = f.box
+        crop = img.crop((x - w // 3, y - h // 3, x + w + w // 3, y + h + h // 3)).resize((96, 96))
+        ImageDraw.Draw(crop).text((2, 2), f"{i} {f.score:.2f} {w}px", fill=(255, 0, 0))
+        tiles.append(crop)
+    cols = 12
+    out = Image.new("RGB", (cols * 98, max(1, (len(tiles) + cols - 1) // cols) * 98), "white")
+    for k, t in enumerate(tiles):
+        out.paste(t, ((k % cols) * 98, (k // cols) * 98))
+    out.save(path)
+    print(f"contact sheet of {len(tiles)} faces: {path}")
+
+
+def bsds(args: argparse.Namespace) -> None:
+    files = sorted((SHARED / "photos").glob("*/*.jpg"))
+    if not files:
+        print(f"BSDS500 skipped: {SHARED / 'photos'} not found")
+        return
+    blobs = [f.read_bytes() for f in files]
+    found, cpu = detect_all(blobs)
+    print(f"\nBSDS500: {len(files)} photos (no face labels: counts, not recall)")
+    print(f"{'configuration':26} {'images':>7} {'faces':>6} {'ms/img':>7} {'not in default':>15}")
+    for name in CONFIGS:
+        extra = len(missing(found[name], found[DEFAULT]))
+        print(
+            f"{name:26} {sum(bool(x) for x in found[name]):7d} "
+            f"{sum(len(x) for x in found[name]):6d} {1000 * cpu[name] / len(files):7.1f} "
+            f"{extra:15d}"
+        )
+    if args.sheet:
+        other = found[args.sheet_config]
+        faces = (
+            missing(found[DEFAULT], other) if args.sheet_reverse else missing(other, found[DEFAULT])
+        )
+        sheet(args.sheet, blobs, faces)
+
+
+def orl() -> None:
+    root = SHARED / "faces-orl"
+    if not root.exists():
+        print(f"ORL skipped: {root} not found")
+        return
+    people_l, _, pngs = load_set(root)
+    people = np.array(people_l)
+    identity, nudity = get_signal("identity"), get_signal("nudity")
+    print(f"\nORL: {len(pngs)} crops, {len(set(people_l))} people")
+    cols = ("found", 6), ("ms/img", 7), ("TAR@0.1%FAR", 12), ("TAR@t", 7), ("FAR@t", 7)
+    print(f"{'configuration':26} " + " ".join(f"{c:>{w}}" for c, w in cols))
+    for name, sig in CONFIGS.items():
+        embs, n_found, cpu = [], 0, 0.0
+        for png in pngs:
+            media = load_media(png)
+            nudity.detect_batch([media])  # type: ignore[attr-defined]
+            start = time.process_time()
+            faces = sig.detect(media)
+            cpu += time.process_time() - start
+            if faces:
+                n_found += 1
+                best = max(faces, key=lambda f: f.box[2] * f.box[3])
+                embs.append(identity.embed(media, [best])[0])  # type: ignore[attr-defined]
+            else:
+                embs.append(identity.embed_array(np.asarray(media.oriented())))  # type: ignore[attr-defined]
+        dist, same = pair_distances(np.array(embs, float), people)
+        _, tar1 = tar_at_far(dist, same, 0.001)
+        tar, far = rates(dist, same, DEFAULT_THRESHOLD)
+        print(
+            f"{name:26} {n_found:6d} {1000 * cpu / len(pngs):7.1f} {tar1:12.2%} {tar:7.2%} "
+            f"{far:7.3%}"
+        )
+    print(f"(t = DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sheet", help="write a contact sheet of faces found by --sheet-config only")
+    ap.add_argument("--sheet-config", default="hog-always", choices=list(CONFIGS))
+    ap.add_argument("--sheet-reverse", action="store_true", help="... or found by the default only")
+    ap.add_argument("--skip-orl", action="store_true")
+    args = ap.parse_args()
+    print(f"load average {os.getloadavg()} (shared machine); one thread per model")
+    bsds(args)
+    if not args.skip_orl:
+        orl()
+    print("rerun: .venv/bin/python benchmarks/faces_eval.py " + " ".join(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()
