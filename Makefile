@@ -14,8 +14,9 @@ $(BIN)/gardefou: pyproject.toml
 install: $(BIN)/gardefou
 
 demo: install
-	$(BIN)/gardefou demo
+	$(BIN)/gardefou demo $(DEMO_ARGS)
 
+DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
 test: install

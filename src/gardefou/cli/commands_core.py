@@ -160,10 +160,22 @@ def signals_cmd() -> None:
     is_flag=True,
     help="Only hash the bundled sample folder (good and bad files) into the store.",
 )
-def demo_cmd(out: str | None, samples: bool) -> None:
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="Then serve the review console on the demo store (Ctrl-C stops it).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address for --serve.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def demo_cmd(
+    ctx: click.Context, out: str | None, samples: bool, serve: bool, host: str, port: int
+) -> None:
     """The main job on the embedded default: a bundled stream of posts and reply threads runs
     through the whole pipeline (intake, signals, banks, thread context, policy, cases) into a
-    SQLite store, and the decisions are printed with their reasons."""
+    SQLite store, the decisions are printed with their reasons, and the review console is
+    served on that store (``--no-serve``: print and exit)."""
     folder = Path(out or "gardefou-demo")
     if samples:
         _scan_samples(folder)
@@ -171,6 +183,24 @@ def demo_cmd(out: str | None, samples: bool) -> None:
     from gardefou.pipeline.demo import run_demo
 
     run_demo(folder)
+    if not serve:
+        return
+    from gardefou.cli.commands_web import serve as serve_cmd
+
+    click.echo(
+        f"\nreview console: http://{host}:{port}/console (sign in with the admin key printed "
+        "below; media stay blurred until revealed). Ctrl-C stops; `gardefou demo --no-serve` "
+        "only prints.",
+        err=True,
+    )
+    ctx.invoke(
+        serve_cmd,
+        host=host,
+        port=port,
+        db_opt=str(folder / "gardefou.db"),
+        workers=1,
+        max_upload_mb=20.0,
+    )
 
 
 def _scan_samples(folder: Path) -> None:
