@@ -1,4 +1,5 @@
-"""Epoch times in the pipeline ledger keep sub-second precision on SQLite and PostgreSQL."""
+"""Epoch times keep sub-second precision on SQLite and PostgreSQL (PostgreSQL's REAL is 4 bytes;
+migration 0008 makes every REAL column DOUBLE PRECISION there)."""
 
 from __future__ import annotations
 
@@ -30,5 +31,15 @@ def test_pg_token_comments_the_line_out_on_sqlite(tmp_path):
     db = connect(str(tmp_path / "x.db"))
     assert db.schema_version() >= 8
     assert db.query_one("SELECT name FROM schema_version WHERE version = 8")["name"] == (
-        "pipeline_times"
+        "double_precision"
     )
+
+
+def test_no_four_byte_float_column_is_left_on_postgres(tmp_db):
+    if tmp_db.dialect != "postgres":
+        pytest.skip("SQLite's REAL is 8 bytes")
+    rows = tmp_db.query(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND data_type = 'real'"
+    )
+    assert [dict(r) for r in rows] == []
