@@ -64,6 +64,7 @@ def main() -> None:
         "commands_evidence",
         "commands_report",
         "commands_web",
+        "commands_consent",
     ):
         try:
             __import__(f"gardefou.cli.{module}")
