@@ -8,6 +8,10 @@ For each configuration of the `faces` signal (scanner yunet|hog, scan fallback|a
   ORL (400 crops, 92x112, one face each): faces found, and the identity TAR at 0.1% FAR and at
   the default threshold with the largest face of each image (whole crop when none is found).
 
+``--small-faces`` shrinks the ORL faces (to ~36, ~22 and ~15 px, on a grey 240x240 canvas) and
+reports, per size, how many YuNet finds, the identity TAR/FAR at the default threshold and how
+far the age estimate moves from the full-size one: the basis of faces.MIN_MODEL_FACE_PX.
+
 No face labels exist for BSDS: ``--sheet out.png`` writes a contact sheet of the faces that one
 configuration finds and the default does not, or the reverse, to be judged by eye.
 
@@ -150,14 +154,74 @@ def orl() -> None:
     print(f"(t = DEFAULT_THRESHOLD = {DEFAULT_THRESHOLD})")
 
 
+def small_faces() -> None:
+    import io
+
+    import cv2
+    from PIL import Image
+
+    root = SHARED / "faces-orl"
+    if not root.exists():
+        print(f"small faces skipped: {root} not found")
+        return
+    people_l, arrays, _ = load_set(root)
+    people = np.array(people_l)
+    identity, age = get_signal("identity"), get_signal("age")
+    scan = FacesSignal(use_nudenet=False, scanner="yunet", scan="always")
+    print("\nORL faces shrunk on a 240x240 grey canvas (YuNet scan, largest face):")
+    cols = ("face px", 8), ("found", 6), ("TAR@t", 7), ("FAR@t", 7), ("age shift p50", 14)
+    print(f"{'scale':>5} " + " ".join(f"{c:>{w}}" for c, w in cols) + f" {'p90':>5}")
+    base: list[float | None] = []
+    for scale in (1.0, 0.5, 0.3, 0.2):
+        embs, ages, widths = [], [], []
+        for a in arrays:
+            g = a.astype(np.uint8)
+            if scale != 1.0:
+                size = (max(4, round(g.shape[1] * scale)), max(4, round(g.shape[0] * scale)))
+                g = cv2.resize(g, size, interpolation=cv2.INTER_AREA)
+            canvas = np.full((240, 240), 128, np.uint8)
+            canvas[20 : 20 + g.shape[0], 20 : 20 + g.shape[1]] = g
+            buf = io.BytesIO()
+            Image.fromarray(canvas).save(buf, "PNG")
+            media = load_media(buf.getvalue())
+            faces = scan.detect(media)
+            if not faces:
+                embs.append(None)
+                ages.append(None)
+                continue
+            best = max(faces, key=lambda f: f.box[2])
+            widths.append(best.box[2])
+            embs.append(identity.embed(media, [best])[0])  # type: ignore[attr-defined]
+            ages.append(age.estimate(media, [best.box], [best.landmarks])[0][0])  # type: ignore[attr-defined]
+        if scale == 1.0:
+            base = ages
+        ok = [i for i, e in enumerate(embs) if e is not None]
+        tar = far = float("nan")
+        if len(ok) > 20:
+            dist, same = pair_distances(np.array([embs[i] for i in ok], float), people[ok])
+            tar, far = rates(dist, same, DEFAULT_THRESHOLD)
+        shift = [
+            abs(x - y) for x, y in zip(ages, base, strict=True) if x is not None and y is not None
+        ]
+        p50, p90 = (np.percentile(shift, 50), np.percentile(shift, 90)) if shift else (0.0, 0.0)
+        print(
+            f"{scale:5.2f} {np.median(widths) if widths else 0:8.0f} {len(ok):6d} {tar:7.2%} "
+            f"{far:7.3%} {p50:14.1f} {p90:5.1f}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sheet", help="write a contact sheet of faces found by --sheet-config only")
     ap.add_argument("--sheet-config", default="hog-always", choices=list(CONFIGS))
     ap.add_argument("--sheet-reverse", action="store_true", help="... or found by the default only")
     ap.add_argument("--skip-orl", action="store_true")
+    ap.add_argument("--small-faces", action="store_true", help="only the shrunk-ORL table")
     args = ap.parse_args()
     print(f"load average {os.getloadavg()} (shared machine); one thread per model")
+    if args.small_faces:
+        small_faces()
+        return
     bsds(args)
     if not args.skip_orl:
         orl()

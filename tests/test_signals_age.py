@@ -121,3 +121,34 @@ def test_optimised_session_keeps_the_package_probabilities(age):
     want = fresh._engine.age.probabilities(chips)
     got = age.model().predictor._engine.age.probabilities(chips)
     assert np.abs(got - want).max() < 1e-4
+
+
+def test_chips_from_known_landmarks_equal_the_package_chips(age):
+    """The faces signal's landmarks give the package's own age chips (same 5-point model)."""
+    from gardefou.signals import get_signal
+    from gardefou.signals._models import oriented_array
+    from gardefou.signals.age import age_chip
+
+    frontend = age.model().predictor._ensure_frontend()
+    for name in ("orl-s1-1.png", "orl-s2-1.png"):
+        media = load_media(SIG / name)
+        face = get_signal("faces").detect(media)[0]
+        img = oriented_array(media)
+        x, y, w, h = face.box
+        want = frontend.extract(img, [[x, y, x + w - 1, y + h - 1]])[0].age_chip
+        assert np.array_equal(age_chip(img, face.box, face.landmarks), want)
+
+
+def test_faces_too_small_for_the_models_are_counted_not_estimated(age, monkeypatch):
+    from gardefou.signals import get_signal
+    from gardefou.signals.faces import MIN_MODEL_FACE_PX, Face
+
+    media = load_media(SIG / "orl-s1-1.png")
+    real = get_signal("faces").detect(media)[0]
+    tiny = Face((2, 2, MIN_MODEL_FACE_PX - 4, MIN_MODEL_FACE_PX - 4), 0.9, None, "yunet")
+    monkeypatch.setattr(get_signal("faces"), "detect", lambda m: [real, tiny])
+    r = age.extract(media)
+    assert len(r.value["faces"]) == 1 and r.details["small_faces_skipped"] == 1
+    assert "not estimated" in r.explanation
+    ident = get_signal("identity").extract(media)
+    assert len(ident.value) == 1 and ident.details["small_faces_skipped"] == 1

