@@ -332,11 +332,31 @@ def face_photos(photos: list[Path]) -> list[Path]:
     return [p for p in pool if faces.detect(load_media(p))]  # type: ignore[attr-defined]
 
 
+def resized(work: Path, photos: list[Path], side: int) -> list[Path]:
+    """JPEG copies (quality 90) whose long side is ``side`` px: generator outputs are ~1024 px,
+    and decoding, hashing and the watermark check grow with the pixels."""
+    from PIL import Image
+
+    out = []
+    for p in dict.fromkeys(photos):
+        dest = work / f"s{side}-{p.parent.name}-{p.name}"
+        if not dest.exists():
+            img = Image.open(p).convert("RGB")
+            f = side / max(img.size)
+            size = (round(img.width * f), round(img.height * f))
+            img.resize(size, Image.Resampling.LANCZOS).save(dest, "JPEG", quality=90)
+        out.append(dest)
+    order = {p: i for i, p in enumerate(dict.fromkeys(photos))}
+    return [out[order[p]] for p in photos]
+
+
 def run_cheap_first(
-    work: Path, photos: list[Path], n: int, share: float, mixes: list[str]
+    work: Path, photos: list[Path], n: int, share: float, mixes: list[str], side: int = 0
 ) -> dict[str, object]:
     res: dict[str, object] = {}
     with_faces = face_photos(photos) if "flood_faces" in mixes else []
+    if side:
+        photos, with_faces = resized(work, photos, side), resized(work, with_faces, side)
     plan = {
         "benign": (photos, 0.0),
         "flood": (photos, share),
@@ -531,6 +551,13 @@ def main() -> None:
     )
     ap.add_argument("--cheap-first-events", type=int, default=100)
     ap.add_argument(
+        "--photo-side",
+        type=int,
+        default=0,
+        help="section F: resize the photos so their long side is this many px (e.g. 1024, the "
+        "size of generator outputs); 0 keeps BSDS500's 481x321",
+    )
+    ap.add_argument(
         "--mixes",
         default="benign,flood,flood_faces",
         help="section F mixes: benign (all photos), flood (--sexualized-share forced), "
@@ -558,6 +585,7 @@ def main() -> None:
                 args.cheap_first_events,
                 args.sexualized_share,
                 [m for m in args.mixes.split(",") if m],
+                args.photo_side,
             )
             out["load_average_end"] = os.getloadavg()
             if args.json:

@@ -152,6 +152,19 @@ class Media:
         img: Image.Image = self._cache["rgb"]
         return img
 
+    def rgb_array(self) -> Any:
+        """``rgb()`` as one shared, read-only, C-contiguous uint8 array (numpy copies a Pillow
+        image on every ``asarray``, ~1 ms per megapixel: the hashes and the models share this)."""
+
+        def make() -> Any:
+            import numpy as np
+
+            arr = np.ascontiguousarray(np.asarray(self.rgb(), dtype=np.uint8))
+            arr.flags.writeable = False
+            return arr
+
+        return self.cached("rgb_array", make)
+
     def oriented(self) -> Image.Image:
         """RGB with EXIF orientation applied: what a person sees; used by the face/nudity models."""
         if "oriented" not in self._cache:

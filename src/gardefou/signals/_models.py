@@ -154,6 +154,8 @@ def oriented_array(media: Any) -> Any:
     def make() -> Any:
         import numpy as np
 
+        if hasattr(media, "rgb_array") and media.oriented() is media.rgb():
+            return media.rgb_array()  # no EXIF rotation: the same pixels as the hashes read
         arr = np.ascontiguousarray(np.asarray(media.oriented()))
         arr.flags.writeable = False
         return arr

@@ -66,11 +66,12 @@ def block_bits(approx: np.ndarray, scale: float = SCALE) -> np.ndarray:
 
 
 def u_channel(rgb: np.ndarray) -> np.ndarray:
+    """OpenCV's BGR->YUV U channel of the (BGR) image, computed from RGB directly (the same
+    values: OpenCV's RGB2YUV is the same conversion with the channels named the other way)."""
     import cv2
 
-    bgr = np.ascontiguousarray(rgb[:, :, ::-1])
-    rows, cols = bgr.shape[0] // 4 * 4, bgr.shape[1] // 4 * 4
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)[:rows, :cols, 1]
+    rows, cols = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV)[:rows, :cols, 1]
 
 
 def decode_bits(rgb: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:

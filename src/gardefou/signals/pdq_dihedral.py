@@ -14,7 +14,7 @@ class PdqDihedralSignal(Signal):
     version = "1"
 
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
-        hashes, quality = media.cached("pdq_dihedral", lambda: pdq_dihedral(media.rgb()))
+        hashes, quality = media.cached("pdq_dihedral", lambda: pdq_dihedral(media.rgb_array()))
         value = dict(zip(DIHEDRAL_NAMES, hashes, strict=True))
         return self.result(
             value, quality / 100.0, "PDQ of the 8 rotations/flips of the pixels", quality=quality
