@@ -101,20 +101,20 @@ def benign_rates() -> None:
     print("  faces by detector (images with >= 1 face at score >= 0.5):")
     from gardefou.signals.faces import FacesSignal
 
-    hog_only = FacesSignal(use_nudenet=False)
+    scan_only = FacesSignal(use_nudenet=False)  # the scanning detector (YuNet, else dlib HOG)
     for label, files in (("BSDS", photos), ("ORL", orl)):
-        both = hog = nn = 0
+        both = scanned = nn = 0
         for p in files:
             buf = io.BytesIO()
             Image.open(p).save(buf, "PNG")
             m = load_media(buf.getvalue())
             found = get_signal("faces").detect(m)  # type: ignore[attr-defined]
             both += bool(found)
-            hog += bool(hog_only._detect(m))
+            scanned += bool(scan_only._detect(m))
             nn += any("nudenet" in f.source for f in found)
         print(
-            f"    {label:5} combined {both:3}/{len(files)}  HOG alone {hog:3}  "
-            f"NudeNet-sourced {nn:3}"
+            f"    {label:5} combined {both:3}/{len(files)}  "
+            f"{scan_only._scanner()} scan alone {scanned:3}  NudeNet-sourced {nn:3}"
         )
     print(f"ORL portraits ({len(orl)}, 40 adults, greyscale 92x112):")
     print(f"  nudity levels {dict(o_levels)}; face found in {o_faces}/{len(orl)}")
