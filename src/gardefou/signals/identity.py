@@ -73,7 +73,7 @@ def distances(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
 
 
 class IdentitySignal(Signal):
-    version = "dlib-resnet-v1/1"
+    version = "dlib-resnet-v1/2"
     extra = "models"
     needs_model = True
 
