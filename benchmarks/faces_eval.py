@@ -10,7 +10,8 @@ For each configuration of the `faces` signal (scanner yunet|hog, scan fallback|a
 
 ``--small-faces`` shrinks the ORL faces (to ~36, ~22 and ~15 px, on a grey 240x240 canvas) and
 reports, per size, how many YuNet finds, the identity TAR/FAR at the default threshold and how
-far the age estimate moves from the full-size one: the basis of faces.MIN_MODEL_FACE_PX.
+far the age estimate moves from the full-size one: the basis of faces.MIN_AGE_FACE_PX and
+MIN_IDENTITY_FACE_PX.
 
 No face labels exist for BSDS: ``--sheet out.png`` writes a contact sheet of the faces that one
 configuration finds and the default does not, or the reverse, to be judged by eye.

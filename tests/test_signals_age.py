@@ -141,14 +141,15 @@ def test_chips_from_known_landmarks_equal_the_package_chips(age):
 
 def test_faces_too_small_for_the_models_are_counted_not_estimated(age, monkeypatch):
     from gardefou.signals import get_signal
-    from gardefou.signals.faces import MIN_MODEL_FACE_PX, Face
+    from gardefou.signals.faces import MIN_AGE_FACE_PX, MIN_IDENTITY_FACE_PX, Face
 
     media = load_media(SIG / "orl-s1-1.png")
     real = get_signal("faces").detect(media)[0]
-    tiny = Face((2, 2, MIN_MODEL_FACE_PX - 4, MIN_MODEL_FACE_PX - 4), 0.9, None, "yunet")
-    monkeypatch.setattr(get_signal("faces"), "detect", lambda m: [real, tiny])
+    small = Face((2, 2, MIN_AGE_FACE_PX - 4, MIN_AGE_FACE_PX - 4), 0.9, None, "yunet")
+    tiny = Face((2, 2, MIN_IDENTITY_FACE_PX - 4, MIN_IDENTITY_FACE_PX - 4), 0.9, None, "yunet")
+    monkeypatch.setattr(get_signal("faces"), "detect", lambda m: [real, small, tiny])
     r = age.extract(media)
-    assert len(r.value["faces"]) == 1 and r.details["small_faces_skipped"] == 1
+    assert len(r.value["faces"]) == 1 and r.details["small_faces_skipped"] == 2
     assert "not estimated" in r.explanation
-    ident = get_signal("identity").extract(media)
-    assert len(ident.value) == 1 and ident.details["small_faces_skipped"] == 1
+    ident = get_signal("identity").extract(media)  # the 20-px face is still embedded
+    assert len(ident.value) == 2 and ident.details["small_faces_skipped"] == 1

@@ -25,7 +25,7 @@ from gardefou.errors import ConfigError, ModelUnavailableError
 from gardefou.media import Media
 from gardefou.signals._models import oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
-from gardefou.signals.faces import MIN_MODEL_FACE_PX, model_faces
+from gardefou.signals.faces import MIN_AGE_FACE_PX, model_faces
 
 ADULT_AGE = 18
 #: a face with at least this much probability mass under 18 raises minor_risk
@@ -186,7 +186,7 @@ class AgeSignal(Signal):
 
         self.model()  # fail fast (ModelUnavailableError) before paying for face detection
         found = get_signal("faces").detect(media)  # type: ignore[attr-defined]
-        faces = model_faces(found)
+        faces = model_faces(found, MIN_AGE_FACE_PX)
         boxes = [list(f.box) for f in faces]
         estimates = self.estimate(media, boxes, [f.landmarks for f in faces])
         ages = [a for a, _ in estimates]
@@ -196,7 +196,7 @@ class AgeSignal(Signal):
         small = len(found) - len(faces)
         if small:
             why += (
-                f"; {small} face(s) under {MIN_MODEL_FACE_PX} px not estimated (the model's "
+                f"; {small} face(s) under {MIN_AGE_FACE_PX} px not estimated (the model's "
                 "error there is too large to read)"
             )
         value = {

@@ -49,11 +49,13 @@ NUDENET_FACE_MIN = 0.5
 DEFAULT_MIN_SCORE = 0.5
 MERGE_IOU = 0.3
 SCANS = ("fallback", "always")
-#: faces narrower or shorter than this are detected and counted but not given to the identity
-#: and age models: on ORL faces shrunk to ~22 px the identity FAR at the calibrated threshold
-#: was 3x the ~0.1% of full-size faces and the age estimate moved by 6 years (median; 15 at the
-#: 90th percentile) from the full-size estimate (benchmarks/faces_eval.py --small-faces)
-MIN_MODEL_FACE_PX = 24
+#: faces narrower or shorter than these are detected and counted but not given to the age or
+#: the identity model (benchmarks/faces_eval.py --small-faces, ORL faces shrunk): at ~22 px the
+#: age estimate moved by 6 years from the full-size one (median; 15 at the 90th percentile),
+#: while identity still held (TAR 93%, FAR 0.26% at the calibrated threshold; 0.09% full size);
+#: at ~15 px the age moved by 14 years and YuNet rarely finds such faces at all
+MIN_AGE_FACE_PX = 24
+MIN_IDENTITY_FACE_PX = 16
 #: YuNet runs on a copy whose long side is at most this (cost ~ pixels; faces down to ~10 px
 #: of that copy are found)
 SCAN_SIDE = 320
@@ -118,9 +120,9 @@ def merge_faces(hog: list[Face], others: list[Face], iou: float = MERGE_IOU) -> 
     return sorted(out, key=lambda f: -f.score)
 
 
-def model_faces(faces: list[Face]) -> list[Face]:
-    """The faces large enough for the identity and age models (MIN_MODEL_FACE_PX)."""
-    return [f for f in faces if min(f.box[2], f.box[3]) >= MIN_MODEL_FACE_PX]
+def model_faces(faces: list[Face], min_px: int) -> list[Face]:
+    """The faces whose boxes are at least ``min_px`` on both sides."""
+    return [f for f in faces if min(f.box[2], f.box[3]) >= min_px]
 
 
 def _box4(b: Any) -> tuple[int, int, int, int]:

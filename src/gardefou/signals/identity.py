@@ -27,7 +27,7 @@ from gardefou.media import Media
 from gardefou.signals._dlib_resnet import CHIP_PADDING, CHIP_SIZE
 from gardefou.signals._models import DLIB_LOCK, dlib_encoder_models, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
-from gardefou.signals.faces import MIN_MODEL_FACE_PX, model_faces
+from gardefou.signals.faces import MIN_IDENTITY_FACE_PX, model_faces
 
 EMBEDDING_SIZE = 128
 #: distance at or below which two faces are called the same person. Calibrated by
@@ -127,7 +127,7 @@ class IdentitySignal(Signal):
 
         self.model()  # fail fast (ModelUnavailableError) before paying for face detection
         found = get_signal("faces").detect(media)  # type: ignore[attr-defined]
-        faces = model_faces(found)
+        faces = model_faces(found, MIN_IDENTITY_FACE_PX)
         embeddings = self.embed(media, faces)
         value = [
             {"box": list(f.box), "embedding": e} for f, e in zip(faces, embeddings, strict=True)
@@ -140,7 +140,7 @@ class IdentitySignal(Signal):
             else "no face to embed"
         )
         if small:
-            why += f"; {small} face(s) under {MIN_MODEL_FACE_PX} px not embedded (unreliable)"
+            why += f"; {small} face(s) under {MIN_IDENTITY_FACE_PX} px not embedded (unreliable)"
         return self.result(
             value,
             None,
