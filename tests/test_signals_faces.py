@@ -136,3 +136,18 @@ def test_merge_faces():
     assert merged[0].score == 0.95 and merged[0].source == "hog+nudenet"
     assert box_iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
     assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+
+
+@pytest.mark.parametrize("h,w", [(683, 1024), (500, 700), (2000, 3000), (321, 481), (100, 200)])
+def test_scan_copy_size_and_scale(h, w):
+    pytest.importorskip("cv2")
+    import numpy as np
+
+    from gardefou.signals.faces import SCAN_SIDE, _scan_copy
+
+    img = np.zeros((h, w, 3), np.uint8)
+    img[h // 2 :, w // 2 :] = 255  # a bright quadrant whose corner must map back to (w/2, h/2)
+    work, scale = _scan_copy(img)
+    assert max(work.shape[:2]) == min(SCAN_SIDE, max(h, w)) and work.flags.c_contiguous
+    ys, xs = np.nonzero(work[:, :, 0] > 127)
+    assert abs(xs.min() / scale - w / 2) <= 2 / scale and abs(ys.min() / scale - h / 2) <= 2 / scale
