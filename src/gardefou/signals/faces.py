@@ -59,6 +59,8 @@ MIN_IDENTITY_FACE_PX = 16
 #: YuNet runs on a copy whose long side is at most this (cost ~ pixels; faces down to ~10 px
 #: of that copy are found)
 SCAN_SIDE = 320
+#: images (or scan copies) narrower than this are not scanned: no face fits
+MIN_SCAN_PX = 8
 #: YuNet confidence (0..100 in libfacedetection) needed, as a fraction
 YUNET_MIN_SCORE = 0.6
 #: refining a NudeNet face: HOG runs on the box grown by this fraction of its size on each
@@ -150,7 +152,7 @@ def _scan_copy(img: Any) -> tuple[Any, float]:
         return np.ascontiguousarray(img), 1.0
     cv2 = require("cv2", "opencv-python-headless")
     work, scale = img, 1.0
-    k = max(h, w) // SCAN_SIDE
+    k = min(max(h, w) // SCAN_SIDE, min(h, w))  # a sliver of an image keeps its short side
     if k >= 2:
         hk, wk = h // k, w // k
         work = cv2.resize(img[: hk * k, : wk * k], (wk, hk), interpolation=cv2.INTER_AREA)
@@ -247,7 +249,11 @@ class FacesSignal(Signal):
                 "`pip install 'gardefou[models]'` or use FacesSignal(scanner='hog')"
             )
         h, w = img.shape[:2]
+        if min(h, w) < MIN_SCAN_PX:
+            return []  # no face fits
         work, scale = _scan_copy(img)
+        if min(work.shape[:2]) < MIN_SCAN_PX:
+            return []
         with _YUNET_LOCK:
             found = mod.detectRGB(work.shape[1], work.shape[0], work.tobytes())
         out = []
