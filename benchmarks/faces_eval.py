@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from identity_roc import load_set, pair_distances, rates, tar_at_far  # noqa: E402
 
-from gardefou.media import load_media  # noqa: E402
+from gardefou.media import Media, load_media  # noqa: E402
 from gardefou.signals import get_signal  # noqa: E402
 from gardefou.signals.faces import Face, FacesSignal, box_iou  # noqa: E402
 from gardefou.signals.identity import DEFAULT_THRESHOLD  # noqa: E402
@@ -54,17 +54,33 @@ CONFIGS = {
 DEFAULT = "yunet-fallback (default)"
 
 
+def timed_detect(sig: FacesSignal, blob: bytes) -> tuple[Media, list[Face], float]:
+    """(media, faces, CPU seconds of face detection); NudeNet's pass runs first, untimed."""
+    media = load_media(blob)
+    get_signal("nudity").detect_batch([media])  # type: ignore[attr-defined]
+    start = time.process_time()
+    faces = sig.detect(media)
+    return media, faces, time.process_time() - start
+
+
+def orl_set(what: str) -> tuple[np.ndarray, list[np.ndarray], list[bytes]] | None:
+    """(person of each image, greyscale arrays, PNG bytes) of ORL, or None when absent."""
+    root = SHARED / "faces-orl"
+    if not root.exists():
+        print(f"{what} skipped: {root} not found")
+        return None
+    people, arrays, pngs = load_set(root)
+    return np.array(people), arrays, pngs
+
+
 def detect_all(blobs: list[bytes]) -> tuple[dict[str, list[list[Face]]], dict[str, float]]:
-    nudity = get_signal("nudity")
     found: dict[str, list[list[Face]]] = {k: [] for k in CONFIGS}
     cpu: dict[str, float] = {k: 0.0 for k in CONFIGS}
     for blob in blobs:
         for name, sig in CONFIGS.items():
-            media = load_media(blob)
-            nudity.detect_batch([media])  # type: ignore[attr-defined]
-            start = time.process_time()
-            found[name].append(sig.detect(media))
-            cpu[name] += time.process_time() - start
+            _, faces, seconds = timed_detect(sig, blob)
+            found[name].append(faces)
+            cpu[name] += seconds
     return found, cpu
 
 
@@ -121,24 +137,19 @@ def bsds(args: argparse.Namespace) -> None:
 
 
 def orl() -> None:
-    root = SHARED / "faces-orl"
-    if not root.exists():
-        print(f"ORL skipped: {root} not found")
+    orl_data = orl_set("ORL")
+    if orl_data is None:
         return
-    people_l, _, pngs = load_set(root)
-    people = np.array(people_l)
-    identity, nudity = get_signal("identity"), get_signal("nudity")
-    print(f"\nORL: {len(pngs)} crops, {len(set(people_l))} people")
+    people, _, pngs = orl_data
+    identity = get_signal("identity")
+    print(f"\nORL: {len(pngs)} crops, {len(set(people.tolist()))} people")
     cols = ("found", 6), ("ms/img", 7), ("TAR@0.1%FAR", 12), ("TAR@t", 7), ("FAR@t", 7)
     print(f"{'configuration':26} " + " ".join(f"{c:>{w}}" for c, w in cols))
     for name, sig in CONFIGS.items():
         embs, n_found, cpu = [], 0, 0.0
         for png in pngs:
-            media = load_media(png)
-            nudity.detect_batch([media])  # type: ignore[attr-defined]
-            start = time.process_time()
-            faces = sig.detect(media)
-            cpu += time.process_time() - start
+            media, faces, seconds = timed_detect(sig, png)
+            cpu += seconds
             if faces:
                 n_found += 1
                 best = max(faces, key=lambda f: f.box[2] * f.box[3])
@@ -161,12 +172,10 @@ def small_faces() -> None:
     import cv2
     from PIL import Image
 
-    root = SHARED / "faces-orl"
-    if not root.exists():
-        print(f"small faces skipped: {root} not found")
+    orl_data = orl_set("small faces")
+    if orl_data is None:
         return
-    people_l, arrays, _ = load_set(root)
-    people = np.array(people_l)
+    people, arrays, _ = orl_data
     identity, age = get_signal("identity"), get_signal("age")
     scan = FacesSignal(use_nudenet=False, scanner="yunet", scan="always")
     print("\nORL faces shrunk on a 240x240 grey canvas (YuNet scan, largest face):")

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
 from gardefou.cli.main import cli, emit_json
 from gardefou.errors import ConfigError
+
+
+def _registry(ctx: click.Context) -> Any:
+    from gardefou.consent import ConsentRegistry
+    from gardefou.store import connect
+
+    return ConsentRegistry(connect(ctx.obj.get("db")))
 
 
 @cli.group()
@@ -37,12 +45,9 @@ def consent_enroll(
 ) -> None:
     """Enrol PHOTO (exactly one face) or --embedding; prints the template id and the
     withdrawal code, shown once. Only the 128 numbers are stored."""
-    from gardefou.consent import ConsentRegistry
-    from gardefou.store import connect
-
     if (photo is None) == (embedding_file is None):
         raise ConfigError("give either PHOTO or --embedding FILE (one of them)")
-    registry = ConsentRegistry(connect(ctx.obj.get("db")))
+    registry = _registry(ctx)
     if photo is not None:
         from gardefou.media import load_media
 
@@ -75,10 +80,7 @@ def consent_enroll(
 @click.pass_context
 def consent_withdraw(ctx: click.Context, template_id: int, code: str) -> None:
     """Stop protecting TEMPLATE_ID and erase its embedding, at once in every process."""
-    from gardefou.consent import ConsentRegistry
-    from gardefou.store import connect
-
-    ConsentRegistry(connect(ctx.obj.get("db"))).withdraw(template_id, code)
+    _registry(ctx).withdraw(template_id, code)
     emit_json({"template_id": template_id, "withdrawn": True})
 
 
@@ -89,10 +91,7 @@ def consent_show(ctx: click.Context, template_id: int) -> None:
     """A template's label, owner account and dates (never the embedding)."""
     from dataclasses import asdict
 
-    from gardefou.consent import ConsentRegistry
-    from gardefou.store import connect
-
-    t = ConsentRegistry(connect(ctx.obj.get("db"))).get(template_id)
+    t = _registry(ctx).get(template_id)
     emit_json({**asdict(t), "active": t.active})
 
 
@@ -100,7 +99,4 @@ def consent_show(ctx: click.Context, template_id: int) -> None:
 @click.pass_context
 def consent_count(ctx: click.Context) -> None:
     """How many templates are active."""
-    from gardefou.consent import ConsentRegistry
-    from gardefou.store import connect
-
-    emit_json({"active": ConsentRegistry(connect(ctx.obj.get("db"))).count()})
+    emit_json({"active": _registry(ctx).count()})

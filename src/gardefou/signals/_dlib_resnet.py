@@ -1,10 +1,11 @@
-"""dlib's face-recognition ResNet (``dlib_face_recognition_resnet_model_v1.dat``) run in numpy.
+"""dlib's face-recognition ResNet (``dlib_face_recognition_resnet_model_v1.dat``) without dlib.
 
 The ``dlib-bin`` wheel is built without BLAS, so its network costs ~75 ms per face on one core.
 This module reads the same weight file that ``face-recognition-models`` ships and runs the same
-network with numpy's matrix product (BLAS): the same 128-d embeddings (float32 rounding aside;
-``tests/test_identity_fast.py`` compares them with dlib's on real faces) for a fraction of the
-time. dlib still cuts the 150x150 face chip (``dlib.get_face_chip``), so alignment is unchanged.
+network as an ONNX graph on onnxruntime (``Encoder``; ~6.5 ms), or with numpy's matrix product
+when the ``onnx`` package is missing (``forward``; ~12 ms): the same 128-d embeddings (float32
+rounding aside; ``tests/test_identity_fast.py`` compares them with dlib's on real faces). dlib
+still cuts the 150x150 face chip (``dlib.get_face_chip``), so alignment is unchanged.
 
 The network (dlib's ``dnn_face_recognition_ex.cpp``, 29 convolutions): a 7x7/2 convolution,
 affine, ReLU, 3x3/2 max pool, then residual blocks of 32 (x3), 64 (down + x3), 128 (down + x2),
@@ -170,20 +171,27 @@ def _check(convs: list[Conv], affines: list[Affine], fc: np.ndarray | None) -> N
             raise ValueError(f"residual block {i} does not match the expected network")
 
 
+def _windows(x: np.ndarray, size: int, stride: int) -> np.ndarray:
+    """Read-only (B, OH, OW, size, size, C) view of the size x size windows of a (B, H, W, C)
+    batch at ``stride``, without padding."""
+    b, h, w, ch = x.shape
+    oh, ow = (h - size) // stride + 1, (w - size) // stride + 1
+    s = x.strides
+    return np.lib.stride_tricks.as_strided(
+        x,
+        (b, oh, ow, size, size, ch),
+        (s[0], s[1] * stride, s[2] * stride, s[1], s[2], s[3]),
+        writeable=False,
+    )
+
+
 def _conv(x: np.ndarray, c: Conv) -> np.ndarray:
     """Cross-correlation of a (B, H, W, C) batch, as dlib computes it."""
     if c.pad:
         x = np.pad(x, ((0, 0), (c.pad, c.pad), (c.pad, c.pad), (0, 0)))
-    b, h, w, ch = x.shape
-    oh, ow = (h - c.size) // c.stride + 1, (w - c.size) // c.stride + 1
-    s = x.strides
-    win = np.lib.stride_tricks.as_strided(
-        x,
-        (b, oh, ow, c.size, c.size, ch),
-        (s[0], s[1] * c.stride, s[2] * c.stride, s[1], s[2], s[3]),
-        writeable=False,
-    )
-    out = win.reshape(b * oh * ow, c.size * c.size * ch) @ c.weight
+    win = _windows(x, c.size, c.stride)
+    b, oh, ow = win.shape[:3]
+    out = win.reshape(b * oh * ow, -1) @ c.weight
     out += c.bias
     return out.reshape(b, oh, ow, -1)
 
@@ -194,15 +202,7 @@ def _relu(x: np.ndarray) -> np.ndarray:
 
 
 def _pool(x: np.ndarray, size: int, stride: int, op: str) -> np.ndarray:
-    b, h, w, ch = x.shape
-    oh, ow = (h - size) // stride + 1, (w - size) // stride + 1
-    s = x.strides
-    win = np.lib.stride_tricks.as_strided(
-        x,
-        (b, oh, ow, size, size, ch),
-        (s[0], s[1] * stride, s[2] * stride, s[1], s[2], s[3]),
-        writeable=False,
-    )
+    win = _windows(x, size, stride)
     return win.max(axis=(3, 4)) if op == "max" else win.mean(axis=(3, 4), dtype=np.float32)
 
 

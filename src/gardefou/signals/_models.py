@@ -128,14 +128,14 @@ def dlib_face_models() -> DlibModels:
 
 
 def dlib_encoder_models() -> DlibModels:
-    """Adds the face-recognition ResNet's weights, run in numpy (``_dlib_resnet``); only the
-    identity signal pays for loading them."""
+    """Adds the face-recognition ResNet (``_dlib_resnet.Encoder``: dlib's weights on
+    onnxruntime); only the identity signal pays for loading it."""
     return shared("dlib.encoder", _load_encoder)
 
 
 def dlib_reference_encoder() -> Any:
-    """dlib's own ResNet (``face_recognition_model_v1``): the reference the numpy network is
-    tested against; ~6x slower because the dlib-bin wheel has no BLAS."""
+    """dlib's own ResNet (``face_recognition_model_v1``): the reference ``_dlib_resnet`` is
+    tested against; ~10x slower because the dlib-bin wheel has no BLAS."""
 
     def make() -> Any:
         dlib = require("dlib", "dlib-bin")
@@ -154,7 +154,7 @@ def oriented_array(media: Any) -> Any:
     def make() -> Any:
         import numpy as np
 
-        if hasattr(media, "rgb_array") and media.oriented() is media.rgb():
+        if media.oriented() is media.rgb():
             return media.rgb_array()  # no EXIF rotation: the same pixels as the hashes read
         arr = np.ascontiguousarray(np.asarray(media.oriented()))
         arr.flags.writeable = False

