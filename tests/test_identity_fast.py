@@ -46,8 +46,12 @@ def test_numpy_network_matches_dlib_on_faces(models):
         got = resnet.forward(fast.encoder.weights, np.asarray(chip)[None])[0]
         assert got.shape == (128,)
         assert np.abs(got - want).max() < 1e-5, path.name
-        used = fast.encoder(np.asarray(chip)[None])[0]  # onnxruntime when onnx is installed
-        assert np.abs(used - want).max() < 1e-5, (path.name, fast.encoder.backend)
+        fp32 = resnet.Encoder(fast.encoder.weights)  # onnxruntime when onnx is installed
+        used = fp32(np.asarray(chip)[None])[0]
+        assert np.abs(used - want).max() < 1e-5, (path.name, fp32.backend)
+        # the default int8 network moves an embedding by ~0.035 (L2; same-person threshold 0.51)
+        int8 = fast.encoder(np.asarray(chip)[None])[0]
+        assert np.linalg.norm(int8 - want) < 0.07, (path.name, fast.encoder.backend)
 
 
 def test_batch_equals_single(models):
@@ -84,10 +88,74 @@ def test_wrong_chip_shape_is_a_clear_error(models):
 def test_onnx_graph_is_the_numpy_network(models):
     pytest.importorskip("onnx")
     fast, _ = models
-    assert fast.encoder.backend == "onnxruntime"
+    fp32 = resnet.Encoder(fast.encoder.weights)
+    assert fp32.backend == "onnxruntime-fp32"
     chips = np.random.default_rng(3).integers(0, 256, (2, 150, 150, 3), dtype=np.uint8)
     ref = resnet.forward(fast.encoder.weights, chips)
-    assert np.abs(fast.encoder(chips) - ref).max() < 1e-5
+    assert np.abs(fp32(chips) - ref).max() < 1e-5
+
+
+def test_int8_is_the_default_and_uses_the_shipped_ranges(models):
+    pytest.importorskip("onnx")
+    from gardefou.signals._models import _sha256
+
+    fast, _ = models
+    import face_recognition_models as frm
+
+    sha = _sha256(frm.face_recognition_model_location())
+    ranges = resnet.load_ranges(sha)
+    assert ranges is not None and set(ranges) == set(resnet.SITES)
+    assert fast.encoder.precision == "int8" and fast.encoder.backend == "onnxruntime-int8"
+    # ranges made for another weight file, or an incomplete file, are not used
+    assert resnet.load_ranges("0" * 64) is None
+
+
+def test_int8_ranges_are_checked(tmp_path, models):
+    pytest.importorskip("onnx")
+    fast, _ = models
+    with pytest.raises(ValueError, match="miss the sites"):
+        resnet.to_onnx(fast.encoder.weights, {"input": [-1.0, 1.0]})
+    bad = tmp_path / "ranges.json"
+    bad.write_text('{"weights_sha256": "abc", "ranges": {"input": [0, 1]}}')
+    assert resnet.load_ranges("abc", bad) is None  # incomplete
+    bad.write_text("not json")
+    assert resnet.load_ranges("abc", bad) is None
+
+
+def test_quant_params_cover_the_range_and_zero():
+    q = resnet.quant_params(-0.5, 1.5, nonneg=False)
+    assert q.zero == round(0.5 / q.scale) and abs(q.scale * 255 - 2.0) < 1e-6
+    relu = resnet.quant_params(-3.0, 2.0, nonneg=True)  # after ReLU: from 0, zero point 0
+    assert relu.zero == 0 and abs(relu.scale * 255 - 2.0) < 1e-6
+    assert resnet.quant_params(0.0, 0.0, nonneg=True).scale == 1.0  # a dead site
+
+
+def test_precision_setting(monkeypatch):
+    from gardefou.errors import ConfigError
+
+    monkeypatch.delenv("GARDEFOU_IDENTITY_PRECISION", raising=False)
+    assert resnet.precision_setting() == "int8"
+    monkeypatch.setenv("GARDEFOU_IDENTITY_PRECISION", "FP32")
+    assert resnet.precision_setting() == "fp32"
+    monkeypatch.setenv("GARDEFOU_IDENTITY_PRECISION", "int4")
+    with pytest.raises(ConfigError, match=r"int4.*int8.*fp32"):
+        resnet.precision_setting()
+
+
+def test_int8_and_fp32_agree_on_who_is_who(models):
+    import dlib
+
+    fast, _ = models
+    fp32 = resnet.Encoder(fast.encoder.weights)
+    chips = []
+    for path in FACES + PORTRAITS:
+        rgb = np.ascontiguousarray(load_media(path).oriented().convert("RGB"))
+        chips.append(np.asarray(dlib.get_face_chip(rgb, _shape(fast, rgb), 150, 0.25)))
+    a, b = fast.encoder(np.stack(chips)), fp32(np.stack(chips))
+    da = np.linalg.norm(a[:, None] - a[None], axis=2)
+    db = np.linalg.norm(b[:, None] - b[None], axis=2)
+    assert np.abs(da - db).max() < 0.04
+    assert ((da <= 0.51) == (db <= 0.51)).all()
 
 
 def test_a_file_that_is_not_the_network_is_refused(tmp_path):

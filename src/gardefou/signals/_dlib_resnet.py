@@ -21,14 +21,17 @@ the layer count and every tensor shape against it, so a different file fails lou
 
 from __future__ import annotations
 
+import json
+import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gardefou.errors import ModelUnavailableError
+from gardefou.errors import ConfigError, ModelUnavailableError
 
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
@@ -228,14 +231,28 @@ def forward(weights: ResNetWeights, chips: np.ndarray) -> np.ndarray:
     return pooled @ weights.fc
 
 
-def to_onnx(weights: ResNetWeights) -> bytes:
-    """The same network as an ONNX graph (needs the ``onnx`` package), for onnxruntime: about
-    half the numpy forward's time on one core. Input ``x``: (B, 3, 150, 150) float32, already
-    normalised (see ``normalise``); output: (B, 128)."""
+def to_onnx(
+    weights: ResNetWeights,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    probes: bool = False,
+) -> bytes:
+    """The same network as an ONNX graph (needs the ``onnx`` package), for onnxruntime. Input
+    ``x``: (B, 3, 150, 150) float32, already normalised (see ``normalise``); output: (B, 128).
+
+    ``ranges`` (site -> (min, max), see ``SITES`` and ``calibrate``) gives the int8 network:
+    every convolution's input and output is quantized (uint8 activations, per-channel int8
+    weights, int32 biases) in onnxruntime's QDQ form, which it runs with integer kernels; the
+    global average and the final linear layer stay float. ``probes`` adds every site's float
+    tensor as an extra output (calibration)."""
     from onnx import TensorProto, helper, numpy_helper
 
+    if ranges is not None:
+        missing = [s for s in SITES if s not in ranges]
+        if missing:
+            raise ValueError(f"int8 ranges miss the sites {missing[:4]}")
     nodes: list[Any] = []
     inits: list[Any] = []
+    taps: list[str] = []
 
     def const(value: np.ndarray) -> str:
         name = f"k{len(inits)}"
@@ -247,46 +264,125 @@ def to_onnx(weights: ResNetWeights) -> bytes:
         nodes.append(helper.make_node(kind, inputs, [out], **attrs))
         return out
 
-    def conv(x: str, c: Conv) -> str:
-        cin = c.weight.shape[0] // (c.size * c.size)
-        w = c.weight.reshape(c.size, c.size, cin, -1).transpose(3, 2, 0, 1)
-        return op(
-            "Conv",
-            [x, const(np.ascontiguousarray(w)), const(c.bias)],
-            kernel_shape=[c.size, c.size],
-            strides=[c.stride, c.stride],
-            pads=[c.pad] * 4,
-        )
+    def relu(t: str) -> str:
+        # int8: the next site's zero point is 0, so quantizing clamps at 0 exactly as ReLU does
+        return t if ranges is not None else op("Relu", [t])
 
+    def site(t: str, name: str) -> tuple[str, Quant | None]:
+        """The tensor at a calibration site: quantized and dequantized in the int8 network."""
+        if probes:
+            taps.append(t)
+        if ranges is None:
+            return t, None
+        lo, hi = ranges[name]
+        return requant(t, quant_params(lo, hi, nonneg=name not in SIGNED_SITES))
+
+    def requant(t: str, q: Quant) -> tuple[str, Quant]:
+        s, z = const(np.array(q.scale, np.float32)), const(np.array(q.zero, np.uint8))
+        return op("DequantizeLinear", [op("QuantizeLinear", [t, s, z]), s, z]), q
+
+    def conv(x: str, c: Conv, xq: Quant | None) -> str:
+        cin = c.weight.shape[0] // (c.size * c.size)
+        w = np.ascontiguousarray(c.weight.reshape(c.size, c.size, cin, -1).transpose(3, 2, 0, 1))
+        attrs = {"kernel_shape": [c.size, c.size], "strides": [c.stride, c.stride]}
+        if xq is None:
+            return op("Conv", [x, const(w), const(c.bias)], pads=[c.pad] * 4, **attrs)
+        w_scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-12) / 127.0
+        w_q = np.clip(np.rint(w / w_scale[:, None, None, None]), -127, 127).astype(np.int8)
+        b_scale = (np.float32(xq.scale) * w_scale.astype(np.float32)).astype(np.float32)
+        b_q = np.rint(c.bias / b_scale).astype(np.int32)
+        wd = op(
+            "DequantizeLinear",
+            [const(w_q), const(w_scale.astype(np.float32)), const(np.zeros(len(w), np.int8))],
+            axis=0,
+        )
+        bd = op(
+            "DequantizeLinear",
+            [const(b_q), const(b_scale), const(np.zeros(len(w), np.int32))],
+            axis=0,
+        )
+        return op("Conv", [x, wd, bd], pads=[c.pad] * 4, **attrs)
+
+    x, xq = site("x", "input")
     first = weights.convs[0]
-    h = op("MaxPool", [op("Relu", [conv("x", first)])], kernel_shape=[3, 3], strides=[2, 2])
+    h, hq = site(relu(conv(x, first, xq)), "stem")
+    h = op("MaxPool", [h], kernel_shape=[3, 3], strides=[2, 2])
+    if hq is not None:
+        h, hq = requant(h, hq)
     size = ((CHIP_SIZE - first.size) // first.stride + 1 - 3) // 2 + 1
     channels = first.bias.shape[0]
     for i, (filters, _, down) in enumerate(BLOCKS):
-        y = conv(op("Relu", [conv(h, weights.convs[1 + 2 * i])]), weights.convs[2 + 2 * i])
+        y, yq = site(relu(conv(h, weights.convs[1 + 2 * i], hq)), f"b{i}.a")
+        y, yq = site(conv(y, weights.convs[2 + 2 * i], yq), f"b{i}.b")
         if down:
             pooled = op("AveragePool", [h], kernel_shape=[2, 2], strides=[2, 2])
             y_size, p_size = (size - 3) // 2 + 1, (size - 2) // 2 + 1
             extra = filters - channels  # the shortcut's missing channels are zeros
             pooled = op("Pad", [pooled, const(np.array([0, 0, 0, 0, 0, extra, 0, 0], np.int64))])
+            if hq is not None:
+                pooled, _ = requant(pooled, hq)
             if p_size > y_size:  # ... and so are the block output's missing rows and columns
                 grow = p_size - y_size
                 y = op("Pad", [y, const(np.array([0, 0, 0, 0, 0, 0, grow, grow], np.int64))])
-            h = op("Relu", [op("Add", [y, pooled])])
+                if yq is not None:
+                    y, _ = requant(y, yq)
+            h, hq = site(relu(op("Add", [y, pooled])), f"b{i}.out")
             size, channels = max(y_size, p_size), filters
         else:
-            h = op("Relu", [op("Add", [y, h])])
+            h, hq = site(relu(op("Add", [y, h])), f"b{i}.out")
     out = op("MatMul", [op("Flatten", [op("GlobalAveragePool", [h])]), const(weights.fc)])
+    value = helper.make_tensor_value_info
+    outputs = [value(out, TensorProto.FLOAT, ["B", 128])]
+    outputs += [value(t, TensorProto.FLOAT, None) for t in taps if t != "x"]
     graph = helper.make_graph(
         nodes,
         "dlib_face_recognition_resnet_model_v1",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["B", 3, CHIP_SIZE, CHIP_SIZE])],
-        [helper.make_tensor_value_info(out, TensorProto.FLOAT, ["B", 128])],
+        [value("x", TensorProto.FLOAT, ["B", 3, CHIP_SIZE, CHIP_SIZE])],
+        outputs,
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8  # readable by every onnxruntime this project allows
     return bytes(model.SerializeToString())
+
+
+@dataclass(frozen=True)
+class Quant:
+    scale: float
+    zero: int
+
+
+#: calibration sites, input first: the normalised chip, the stem after ReLU, and per residual
+#: block its first convolution after ReLU (.a), its second convolution (.b, signed) and its
+#: output after ReLU (.out)
+SITES: tuple[str, ...] = (
+    "input",
+    "stem",
+    *[f"b{i}.{part}" for i in range(len(BLOCKS)) for part in ("a", "b", "out")],
+)
+SIGNED_SITES = frozenset({"input", *[f"b{i}.b" for i in range(len(BLOCKS))]})
+
+
+def quant_params(lo: float, hi: float, nonneg: bool) -> Quant:
+    """uint8 scale and zero point covering [lo, hi] (and 0; from 0 for non-negative sites)."""
+    lo, hi = (0.0 if nonneg else min(float(lo), 0.0)), max(float(hi), 0.0)
+    scale = (hi - lo) / 255.0 if hi > lo else 1.0
+    return Quant(float(np.float32(scale)), int(np.clip(round(-lo / scale), 0, 255)))
+
+
+def calibrate(weights: ResNetWeights, chips: np.ndarray, batch: int = 16) -> dict[str, list[float]]:
+    """(min, max) of every site of the float network over (B, 150, 150, 3) uint8 face chips."""
+    from gardefou.signals._models import onnx_session
+
+    session = onnx_session(to_onnx(weights, probes=True), "face-recognition ResNet (probes)")
+    lo = {s: np.inf for s in SITES}
+    hi = {s: -np.inf for s in SITES}
+    for start in range(0, len(chips), batch):
+        x = normalise(chips[start : start + batch])
+        values = [x, *session.run(None, {"x": x})[1:]]
+        for name, v in zip(SITES, values, strict=True):
+            lo[name], hi[name] = min(lo[name], float(v.min())), max(hi[name], float(v.max()))
+    return {s: [round(lo[s], 6), round(hi[s], 6)] for s in SITES}
 
 
 def normalise(chips: np.ndarray) -> np.ndarray:
@@ -298,23 +394,62 @@ def normalise(chips: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
-class Encoder:
-    """The network behind one call: onnxruntime when ``onnx`` is installed, else numpy."""
+#: activation ranges of the int8 network (``calibrate`` over face chips; written by
+#: ``scripts/calibrate_identity.py``), tied to the weight file by its SHA-256
+INT8_RANGES = Path(__file__).resolve().parent.parent / "data" / "dlib_resnet_int8.json"
+PRECISIONS = ("int8", "fp32")
 
-    def __init__(self, weights: ResNetWeights) -> None:
+
+def load_ranges(weights_sha256: str, path: Path = INT8_RANGES) -> dict[str, list[float]] | None:
+    """The shipped int8 ranges, or None when missing or made for another weight file."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("weights_sha256") != weights_sha256:
+        return None
+    ranges = data.get("ranges") or {}
+    return ranges if all(s in ranges for s in SITES) else None
+
+
+def precision_setting() -> str:
+    """GARDEFOU_IDENTITY_PRECISION: int8 (default) or fp32."""
+    raw = os.environ.get("GARDEFOU_IDENTITY_PRECISION", "int8").strip().lower() or "int8"
+    if raw not in PRECISIONS:
+        raise ConfigError(
+            f"GARDEFOU_IDENTITY_PRECISION={raw!r}; set it to int8 (default, ~3x faster) or fp32"
+        )
+    return raw
+
+
+class Encoder:
+    """The network behind one call: onnxruntime when ``onnx`` is installed (int8 when
+    ``precision`` is int8 and ``ranges`` are given, else float32), else numpy (float32)."""
+
+    def __init__(
+        self,
+        weights: ResNetWeights,
+        precision: str = "fp32",
+        ranges: Mapping[str, Sequence[float]] | None = None,
+    ) -> None:
         self.weights = weights
         self.session: Any = None
+        self.precision = "fp32"
         try:
             import onnx  # noqa: F401
         except ImportError:
             return
         from gardefou.signals._models import onnx_session
 
-        self.session = onnx_session(to_onnx(weights), "face-recognition ResNet")
+        if precision == "int8" and ranges is not None:
+            self.session = onnx_session(to_onnx(weights, ranges), "face-recognition ResNet int8")
+            self.precision = "int8"
+        else:
+            self.session = onnx_session(to_onnx(weights), "face-recognition ResNet")
 
     @property
     def backend(self) -> str:
-        return "onnxruntime" if self.session is not None else "numpy"
+        return f"onnxruntime-{self.precision}" if self.session is not None else "numpy"
 
     def __call__(self, chips: np.ndarray) -> np.ndarray:
         if self.session is None:

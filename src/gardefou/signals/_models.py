@@ -114,12 +114,22 @@ def _load_dlib() -> DlibModels:
 
 
 def _load_encoder() -> DlibModels:
-    from gardefou.signals._dlib_resnet import Encoder, load_weights
+    from gardefou.signals._dlib_resnet import Encoder, load_ranges, load_weights, precision_setting
 
     frm = require("face_recognition_models", "face-recognition-models")
     base = dlib_face_models()
-    weights = load_weights(_model_file(frm, "face_recognition_model_location"))
-    return DlibModels(base.detector, base.shape5, Encoder(weights))
+    path = _model_file(frm, "face_recognition_model_location")
+    weights = load_weights(path)
+    precision = precision_setting()
+    ranges = load_ranges(_sha256(path)) if precision == "int8" else None
+    return DlibModels(base.detector, base.shape5, Encoder(weights, precision, ranges))
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def dlib_face_models() -> DlibModels:

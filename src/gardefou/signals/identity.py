@@ -73,7 +73,7 @@ def distances(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
 
 
 class IdentitySignal(Signal):
-    version = "dlib-resnet-v1/2"
+    version = "dlib-resnet-v1/3"
     extra = "models"
     needs_model = True
 
@@ -84,6 +84,11 @@ class IdentitySignal(Signal):
         """Embeddings for faces (objects with ``box`` and 5-point ``landmarks``)."""
         if not faces:
             return []
+        vectors = self.model().encoder(self.chips(media, faces))
+        return [[round(float(v), 6) for v in vec] for vec in vectors]
+
+    def chips(self, media: Media, faces: Sequence[Any]) -> np.ndarray:
+        """dlib's aligned (B, 150, 150, 3) face chips for faces (the network's input)."""
         models = self.model()
         dlib = require("dlib", "dlib-bin")
         img = oriented_array(media)
@@ -100,14 +105,13 @@ class IdentitySignal(Signal):
             else:
                 with DLIB_LOCK:
                     shapes.append(models.shape5(img, rect))
-        vectors = self._encode(img, shapes)
-        return [[round(float(v), 6) for v in vec] for vec in vectors]
+        return self._chips(img, shapes)
 
-    def _encode(self, img: np.ndarray, shapes: Any) -> np.ndarray:
-        """dlib's aligned chips (padding 0.25, as compute_face_descriptor) through the ResNet."""
+    def _chips(self, img: np.ndarray, shapes: Any) -> np.ndarray:
+        """dlib's aligned chips (padding 0.25, as compute_face_descriptor)."""
         dlib = require("dlib", "dlib-bin")
         chips = dlib.get_face_chips(img, shapes, CHIP_SIZE, CHIP_PADDING)
-        return np.asarray(self.model().encoder(np.stack([np.asarray(c) for c in chips])))
+        return np.stack([np.asarray(c) for c in chips])
 
     def embed_array(self, rgb: np.ndarray, box: Sequence[int] | None = None) -> list[float]:
         """Embedding of one face in an RGB array; the whole array is the face box when None
@@ -120,7 +124,7 @@ class IdentitySignal(Signal):
         shapes = dlib.full_object_detections()
         with DLIB_LOCK:
             shapes.append(models.shape5(img, rect))
-        return [float(v) for v in self._encode(img, shapes)[0]]
+        return [float(v) for v in models.encoder(self._chips(img, shapes))[0]]
 
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
         from gardefou.signals import get_signal
@@ -148,4 +152,5 @@ class IdentitySignal(Signal):
             threshold=DEFAULT_THRESHOLD,
             dimensions=EMBEDDING_SIZE,
             small_faces_skipped=small,
+            precision=self.model().encoder.precision,
         )
