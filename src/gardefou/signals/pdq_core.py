@@ -4,14 +4,22 @@ The reference converts to RGB and, when either side exceeds 512 px, downsamples 
 (aspect ratio not kept) with CImg's nearest-neighbour rule: output row i takes input row
 floor(i*H/512). pdqhash then reproduces the reference bit for bit. Pillow's NEAREST resize
 samples pixel centres and does not, so the index arithmetic is done here with numpy.
+
+The hash itself is computed by ``_pdq_numba`` when numba is installed (``gardefou[fast]``, in
+``all``): the same bits and quality as pdqhash, tested on the reference vectors and random
+images, ~5x faster on a 512x512 input; otherwise by pdqhash. GARDEFOU_PDQ=pdqhash forces it.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+from typing import Any
+
 import numpy as np
 from PIL import Image
 
-from gardefou.errors import HashFormatError
+from gardefou.errors import ConfigError, HashFormatError
 
 DOWNSAMPLE = 512
 HASH_BITS = 256
@@ -69,17 +77,51 @@ def hamming_hex(a: str, b: str) -> int:
     ).bit_count()
 
 
+def backend() -> Any:
+    """The PDQ implementation: ``_pdq_numba`` (same bits, ~5x faster) when numba is installed
+    and GARDEFOU_PDQ is not ``pdqhash``, else the ``pdqhash`` package."""
+    global _BACKEND
+    if _BACKEND is None:
+        choice = os.environ.get("GARDEFOU_PDQ", "auto").strip().lower() or "auto"
+        if choice not in ("auto", "numba", "pdqhash"):
+            raise ConfigError(
+                f"GARDEFOU_PDQ={choice!r}; set it to auto (default), numba or pdqhash"
+            )
+        module: Any = None
+        if choice != "pdqhash":
+            try:
+                module = importlib.import_module("gardefou.signals._pdq_numba")
+            except ImportError:
+                if choice == "numba":
+                    raise ConfigError(
+                        "GARDEFOU_PDQ=numba but numba is not installed; `pip install numba` "
+                        "or unset GARDEFOU_PDQ"
+                    ) from None
+        _BACKEND = module if module is not None else importlib.import_module("pdqhash")
+    return _BACKEND
+
+
+_BACKEND: Any = None
+
+
+def _impl(arr: np.ndarray) -> Any:
+    """The backend for ``arr``: inputs under 8 px stay with pdqhash (its tiny-image rules)."""
+    if min(arr.shape[:2]) < 8:
+        import pdqhash
+
+        return pdqhash
+    return backend()
+
+
 def pdq_hash(img: Image.Image | np.ndarray) -> tuple[str, int]:
     """(hex, quality) of an RGB image, bit-exact with the reference file hasher."""
-    import pdqhash
-
-    bits, quality = pdqhash.compute(reference_pixels(img))
+    arr = reference_pixels(img)
+    bits, quality = _impl(arr).compute(arr)
     return bits_to_hex(bits), int(quality)
 
 
 def pdq_dihedral(img: Image.Image | np.ndarray) -> tuple[list[str], int]:
     """The 8 dihedral hashes (see DIHEDRAL_NAMES) and the quality."""
-    import pdqhash
-
-    hashes, quality = pdqhash.compute_dihedral(reference_pixels(img))
+    arr = reference_pixels(img)
+    hashes, quality = _impl(arr).compute_dihedral(arr)
     return [bits_to_hex(h) for h in hashes], int(quality)
