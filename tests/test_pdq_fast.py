@@ -86,3 +86,27 @@ def test_tiny_images_are_left_to_pdqhash(monkeypatch):
         img = np.full(shape, 200, np.uint8)
         bits, q = pdqhash.compute(img)
         assert pdq_core.pdq_hash(img) == (pdq_core.bits_to_hex(bits), int(q))
+
+
+def test_plain_hash_is_the_dihedral_original_except_64x64():
+    """The pdq signal reuses the dihedral computation; it must equal pdq_hash everywhere."""
+    import io
+
+    from PIL import Image
+
+    from gardefou.signals import get_signal
+
+    rng = np.random.default_rng(10)
+    shapes = [(64, 64), (1, 1), (3, 3), (4, 30), (5, 5), (8, 9), (64, 65), (700, 300), (512, 512)]
+    paths = _images(FIXTURES / "pdq")[:5]
+    medias = [load_media(p) for p in paths]
+    for h, w in shapes:
+        buf = io.BytesIO()
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(buf, "PNG")
+        medias.append(load_media(buf.getvalue()))
+    for media in medias:
+        want = pdq_core.pdq_hash(media.rgb_array())
+        for order in (("pdq_dihedral", "pdq"), ("pdq",)):
+            fresh = load_media(media.data)
+            results = {name: get_signal(name).extract(fresh) for name in order}
+            assert (results["pdq"].value, results["pdq"].details["quality"]) == want

@@ -204,3 +204,21 @@ def test_sd_watermark_from_the_reference_encoder(message, prov):
     wm = r.value["watermark"]
     assert wm["detected"] and wm["message"] == message and wm["bit_agreement"] == 1.0
     assert r.value["ai_generated"] is True
+
+
+def test_compiled_votes_equal_the_numpy_decoder():
+    """The numba votes are block_bits(haar_approx(u)) vote for vote (ties in flat areas too)."""
+    fast = pytest.importorskip("gardefou.signals._watermark_numba", reason="numba not installed")
+    pytest.importorskip("cv2")
+    rng = np.random.default_rng(4)
+    channels = [rng.integers(0, 256, (h, w), dtype=np.uint8) for h, w in ((64, 64), (96, 200))]
+    channels += [np.full((80, 80), 128, np.uint8), np.tile(np.arange(0, 256, 2, np.uint8), (64, 1))]
+    for name in sorted(W.KNOWN_MESSAGES):
+        rgb = np.asarray(load_media(SIG / f"sdwm-{name}-reference.png").oriented().convert("RGB"))
+        channels.append(W.u_channel(rgb))
+    rgb = np.asarray(load_media(SIG / "orl-s1-1.png").oriented().resize((368, 448)))
+    channels.append(W.u_channel(W.embed(rgb, W.KNOWN_MESSAGES["SDXL"])))
+    for u in channels:
+        want = W.block_bits(W.haar_approx(u))
+        got = fast.block_votes(np.ascontiguousarray(u), W.SCALE)
+        assert got.dtype == np.uint8 and (got == want).all(), u.shape

@@ -55,6 +55,16 @@ def haar_approx(channel: np.ndarray) -> np.ndarray:
     return rows[:, 1::2] * _TAP + rows[:, 0::2] * _TAP
 
 
+def votes(u: np.ndarray) -> np.ndarray:
+    """The per-block votes of a U channel: compiled (``_watermark_numba``) when numba is
+    installed, else ``block_bits(haar_approx(u))``; the same votes either way."""
+    try:
+        from gardefou.signals._watermark_numba import block_votes
+    except ImportError:
+        return block_bits(haar_approx(u))
+    return np.asarray(block_votes(np.ascontiguousarray(u), SCALE))
+
+
 def block_bits(approx: np.ndarray, scale: float = SCALE) -> np.ndarray:
     """One vote (0/1) per 4x4 block in row-major order, as the reference decoder reads them."""
     rows, cols = approx.shape[0] // BLOCK, approx.shape[1] // BLOCK
@@ -76,9 +86,9 @@ def u_channel(rgb: np.ndarray) -> np.ndarray:
 
 def decode_bits(rgb: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     """(bits, mean vote per bit) of a ``length``-bit message, as the reference ``decode``."""
-    votes = block_bits(haar_approx(u_channel(rgb)))
-    idx = np.arange(votes.shape[0]) % length
-    sums = np.bincount(idx, weights=votes, minlength=length)
+    v = votes(u_channel(rgb))
+    idx = np.arange(v.shape[0]) % length
+    sums = np.bincount(idx, weights=v, minlength=length)
     counts = np.bincount(idx, minlength=length)
     means = sums / np.maximum(counts, 1)
     return (means * 255 > 127).astype(np.uint8), means
@@ -93,15 +103,14 @@ def detect(rgb: np.ndarray) -> list[WatermarkMatch]:
     """Known messages found in the image (empty when none, or when it is too small)."""
     if min(rgb.shape[:2]) < MIN_SIDE:
         return []
-    u = haar_approx(u_channel(rgb))
-    votes = block_bits(u)
+    v = votes(u_channel(rgb))
     found = []
     for name, message in KNOWN_MESSAGES.items():
         n = len(message)
-        if votes.shape[0] < n:
+        if v.shape[0] < n:
             continue
-        idx = np.arange(votes.shape[0]) % n
-        means = np.bincount(idx, weights=votes, minlength=n) / np.bincount(idx, minlength=n)
+        idx = np.arange(v.shape[0]) % n
+        means = np.bincount(idx, weights=v, minlength=n) / np.bincount(idx, minlength=n)
         bits = (means * 255 > 127).astype(np.uint8)
         agree = int((bits == np.asarray(message, dtype=np.uint8)).sum())
         chance = _binomial_tail(n, agree)
