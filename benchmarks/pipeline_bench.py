@@ -136,6 +136,7 @@ def bench_baseline(photos: list[Path]) -> dict[str, float]:
     from gardefou.media import load_media
     from gardefou.signals.pdq_core import pdq_hash
 
+    pdq_hash(load_media(photos[0]).rgb())  # warm: imports, compiled-code cache
     cpu = time.process_time()
     for p in photos[:60]:
         pdq_hash(load_media(p).rgb())

@@ -110,3 +110,15 @@ def test_plain_hash_is_the_dihedral_original_except_64x64():
             fresh = load_media(media.data)
             results = {name: get_signal(name).extract(fresh) for name in order}
             assert (results["pdq"].value, results["pdq"].details["quality"]) == want
+
+
+def test_large_images_downsampled_inside_the_compiled_path(monkeypatch):
+    """Above 512 px the compiled path samples the reference's rows and columns itself."""
+    rng = np.random.default_rng(11)
+    for shape in ((513, 40, 3), (40, 900, 3), (1024, 683, 3), (2000, 2000, 3)):
+        img = rng.integers(0, 256, shape, dtype=np.uint8)
+        monkeypatch.setattr(pdq_core, "_BACKEND", fast)
+        got = pdq_core.pdq_dihedral(img)
+        monkeypatch.setattr(pdq_core, "_BACKEND", pdqhash)
+        assert got == pdq_core.pdq_dihedral(img), shape
+    monkeypatch.setattr(pdq_core, "_BACKEND", None)

@@ -29,6 +29,7 @@ import shutil
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 from math import comb
 from pathlib import Path
@@ -87,7 +88,19 @@ def neighbour_masks(bits: int, radius: int) -> np.ndarray:
 
 def plan_radii(threshold: int, rows: int) -> list[int] | None:
     """Per-chunk radii with sum(k_i + 1) >= threshold + 1 at the least estimated cost, or None
-    when the threshold is too large for the index (the caller then brute-forces)."""
+    when the threshold is too large for the index (the caller then brute-forces). Plans are
+    remembered per (threshold, rows): every query against an unchanged segment reuses one."""
+    plan = _plan_cached(threshold, rows)
+    return None if plan is None else list(plan)
+
+
+@lru_cache(maxsize=1024)
+def _plan_cached(threshold: int, rows: int) -> tuple[int, ...] | None:
+    plan = _plan(threshold, rows)
+    return None if plan is None else tuple(plan)
+
+
+def _plan(threshold: int, rows: int) -> list[int] | None:
     if threshold < 0:
         return [-1] * len(CHUNKS)
     radii = [-1] * len(CHUNKS)

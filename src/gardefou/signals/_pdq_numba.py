@@ -50,12 +50,21 @@ DCT = _dct_matrix()
 @njit(cache=True, nogil=True)
 def _luma(img: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     h, w = img.shape[0], img.shape[1]
-    out = np.empty((h, w), np.float32)
-    for i in range(h):
-        for j in range(w):
-            r = np.float64(img[i, j, 0]) * 0.299
-            g = np.float64(img[i, j, 1]) * 0.587
-            b = np.float64(img[i, j, 2]) * 0.114
+    return _luma_at(img, np.arange(h), np.arange(w))
+
+
+@njit(cache=True, nogil=True)
+def _luma_at(img: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Luma of the pixels at ``rows`` x ``cols`` (the reference's nearest-neighbour downsample
+    and the luma in one pass)."""
+    out = np.empty((len(rows), len(cols)), np.float32)
+    for i in range(len(rows)):
+        y = rows[i]
+        for j in range(len(cols)):
+            x = cols[j]
+            r = np.float64(img[y, x, 0]) * 0.299
+            g = np.float64(img[y, x, 1]) * 0.587
+            b = np.float64(img[y, x, 2]) * 0.114
             out[i, j] = np.float32((r + g) + b)
     return out
 
@@ -203,4 +212,13 @@ def compute(rgb: np.ndarray) -> tuple[np.ndarray, int]:
 def compute_dihedral(rgb: np.ndarray) -> tuple[list[np.ndarray], int]:
     """(8 bit vectors, quality) exactly as ``pdqhash.compute_dihedral``."""
     coeffs, quality = _float16x16(_luma(np.ascontiguousarray(rgb)), DCT, True)
+    return [_bits(np.ascontiguousarray(v)) for v in _dihedral(coeffs)], int(quality)
+
+
+def compute_dihedral_reference(
+    rgb: np.ndarray, rows: np.ndarray, cols: np.ndarray
+) -> tuple[list[np.ndarray], int]:
+    """``compute_dihedral(rgb[rows][:, cols])`` without the intermediate copy (``rows`` and
+    ``cols``: the reference downsample's indices, see ``pdq_core.reference_pixels``)."""
+    coeffs, quality = _float16x16(_luma_at(rgb, rows, cols), DCT, True)
     return [_bits(np.ascontiguousarray(v)) for v in _dihedral(coeffs)], int(quality)

@@ -38,16 +38,25 @@ DIHEDRAL_NAMES = (
 )
 
 
+def _rgb(img: Image.Image | np.ndarray) -> np.ndarray:
+    if isinstance(img, np.ndarray):
+        return img
+    return np.asarray(img.convert("RGB") if img.mode != "RGB" else img, dtype=np.uint8)
+
+
+def reference_indices(h: int, w: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The rows and columns the reference's downsample keeps, or None when it keeps all."""
+    if h > DOWNSAMPLE or w > DOWNSAMPLE:
+        return (np.arange(DOWNSAMPLE) * h) // DOWNSAMPLE, (np.arange(DOWNSAMPLE) * w) // DOWNSAMPLE
+    return None
+
+
 def reference_pixels(img: Image.Image | np.ndarray) -> np.ndarray:
     """RGB uint8 array after the reference's downsampling step (from an RGB image or array)."""
-    if isinstance(img, np.ndarray):
-        arr = img
-    else:
-        arr = np.asarray(img.convert("RGB") if img.mode != "RGB" else img, dtype=np.uint8)
-    h, w = arr.shape[:2]
-    if h > DOWNSAMPLE or w > DOWNSAMPLE:
-        rows = (np.arange(DOWNSAMPLE) * h) // DOWNSAMPLE
-        cols = (np.arange(DOWNSAMPLE) * w) // DOWNSAMPLE
+    arr = _rgb(img)
+    idx = reference_indices(*arr.shape[:2])
+    if idx is not None:
+        rows, cols = idx
         return np.ascontiguousarray(arr.take(rows, axis=0).take(cols, axis=1))  # 3x np.ix_'s speed
     return np.ascontiguousarray(arr)
 
@@ -122,6 +131,11 @@ def pdq_hash(img: Image.Image | np.ndarray) -> tuple[str, int]:
 
 def pdq_dihedral(img: Image.Image | np.ndarray) -> tuple[list[str], int]:
     """The 8 dihedral hashes (see DIHEDRAL_NAMES) and the quality."""
-    arr = reference_pixels(img)
+    full = _rgb(img)
+    idx = reference_indices(*full.shape[:2])
+    if idx is not None and hasattr(backend(), "compute_dihedral_reference"):
+        hashes, quality = backend().compute_dihedral_reference(np.ascontiguousarray(full), *idx)
+        return [bits_to_hex(h) for h in hashes], int(quality)
+    arr = reference_pixels(full)
     hashes, quality = _impl(arr).compute_dihedral(arr)
     return [bits_to_hex(h) for h in hashes], int(quality)
