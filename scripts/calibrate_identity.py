@@ -88,6 +88,7 @@ def main() -> None:
     ap.add_argument("--orl", default=str(REPO.parent / "shared" / "data" / "faces-orl"))
     ap.add_argument("--check", action="store_true", help="compare with the shipped file only")
     args = ap.parse_args()
+    os.environ.setdefault("GARDEFOU_THREADS", "1")  # before any model loads
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core for the timings
     frm = require("face_recognition_models", "face-recognition-models")
     path = frm.face_recognition_model_location()

@@ -165,3 +165,26 @@ def test_a_file_that_is_not_the_network_is_refused(tmp_path):
         resnet.load_weights(bad)
     with pytest.raises(ModelUnavailableError, match="reinstall"):
         resnet.load_weights(tmp_path / "missing.dat")
+
+
+@pytest.mark.slow
+def test_shipped_int8_ranges_are_what_calibration_measures(models):
+    """The ranges file is reproducible: the faces of the BSDS500 photos give the same ranges
+    (scripts/calibrate_identity.py writes it)."""
+    import json
+    import sys
+
+    from tests.conftest import shared_path
+
+    photos = shared_path("data", "photos")
+    sys.path.insert(0, str(resnet.INT8_RANGES.parents[3] / "scripts"))
+    try:
+        from calibrate_identity import photo_chips
+    finally:
+        sys.path.pop(0)
+    fast, _ = models
+    fresh = resnet.calibrate(fast.encoder.weights, photo_chips(photos))
+    shipped = json.loads(resnet.INT8_RANGES.read_text())["ranges"]
+    assert set(fresh) == set(shipped)
+    for site, (lo, hi) in fresh.items():
+        assert shipped[site] == pytest.approx([lo, hi], rel=1e-3, abs=1e-5), site
