@@ -264,7 +264,8 @@ def bench_cheap_first(
         lambda d: Services(d, banks=BankService(d), extract=signals, lazy=lazy)
     )
     proc = Processor(db, decider)
-    warm = write_stream(work / f"warm-{tag}.jsonl", 6, f"w{tag}", photos[::-1])
+    # warm-up: enough images that every lazily loaded model (YuNet scans, second passes) is loaded
+    warm = write_stream(work / f"warm-{tag}.jsonl", 24, f"w{tag}", photos[::-1])
     run_inline(iter_jsonl([warm]), proc)
     signals.runs.clear(), signals.ms.clear(), signals.images.clear(), signals.forced.clear()
     src = write_stream(work / f"cheap-{tag}.jsonl", n, f"c{tag}", photos)
