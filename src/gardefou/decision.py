@@ -8,7 +8,8 @@ Transparency Database, never personal data).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -72,9 +73,31 @@ class Decision:
         return self.action in (Action.ALLOW, Action.LABEL)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["action"] = str(self.action)
-        return d
+        """``dataclasses.asdict`` with the action as its string, written out field by field
+        (asdict's generic recursion cost ~0.2 ms per call, twice per decided event);
+        ``tests/test_decision.py`` checks it equals asdict's result."""
+        return {
+            "action": str(self.action),
+            "reasons": tuple(
+                {
+                    "code": r.code,
+                    "message": r.message,
+                    "signal": r.signal,
+                    "score": r.score,
+                    "category": r.category,
+                }
+                for r in self.reasons
+            ),
+            "rule_trace": tuple(
+                {"rule": t.rule, "matched": t.matched, "detail": t.detail, "action": t.action}
+                for t in self.rule_trace
+            ),
+            "dsa_fields": copy.deepcopy(self.dsa_fields),
+            "categories": tuple(self.categories),
+            "confidence": self.confidence,
+            "policy": self.policy,
+            "unavailable": tuple(self.unavailable),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Decision:
