@@ -122,3 +122,26 @@ def test_large_images_downsampled_inside_the_compiled_path(monkeypatch):
         monkeypatch.setattr(pdq_core, "_BACKEND", pdqhash)
         assert got == pdq_core.pdq_dihedral(img), shape
     monkeypatch.setattr(pdq_core, "_BACKEND", None)
+
+
+def test_a_compiled_path_that_fails_its_self_check_is_not_used(monkeypatch):
+    import types
+
+    broken = types.SimpleNamespace(
+        compute_dihedral=lambda img: (_ for _ in ()).throw(OSError("no cache"))
+    )
+    real_import = pdq_core.importlib.import_module
+
+    def fake_import(name):
+        return broken if name == "gardefou.signals._pdq_numba" else real_import(name)
+
+    monkeypatch.setattr(pdq_core.importlib, "import_module", fake_import)
+    monkeypatch.setattr(pdq_core, "_BACKEND", None)
+    monkeypatch.delenv("GARDEFOU_PDQ", raising=False)
+    with pytest.warns(RuntimeWarning, match="self-check"):
+        assert pdq_core.backend() is pdqhash
+    monkeypatch.setattr(pdq_core, "_BACKEND", None)
+    monkeypatch.setenv("GARDEFOU_PDQ", "numba")
+    with pytest.raises(ConfigError, match="self-check"):
+        pdq_core.backend()
+    monkeypatch.setattr(pdq_core, "_BACKEND", None)

@@ -222,3 +222,16 @@ def test_compiled_votes_equal_the_numpy_decoder():
         want = W.block_bits(W.haar_approx(u))
         got = fast.block_votes(np.ascontiguousarray(u), W.SCALE)
         assert got.dtype == np.uint8 and (got == want).all(), u.shape
+
+
+def test_votes_fall_back_to_numpy_when_the_compiled_path_fails(monkeypatch):
+    fast = pytest.importorskip("gardefou.signals._watermark_numba", reason="numba not installed")
+    u = np.random.default_rng(6).integers(0, 256, (64, 96), dtype=np.uint8)
+
+    def broken(*args):
+        raise RuntimeError("cannot cache")
+
+    monkeypatch.setattr(fast, "block_votes", broken)
+    monkeypatch.setattr(W, "_COMPILED_OK", True)
+    assert (W.votes(u) == W.block_bits(W.haar_approx(u))).all()
+    assert W._COMPILED_OK is False

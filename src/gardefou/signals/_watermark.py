@@ -58,11 +58,18 @@ def haar_approx(channel: np.ndarray) -> np.ndarray:
 def votes(u: np.ndarray) -> np.ndarray:
     """The per-block votes of a U channel: compiled (``_watermark_numba``) when numba is
     installed, else ``block_bits(haar_approx(u))``; the same votes either way."""
-    try:
-        from gardefou.signals._watermark_numba import block_votes
-    except ImportError:
-        return block_bits(haar_approx(u))
-    return np.asarray(block_votes(np.ascontiguousarray(u), SCALE))
+    global _COMPILED_OK
+    if _COMPILED_OK:
+        try:
+            from gardefou.signals._watermark_numba import block_votes
+
+            return np.asarray(block_votes(np.ascontiguousarray(u), SCALE))
+        except Exception:  # noqa: BLE001 - no numba, or it cannot compile/cache here
+            _COMPILED_OK = False
+    return block_bits(haar_approx(u))
+
+
+_COMPILED_OK = True
 
 
 def block_bits(approx: np.ndarray, scale: float = SCALE) -> np.ndarray:

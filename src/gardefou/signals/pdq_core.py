@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -106,8 +107,37 @@ def backend() -> Any:
                         "GARDEFOU_PDQ=numba but numba is not installed; `pip install numba` "
                         "or unset GARDEFOU_PDQ"
                     ) from None
+            if module is not None and not _agrees_with_pdqhash(module):
+                if choice == "numba":
+                    raise ConfigError(
+                        "GARDEFOU_PDQ=numba but the compiled PDQ failed its self-check against "
+                        "pdqhash here; unset GARDEFOU_PDQ to use pdqhash"
+                    )
+                warnings.warn(
+                    "the compiled PDQ failed its self-check against pdqhash; using pdqhash",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                module = None
         _BACKEND = module if module is not None else importlib.import_module("pdqhash")
     return _BACKEND
+
+
+def _agrees_with_pdqhash(module: Any) -> bool:
+    """Compile (or load from the cache) and compare with pdqhash on a fixed image: a platform
+    where numba cannot compile or cache, or computes differently, keeps pdqhash."""
+    import pdqhash
+
+    img = np.random.default_rng(20260125).integers(0, 256, (61, 83, 3), dtype=np.uint8)
+    try:
+        got, got_q = module.compute_dihedral(img)
+    except Exception:  # noqa: BLE001 - any compile/cache failure means "use pdqhash"
+        return False
+    want, want_q = pdqhash.compute_dihedral(img)
+    same = len(got) == len(want) and all(
+        (np.asarray(w) == g).all() for w, g in zip(want, got, strict=True)
+    )
+    return bool(got_q == want_q and same)
 
 
 _BACKEND: Any = None
