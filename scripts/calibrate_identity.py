@@ -62,14 +62,8 @@ def orl_chips(root: Path) -> tuple[np.ndarray, np.ndarray]:
             best = max(found, key=lambda f: f.box[2] * f.box[3])
             chips.append(identity.chips(media, [best])[0])  # type: ignore[attr-defined]
         else:  # the whole crop is the face, as identity_roc.py does
-            import dlib
-
-            rgb = np.ascontiguousarray(np.asarray(media.oriented().convert("RGB")))
-            models = identity.model()  # type: ignore[attr-defined]
-            rect = dlib.rectangle(0, 0, rgb.shape[1] - 1, rgb.shape[0] - 1)
-            shapes = dlib.full_object_detections()
-            shapes.append(models.shape5(rgb, rect))
-            chips.append(identity._chips(rgb, shapes)[0])  # type: ignore[attr-defined]
+            rgb = np.asarray(media.oriented().convert("RGB"))
+            chips.append(identity.array_chips(rgb)[0])  # type: ignore[attr-defined]
     return np.stack(chips), np.array(people)
 
 

@@ -35,18 +35,21 @@ def _scan(path) -> np.ndarray:
     return _scan_copy(oriented_array(load_media(path)))[0]
 
 
-def test_same_faces_as_the_wheel_on_fixtures(net):
-    paths = sorted((FIXTURES / "guard").glob("*.png")) + sorted((FIXTURES / "guard").glob("*.jpg"))
-    paths += sorted((FIXTURES / "signals").glob("*.jpg")) + sorted(
-        (FIXTURES / "signals").glob("*.png")
-    )
+def _faces_as_the_wheel(net, paths) -> int:
+    """Assert the same faces as the wheel on each photo's scan copy; return how many."""
     found = 0
     for path in paths:
         work = _scan(path)
         want = _wheel(work)
         found += len(want)
         assert net.detect(work) == want, path.name
-    assert found > 0  # the portraits have faces
+    return found
+
+
+def test_same_faces_as_the_wheel_on_fixtures(net):
+    paths = [p for d in ("guard", "signals") for ext in ("png", "jpg")
+             for p in sorted((FIXTURES / d).glob(f"*.{ext}"))]  # fmt: skip
+    assert _faces_as_the_wheel(net, paths) > 0  # the portraits have faces
 
 
 def test_same_faces_on_odd_sizes_and_noise(net):
@@ -61,13 +64,7 @@ def test_same_faces_on_odd_sizes_and_noise(net):
 
 def test_same_faces_on_the_bsds500_photos(net):
     paths = sorted(shared_path("data", "photos").glob("*/*.jpg"))
-    faces = 0
-    for path in paths:
-        work = _scan(path)
-        want = _wheel(work)
-        faces += len(want)
-        assert net.detect(work) == want, path.name
-    assert faces > 200
+    assert _faces_as_the_wheel(net, paths) > 200
 
 
 def test_faces_signal_uses_it_and_the_wheel_on_request(monkeypatch):

@@ -158,21 +158,20 @@ def _float16x16(
         for j in range(63):
             grad += abs(int(((block[i, j] - block[i, j + 1]) * hundred) / full))
     quality = min(grad // 90, 100)
-    t = np.empty((16, 64), np.float32)
-    for i in range(16):
-        for j in range(64):
+    return _abt(_abt(dct, block.T), dct), quality
+
+
+@njit(cache=True, nogil=True)
+def _abt(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """a @ b.T in float32, each sum accumulated in index order (as the reference's loops)."""
+    out = np.empty((a.shape[0], b.shape[0]), np.float32)
+    for i in range(a.shape[0]):
+        for j in range(b.shape[0]):
             acc = np.float32(0.0)
-            for k in range(64):
-                acc = acc + dct[i, k] * block[k, j]
-            t[i, j] = acc
-    out = np.empty((16, 16), np.float32)
-    for i in range(16):
-        for j in range(16):
-            acc = np.float32(0.0)
-            for k in range(64):
-                acc = acc + t[i, k] * dct[j, k]
+            for k in range(a.shape[1]):
+                acc = acc + a[i, k] * b[j, k]
             out[i, j] = acc
-    return out, quality
+    return out
 
 
 def _bits(coeffs: np.ndarray) -> np.ndarray:

@@ -116,6 +116,11 @@ class IdentitySignal(Signal):
     def embed_array(self, rgb: np.ndarray, box: Sequence[int] | None = None) -> list[float]:
         """Embedding of one face in an RGB array; the whole array is the face box when None
         (used for tightly cropped face sets such as ORL)."""
+        return [float(v) for v in self.model().encoder(self.array_chips(rgb, box))[0]]
+
+    def array_chips(self, rgb: np.ndarray, box: Sequence[int] | None = None) -> np.ndarray:
+        """The aligned (1, 150, 150, 3) chip of one face in an RGB array (landmarks found by
+        dlib's 5-point model in ``box``; the whole array when None)."""
         models = self.model()
         dlib = require("dlib", "dlib-bin")
         img = np.ascontiguousarray(rgb)
@@ -124,7 +129,7 @@ class IdentitySignal(Signal):
         shapes = dlib.full_object_detections()
         with DLIB_LOCK:
             shapes.append(models.shape5(img, rect))
-        return [float(v) for v in models.encoder(self._chips(img, shapes))[0]]
+        return self._chips(img, shapes)
 
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
         from gardefou.signals import get_signal

@@ -163,8 +163,9 @@ def pdq_dihedral(img: Image.Image | np.ndarray) -> tuple[list[str], int]:
     """The 8 dihedral hashes (see DIHEDRAL_NAMES) and the quality."""
     full = _rgb(img)
     idx = reference_indices(*full.shape[:2])
-    if idx is not None and hasattr(backend(), "compute_dihedral_reference"):
-        hashes, quality = backend().compute_dihedral_reference(np.ascontiguousarray(full), *idx)
+    impl = backend()
+    if idx is not None and hasattr(impl, "compute_dihedral_reference"):
+        hashes, quality = impl.compute_dihedral_reference(np.ascontiguousarray(full), *idx)
         return [bits_to_hex(h) for h in hashes], int(quality)
     arr = reference_pixels(full)
     hashes, quality = _impl(arr).compute_dihedral(arr)
