@@ -150,12 +150,8 @@ def orl() -> None:
         for png in pngs:
             media, faces, seconds = timed_detect(sig, png)
             cpu += seconds
-            if faces:
-                n_found += 1
-                best = max(faces, key=lambda f: f.box[2] * f.box[3])
-                embs.append(identity.embed(media, [best])[0])  # type: ignore[attr-defined]
-            else:
-                embs.append(identity.embed_array(np.asarray(media.oriented())))  # type: ignore[attr-defined]
+            n_found += bool(faces)
+            embs.append(identity.embed_crop(media, faces))  # type: ignore[attr-defined]
         dist, same = pair_distances(np.array(embs, float), people)
         _, tar1 = tar_at_far(dist, same, 0.001)
         tar, far = rates(dist, same, DEFAULT_THRESHOLD)

@@ -99,12 +99,8 @@ def main() -> None:
     for png in pngs:
         media = load_media(png)
         found = faces.detect(media)  # type: ignore[attr-defined]
-        if found:
-            best = max(found, key=lambda f: f.box[2] * f.box[3])
-            embs.append(identity.embed(media, [best])[0])  # type: ignore[attr-defined]
-        else:
-            fallback += 1
-            embs.append(identity.embed_array(np.asarray(media.oriented())))  # type: ignore[attr-defined]
+        fallback += not found  # the whole crop is embedded
+        embs.append(identity.embed_crop(media, found))  # type: ignore[attr-defined]
     elapsed = time.perf_counter() - start
     emb = np.array(embs, dtype=np.float64)
     print(f"ORL: {len(pngs)} images, {len(set(people_l))} people; faces detected in "

@@ -58,12 +58,7 @@ def orl_chips(root: Path) -> tuple[np.ndarray, np.ndarray]:
     for png in pngs:
         media = load_media(png)
         found = faces.detect(media)  # type: ignore[attr-defined]
-        if found:
-            best = max(found, key=lambda f: f.box[2] * f.box[3])
-            chips.append(identity.chips(media, [best])[0])  # type: ignore[attr-defined]
-        else:  # the whole crop is the face, as identity_roc.py does
-            rgb = np.asarray(media.oriented().convert("RGB"))
-            chips.append(identity.array_chips(rgb)[0])  # type: ignore[attr-defined]
+        chips.append(identity.crop_chip(media, found)[0])  # type: ignore[attr-defined]
     return np.stack(chips), np.array(people)
 
 

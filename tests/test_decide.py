@@ -62,20 +62,26 @@ def fake(images):
     )
 
 
-@pytest.fixture
-def services(tmp_db, images, fake):
+def make_services(db, fake, base_dir, lazy: bool = False) -> Services:
+    """The default policy over fake signals, a victim bank holding VICTIM_HEX, imgbot exempt."""
     banks = T.FakeBankService(
         {VICTIM_HEX: [{"bank": "victims", "entry_id": 7, "distance": 0, "source": "submission"}]}
     )
     return Services(
-        tmp_db,
+        db,
         policy=load_default_policy(signals=SIGNALS),
         extract=fake,
-        base_dir=images,
+        base_dir=base_dir,
         banks=banks,
         exempt_accounts=frozenset({"imgbot"}),
         intent=rules_intent,
+        lazy=lazy,
     )
+
+
+@pytest.fixture
+def services(tmp_db, images, fake):
+    return make_services(tmp_db, fake, images)
 
 
 def post(id, author, media=(), text="", reply_to=None, **kw):

@@ -25,7 +25,15 @@ from gardefou.policy.needs import EXPENSIVE_SIGNALS, needed_signals, thread_memo
 from gardefou.store import connect
 from gardefou.thread import rules_intent
 
-from .test_decide import BIKINI_EDIT, BOB_BEACH, PORTRAIT, SIGNALS, VICTIM_HEX, FakeSignals
+from .test_decide import (
+    BIKINI_EDIT,
+    BOB_BEACH,
+    PORTRAIT,
+    SIGNALS,
+    VICTIM_HEX,
+    FakeSignals,
+    make_services,
+)
 
 ALICE = T.person_embedding(1)
 
@@ -200,19 +208,7 @@ def _run(
     folder: Path, db_path: Path, lazy: bool, events: list[dict[str, Any]] | None = None
 ) -> tuple[dict[str, Decision], list[str]]:
     fake = CountingSignals(TABLE, folder)
-    banks = T.FakeBankService(
-        {VICTIM_HEX: [{"bank": "victims", "entry_id": 7, "distance": 0, "source": "submission"}]}
-    )
-    services = Services(
-        connect(str(db_path)),
-        policy=load_default_policy(signals=SIGNALS),
-        extract=fake,
-        base_dir=folder,
-        banks=banks,
-        exempt_accounts=frozenset({"imgbot"}),
-        intent=rules_intent,
-        lazy=lazy,
-    )
+    services = make_services(connect(str(db_path)), fake, folder, lazy=lazy)
     events = EVENTS if events is None else events
     for ev in events:
         decide_event(ev, services)

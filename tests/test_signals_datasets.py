@@ -36,12 +36,8 @@ def test_identity_on_orl_meets_the_card():
     faces, identity = get_signal("faces"), get_signal("identity")
     for person, media in orl_media():
         fs = faces.detect(media)  # type: ignore[attr-defined]
-        if fs:
-            found += 1
-            best = max(fs, key=lambda f: f.box[2] * f.box[3])
-            embs.append(identity.embed(media, [best])[0])  # type: ignore[attr-defined]
-        else:
-            embs.append(identity.embed_array(np.asarray(media.oriented())))  # type: ignore[attr-defined]
+        found += bool(fs)
+        embs.append(identity.embed_crop(media, fs))  # type: ignore[attr-defined]
         people.append(person)
     e, p = np.array(embs), np.array(people)
     d = np.sqrt(((e[:, None, :] - e[None, :, :]) ** 2).sum(-1))

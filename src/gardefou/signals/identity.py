@@ -131,6 +131,17 @@ class IdentitySignal(Signal):
             shapes.append(models.shape5(img, rect))
         return self._chips(img, shapes)
 
+    def crop_chip(self, media: Media, faces: Sequence[Any]) -> np.ndarray:
+        """The (1, 150, 150, 3) chip of a tightly cropped face photo (face sets such as ORL):
+        its largest detected face, or the whole image when none was detected."""
+        if faces:
+            return self.chips(media, [max(faces, key=lambda f: f.box[2] * f.box[3])])
+        return self.array_chips(np.asarray(media.oriented().convert("RGB")))
+
+    def embed_crop(self, media: Media, faces: Sequence[Any]) -> list[float]:
+        """The embedding of ``crop_chip`` (rounded as ``embed``'s)."""
+        return [round(float(v), 6) for v in self.model().encoder(self.crop_chip(media, faces))[0]]
+
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
         from gardefou.signals import get_signal
 
