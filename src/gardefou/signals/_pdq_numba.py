@@ -1,7 +1,7 @@
-"""PDQ compiled with numba: the same hashes and quality as ``pdqhash``, bit for bit, ~5x faster.
+"""PDQ compiled with numba: the same hashes and quality as ``pdqhash``, bit for bit, ~2x faster.
 
 ``pdqhash`` wraps the reference C++ (built without AVX in its wheel) and computes the luma in
-float64 numpy before handing it over; on a 512x512 input it costs ~6 ms, most of the hashing
+float64 numpy before handing it over; on a 512x512 input it costs ~4 ms, most of the hashing
 cost of a 1024-px upload. This module implements the same steps in the same floating-point
 order, so every intermediate value is identical:
 

@@ -7,7 +7,7 @@ samples pixel centres and does not, so the index arithmetic is done here with nu
 
 The hash itself is computed by ``_pdq_numba`` when numba is installed (``gardefou[fast]``, in
 ``all``): the same bits and quality as pdqhash, tested on the reference vectors and random
-images, ~5x faster on a 512x512 input; otherwise by pdqhash. GARDEFOU_PDQ=pdqhash forces it.
+images, ~2x faster on a 512x512 input; otherwise by pdqhash. GARDEFOU_PDQ=pdqhash forces it.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def hamming_hex(a: str, b: str) -> int:
 
 
 def backend() -> Any:
-    """The PDQ implementation: ``_pdq_numba`` (same bits, ~5x faster) when numba is installed
+    """The PDQ implementation: ``_pdq_numba`` (same bits, ~2x faster) when numba is installed
     and GARDEFOU_PDQ is not ``pdqhash``, else the ``pdqhash`` package."""
     global _BACKEND
     if _BACKEND is None:
