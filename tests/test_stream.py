@@ -40,6 +40,36 @@ def effects(db) -> dict[str, int]:
     return {r["event_id"]: int(r["n"]) for r in rows}
 
 
+def test_workers_starting_together_all_get_the_effects_table(db_url: str):
+    """Regression: the fake decider created its table inside the first event's transaction, and
+    two workers starting together on PostgreSQL lost one event to the catalog's unique
+    violation (dead-lettered as internal_error, so the crash test counted 299 of 300)."""
+    import threading
+
+    n = 4
+    barrier, errors = threading.Barrier(n), []
+
+    def start() -> None:
+        db = connect(db_url)
+        try:
+            barrier.wait()
+            Processor(db, RecordingDecider())  # binds: creates the table
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(repr(exc))
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=start) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    db = connect(db_url)
+    assert effects(db) == {}
+    db.close()
+
+
 def test_poison_events_flow_to_dead_letters(stream: RedisStream, tmp_db, tmp_path: Path):
     """5% corrupt media and some oversized events: the stream keeps flowing, every good event is
     decided once, every bad one is in the dead-letter store with its reason, nothing is left

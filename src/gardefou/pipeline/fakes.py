@@ -56,12 +56,27 @@ class RecordingDecider:
             action=action, reasons=(Reason("fake", f"fake decision: {action}"),), policy="fake@1"
         )
 
+    def bind(self, db: Database) -> None:
+        """Create the effects table before any event's transaction (the Processor calls this
+        once). Workers starting together may all create it, and PostgreSQL then fails all but
+        one ``CREATE TABLE IF NOT EXISTS`` with a unique violation in its catalog: retry."""
+        if id(db) in self._ready:
+            return
+        for attempt in range(5):
+            try:
+                with db.transaction():
+                    db.execute(EFFECTS_DDL)
+                break
+            except Exception:  # the concurrent-create race: the table exists now
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        self._ready.add(id(db))
+
     def record(
         self, db: Database, event: PipelineEvent, media: list[Media], decision: Decision
     ) -> None:
-        if id(db) not in self._ready:
-            db.execute(EFFECTS_DDL)
-            self._ready.add(id(db))
+        self.bind(db)  # a no-op once bound; for callers that skip the Processor
         db.execute(
             "INSERT INTO pipeline_fake_effects (event_id, action, media_count, worker_pid)"
             " VALUES (?,?,?,?)",
