@@ -31,6 +31,11 @@ IDENTITY_FACTS = {
         "consent.evidence",
     )
 }
+_BANK_UNKNOWN = {
+    "bank.match": UNKNOWN,
+    "bank.victim_match": UNKNOWN,
+    "bank.unconfirmed_match": UNKNOWN,
+}
 _RANK = {"none": 0, "suggestive": 1, "explicit": 2}
 #: pseudo-signal kept with an image's thread facts: the signals cheap-first skipped (so a later
 #: re-evaluation from the stored signals knows they were not needed, not unavailable)
@@ -45,19 +50,29 @@ def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]
         return {}
     r = signals.get(BANK_SIGNAL)
     if r is None or not r.available:
-        return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}
+        return dict(_BANK_UNKNOWN)
     quality = (r.details or {}).get("quality")
     try:
         matches = services.banks.match(r.value, quality=quality)
     except Exception:  # noqa: BLE001 - a bank outage is "unknown", never "no match"
-        return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}
+        return dict(_BANK_UNKNOWN)
 
     def get(m: Any, k: str, default: Any = None) -> Any:
         return m.get(k, default) if isinstance(m, Mapping) else getattr(m, k, default)
 
-    live = [m for m in matches if get(m, "actionable", True)]
+    def live_match(m: Any) -> bool:
+        return not get(m, "negative", False) and not get(m, "suppressed", False)
+
+    # An unconfirmed hash (an anonymous submission no moderator has confirmed) can only send the
+    # image to review: it never sets bank.match / bank.victim_match, which rules may act on.
+    # Matches without the field (another bank service) are taken as confirmed.
+    unconfirmed = [m for m in matches if live_match(m) and not get(m, "confirmed", True)]
+    live = [
+        m for m in matches if get(m, "actionable", True) and get(m, "confirmed", True) is not False
+    ]
+    facts: dict[str, Any] = {"bank.unconfirmed_match": bool(unconfirmed)}
     if not live:
-        return {"bank.match": False}
+        return {"bank.match": False, **facts}
 
     def victim(m: Any) -> bool:
         if services.victim_banks is not None:
@@ -68,6 +83,7 @@ def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]
         "bank.match": True,
         "bank.victim_match": any(victim(m) for m in live),
         "bank.min_distance": min(int(get(m, "distance", 256)) for m in live),
+        **facts,
     }
 
 

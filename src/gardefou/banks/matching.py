@@ -56,11 +56,28 @@ def _rows_by_id(service: BankService, ids: Sequence[int]) -> dict[int, dict[str,
         batch = list(ids[i : i + _IN_BATCH])
         marks = ", ".join("?" for _ in batch)
         for row in service.db.query(
-            f"SELECT id, bank_id, pdq, source, case_id, enabled, removed_at FROM bank_entries "
+            f"SELECT id, bank_id, pdq, source, case_id, enabled, removed_at, submission_id "
+            f"FROM bank_entries "
             f"WHERE id IN ({marks})",
             batch,
         ):
             out[int(row["id"])] = row
+    return out
+
+
+def _confirmed_submissions(service: BankService, rows: Mapping[int, Mapping[str, Any]]) -> set[int]:
+    """The ids of confirmed submissions among ``rows``' (an entry from a submission is acted on
+    only once a moderator has confirmed the submission; docs/banks.md)."""
+    ids = sorted({int(r["submission_id"]) for r in rows.values() if r["submission_id"]})
+    out: set[int] = set()
+    for i in range(0, len(ids), _IN_BATCH):
+        batch = ids[i : i + _IN_BATCH]
+        marks = ", ".join("?" for _ in batch)
+        for row in service.db.query(
+            f"SELECT id FROM bank_submissions WHERE status = 'confirmed' AND id IN ({marks})",
+            batch,
+        ):
+            out.add(int(row["id"]))
     return out
 
 
@@ -89,6 +106,7 @@ def resolve_matches(
             ):
                 best[int(row["id"])] = (0, kind, kind)
     rows = _rows_by_id(service, sorted(best))
+    confirmed = _confirmed_submissions(service, rows)
     matches: list[Match] = []
     for entry_id, (dist, label, kind) in best.items():
         found = rows.get(entry_id)
@@ -114,6 +132,7 @@ def resolve_matches(
                 query=label,
                 source=row["source"],
                 case_id=row["case_id"],
+                confirmed=not row["submission_id"] or int(row["submission_id"]) in confirmed,
             )
         )
     return _apply_negative(sorted(matches, key=lambda m: (m.negative, m.distance, m.entry_id)))
