@@ -50,7 +50,8 @@ def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]
         return {}
     r = signals.get(BANK_SIGNAL)
     if r is None or not r.available:
-        return dict(_BANK_UNKNOWN)
+        # without the hashes nothing can be matched: unknown, unless there is nothing to match
+        return {"bank.match": False} if _no_banks(services.banks) else dict(_BANK_UNKNOWN)
     quality = (r.details or {}).get("quality")
     try:
         matches = services.banks.match(r.value, quality=quality)
@@ -85,6 +86,17 @@ def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]
         "bank.min_distance": min(int(get(m, "distance", 256)) for m in live),
         **facts,
     }
+
+
+def _no_banks(banks: Any) -> bool:
+    """True only when a BankService is sure it holds no positive bank (any doubt: False)."""
+    list_banks = getattr(banks, "list_banks", None)
+    if list_banks is None:
+        return False
+    try:
+        return not any(b.enabled and not b.negative for b in list_banks())
+    except Exception:  # noqa: BLE001 - a store error leaves the facts unknown
+        return False
 
 
 def consent_context(services: Services, facts: MediaFacts, poster: str | None) -> dict[str, Any]:

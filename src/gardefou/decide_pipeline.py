@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gardefou.decide import Decided, Services, decide, record
+from gardefou.decide import Decided, Services, decide, record, services_for
 from gardefou.decision import Decision
 from gardefou.events import parse_event
 from gardefou.media import Media
@@ -20,7 +20,7 @@ class PlatformDecider:
     """The pipeline's Decider protocol over this module (see gardefou.pipeline.deciders)."""
 
     def __init__(self, services_factory: Callable[[Any], Services] | None = None) -> None:
-        self._factory = services_factory or (lambda db: Services(db))
+        self._factory = services_factory or services_for
         self._services: dict[int, Services] = {}
         self._pending: dict[str, Decided] = {}
         self._db: Any = None
