@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gardefou.cases.review_media import PurgeSchedule
 from gardefou.decide import Decided, Services, decide, record, services_for
 from gardefou.decision import Decision
 from gardefou.events import parse_event
@@ -24,6 +25,8 @@ class PlatformDecider:
         self._services: dict[int, Services] = {}
         self._pending: dict[str, Decided] = {}
         self._db: Any = None
+        # workers also purge the review images no moderator needs any more (docs/web.md)
+        self._purge = PurgeSchedule()
 
     def bind(self, db: Any) -> PlatformDecider:
         """The database ``decide`` reads thread facts and the consent registry from (the
@@ -43,6 +46,7 @@ class PlatformDecider:
         return out
 
     def decide_with(self, db: Any, event: Any, media: Sequence[Media]) -> Decision:
+        self._purge.maybe(db)  # outside the event's commit transaction: it never fails the event
         ev = parse_event(event.payload)
         decided = decide(ev, self._split(event, media), self.services(db))
         if len(self._pending) > 10_000:  # record() was never called for some: forget them

@@ -61,6 +61,7 @@ def main() -> None:
     for module in (
         "commands_bank",
         "commands_submissions",
+        "commands_cases",
         "commands_guard",
         "commands_policy",
         "commands_pipeline",

@@ -23,6 +23,7 @@ from gardefou.takedown import TakedownService
 from gardefou.web.auth import KeyStore
 from gardefou.web.deps import Services
 from gardefou.web.limits import BodyLimitMiddleware, RateLimiter
+from gardefou.web.purge import purge_lifespan
 from gardefou.web.settings import Settings
 
 log = logging.getLogger("gardefou.web")
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,
+        lifespan=purge_lifespan,  # purges review images no moderator needs (web/purge.py)
     )
     app.state.services = services
     app.add_middleware(
