@@ -91,6 +91,7 @@ def test_anonymous_hash_sends_to_review_never_removes(banks, tmp_db, tmp_path) -
     s = _decide(tmp_db, tmp_path, banks, "e1")
     assert s.decision.action == Action.REVIEW
     assert s.decision.reasons[0].code == "victim_bank_match_unconfirmed"
+    assert case in str(s.decision.rule_trace)  # the moderator sees which submission to confirm
     assert "AUTOMATED_DECISION_FULLY" not in str(s.decision.dsa_fields)
     banks.review_submission(case, confirm=True, actor="mod:ann")
     s = _decide(tmp_db, tmp_path, banks, "e2")

@@ -72,6 +72,9 @@ def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]
         m for m in matches if get(m, "actionable", True) and get(m, "confirmed", True) is not False
     ]
     facts: dict[str, Any] = {"bank.unconfirmed_match": bool(unconfirmed)}
+    if unconfirmed:  # shown in the rule trace: the submissions a moderator confirms or rejects
+        cases = {str(get(m, "case_id")) for m in unconfirmed if get(m, "case_id")}
+        facts["bank.unconfirmed_cases"] = sorted(cases)
     if not live:
         return {"bank.match": False, **facts}
 

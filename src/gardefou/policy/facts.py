@@ -191,6 +191,14 @@ CONTEXT_FACTS: dict[str, FactSpec] = {
             default=False,
             review_only=True,
         ),
+        FactSpec(
+            "bank.unconfirmed_cases",
+            LIST,
+            "case numbers of the unconfirmed submissions matched (for the moderator, who "
+            "confirms or rejects them)",
+            default=(),
+            review_only=True,
+        ),
         FactSpec("bank.min_distance", NUMBER, "smallest PDQ distance of a bank match", default=256),
         FactSpec(
             "thread.parent_same_person",
