@@ -2,14 +2,15 @@
 
 The ``dlib-bin`` wheel is built without BLAS, so its network costs ~75 ms per face on one core.
 This module reads the same weight file that ``face-recognition-models`` ships and runs the same
-network as an ONNX graph on onnxruntime (``Encoder``; ~6.5 ms), or with numpy's matrix product
-when the ``onnx`` package is missing (``forward``; ~12 ms): the same 128-d embeddings (float32
-rounding aside; ``tests/test_identity_fast.py`` compares them with dlib's on real faces). dlib
-still cuts the 150x150 face chip (``dlib.get_face_chip``), so alignment is unchanged. By default
-the graph is int8 (``to_onnx(weights, ranges)``; ~2.1 ms with VNNI, ~6.4 ms on AVX2 only): uint8 activations quantized with the
-ranges shipped in ``data/dlib_resnet_int8.json`` (``calibrate``), per-channel symmetric 8-bit
-weights stored as uint8 (exact integer sums on every CPU); embeddings within ~0.05 of the float
-ones, checked at load on this CPU (``_identity_precision``; docs/model-cards/identity.md).
+network as an ONNX graph on onnxruntime (``_identity_encoder.Encoder``; ~6.5 ms), or with numpy's
+matrix product when the ``onnx`` package is missing (``forward``; ~12 ms): the same 128-d
+embeddings (float32 rounding aside; ``tests/test_identity_fast.py`` compares them with dlib's on
+real faces). dlib still cuts the 150x150 face chip (``dlib.get_face_chip``), so alignment is
+unchanged. By default the graph is int8 (``to_onnx(weights, ranges)``; ~2.1 ms with VNNI, ~6.4 ms
+on AVX2 only): uint8 activations quantized with the ranges shipped in
+``data/dlib_resnet_int8.json`` (``calibrate``), per-channel symmetric 8-bit weights stored as
+uint8 (exact integer sums on every CPU); embeddings within ~0.05 of the float ones, checked at
+load on this CPU (``_identity_encoder``; docs/model-cards/identity.md).
 
 The network (dlib's ``dnn_face_recognition_ex.cpp``, 29 convolutions): a 7x7/2 convolution,
 affine, ReLU, 3x3/2 max pool, then residual blocks of 32 (x3), 64 (down + x3), 128 (down + x2),
@@ -434,6 +435,7 @@ def precision_setting() -> str:
     raw = os.environ.get("GARDEFOU_IDENTITY_PRECISION", "int8").strip().lower() or "int8"
     if raw not in PRECISIONS:
         raise ConfigError(
-            f"GARDEFOU_IDENTITY_PRECISION={raw!r}; set it to int8 (default, 1.3-3x faster by CPU) or fp32"
+            f"GARDEFOU_IDENTITY_PRECISION={raw!r}; set it to int8 (default; 1.3x to 3x faster, "
+            "by CPU) or fp32"
         )
     return raw
