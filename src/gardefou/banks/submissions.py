@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from gardefou.banks.models import Bank, Submission
 from gardefou.banks.records import now
-from gardefou.banks.review import SubmissionLimits, SubmissionReview, submission_from_row
+from gardefou.banks.review import SubmissionLimits, SubmissionReview
 from gardefou.errors import AuthError, BankError, NotFoundError
 
 _PIN_ITERATIONS = 200_000
@@ -28,6 +28,11 @@ def _check_pin(pin: str, stored: str) -> bool:
 
 
 class Submissions(SubmissionReview):
+    """``submit_hashes`` makes a ``pending`` submission: its matches go to human review, never
+    to removal, until a moderator confirms it (``review_submission``); ``confirmed=True`` is for
+    a moderator entering a submission they have checked. ``submitter`` (``review.submitter_key``
+    of the client address) is held to ``limits`` (default ``SubmissionLimits()``)."""
+
     def submit_hashes(
         self,
         bank: str | int | Bank,
@@ -40,12 +45,7 @@ class Submissions(SubmissionReview):
         confirmed: bool = False,
     ) -> tuple[str, str]:
         """Hash-only submission (no image). Each item: hex, or (hex, quality). Returns
-        (case_number, pin); the PIN is shown once and stored only as a salted PBKDF2 hash.
-
-        The submission is ``pending`` (its matches go to human review, never to removal) until
-        a moderator confirms it (``review_submission``); ``confirmed=True`` is for a moderator
-        entering a submission they have checked. ``submitter`` (``review.submitter_key`` of the
-        client address) is held to ``limits`` (default ``SubmissionLimits()``)."""
+        (case_number, pin); the PIN is shown once and stored only as a salted PBKDF2 hash."""
         b = self.get_bank(bank)
         if not hashes:
             raise BankError("a submission needs at least one PDQ hash")
@@ -88,7 +88,21 @@ class Submissions(SubmissionReview):
             raise NotFoundError(f"no submission {case_number!r}; check the case number")
         if not _check_pin(str(pin).strip(), row["pin_hash"]):
             raise AuthError(f"wrong PIN for submission {case_number!r}")
-        return submission_from_row(row, self._entry_ids(int(row["id"])))
+        ids = tuple(
+            int(r["id"])
+            for r in self.db.query(
+                "SELECT id FROM bank_entries WHERE submission_id = ? ORDER BY id", (row["id"],)
+            )
+        )
+        return Submission(
+            id=int(row["id"]),
+            case_number=row["case_number"],
+            bank_id=int(row["bank_id"]),
+            status=row["status"],
+            created_at=row["created_at"],
+            withdrawn_at=row["withdrawn_at"],
+            entry_ids=ids,
+        )
 
     def withdraw_submission(
         self, case_number: str, pin: str, *, actor: str = "submitter", reason: str = ""

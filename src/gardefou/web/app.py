@@ -51,7 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,
-        lifespan=purge_lifespan,  # purges review images no moderator needs (web/purge.py)
     )
     app.state.services = services
     app.add_middleware(
@@ -64,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_routers(app)
     static = resources.files("gardefou.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    # purge the review images no moderator needs: at start-up, then on a schedule (web/purge.py)
+    app.router.lifespan_context = purge_lifespan
     return app
 
 

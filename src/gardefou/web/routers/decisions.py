@@ -46,9 +46,9 @@ class EventIn(BaseModel):
 
 
 def decide_services(svc: Services) -> Any:
-    from gardefou.decide import services_for
+    from gardefou.decide import Services as DecideServices
 
-    return svc.lazy("decide", lambda: services_for(svc.db, banks=svc.banks()))
+    return svc.lazy("decide", lambda: DecideServices(svc.db, banks=svc.banks()))
 
 
 @router.post("/decisions", summary="Decide one event (post or generation); opens a case if needed")
