@@ -56,8 +56,7 @@ def _rows_by_id(service: BankService, ids: Sequence[int]) -> dict[int, dict[str,
         batch = list(ids[i : i + _IN_BATCH])
         marks = ", ".join("?" for _ in batch)
         for row in service.db.query(
-            f"SELECT id, bank_id, pdq, source, case_id, enabled, removed_at, submission_id "
-            f"FROM bank_entries "
+            f"SELECT id, bank_id, pdq, source, case_id, enabled, removed_at FROM bank_entries "
             f"WHERE id IN ({marks})",
             batch,
         ):
@@ -65,16 +64,17 @@ def _rows_by_id(service: BankService, ids: Sequence[int]) -> dict[int, dict[str,
     return out
 
 
-def _confirmed_submissions(service: BankService, rows: Mapping[int, Mapping[str, Any]]) -> set[int]:
-    """The ids of confirmed submissions among ``rows``' (an entry from a submission is acted on
-    only once a moderator has confirmed the submission; docs/banks.md)."""
-    ids = sorted({int(r["submission_id"]) for r in rows.values() if r["submission_id"]})
+def _unconfirmed_entries(service: BankService, ids: Sequence[int]) -> set[int]:
+    """Which of these entries come from a submission no moderator has confirmed: their matches
+    only ever send content to review (docs/banks.md). Read from the table at each query, so a
+    confirmation or rejection counts at once in every process."""
     out: set[int] = set()
     for i in range(0, len(ids), _IN_BATCH):
-        batch = ids[i : i + _IN_BATCH]
+        batch = list(ids[i : i + _IN_BATCH])
         marks = ", ".join("?" for _ in batch)
         for row in service.db.query(
-            f"SELECT id FROM bank_submissions WHERE status = 'confirmed' AND id IN ({marks})",
+            f"SELECT e.id FROM bank_entries e JOIN bank_submissions s ON s.id = e.submission_id "
+            f"WHERE s.status <> 'confirmed' AND e.id IN ({marks})",
             batch,
         ):
             out.add(int(row["id"]))
@@ -105,8 +105,8 @@ def resolve_matches(
                 f"SELECT id FROM bank_entries WHERE {kind} = ? AND removed_at IS NULL", (digest,)
             ):
                 best[int(row["id"])] = (0, kind, kind)
+    unconfirmed = _unconfirmed_entries(service, sorted(best))
     rows = _rows_by_id(service, sorted(best))
-    confirmed = _confirmed_submissions(service, rows)
     matches: list[Match] = []
     for entry_id, (dist, label, kind) in best.items():
         found = rows.get(entry_id)
@@ -132,7 +132,7 @@ def resolve_matches(
                 query=label,
                 source=row["source"],
                 case_id=row["case_id"],
-                confirmed=not row["submission_id"] or int(row["submission_id"]) in confirmed,
+                confirmed=entry_id not in unconfirmed,
             )
         )
     return _apply_negative(sorted(matches, key=lambda m: (m.negative, m.distance, m.entry_id)))
