@@ -278,7 +278,7 @@ def faster_paths(data: bytes, runs: int) -> None:
                      cpu_ms(lambda: net.detect(work), runs)))  # fmt: skip
     except ImportError as exc:
         print(f"\nYuNet paths not measured ({exc})")
-    from gardefou.signals._dlib_resnet import Encoder
+    from gardefou.signals._identity_encoder import Encoder
 
     encoder = dlib_encoder_models().encoder
     faces = get_signal("faces").detect(load_media(data))  # type: ignore[attr-defined]

@@ -193,7 +193,7 @@ def _rewrite(path: Path, fn) -> None:
 def test_any_tampering_detected(bundle: Path, tamper: str) -> None:
     TAMPERS[tamper](bundle)
     report = verify_bundle(bundle)
-    assert not report.ok, f"{tamper} not detected"
+    assert not report.intact, f"{tamper} not detected"
 
 
 def test_entry_tamper_detected_even_with_resigned_manifest(bundle: Path, keys) -> None:
@@ -227,7 +227,27 @@ def test_partial_export_for_a_hold(store: EvidenceStore, tmp_path: Path, keys) -
     body = (out / "entries.jsonl").read_text()
     assert "acct-1" not in body  # other accounts' entries are not disclosed
     _rewrite(out / "entries.jsonl", lambda ls: ls[:2] + ls[3:])
-    assert not verify_bundle(out).ok
+    assert not verify_bundle(out).intact
+
+
+def test_bundle_resigned_with_its_own_key_is_never_ok(bundle: Path, keys) -> None:
+    """Before: without --key, a bundle whose manifest and checkpoint were re-signed with a key
+    carried inside it verified as ok. Now it is intact but not authenticated (never ok) until a
+    pinned key or a checkpoint saved earlier ties its key to the platform."""
+    from gardefou.evidence.bundle import NOT_AUTHENTICATED
+
+    saved = (bundle / "checkpoint.txt").read_text()
+    report = verify_bundle(bundle)
+    assert report.intact and not report.authenticated and not report.ok
+    d = report.to_dict()
+    assert d["ok"] is False and d["intact"] is True and d["authenticity"] == NOT_AUTHENTICATED
+    assert verify_bundle(bundle, keys.signer.verifier.pem()).ok
+    assert verify_bundle(bundle, published=[saved]).authenticated_by == "published checkpoint"
+    # a forger's key in the bundle fails against a checkpoint saved from the platform
+    forger = EvidenceKeys.generate()
+    (bundle / "public_key.pem").write_bytes(forger.signer.verifier.pem())
+    report = verify_bundle(bundle, published=[saved])
+    assert not report.ok and any("published checkpoint" in p for p in report.problems)
 
 
 def test_untrusted_key_flagged(bundle: Path) -> None:
@@ -271,10 +291,10 @@ def test_any_single_bit_flip_anywhere_is_detected(bundle: Path, data: st.DataObj
     original = target.read_bytes()
     target.write_bytes(bytes(raw))
     try:
-        assert not verify_bundle(bundle).ok, f"{target.name} byte {at} bit {bit}"
+        assert not verify_bundle(bundle).intact, f"{target.name} byte {at} bit {bit}"
     finally:
         target.write_bytes(original)
-    assert verify_bundle(bundle).ok
+    assert verify_bundle(bundle).intact
 
 
 def test_published_checkpoint_catches_a_rewritten_log(

@@ -46,6 +46,23 @@ def test_evidence_cli_roundtrip(tmp_path: Path) -> None:
     assert '"ok": false' in out
 
 
+def test_verify_without_key_exits_4_and_says_authenticity_not_checked(tmp_path: Path) -> None:
+    """Before: `evidence verify` without --key exited 0 with "ok": true on a bundle checked
+    only against the key it carries (which a forger re-signing it replaces)."""
+    run(tmp_path, "evidence", "keygen")
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"benign")
+    run(tmp_path, "evidence", "append", str(f), "--actor", "mod-1", "--reason", "case 1")
+    run(tmp_path, "evidence", "export", str(tmp_path / "b"), "--actor", "legal", "--reason", "x")
+    out = run(tmp_path, "evidence", "verify", str(tmp_path / "b"), code=4)
+    report = json.loads(out.splitlines()[0])
+    assert report["ok"] is False and report["intact"] is True
+    assert report["authenticity"].startswith("authenticity NOT checked")
+    assert "NOT VERIFIED" in out
+    saved = tmp_path / "b" / "checkpoint.txt"
+    run(tmp_path, "evidence", "verify", str(tmp_path / "b"), "--checkpoint", str(saved), code=0)
+
+
 def test_verify_missing_bundle_exits_3(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     run(tmp_path, "evidence", "verify", str(tmp_path / "empty"), code=3)

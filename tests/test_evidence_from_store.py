@@ -37,7 +37,7 @@ def test_preserve_cases_and_takedowns(tmp_db, tmp_path: Path) -> None:
     out = tmp_path / "order"
     info = export_bundle(store, out, "legal", "order 1", hold="order-1")
     assert info["blobs"] == 2  # both versions of case 1
-    assert verify_bundle(out).ok
+    assert verify_bundle(out).intact
     kept = [json.loads(p.read_text()) for p in (out / "blobs").iterdir()]
     assert {k["status"] for k in kept} == {before, after} and all(k["case_id"] == 1 for k in kept)
 

@@ -52,7 +52,7 @@ def test_check_bad_file_exit_2(tmp_path):
 def test_shipped_cases_pass():
     r = run("policy", "test", "default")
     assert r.exit_code == 0, r.output
-    assert "14/14 cases pass under gardefou-ncii@1" in r.output
+    assert "15/15 cases pass under gardefou-ncii@1" in r.output
 
 
 def test_mismatch_exit_3(tmp_path):

@@ -1,7 +1,11 @@
 """The decision layer the runners call: one event in, one stored, explainable decision out.
 
-    services = Services(db)                 # default policy, consent registry, thread store
+    services = services_for(db)             # the store's banks, default policy, consent, threads
     stored = decide_event(event, services)  # idempotent: keyed by event id
+
+``services_for`` is the one constructor every entry point uses (web, pipeline workers, CLI,
+library), so a decision does not depend on how it was asked for; ``Services(db)`` does the
+same (it attaches the store's banks unless told ``banks=None``).
 
 ``decide_event`` = load the media, ``decide`` (signals, bank matches, consent registry, thread
 context, policy; reads only), then ``record`` (decision row, thread facts, case, strikes; one
@@ -65,13 +69,28 @@ def _run_signals(media: Media, names: Sequence[str]) -> dict[str, Any]:
     return {r.name: r for r in run_signals(media, list(names))}
 
 
+class _StoreBanks:
+    """``Services.banks``' default: a BankService over the Services' own store."""
+
+    def __repr__(self) -> str:
+        return "STORE_BANKS"
+
+
+STORE_BANKS: Any = _StoreBanks()
+
+
 @dataclass
 class Services:
-    """What deciding needs. Only ``db`` is required; the rest defaults sensibly."""
+    """What deciding needs. Only ``db`` is required; the rest defaults sensibly.
+
+    ``banks`` defaults to the store's banks (``STORE_BANKS``): a library caller gets the same
+    victim-bank checks as the web service and the pipeline. ``banks=None`` turns bank matching
+    off (bank facts then default to "no match"): only for a deployment without hash banks."""
 
     db: Any
     policy: Policy | None = None
-    banks: Any = None  # gardefou.banks BankService (or anything with .match(hashes, quality=))
+    #: gardefou.banks BankService (or anything with .match(hashes, quality=)), STORE_BANKS, None
+    banks: Any = STORE_BANKS
     consent: Any = None  # ConsentRegistry; default: over db
     threads: Any = None  # ThreadStore; default: over db
     intent: Callable[[str], Intent] = request_intent
@@ -88,6 +107,10 @@ class Services:
     lazy: bool = True
 
     def __post_init__(self) -> None:
+        if self.banks is STORE_BANKS:
+            from gardefou.banks.service import BankService
+
+            self.banks = BankService(self.db)
         if self.policy is None:
             self.policy = load_default_policy()
         if self.consent is None:
@@ -112,6 +135,14 @@ class Services:
         return CaseStore(
             db or self.db, self.policy, exempt_accounts=self.exempt_accounts, clock=self.clock
         )
+
+
+def services_for(db: Any, *, banks: Any = STORE_BANKS, **overrides: Any) -> Services:
+    """The Services every entry point uses (web, pipeline workers, CLI, library): the store's
+    banks (``banks``: a BankService over ``db`` to share, e.g. the web app's, which keeps one
+    live index), the default policy, the consent registry and the thread store; ``overrides``
+    are Services fields (policy, extract, limits, ...)."""
+    return Services(db, banks=banks, **overrides)
 
 
 @dataclass

@@ -31,6 +31,11 @@ IDENTITY_FACTS = {
         "consent.evidence",
     )
 }
+_BANK_UNKNOWN = {
+    "bank.match": UNKNOWN,
+    "bank.victim_match": UNKNOWN,
+    "bank.unconfirmed_match": UNKNOWN,
+}
 _RANK = {"none": 0, "suggestive": 1, "explicit": 2}
 #: pseudo-signal kept with an image's thread facts: the signals cheap-first skipped (so a later
 #: re-evaluation from the stored signals knows they were not needed, not unavailable)
@@ -45,19 +50,33 @@ def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]
         return {}
     r = signals.get(BANK_SIGNAL)
     if r is None or not r.available:
-        return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}
+        # without the hashes nothing can be matched: unknown, unless there is nothing to match
+        return {"bank.match": False} if _no_banks(services.banks) else dict(_BANK_UNKNOWN)
     quality = (r.details or {}).get("quality")
     try:
         matches = services.banks.match(r.value, quality=quality)
     except Exception:  # noqa: BLE001 - a bank outage is "unknown", never "no match"
-        return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}
+        return dict(_BANK_UNKNOWN)
 
     def get(m: Any, k: str, default: Any = None) -> Any:
         return m.get(k, default) if isinstance(m, Mapping) else getattr(m, k, default)
 
-    live = [m for m in matches if get(m, "actionable", True)]
+    def live_match(m: Any) -> bool:
+        return not get(m, "negative", False) and not get(m, "suppressed", False)
+
+    # An unconfirmed hash (an anonymous submission no moderator has confirmed) can only send the
+    # image to review: it never sets bank.match / bank.victim_match, which rules may act on.
+    # Matches without the field (another bank service) are taken as confirmed.
+    unconfirmed = [m for m in matches if live_match(m) and not get(m, "confirmed", True)]
+    live = [
+        m for m in matches if get(m, "actionable", True) and get(m, "confirmed", True) is not False
+    ]
+    facts: dict[str, Any] = {"bank.unconfirmed_match": bool(unconfirmed)}
+    if unconfirmed:  # shown in the rule trace: the submissions a moderator confirms or rejects
+        cases = {str(get(m, "case_id")) for m in unconfirmed if get(m, "case_id")}
+        facts["bank.unconfirmed_cases"] = sorted(cases)
     if not live:
-        return {"bank.match": False}
+        return {"bank.match": False, **facts}
 
     def victim(m: Any) -> bool:
         if services.victim_banks is not None:
@@ -68,7 +87,19 @@ def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]
         "bank.match": True,
         "bank.victim_match": any(victim(m) for m in live),
         "bank.min_distance": min(int(get(m, "distance", 256)) for m in live),
+        **facts,
     }
+
+
+def _no_banks(banks: Any) -> bool:
+    """True only when a BankService is sure it holds no positive bank (any doubt: False)."""
+    list_banks = getattr(banks, "list_banks", None)
+    if list_banks is None:
+        return False
+    try:
+        return not any(b.enabled and not b.negative for b in list_banks())
+    except Exception:  # noqa: BLE001 - a store error leaves the facts unknown
+        return False
 
 
 def consent_context(services: Services, facts: MediaFacts, poster: str | None) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gardefou.decide import Decided, Services, decide, record
+from gardefou.cases.review_media import PurgeSchedule
+from gardefou.decide import Decided, Services, decide, record, services_for
 from gardefou.decision import Decision
 from gardefou.events import parse_event
 from gardefou.media import Media
@@ -20,10 +21,12 @@ class PlatformDecider:
     """The pipeline's Decider protocol over this module (see gardefou.pipeline.deciders)."""
 
     def __init__(self, services_factory: Callable[[Any], Services] | None = None) -> None:
-        self._factory = services_factory or (lambda db: Services(db))
+        self._factory = services_factory or services_for
         self._services: dict[int, Services] = {}
         self._pending: dict[str, Decided] = {}
         self._db: Any = None
+        # workers also purge the review images no moderator needs any more (docs/web.md)
+        self._purge = PurgeSchedule()
 
     def bind(self, db: Any) -> PlatformDecider:
         """The database ``decide`` reads thread facts and the consent registry from (the
@@ -43,6 +46,7 @@ class PlatformDecider:
         return out
 
     def decide_with(self, db: Any, event: Any, media: Sequence[Media]) -> Decision:
+        self._purge.maybe(db)  # outside the event's commit transaction: it never fails the event
         ev = parse_event(event.payload)
         decided = decide(ev, self._split(event, media), self.services(db))
         if len(self._pending) > 10_000:  # record() was never called for some: forget them

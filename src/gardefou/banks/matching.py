@@ -64,6 +64,23 @@ def _rows_by_id(service: BankService, ids: Sequence[int]) -> dict[int, dict[str,
     return out
 
 
+def _unconfirmed_entries(service: BankService, ids: Sequence[int]) -> set[int]:
+    """Which of these entries come from a submission no moderator has confirmed: their matches
+    only ever send content to review (docs/banks.md). Read from the table at each query, so a
+    confirmation or rejection counts at once in every process."""
+    out: set[int] = set()
+    for i in range(0, len(ids), _IN_BATCH):
+        batch = list(ids[i : i + _IN_BATCH])
+        marks = ", ".join("?" for _ in batch)
+        for row in service.db.query(
+            f"SELECT e.id FROM bank_entries e JOIN bank_submissions s ON s.id = e.submission_id "
+            f"WHERE s.status <> 'confirmed' AND e.id IN ({marks})",
+            batch,
+        ):
+            out.add(int(row["id"]))
+    return out
+
+
 def resolve_matches(
     service: BankService, query: MatchQuery, only_banks: Sequence[str] | None
 ) -> list[Match]:
@@ -88,6 +105,7 @@ def resolve_matches(
                 f"SELECT id FROM bank_entries WHERE {kind} = ? AND removed_at IS NULL", (digest,)
             ):
                 best[int(row["id"])] = (0, kind, kind)
+    unconfirmed = _unconfirmed_entries(service, sorted(best))
     rows = _rows_by_id(service, sorted(best))
     matches: list[Match] = []
     for entry_id, (dist, label, kind) in best.items():
@@ -114,6 +132,7 @@ def resolve_matches(
                 query=label,
                 source=row["source"],
                 case_id=row["case_id"],
+                confirmed=entry_id not in unconfirmed,
             )
         )
     return _apply_negative(sorted(matches, key=lambda m: (m.negative, m.distance, m.entry_id)))

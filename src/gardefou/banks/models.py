@@ -99,7 +99,10 @@ class Match:
     """One bank entry within its bank's threshold of a query hash.
 
     ``actionable`` is what callers act on: a positive-bank match not suppressed by a negative
-    (known-benign) match. Suppressed and negative matches are returned too, with ``reason``.
+    (known-benign) match, with a hash nobody needs to review first. Suppressed and negative
+    matches are returned too, with ``reason``. ``confirmed`` is False for a hash from a submission
+    no moderator has confirmed yet (anyone can submit one, so such a match only ever sends the
+    content to human review: ``needs_review``).
     """
 
     bank: str
@@ -114,15 +117,26 @@ class Match:
     case_id: str | None = None
     suppressed: bool = False
     reason: str = ""
+    confirmed: bool = True
 
     @property
     def actionable(self) -> bool:
-        return not self.negative and not self.suppressed
+        return not self.negative and not self.suppressed and self.confirmed
+
+    @property
+    def needs_review(self) -> bool:
+        """A live match on an unconfirmed submission's hash: human review, never removal."""
+        return not self.negative and not self.suppressed and not self.confirmed
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["actionable"] = self.actionable
+        d["needs_review"] = self.needs_review
         return d
+
+
+#: a submission's life: pending -> confirmed | rejected (a moderator); any -> withdrawn (the person)
+SUBMISSION_STATUSES = ("pending", "confirmed", "rejected", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,20 @@ class Submission:
     created_at: str
     withdrawn_at: str | None = None
     entry_ids: tuple[int, ...] = field(default=())
+    reviewed_at: str | None = None
+    reviewed_by: str | None = None
+    review_reason: str = ""
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == "confirmed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a moderator sees (never the PIN hash or the submitter digest)."""
+        d = asdict(self)
+        d["hashes"] = len(self.entry_ids)
+        d["entry_ids"] = list(self.entry_ids)
+        return d
 
 
 @dataclass(frozen=True)

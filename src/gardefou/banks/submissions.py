@@ -7,9 +7,9 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
-from gardefou.banks.core import BankCore
 from gardefou.banks.models import Bank, Submission
 from gardefou.banks.records import now
+from gardefou.banks.review import SubmissionLimits, SubmissionReview
 from gardefou.errors import AuthError, BankError, NotFoundError
 
 _PIN_ITERATIONS = 200_000
@@ -27,7 +27,12 @@ def _check_pin(pin: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-class Submissions(BankCore):
+class Submissions(SubmissionReview):
+    """``submit_hashes`` makes a ``pending`` submission: its matches go to human review, never
+    to removal, until a moderator confirms it (``review_submission``); ``confirmed=True`` is for
+    a moderator entering a submission they have checked. ``submitter`` (``review.submitter_key``
+    of the client address) is held to ``limits`` (default ``SubmissionLimits()``)."""
+
     def submit_hashes(
         self,
         bank: str | int | Bank,
@@ -35,23 +40,32 @@ class Submissions(BankCore):
         *,
         actor: str = "submitter",
         note: str = "",
+        submitter: str | None = None,
+        limits: SubmissionLimits | None = None,
+        confirmed: bool = False,
     ) -> tuple[str, str]:
         """Hash-only submission (no image). Each item: hex, or (hex, quality). Returns
         (case_number, pin); the PIN is shown once and stored only as a salted PBKDF2 hash."""
         b = self.get_bank(bank)
         if not hashes:
             raise BankError("a submission needs at least one PDQ hash")
+        limits = limits or SubmissionLimits()
+        if len(hashes) > limits.max_hashes:
+            self.check_submission_limits("", len(hashes), limits)  # raises the clear error
         rows = []
         for item in hashes:
             pdq, quality = (item, 100) if isinstance(item, str) else item
             rows.append(self._entry_row(pdq, int(quality), None, None, ()))
         case_number = "GF-" + secrets.token_hex(5).upper()
         pin = f"{secrets.randbelow(10**8):08d}"
+        status = "confirmed" if confirmed else "pending"
         with self.db.transaction():
+            if submitter is not None:
+                self.check_submission_limits(submitter, len(rows), limits)
             sub_id = self.db.insert(
-                "INSERT INTO bank_submissions (case_number, pin_hash, bank_id, status, created_at) "
-                "VALUES (?, ?, ?, 'active', ?)",
-                (case_number, _hash_pin(pin), b.id, now()),
+                "INSERT INTO bank_submissions (case_number, pin_hash, bank_id, status, created_at, "
+                "submitter, hashes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (case_number, _hash_pin(pin), b.id, status, now(), submitter, len(rows)),
             )
             for row in rows:
                 self._insert_entry(b.id, row, "submission", case_number, note, sub_id, True)
@@ -62,6 +76,7 @@ class Submissions(BankCore):
                 submission_id=sub_id,
                 case_number=case_number,
                 hashes=len(rows),
+                status=status,
             )
         return case_number, pin
 

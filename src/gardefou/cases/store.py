@@ -28,6 +28,7 @@ from gardefou.cases.models import (
     Case,
     CaseAction,
 )
+from gardefou.cases.review_media import purge_review_media
 from gardefou.cases.strikes import StrikesMixin, _iso
 from gardefou.decision import SEVERITY, Action, Decision
 from gardefou.errors import ConfigError, ForbiddenError, NotFoundError
@@ -222,6 +223,7 @@ class CaseStore(StrikesMixin):
                     case.id,
                 ),
             )
+            purge_review_media(self.db, event_id=case.event_id)
             self._log(
                 case.id,
                 "reevaluation",
@@ -296,6 +298,8 @@ class CaseStore(StrikesMixin):
                 case.id,
             ),
         )
+        # no person needs its images any more: delete them now, not after review_media_days
+        purge_review_media(self.db, event_id=case.event_id)
 
     def review(
         self,

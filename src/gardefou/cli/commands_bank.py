@@ -314,18 +314,31 @@ def remove_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> N
 @click.argument("name")
 @click.argument("hashes", nargs=-1, required=True)
 @click.option("--note", default="")
+@click.option(
+    "--confirmed",
+    is_flag=True,
+    help="A moderator has checked it: matches act at once (default: pending review).",
+)
 @json_opt
 @click.pass_context
 def submit_cmd(
-    ctx: click.Context, name: str, hashes: tuple[str, ...], note: str, as_json: bool
+    ctx: click.Context,
+    name: str,
+    hashes: tuple[str, ...],
+    note: str,
+    confirmed: bool,
+    as_json: bool,
 ) -> None:
     """Hash-only submission by a person depicted: HEX or HEX:QUALITY items. Prints the case
-    number and the PIN needed to withdraw (shown once)."""
+    number and the PIN needed to withdraw (shown once). Its matches go to review until it is
+    confirmed (`gardefou bank confirm CASE`)."""
     items: list[str | tuple[str, int]] = []
     for h in hashes:
         hex_part, _, q = h.partition(":")
         items.append((hex_part, int(q)) if q else hex_part)
-    case, pin = _service(ctx).submit_hashes(name, items, note=note)
+    case, pin = _service(ctx).submit_hashes(
+        name, items, note=note, confirmed=confirmed, actor=_actor()
+    )
     if as_json:
         emit_json({"case_number": case, "pin": pin})
     else:
@@ -394,7 +407,7 @@ def match_cmd(
         media = load_media(sys.stdin.buffer.read() if target == "-" else target)
         hashes, quality = query_hashes(media.rgb(), dihedral=not no_dihedral, trim=not no_trim)
         matches = svc.match(hashes, quality=quality, md5=media.md5, sha256=media.sha256, banks=only)
-    shown = matches if show_all else [m for m in matches if m.actionable]
+    shown = matches if show_all else [m for m in matches if m.actionable or m.needs_review]
     if as_json:
         emit_json([m.to_dict() for m in shown])
         return
@@ -403,5 +416,7 @@ def match_cmd(
     for m in shown:
         click.echo(
             f"{m.bank}\tentry {m.entry_id}\tdistance {m.distance}/{m.threshold}\t"
-            f"via {m.query}" + (f"\t{m.reason}" if m.reason else "")
+            f"via {m.query}"
+            + (f"\t{m.reason}" if m.reason else "")
+            + (f"\tunconfirmed submission {m.case_id}: review only" if m.needs_review else "")
         )

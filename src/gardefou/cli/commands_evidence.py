@@ -3,7 +3,8 @@
 Keys: ``--keys DIR`` / $GARDEFOU_EVIDENCE_KEYS (default ``evidence-keys/`` beside the database),
 made once with ``gardefou evidence keygen``. Encrypted blobs: ``--blobs DIR`` /
 $GARDEFOU_EVIDENCE_DIR (default ``evidence-blobs/`` beside the database).
-``verify`` needs neither the database nor the keys and exits 3 on any problem.
+``verify`` needs neither the database nor the keys; it exits 3 on any problem and 4 when the
+bundle is intact but nothing tied its key to the platform (no --key, no --checkpoint).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.main import EXIT_VERIFY, cli, emit_json
+from gardefou.cli.main import EXIT_UNAUTHENTICATED, EXIT_VERIFY, cli, emit_json
 from gardefou.errors import ConfigError
 
 
@@ -193,22 +194,26 @@ def export_cmd(ctx: click.Context, out: str, hold: str | None, no_blobs: bool, a
     help="A checkpoint you saved earlier; the bundle must be consistent with it.",
 )
 def verify_cmd(bundle: str, key: str | None, checkpoints: tuple[str, ...]) -> None:
-    """Check BUNDLE offline (no database, no secret key). Exit 0 if intact, 3 otherwise."""
+    """Check BUNDLE offline (no database, no secret key). Exit 0 if intact and signed by a
+    trusted key (--key, or the key of a --checkpoint you saved earlier); 3 if anything is wrong;
+    4 if intact but its authenticity could not be checked (neither --key nor --checkpoint)."""
     from gardefou.evidence import verify_bundle
+    from gardefou.evidence.bundle import NOT_AUTHENTICATED
 
     published = [Path(c).read_text(encoding="utf-8") for c in checkpoints]
     report = verify_bundle(bundle, Path(key).read_bytes() if key else None, published)
     emit_json(report.to_dict())
-    if not report.ok:
+    if not report.intact:
         for problem in report.problems:
             click.echo(f"FAIL {problem}", err=True)
         sys.exit(EXIT_VERIFY)
-    if not key:
+    if not report.authenticated:
         click.echo(
-            "warning: no --key given; integrity checked against the bundle's own key "
-            f"{report.facts.get('key_id')} (compare it with the published one)",
+            f"NOT VERIFIED: the bundle is intact, but {NOT_AUTHENTICATED}. It is signed by key "
+            f"{report.facts.get('key_id')}: compare it with the platform's published key.",
             err=True,
         )
+        sys.exit(EXIT_UNAUTHENTICATED)
 
 
 @evidence.group("hold")

@@ -5,6 +5,8 @@ Exit codes (all subcommands):
   1  some inputs were rejected (scan: at least one file had an error; match: no match is NOT 1)
   2  usage or configuration error (bad option, unknown signal, unreadable policy)
   3  a verification failed (evidence verify, policy test mismatches)
+  4  evidence verify: the bundle is intact but its authenticity was not checked (no pinned
+     --key and no --checkpoint saved earlier: it may have been re-signed with another key)
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import click
 from gardefou import __version__
 from gardefou.errors import GardefouError
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_VERIFY = 0, 1, 2, 3
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_VERIFY, EXIT_UNAUTHENTICATED = 0, 1, 2, 3, 4
 
 
 def emit_json(obj: Any) -> None:
@@ -58,6 +60,8 @@ def main() -> None:
 
     for module in (
         "commands_bank",
+        "commands_submissions",
+        "commands_cases",
         "commands_guard",
         "commands_policy",
         "commands_pipeline",

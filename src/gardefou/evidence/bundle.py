@@ -144,17 +144,51 @@ def export_bundle(
             "tree_size": cp.tree_size, "root": cp.root.hex(), "key_id": cp.key_id}  # fmt: skip
 
 
+NOT_AUTHENTICATED = (
+    "authenticity NOT checked: the bundle was verified against the key it carries, which "
+    "anyone who altered it could have replaced; pin the platform's published key (--key) or "
+    "give a checkpoint you saved earlier (--checkpoint)"
+)
+
+
 @dataclass
 class BundleReport:
+    """``intact``: the bundle is self-consistent (signatures, Merkle root, files, proofs).
+    ``authenticated``: it was signed by a key you trust (a pinned key, or the key that signed
+    a checkpoint you saved earlier). ``ok`` needs both: a bundle re-signed with a key carried
+    inside it is intact but not authenticated."""
+
     problems: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    #: how the signing key was tied to the platform: "pinned key", "published checkpoint", None
+    authenticated_by: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+    @property
+    def authenticated(self) -> bool:
+        return self.authenticated_by is not None and self.intact
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return self.intact and self.authenticated
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "problems": self.problems, **self.facts}
+        authenticity = (
+            f"checked ({self.authenticated_by})" if self.authenticated else NOT_AUTHENTICATED
+        )
+        if not self.intact:
+            authenticity = "not established: the bundle is not intact"
+        return {
+            "ok": self.ok,
+            "intact": self.intact,
+            "authenticated": self.authenticated,
+            "authenticity": authenticity,
+            "problems": self.problems,
+            **self.facts,
+        }
 
 
 def verify_bundle(
@@ -163,6 +197,9 @@ def verify_bundle(
     published: list[str] | None = None,
 ) -> BundleReport:
     """Check a bundle offline. Never raises on a bad bundle: every problem is listed.
+
+    Without ``trusted_key`` or ``published`` the bundle can only be checked against the key it
+    carries: the report is then ``intact`` at best, never ``ok`` (see BundleReport).
 
     ``published``: checkpoints (signed-note texts) you saved earlier, e.g. from the platform's
     transparency page; each must be one the bundle proves its tree consistent with, so a log
@@ -285,6 +322,7 @@ def _verify(
         else:
             proven[old.tree_size] = old.root
         n_old += 1
+    published_ok = 0
     for text in published:
         try:
             pub = Checkpoint.parse(text)
@@ -292,6 +330,7 @@ def _verify(
         except GardefouError as exc:
             p.append(f"published checkpoint: {exc}")
             continue
+        published_ok += 1
         if pub.tree_size not in proven:
             p.append(f"published checkpoint at size {pub.tree_size}: the bundle proves no "
                      f"consistency with it (its tree has {cp.tree_size} entries)")  # fmt: skip
@@ -299,6 +338,11 @@ def _verify(
             p.append(f"published checkpoint at size {pub.tree_size}: a different root was signed "
                      "for the same size (the log was rewritten)")  # fmt: skip
     report.facts["published_checkpoints_checked"] = len(published)
+    # a checkpoint saved from the platform earlier verifies only under the platform's own key
+    if trusted_key is not None:
+        report.authenticated_by = "pinned key"
+    elif published and published_ok == len(published):
+        report.authenticated_by = "published checkpoint"
     for name in sorted(present):
         if name.startswith("blobs/") and name.removeprefix("blobs/") not in preserved:
             p.append(f"{name}: no 'preserve' entry in this bundle names this content")

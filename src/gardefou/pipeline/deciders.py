@@ -9,9 +9,10 @@ to a ``Decider`` with two methods:
   exactly once per event even when the message is delivered twice.
 
 ``load_decider("module:factory")`` builds one from a dotted path (the CLI's ``--decider``); the
-default is ``gardefou.pipeline.deciders:default_decider``, which uses the platform decision layer
-(``gardefou.decide``) when it is installed, else runs the hash signals only and allows. A decider
-with a ``bind(db)`` method is given the worker's store (thread context is read from it).
+default is ``gardefou.pipeline.deciders:default_decider``, the platform decision layer
+(``gardefou.decide``); if an optional third-party package it needs is missing, it warns and sends
+every event to review. A decider with a ``bind(db)`` method is given the worker's store (thread
+context is read from it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import base64
 import binascii
 import importlib
+import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -135,12 +138,14 @@ class Decider(Protocol):
 class SignalsOnlyDecider:
     """Runs the given signals, stores their results, and allows: the pipeline without a policy.
     The decision says so in its reasons and ``policy`` field, so it is never mistaken for a
-    policy verdict."""
+    policy verdict. ``degraded``: why the policy could not load; every decision is then
+    "review" (the pipeline fails closed), with that reason."""
 
-    def __init__(self, signals: list[str] | None = None) -> None:
+    def __init__(self, signals: list[str] | None = None, degraded: str | None = None) -> None:
         from gardefou.signals import signal_names
 
         self.signals = signals if signals is not None else signal_names(None)
+        self.degraded = degraded
 
     def decide(self, event: PipelineEvent, media: list[Media]) -> Decision:
         from gardefou.scan import run_signals
@@ -150,6 +155,14 @@ class SignalsOnlyDecider:
             results = run_signals(m, self.signals)
             m._cache["pipeline_results"] = results
             unavailable.update(r.name for r in results if not r.available)
+        if self.degraded:
+            return Decision(
+                action=Action.REVIEW,
+                reasons=(Reason("policy_unavailable", self.degraded[:500]),),
+                rule_trace=(RuleTrace("policy_unavailable", True, self.degraded[:500]),),
+                policy="none",
+                unavailable=tuple(sorted(unavailable)),
+            )
         return Decision(
             action=Action.ALLOW,
             reasons=(
@@ -171,24 +184,30 @@ class SignalsOnlyDecider:
 
 
 def default_decider() -> Decider:
-    """The platform decision layer (``gardefou.decide``: signals, banks, consent, thread context,
-    policy, cases and strikes) with the store's banks when it has any; the signals-only decider
-    when that layer is not installed."""
+    """The platform decision layer (``gardefou.decide``: signals, the store's banks, consent,
+    thread context, policy, cases and strikes), built by ``services_for`` like every other
+    entry point.
+
+    Only a missing optional third-party package may degrade it, and then loudly: a warning,
+    and every decision is "review" (nothing allowed unseen). An ImportError raised inside
+    gardefou itself is a bug and propagates: a safety decision never becomes "allow" because
+    something failed to load."""
     try:
-        from gardefou.decide import PlatformDecider, Services
-    except ImportError:
-        return SignalsOnlyDecider()
+        from gardefou.decide import PlatformDecider, services_for
+    except ImportError as exc:
+        missing = exc.name or ""
+        if not missing or missing == "gardefou" or missing.startswith("gardefou."):
+            raise
+        message = (
+            f"the decision layer cannot load: third-party package {missing!r} is missing "
+            f"({exc}); every event goes to review until it is installed "
+            "(pip install 'gardefou[all]')"
+        )
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        logging.getLogger(__name__).error(message)
+        return SignalsOnlyDecider(degraded=message)
 
-    def services(db: Database) -> Services:
-        banks = None
-        row = db.query_one("SELECT COUNT(*) AS n FROM banks")
-        if row and int(row["n"]):
-            from gardefou.banks.service import BankService
-
-            banks = BankService(db)
-        return Services(db, banks=banks)
-
-    decider: Decider = PlatformDecider(services)
+    decider: Decider = PlatformDecider(services_for)
     return decider
 
 

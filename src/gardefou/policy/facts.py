@@ -53,6 +53,9 @@ class FactSpec:
     read: Callable[[Any], Any] | None = None
     #: context facts: the value when the context does not provide the fact
     default: Any = None
+    #: anyone can make this fact true (an anonymous submission): a rule naming it may only
+    #: send to review (or allow); the loader refuses one that restricts content
+    review_only: bool = False
 
 
 def _details(r: Any) -> Mapping[str, Any]:
@@ -174,7 +177,28 @@ CONTEXT_FACTS: dict[str, FactSpec] = {
         FactSpec(
             "bank.match", BOOL, "a positive hash-bank match (after negative banks)", default=False
         ),
-        FactSpec("bank.victim_match", BOOL, "a match in a victim-submitted bank", default=False),
+        FactSpec(
+            "bank.victim_match",
+            BOOL,
+            "a match in a victim bank with a hash a moderator or partner vouches for",
+            default=False,
+        ),
+        FactSpec(
+            "bank.unconfirmed_match",
+            BOOL,
+            "a match only with hashes from a submission no moderator has confirmed yet "
+            "(anyone can submit hashes): review only, never an automated removal",
+            default=False,
+            review_only=True,
+        ),
+        FactSpec(
+            "bank.unconfirmed_cases",
+            LIST,
+            "case numbers of the unconfirmed submissions matched (for the moderator, who "
+            "confirms or rejects them)",
+            default=(),
+            review_only=True,
+        ),
         FactSpec("bank.min_distance", NUMBER, "smallest PDQ distance of a bank match", default=256),
         FactSpec(
             "thread.parent_same_person",

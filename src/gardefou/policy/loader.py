@@ -19,7 +19,16 @@ import yaml
 from gardefou.decision import Action
 from gardefou.errors import PolicyError
 from gardefou.policy import dsa as dsa_vocab
-from gardefou.policy.facts import ANY, BOOL, LIST, NUMBER, STRING, FactSpec, lookup
+from gardefou.policy.facts import (
+    ANY,
+    BOOL,
+    CONTEXT_FACTS,
+    LIST,
+    NUMBER,
+    STRING,
+    FactSpec,
+    lookup,
+)
 from gardefou.policy.model import (
     OPS,
     Accountability,
@@ -32,6 +41,7 @@ from gardefou.policy.model import (
     Sanction,
     Test,
     Use,
+    condition_facts,
 )
 
 Path_ = tuple[str | int, ...]
@@ -220,6 +230,32 @@ class _Checker:
             self.check_uses(c.item, defines, path, seen)
 
 
+def _check_review_only(
+    ck: _Checker,
+    rid: str,
+    when: Condition,
+    defines: dict[str, Condition],
+    action: Action,
+    path: Path_,
+) -> None:
+    """Anonymous input never causes an automated restriction: a rule on a fact anyone can make
+    true (``bank.unconfirmed_match``) may only review or allow."""
+    if action in (Action.ALLOW, Action.REVIEW):
+        return
+    try:
+        names = condition_facts(when, defines)
+    except KeyError:
+        return  # an unknown define: check_uses reports it
+    for name in sorted(names):
+        spec = CONTEXT_FACTS.get(name)
+        if spec is not None and spec.review_only:
+            ck.err(
+                (*path, "action"),
+                f"rule {rid!r} would {action.value} on {name}, which anyone can make true "
+                "(an unconfirmed, anonymous submission); use action: review",
+            )
+
+
 def parse_policy(
     text: str, source: str = "<string>", signals: Iterable[str] | None = None
 ) -> Policy:
@@ -292,6 +328,7 @@ def parse_policy(
                 "template (decision ground, category, legal ground) for the statement of "
                 "reasons",
             )
+        _check_review_only(ck, rid, when, defines, action, path)
         weight = r.get("strike_weight")
         if weight is not None and (not isinstance(weight, int | float) or weight < 0):
             ck.err((*path, "strike_weight"), f"strike_weight must be a number >= 0, not {weight!r}")

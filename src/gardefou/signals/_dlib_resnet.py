@@ -2,13 +2,15 @@
 
 The ``dlib-bin`` wheel is built without BLAS, so its network costs ~75 ms per face on one core.
 This module reads the same weight file that ``face-recognition-models`` ships and runs the same
-network as an ONNX graph on onnxruntime (``Encoder``; ~6.5 ms), or with numpy's matrix product
-when the ``onnx`` package is missing (``forward``; ~12 ms): the same 128-d embeddings (float32
-rounding aside; ``tests/test_identity_fast.py`` compares them with dlib's on real faces). dlib
-still cuts the 150x150 face chip (``dlib.get_face_chip``), so alignment is unchanged. By default
-the graph is int8 (``to_onnx(weights, ranges)``; ~2.1 ms): uint8 activations quantized with the
-ranges shipped in ``data/dlib_resnet_int8.json`` (``calibrate``), per-channel int8 weights;
-embeddings within ~0.05 of the float ones (docs/model-cards/identity.md).
+network as an ONNX graph on onnxruntime (``_identity_encoder.Encoder``; ~6.5 ms), or with numpy's
+matrix product when the ``onnx`` package is missing (``forward``; ~12 ms): the same 128-d
+embeddings (float32 rounding aside; ``tests/test_identity_fast.py`` compares them with dlib's on
+real faces). dlib still cuts the 150x150 face chip (``dlib.get_face_chip``), so alignment is
+unchanged. By default the graph is int8 (``to_onnx(weights, ranges)``; ~2.1 ms with VNNI, ~6.4 ms
+on AVX2 only): uint8 activations quantized with the ranges shipped in
+``data/dlib_resnet_int8.json`` (``calibrate``), per-channel symmetric 8-bit weights stored as
+uint8 (exact integer sums on every CPU); embeddings within ~0.05 of the float ones, checked at
+load on this CPU (``_identity_encoder``; docs/model-cards/identity.md).
 
 The network (dlib's ``dnn_face_recognition_ex.cpp``, 29 convolutions): a 7x7/2 convolution,
 affine, ReLU, 3x3/2 max pool, then residual blocks of 32 (x3), 64 (down + x3), 128 (down + x2),
@@ -238,15 +240,24 @@ def to_onnx(
     weights: ResNetWeights,
     ranges: Mapping[str, Sequence[float]] | None = None,
     probes: bool = False,
+    scheme: str = "u8u8",
 ) -> bytes:
     """The same network as an ONNX graph (needs the ``onnx`` package), for onnxruntime. Input
     ``x``: (B, 3, 150, 150) float32, already normalised (see ``normalise``); output: (B, 128).
 
     ``ranges`` (site -> (min, max), see ``SITES`` and ``calibrate``) gives the int8 network:
-    every convolution's input and output is quantized (uint8 activations, per-channel int8
-    weights, int32 biases) in onnxruntime's QDQ form, which it runs with integer kernels; the
-    global average and the final linear layer stay float. ``probes`` adds every site's float
-    tensor as an extra output (calibration)."""
+    every convolution's input and output is quantized (uint8 activations, per-channel
+    symmetric 8-bit weights, int32 biases) in onnxruntime's QDQ form, which it runs with integer
+    kernels; the global average and the final linear layer stay float. ``probes`` adds every
+    site's float tensor as an extra output (calibration).
+
+    ``scheme`` is how the weights are stored. "u8u8" (default): uint8 with zero point 128, which
+    onnxruntime multiplies in 16 bits on every CPU, so the result is the exact integer sum
+    everywhere. "u8s8": int8, the same values (so the same sums where the kernel is exact), but
+    on x86 CPUs without VNNI onnxruntime uses VPMADDUBSW, whose int16 pair sums saturate: an
+    embedding then moves by up to ~0.2 instead of ~0.05 (docs/model-cards/identity.md)."""
+    if scheme not in ("u8u8", "u8s8"):
+        raise ValueError(f"int8 scheme {scheme!r}: use 'u8u8' (default) or 'u8s8'")
     from onnx import TensorProto, helper, numpy_helper
 
     if ranges is not None:
@@ -291,12 +302,16 @@ def to_onnx(
         if xq is None:
             return op("Conv", [x, const(w), const(c.bias)], pads=[c.pad] * 4, **attrs)
         w_scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(axis=1), 1e-12) / 127.0
-        w_q = np.clip(np.rint(w / w_scale[:, None, None, None]), -127, 127).astype(np.int8)
+        w_q: np.ndarray = np.clip(np.rint(w / w_scale[:, None, None, None]), -127, 127)
         b_scale = (np.float32(xq.scale) * w_scale.astype(np.float32)).astype(np.float32)
         b_q = np.rint(c.bias / b_scale).astype(np.int32)
+        if scheme == "u8u8":  # the same values, stored as uint8 around zero point 128
+            w_q, w_zero = (w_q + 128).astype(np.uint8), np.full(len(w), 128, np.uint8)
+        else:
+            w_q, w_zero = w_q.astype(np.int8), np.zeros(len(w), np.int8)
         wd = op(
             "DequantizeLinear",
-            [const(w_q), const(w_scale.astype(np.float32)), const(np.zeros(len(w), np.int8))],
+            [const(w_q), const(w_scale.astype(np.float32)), const(w_zero)],
             axis=0,
         )
         bd = op(
@@ -420,41 +435,7 @@ def precision_setting() -> str:
     raw = os.environ.get("GARDEFOU_IDENTITY_PRECISION", "int8").strip().lower() or "int8"
     if raw not in PRECISIONS:
         raise ConfigError(
-            f"GARDEFOU_IDENTITY_PRECISION={raw!r}; set it to int8 (default, ~3x faster) or fp32"
+            f"GARDEFOU_IDENTITY_PRECISION={raw!r}; set it to int8 (default; 1.3x to 3x faster, "
+            "by CPU) or fp32"
         )
     return raw
-
-
-class Encoder:
-    """The network behind one call: onnxruntime when ``onnx`` is installed (int8 when
-    ``precision`` is int8 and ``ranges`` are given, else float32), else numpy (float32)."""
-
-    def __init__(
-        self,
-        weights: ResNetWeights,
-        precision: str = "fp32",
-        ranges: Mapping[str, Sequence[float]] | None = None,
-    ) -> None:
-        self.weights = weights
-        self.session: Any = None
-        self.precision = "fp32"
-        try:
-            import onnx  # noqa: F401
-        except ImportError:
-            return
-        from gardefou.signals._models import onnx_session
-
-        if precision == "int8" and ranges is not None:
-            self.session = onnx_session(to_onnx(weights, ranges), "face-recognition ResNet int8")
-            self.precision = "int8"
-        else:
-            self.session = onnx_session(to_onnx(weights), "face-recognition ResNet")
-
-    @property
-    def backend(self) -> str:
-        return f"onnxruntime-{self.precision}" if self.session is not None else "numpy"
-
-    def __call__(self, chips: np.ndarray) -> np.ndarray:
-        if self.session is None:
-            return forward(self.weights, chips)
-        return np.asarray(self.session.run(None, {"x": normalise(chips)})[0])

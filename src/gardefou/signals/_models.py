@@ -80,7 +80,7 @@ def shared(key: str, factory: Any) -> Any:
 @dataclass(frozen=True)
 class DlibModels:
     """dlib's HOG face detector, 5-point landmark model and the face-recognition ResNet
-    (``_dlib_resnet.Encoder``, None until the identity signal loads it)."""
+    (``_identity_encoder.Encoder``, None until the identity signal loads it)."""
 
     detector: Any
     shape5: Any
@@ -114,7 +114,8 @@ def _load_dlib() -> DlibModels:
 
 
 def _load_encoder() -> DlibModels:
-    from gardefou.signals._dlib_resnet import Encoder, load_ranges, load_weights, precision_setting
+    from gardefou.signals._dlib_resnet import load_ranges, load_weights, precision_setting
+    from gardefou.signals._identity_encoder import Encoder
 
     frm = require("face_recognition_models", "face-recognition-models")
     base = dlib_face_models()
@@ -138,7 +139,7 @@ def dlib_face_models() -> DlibModels:
 
 
 def dlib_encoder_models() -> DlibModels:
-    """Adds the face-recognition ResNet (``_dlib_resnet.Encoder``: dlib's weights on
+    """Adds the face-recognition ResNet (``_identity_encoder.Encoder``: dlib's weights on
     onnxruntime); only the identity signal pays for loading it."""
     return shared("dlib.encoder", _load_encoder)
 

@@ -73,7 +73,9 @@ def distances(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
 
 
 class IdentitySignal(Signal):
-    version = "dlib-resnet-v1/3"
+    #: /4: the int8 network stores weights as uint8 (exact on CPUs without VNNI, where /3's int8
+    #: weights saturated) and falls back to float32 where its load-time self-check fails
+    version = "dlib-resnet-v1/4"
     extra = "models"
     needs_model = True
 
@@ -161,6 +163,11 @@ class IdentitySignal(Signal):
         )
         if small:
             why += f"; {small} face(s) under {MIN_IDENTITY_FACE_PX} px not embedded (unreliable)"
+        encoder = self.model().encoder
+        if value:
+            why += f"; {encoder.precision} network"
+            if encoder.note:
+                why += f" ({encoder.note})"
         return self.result(
             value,
             None,
@@ -168,5 +175,6 @@ class IdentitySignal(Signal):
             threshold=DEFAULT_THRESHOLD,
             dimensions=EMBEDDING_SIZE,
             small_faces_skipped=small,
-            precision=self.model().encoder.precision,
+            precision=encoder.precision,
+            int8_drift=encoder.int8_drift,
         )

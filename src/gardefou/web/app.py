@@ -23,6 +23,7 @@ from gardefou.takedown import TakedownService
 from gardefou.web.auth import KeyStore
 from gardefou.web.deps import Services
 from gardefou.web.limits import BodyLimitMiddleware, RateLimiter
+from gardefou.web.purge import purge_lifespan
 from gardefou.web.settings import Settings
 
 log = logging.getLogger("gardefou.web")
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_routers(app)
     static = resources.files("gardefou.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    # purge the review images no moderator needs: at start-up, then on a schedule (web/purge.py)
+    app.router.lifespan_context = purge_lifespan
     return app
 
 

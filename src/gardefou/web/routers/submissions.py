@@ -1,17 +1,27 @@
 """Hash-only protection (as StopNCII does): a person submits the PDQ hashes of an intimate image,
 computed in their browser, before anyone shares it; matching uploads are then caught. No
-account; a case number + PIN to check or withdraw (withdrawal stops matching at once)."""
+account; a case number + PIN to check or withdraw (withdrawal stops matching at once).
+
+Anyone can submit, so a new submission is ``pending``: its matches go to human review, never to
+an automated removal, until a moderator confirms it (``POST /v1/submissions/{case}/confirm``) or
+rejects it (``.../reject``: its hashes stop matching). Each client address is held to the
+``SubmissionLimits`` (counted in the store: the same across workers); over them, 429."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gardefou.banks.review import SubmissionLimits, submitter_key
 from gardefou.errors import AuthError, BankError, NotFoundError
-from gardefou.web.deps import Caller, Services, Svc
+from gardefou.web.auth import Principal, Role
+from gardefou.web.deps import Caller, Services, Svc, require
 from gardefou.web.routers.takedown import HashIn, LookupIn
+
+Moderator = Annotated[Principal, Depends(require(Role.MODERATOR))]
+CaseNumber = Annotated[str, Path(min_length=1, max_length=32, description="case number GF-...")]
 
 router = APIRouter(prefix="/v1/submissions", tags=["takedown"])
 BANK = "victims"
@@ -19,7 +29,13 @@ BANK = "victims"
 
 class SubmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    hashes: list[HashIn] = Field(min_length=1, max_length=64)
+    # the schema bound keeps the body small; SubmissionLimits.max_hashes is the real limit
+    hashes: list[HashIn] = Field(min_length=1, max_length=256)
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=2000)
 
 
 def _banks(svc: Services) -> Any:
@@ -35,8 +51,13 @@ def _banks(svc: Services) -> Any:
     return banks
 
 
+def _limits(svc: Services) -> SubmissionLimits:
+    limits: SubmissionLimits = svc.lazy("submission_limits", SubmissionLimits.from_env)
+    return limits
+
+
 @router.post("", status_code=201, summary="Submit image hashes to protect (no account)")
-def submit(body: SubmissionIn, svc: Svc, caller: Caller) -> dict[str, Any]:
+def submit(body: SubmissionIn, svc: Svc, caller: Caller, request: Request) -> dict[str, Any]:
     low = [h for h in body.hashes if h.quality < 50]
     if low:
         raise BankError(
@@ -44,8 +65,11 @@ def submit(body: SubmissionIn, svc: Svc, caller: Caller) -> dict[str, Any]:
             "reliably); choose a sharper copy of the image"
         )
     pairs = [(h.pdq.lower(), h.quality) for h in body.hashes]
-    case_number, pin = _banks(svc).submit_hashes(BANK, pairs, actor="portal")
-    return {"case_number": case_number, "pin": pin, "hashes": len(pairs)}
+    address = request.client.host if request.client else "unknown"
+    case_number, pin = _banks(svc).submit_hashes(
+        BANK, pairs, actor="portal", submitter=submitter_key(address), limits=_limits(svc)
+    )
+    return {"case_number": case_number, "pin": pin, "hashes": len(pairs), "status": "pending"}
 
 
 def _lookup(svc: Services, body: LookupIn) -> Any:
@@ -77,3 +101,34 @@ def withdraw(body: LookupIn, svc: Svc, caller: Caller) -> dict[str, Any]:
         "status": "withdrawn",
         "entries_removed": removed,
     }
+
+
+# -- moderators ------------------------------------------------------------------------------------
+
+
+@router.get("", summary="Submissions to review (moderator)")
+def list_submissions(
+    svc: Svc,
+    who: Moderator,
+    status: Annotated[str | None, Query(pattern="^(pending|confirmed|rejected|withdrawn)$")] = (
+        "pending"
+    ),
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    return [s.to_dict() for s in _banks(svc).list_submissions(status, limit=limit)]
+
+
+@router.post("/{case_number}/confirm", summary="Confirm a submission: its matches remove")
+def confirm(case_number: CaseNumber, body: ReviewIn, svc: Svc, who: Moderator) -> dict[str, Any]:
+    sub = _banks(svc).review_submission(
+        case_number, confirm=True, actor=f"key:{who.name}", reason=body.reason
+    )
+    return sub.to_dict()
+
+
+@router.post("/{case_number}/reject", summary="Reject a submission: its hashes stop matching")
+def reject(case_number: CaseNumber, body: ReviewIn, svc: Svc, who: Moderator) -> dict[str, Any]:
+    sub = _banks(svc).review_submission(
+        case_number, confirm=False, actor=f"key:{who.name}", reason=body.reason
+    )
+    return sub.to_dict()

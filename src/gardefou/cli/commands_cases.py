@@ -1,0 +1,30 @@
+"""`gardefou cases purge`: delete the review images no moderator needs any more.
+
+``gardefou serve`` and the pipeline workers purge on a schedule as well; this is for a cron
+job, or after changing ``review_media_days``."""
+
+from __future__ import annotations
+
+import click
+
+from gardefou.cli.main import cli, emit_json
+
+
+@cli.group("cases")
+def cases_group() -> None:
+    """Review cases."""
+
+
+@cases_group.command("purge")
+@click.pass_context
+def purge_cmd(ctx: click.Context) -> None:
+    """Delete kept review images whose case was actioned or closed, or that expired. Prints
+    {"deleted": N}."""
+    from gardefou.cases.review_media import purge_review_media
+    from gardefou.store import connect
+
+    db = connect(ctx.find_root().obj.get("db"))
+    try:
+        emit_json({"deleted": purge_review_media(db)})
+    finally:
+        db.close()

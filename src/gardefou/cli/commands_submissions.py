@@ -1,0 +1,67 @@
+"""`gardefou bank submissions|confirm|reject`: moderators review hash-only submissions.
+
+A submission's hashes only send matching content to review until a moderator confirms it;
+rejecting it stops its hashes matching at once (docs/banks.md)."""
+
+from __future__ import annotations
+
+import click
+
+from gardefou.cli.commands_bank import _actor, _service, bank_group, json_opt, reason_opt
+from gardefou.cli.main import emit_json
+
+
+@bank_group.command("submissions")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "confirmed", "rejected", "withdrawn", "all"]),
+    default="pending",
+    show_default=True,
+)
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@json_opt
+@click.pass_context
+def submissions_cmd(ctx: click.Context, status: str, limit: int, as_json: bool) -> None:
+    """Hash-only submissions, oldest first (default: those waiting for review)."""
+    subs = _service(ctx).list_submissions(None if status == "all" else status, limit=limit)
+    if as_json:
+        emit_json([s.to_dict() for s in subs])
+        return
+    if not subs:
+        click.echo(f"no {'' if status == 'all' else status + ' '}submissions")
+    for s in subs:
+        click.echo(f"{s.case_number}\t{s.status}\t{len(s.entry_ids)} hash(es)\t{s.created_at}")
+
+
+def _review(
+    ctx: click.Context, case_number: str, confirm: bool, reason: str, as_json: bool
+) -> None:
+    sub = _service(ctx).review_submission(
+        case_number, confirm=confirm, actor=_actor(), reason=reason
+    )
+    if as_json:
+        emit_json(sub.to_dict())
+    elif confirm:
+        click.echo(f"confirmed {sub.case_number}: its {len(sub.entry_ids)} hash(es) now remove")
+    else:
+        click.echo(f"rejected {sub.case_number}: its {len(sub.entry_ids)} hash(es) no longer match")
+
+
+@bank_group.command("confirm")
+@click.argument("case_number")
+@reason_opt
+@json_opt
+@click.pass_context
+def confirm_cmd(ctx: click.Context, case_number: str, reason: str, as_json: bool) -> None:
+    """Confirm a submission after checking a matched image: its matches then remove."""
+    _review(ctx, case_number, True, reason, as_json)
+
+
+@bank_group.command("reject")
+@click.argument("case_number")
+@reason_opt
+@json_opt
+@click.pass_context
+def reject_cmd(ctx: click.Context, case_number: str, reason: str, as_json: bool) -> None:
+    """Reject a submission (e.g. the matched image is not intimate): its hashes stop matching."""
+    _review(ctx, case_number, False, reason, as_json)
