@@ -19,6 +19,27 @@ def _require_service_extra() -> None:
         ) from None
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Bind the address once, as uvicorn will (SO_REUSEADDR), and release it: a port in use is
+    a ConfigError now, not a crash after a first admin key has been created and printed."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot resolve --host {host!r}: {exc}") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (port in use or not "
+                "allowed); stop the other server or choose another --port"
+            ) from None
+
+
 @cli.command()
 @click.option(
     "--host",
@@ -45,6 +66,7 @@ def serve(
     from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 
+    _check_port_free(host, port)  # before any key is created or "serving" is printed
     db = db_opt or (ctx.obj or {}).get("db")
     if db:
         os.environ["GARDEFOU_DB"] = str(db)
