@@ -63,11 +63,20 @@ class RejectIn(_Strict):
 
 
 class AcceptIn(_Strict):
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, description="internal note (staff history only)")
+    resolution: str = Field(
+        "", max_length=2000, description="text the person reads (default: 'removed')"
+    )
+
+
+#: roles whose key makes a regulator's notice verified (entered from the regulator's channel)
+NOTICE_ROLES = (Role.ADMIN, Role.MODERATOR)
 
 
 @router.post("", status_code=201, summary="File a takedown request (no account needed)")
 def submit(body: TakedownIn, svc: Svc, caller: Caller) -> dict[str, Any]:
+    """Anyone may file. A regulator's notice is verified (regulator deadline, 24 h) only with
+    an admin or moderator key; filed anonymously it is kept, unverified, with 48 hours."""
     req = NewRequest(
         kind=Kind(body.kind),
         signature=Signature(
@@ -82,7 +91,7 @@ def submit(body: TakedownIn, svc: Svc, caller: Caller) -> dict[str, Any]:
         issuer=body.issuer,
         issuer_reference=body.issuer_reference,
     )
-    case_number, pin = svc.takedown.submit(req)
+    case_number, pin = svc.takedown.submit(req, verified=caller.role in NOTICE_ROLES)
     r = svc.takedown.lookup(case_number, pin)
     return {
         "case_number": case_number,
@@ -90,6 +99,7 @@ def submit(body: TakedownIn, svc: Svc, caller: Caller) -> dict[str, Any]:
         "status": str(r.status),
         "deadline_at": r.deadline_at,
         "window_hours": r.window_hours,
+        "verified": r.verified,
     }
 
 
@@ -136,7 +146,7 @@ def review(request_id: RowId, svc: Svc, caller: Moderator) -> dict[str, Any]:
 
 @router.post("/requests/{request_id}/accept", summary="Remove: bank hashes, remove known copies")
 def accept(request_id: RowId, body: AcceptIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
-    r = svc.takedown.accept(request_id, caller.name, body.note)
+    r = svc.takedown.accept(request_id, caller.name, body.note, body.resolution)
     svc.record_exposure(caller.name, decisions=1)
     d = r.staff_view(svc.settings.clock())
     d["removals"] = svc.takedown.removals(request_id)
