@@ -236,10 +236,8 @@ def test_one_pin_hasher_argon2id_and_old_pbkdf2_hashes_still_open(tmp_path) -> N
     svc = TakedownService(connect(tmp_path / "t.db"))
     case, _ = svc.submit(request())
     salt = secrets.token_bytes(16)  # a hash written by an older release (120k PBKDF2)
-    old = "pbkdf2_sha256$120000$%s$%s" % (
-        salt.hex(),
-        hashlib.pbkdf2_hmac("sha256", b"24681357", salt, 120_000).hex(),
-    )
+    digest = hashlib.pbkdf2_hmac("sha256", b"24681357", salt, 120_000).hex()
+    old = f"pbkdf2_sha256$120000${salt.hex()}${digest}"
     svc.db.execute("UPDATE takedown_requests SET pin_hash = ?", (old,))
     assert svc.lookup(case, "24681357").case_number == case
     stored = svc.db.query_one("SELECT pin_hash FROM takedown_requests")["pin_hash"]
