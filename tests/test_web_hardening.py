@@ -268,3 +268,142 @@ def test_anonymous_regulator_notice_is_unverified_with_the_ordinary_deadline(web
     by_case = {q["case_number"]: q for q in queue}
     assert by_case[anon.json()["case_number"]]["verified"] is False
     assert by_case[staff.json()["case_number"]]["verified"] is True
+
+
+# -- rate limits: shared between workers, fast with many callers, wrong keys counted ---------
+@pytest.mark.redis
+def test_two_workers_sharing_redis_share_one_limit(tmp_path, redis_url) -> None:
+    import uuid
+
+    from gardefou.web import Settings, create_app
+    from tests.web_support import TestClient
+
+    common = dict(
+        db=str(tmp_path / "w.db"),
+        admin_key=ADMIN_KEY,
+        rates={"public": 4},
+        rate_limit_url=redis_url,
+        rate_limit_prefix=f"test-{uuid.uuid4().hex}",
+    )
+    apps = [create_app(Settings(**common)) for _ in range(2)]
+    clients = [TestClient(a) for a in apps]
+    try:
+        codes = [
+            clients[i % 2].post("/v1/takedown/status", json={"case_number": "TD-X", "pin": str(i)})
+            .status_code
+            for i in range(8)
+        ]  # fmt: skip
+        assert codes[:4] == [401] * 4 and set(codes[4:]) == {429}, codes
+    finally:
+        for a in apps:
+            a.state.services.db.close()
+
+
+def test_unreachable_rate_limit_store_stops_the_app(tmp_path) -> None:
+    from gardefou.errors import ConfigError
+    from gardefou.web import Settings, create_app
+
+    with pytest.raises(ConfigError, match="rate-limit storage"):
+        create_app(Settings(db=str(tmp_path / "w.db"), rate_limit_url="redis://127.0.0.1:1/0"))
+    with pytest.raises(ConfigError, match="not a Redis URL"):
+        create_app(Settings(db=str(tmp_path / "w.db"), rate_limit_url="memcached://h:1"))
+
+
+def test_in_process_limiter_stays_fast_with_200k_callers() -> None:
+    import statistics
+    import time
+
+    from gardefou.web.limits import RateLimiter
+
+    limiter = RateLimiter()
+    start = time.perf_counter()
+    for i in range(200_000):
+        limiter.hit(f"ip:10.{i >> 16}.{(i >> 8) & 255}.{i & 255}", 60)
+        if i % 5000 == 0:  # the old limiter rebuilt its dict on every request past 100k
+            assert time.perf_counter() - start < 60, f"{i} callers took too long"
+    lat = []
+    for i in range(2000):
+        t = time.perf_counter()
+        limiter.hit(f"ip:192.0.2.{i % 250}:{i}", 60)
+        lat.append(time.perf_counter() - t)
+    assert statistics.median(lat) < 0.001, statistics.median(lat)  # old: ~21 ms
+
+
+def test_in_process_limiter_is_bounded() -> None:
+    from gardefou.web.limits import RateLimiter
+
+    limiter = RateLimiter(max_buckets=1000)
+    for i in range(5000):
+        limiter.hit(f"ip:{i}", 60)
+    assert len(limiter._limiter.storage.storage) <= 2 * 1000
+    limiter.hit("ip:4999", 60)  # a recent caller is still counted
+    assert limiter._limiter.storage.storage  # and counters survive the shrink
+
+
+def test_wrong_api_keys_are_rate_limited_per_address(tmp_path) -> None:
+    web = make_web(tmp_path, rates={"failed_keys": 3})
+    codes = [
+        web.client.get("/v1/me", headers={"X-API-Key": f"gf_guess{i}"}).status_code
+        for i in range(5)
+    ]
+    assert codes == [401, 401, 401, 429, 429], codes
+    r = web.client.get("/v1/me", headers={"X-API-Key": "gf_guess9"})
+    assert "wrong API keys" in r.json()["message"] and int(r.headers["Retry-After"]) >= 1
+    web.app.state.services.db.close()
+
+
+# -- trusted proxies, API docs -------------------------------------------------------------------
+def _serve_kwargs(tmp_path, monkeypatch, env: dict[str, str]) -> dict:
+    import socket
+
+    from click.testing import CliRunner
+
+    import gardefou.cli.commands_web  # noqa: F401
+    from gardefou.cli.main import cli
+
+    seen: dict = {}
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: seen.update(kw))
+    for k in ("GARDEFOU_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("GARDEFOU_ADMIN_KEY", ADMIN_KEY)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    r = CliRunner().invoke(cli, ["--db", str(tmp_path / "s.db"), "serve", "--port", str(port)])
+    assert r.exit_code == 0, r.output
+    return seen
+
+
+def test_serve_trusts_no_forwarded_header_by_default(tmp_path, monkeypatch) -> None:
+    kw = _serve_kwargs(tmp_path, monkeypatch, {"FORWARDED_ALLOW_IPS": "*"})
+    assert kw["proxy_headers"] is False  # not even from loopback, whatever uvicorn's env says
+    kw = _serve_kwargs(tmp_path, monkeypatch, {"GARDEFOU_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16"})
+    assert kw["proxy_headers"] is True and kw["forwarded_allow_ips"] == "10.0.0.5,10.1.0.0/16"
+
+
+def test_trusted_proxies_must_be_addresses() -> None:
+    from gardefou.errors import ConfigError
+    from gardefou.web import Settings
+
+    with pytest.raises(ConfigError, match=r"proxy\.example"):
+        Settings(trusted_proxies=("proxy.example",))
+
+
+def test_api_docs_are_off_by_default(web, tmp_path, monkeypatch) -> None:
+    assert web.client.get("/docs").status_code == 404
+    assert web.client.get("/redoc").status_code == 404
+    assert "/v1/scan" in web.client.get("/openapi.json").json()["paths"]  # plain JSON: kept
+    from gardefou.web import Settings
+
+    monkeypatch.setenv("GARDEFOU_API_DOCS", "1")
+    assert Settings.from_env().api_docs is True
+    monkeypatch.setenv("GARDEFOU_API_DOCS", "maybe")
+    from gardefou.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="GARDEFOU_API_DOCS"):
+        Settings.from_env()
+    on = make_web(tmp_path / "on", api_docs=True)
+    assert on.client.get("/docs").status_code == 200
+    on.app.state.services.db.close()

@@ -71,6 +71,9 @@ def serve(
     if db:
         os.environ["GARDEFOU_DB"] = str(db)
     os.environ["GARDEFOU_MAX_UPLOAD_MB"] = str(max_upload_mb)
+    from gardefou.web.settings import Settings
+
+    settings = Settings.from_env()  # refuses a bad GARDEFOU_* value before anything starts
     store = connect(db)
     keys = KeyStore(store)
     if not keys.list() and not os.environ.get("GARDEFOU_ADMIN_KEY"):
@@ -78,8 +81,8 @@ def serve(
         click.echo(f"created the first admin API key (shown once): {key}", err=True)
     store.close()
     click.echo(
-        f"gardefou serving on http://{host}:{port} (portal /portal, console /console, "
-        f"API docs /docs)",
+        f"gardefou serving on http://{host}:{port} (portal /portal, console /console"
+        + (", API docs /docs)" if settings.api_docs else ")"),
         err=True,
     )
     uvicorn.run(
@@ -89,6 +92,11 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local process (or a
+        # proxy passing the header through) could then pick its client address and dodge the
+        # per-address limits. Only the proxies named in GARDEFOU_TRUSTED_PROXIES are believed.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
     )
 
 

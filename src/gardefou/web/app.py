@@ -42,14 +42,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db=db,
         keys=KeyStore(db, settings.admin_key),
         takedown=TakedownService(db, clock=settings.clock),
-        limiter=RateLimiter(),
+        limiter=RateLimiter(
+            settings.rate_limit_url,
+            prefix=settings.rate_limit_prefix,
+            max_buckets=settings.rate_limit_buckets,
+        ),
     )
     app = FastAPI(
         title="gardefou",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
-        redoc_url=None,
+        # Swagger UI and ReDoc pages load their scripts from a CDN on the console's origin:
+        # off unless asked for (GARDEFOU_API_DOCS=1). /openapi.json is plain JSON, kept.
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.services = services
     app.add_middleware(
