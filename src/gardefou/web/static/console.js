@@ -130,9 +130,9 @@
     if (open && state.role !== "auditor") {
       const reason = el("input", { type: "text", id: "reject-reason", "aria-label": "Reason for rejection (shown to the person)" });
       d.append(el("div", { class: "actions" },
-        el("button", { type: "button", id: "accept", onclick: () => accept(id) }, "Remove + bank hashes (a)"),
+        el("button", { type: "button", id: "accept", "data-action": "accept", "data-id": id }, "Remove + bank hashes (a)"),
         el("label", { for: "reject-reason" }, "Reason"), reason,
-        el("button", { type: "button", class: "danger", id: "reject", onclick: () => reject(id) }, "Reject (r)")));
+        el("button", { type: "button", class: "danger", id: "reject", "data-action": "reject", "data-id": id }, "Reject (r)")));
     }
     d.focus();
   }
@@ -153,10 +153,10 @@
   }
   async function refreshAfter(id) {
     await showTakedown(id);
-    const keep = $("detail").innerHTML;
+    const keep = [...$("detail").childNodes];  // the nodes themselves: state and all, no re-parse
     const decided = state.index;
     await loadQueue(); await loadAlerts(); await refreshExposure();
-    $("detail").innerHTML = keep;
+    $("detail").replaceChildren(...keep);
     // The decided item left the queue: "j" now opens the one that took its place.
     state.index = Math.max(-1, decided - 1);
   }
@@ -184,7 +184,7 @@
       d.append(el("div", { class: "media-wrap" }, img));
     }
     if ((c.media || []).length) {
-      d.append(el("p", {}, el("button", { type: "button", class: "secondary", id: "reveal", onclick: reveal }, "Reveal this item (v)")));
+      d.append(el("p", {}, el("button", { type: "button", class: "secondary", id: "reveal", "data-action": "reveal" }, "Reveal this item (v)")));
     } else {
       d.append(el("p", { class: "hint" }, "No image kept for this case (hashes only)."));
     }
@@ -215,9 +215,9 @@
         el("label", { for: "case-action" }, "Action"), sel,
         el("label", { for: "case-ground" }, "DSA ground"), ground,
         el("label", { for: "case-note" }, "Note"), note,
-        el("button", { type: "button", id: "case-decide", onclick: () => decideCase(c.id) },
+        el("button", { type: "button", id: "case-decide", "data-action": "case-decide", "data-id": c.id },
           c.status === "second_review" ? "Confirm as second reviewer (a)" : c.status === "appealed" ? "Decide appeal (a)" : "Decide (a)"),
-        c.status === "pending_review" ? el("button", { type: "button", class: "secondary", id: "case-second", onclick: () => secondCase(c.id) }, "Ask a second review") : null));
+        c.status === "pending_review" ? el("button", { type: "button", class: "secondary", id: "case-second", "data-action": "case-second", "data-id": c.id }, "Ask a second review") : null));
     }
     d.focus();
   }
@@ -237,9 +237,9 @@
     try {
       const decided = state.index;
       await showCase(id);
-      const keep = $("detail").innerHTML;
+      const keep = [...$("detail").childNodes];
       await loadQueue(); await refreshExposure();
-      $("detail").innerHTML = keep;
+      $("detail").replaceChildren(...keep);
       state.index = Math.max(-1, decided - 1);
     } finally { state.busy = false; $("queue").dataset.ready = String(Date.now()); }
   }
@@ -293,5 +293,15 @@
   $("logout").addEventListener("click", () => { sessionStorage.removeItem("gf-key"); location.reload(); });
   $("tab-takedown").addEventListener("click", () => setTab("takedown"));
   $("tab-cases").addEventListener("click", () => setTab("cases"));
+  // One delegated listener for the detail pane's buttons (data-action, data-id): buttons work
+  // however the pane was rebuilt or restored, with no listener to lose.
+  const actions = {
+    accept: (id) => accept(id), reject: (id) => reject(id), reveal: () => reveal(),
+    "case-decide": (id) => decideCase(id), "case-second": (id) => secondCase(id),
+  };
+  $("detail").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-action]");
+    if (b && actions[b.dataset.action]) actions[b.dataset.action](Number(b.dataset.id));
+  });
   if (state.key) start();
 })();
