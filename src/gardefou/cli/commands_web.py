@@ -162,7 +162,7 @@ def takedown_list(ctx: click.Context, include_closed: bool) -> None:
 
     svc = TakedownService(connect(ctx.obj.get("db")))
     now = time.time()
-    for r in svc.queue(include_closed=include_closed):
+    for r in svc.queue(include_closed=include_closed, limit=None):
         view = r.public_view(now)
         view["id"] = r.id
         emit_json(view)

@@ -145,25 +145,33 @@ class TakedownService:
             )
         return self._load(row)
 
-    def queue(self, include_closed: bool = False, limit: int = 200) -> list[TakedownRequest]:
-        """Open requests, the nearest deadline first (breached ones on top)."""
-        if include_closed:
-            rows = self.db.query(
-                "SELECT * FROM takedown_requests ORDER BY deadline_at LIMIT ?", (limit,)
-            )
-        else:
-            rows = self.db.query(
-                "SELECT * FROM takedown_requests WHERE status IN (?, ?) ORDER BY deadline_at "
-                "LIMIT ?",
-                (*[str(s) for s in OPEN], limit),
-            )
-        return [self._load(r) for r in rows]
+    def queue(
+        self, include_closed: bool = False, limit: int | None = 200, offset: int = 0
+    ) -> list[TakedownRequest]:
+        """Open requests, the nearest deadline first (breached ones on top): one page of
+        ``limit`` from ``offset`` (``limit=None``: all); ``count`` says how many there are."""
+        where, params = self._where(include_closed)
+        sql = f"SELECT * FROM takedown_requests{where} ORDER BY deadline_at, id"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [self._load(r) for r in self.db.query(sql, params)]
+
+    def count(self, include_closed: bool = False) -> int:
+        where, params = self._where(include_closed)
+        row = self.db.query_one(f"SELECT COUNT(*) AS n FROM takedown_requests{where}", params)
+        return int(row["n"]) if row else 0
+
+    @staticmethod
+    def _where(include_closed: bool) -> tuple[str, list[Any]]:
+        return ("", []) if include_closed else (" WHERE status IN (?, ?)", [str(s) for s in OPEN])
 
     def alerts(self) -> list[dict[str, Any]]:
-        """Open requests that are due soon or already past their deadline."""
+        """Open requests that are due soon or already past their deadline (all of them: no
+        page limit, since these are the ones that must not be missed)."""
         now = self.clock()
         out = []
-        for r in self.queue():
+        for r in self.queue(limit=None):
             clock = r.clock(now)
             if clock["state"] in ("due_soon", "breached"):
                 out.append({"id": r.id, "case_number": r.case_number, "kind": str(r.kind), **clock})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gardefou.takedown import Contact, DepictionHash, Kind, NewRequest, Signature
@@ -116,9 +116,20 @@ def withdraw(body: LookupIn, svc: Svc, caller: Caller) -> dict[str, Any]:
 
 
 @router.get("/requests", summary="Queue: open requests, nearest deadline first")
-def queue(svc: Svc, caller: Staff, include_closed: bool = False) -> list[dict[str, Any]]:
+def queue(
+    svc: Svc,
+    caller: Staff,
+    response: Response,
+    include_closed: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> list[dict[str, Any]]:
+    """One page of the queue; ``X-Total-Count`` says how many requests there are in all, so a
+    long queue is never silently cut (next page: ``offset`` + ``limit``)."""
     now = svc.settings.clock()
-    return [r.staff_view(now) for r in svc.takedown.queue(include_closed=include_closed)]
+    rows = svc.takedown.queue(include_closed=include_closed, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(svc.takedown.count(include_closed=include_closed))
+    return [r.staff_view(now) for r in rows]
 
 
 @router.get("/alerts", summary="Open requests due soon or past their deadline")

@@ -14,13 +14,14 @@
     for (const c of children) if (c !== null && c !== undefined) e.append(c.nodeType ? c : String(c));
     return e;
   }
-  async function api(method, url, body) {
+  async function api(method, url, body, withTotal) {
     const res = await fetch(url, {
       method, headers: Object.assign({ "X-API-Key": state.key }, body ? { "Content-Type": "application/json" } : {}),
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await res.json().catch(() => ({}));
     if (!res.ok) { const e = new Error(data.message || ("HTTP " + res.status)); e.status = res.status; throw e; }
+    if (withTotal) state.total = Number(res.headers.get("X-Total-Count") || data.length);
     return data;
   }
   const fmt = (t) => t ? new Date(t * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—";
@@ -58,13 +59,17 @@
     const list = $("queue");
     list.textContent = "";
     try {
-      state.items = state.tab === "takedown" ? await api("GET", "/v1/takedown/requests") : await api("GET", "/v1/cases");
+      state.items = await api("GET", state.tab === "takedown" ? "/v1/takedown/requests" : "/v1/cases", null, true);
     } catch (e) {
       state.items = [];
       list.append(el("li", {}, e.status === 404 ? "This queue is not available on this server." : e.message));
       return;
     }
     if (!state.items.length) list.append(el("li", { "data-empty": "1" }, "Queue empty."));
+    if (state.total > state.items.length) {  // a long queue is cut: say so, with the total
+      list.append(el("li", { class: "notice", "data-truncated": "1" }, "Showing the " + state.items.length +
+        " most urgent of " + state.total + "; decide these to bring the next ones in."));
+    }
     state.items.forEach((it, i) => {
       const title = state.tab === "takedown" ? it.case_number : ("Case " + it.id);
       const clock = it.clock || {};
