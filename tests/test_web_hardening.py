@@ -332,9 +332,13 @@ def test_in_process_limiter_stays_fast_with_200k_callers() -> None:
 def test_in_process_limiter_is_bounded() -> None:
     from gardefou.web.limits import RateLimiter
 
+    import threading
+
+    threads = threading.active_count()
     limiter = RateLimiter(max_buckets=1000)
     for i in range(5000):
         limiter.hit(f"ip:{i}", 60)
+    assert threading.active_count() == threads  # no scanning thread left behind
     assert len(limiter._limiter.storage.storage) <= 2 * 1000
     limiter.hit("ip:4999", 60)  # a recent caller is still counted
     assert limiter._limiter.storage.storage  # and counters survive the shrink

@@ -202,8 +202,15 @@ def _bounded_memory_class() -> type:
 
         def __init__(self, max_buckets: int) -> None:
             super().__init__()
+            self.timer.cancel()
             self.max_keys = 2 * max_buckets  # a sliding window keeps 2 counters per caller
             self._shrink_lock = threading.Lock()
+
+        def _MemoryStorage__schedule_expiry(self) -> None:
+            # The parent scans every counter in a thread every 10 ms while requests flow: with
+            # 200k callers that is a core spent holding the GIL. Expired counters are dropped
+            # lazily instead (``get``, and ``_shrink`` past the cap).
+            return
 
         def incr(self, key: str, expiry: float, amount: int = 1) -> int:
             if len(self.storage) >= self.max_keys and key not in self.storage:
