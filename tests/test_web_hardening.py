@@ -330,9 +330,9 @@ def test_in_process_limiter_stays_fast_with_200k_callers() -> None:
 
 
 def test_in_process_limiter_is_bounded() -> None:
-    from gardefou.web.limits import RateLimiter
-
     import threading
+
+    from gardefou.web.limits import RateLimiter
 
     threads = threading.active_count()
     limiter = RateLimiter(max_buckets=1000)
@@ -561,3 +561,50 @@ def test_nul_characters_are_refused_in_takedown_fields(web, field) -> None:
     assert web.client.get("/v1/takedown/stats", headers=web.h("auditor")).json()["total"] == 0
     lookup = web.client.post("/v1/takedown/status", json={"case_number": "TD-\x00", "pin": "1\x00"})
     assert lookup.status_code == 401
+
+
+def test_live_server_ignores_forwarded_for_from_loopback(tmp_path) -> None:
+    """The attack of issue 13 against a real `gardefou serve`: vary X-Forwarded-For from
+    loopback to get a fresh per-address budget on every request."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GARDEFOU_DB": str(tmp_path / "s.db"), "GARDEFOU_ADMIN_KEY": ADMIN_KEY}
+    for k in ("GARDEFOU_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS", "GARDEFOU_RATE_LIMIT_URL"):
+        env.pop(k, None)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from gardefou.cli.main import main; main()",
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        codes = [
+            httpx.get(base + "/v1/me", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+            for i in range(70)
+        ]
+        assert codes[:59].count(200) == 59 and codes[-1] == 429, codes  # public: 60 a minute
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
