@@ -559,8 +559,9 @@ def test_nul_characters_are_refused_in_takedown_fields(web, field) -> None:
     r = web.client.post("/v1/takedown", json=body)
     assert r.status_code == 422 and field in r.json()["message"] and "NUL" in r.json()["message"]
     assert web.client.get("/v1/takedown/stats", headers=web.h("auditor")).json()["total"] == 0
-    lookup = web.client.post("/v1/takedown/status", json={"case_number": "TD-\x00", "pin": "1\x00"})
-    assert lookup.status_code == 401
+    for path in ("/v1/takedown/status", "/v1/submissions/status"):
+        lookup = web.client.post(path, json={"case_number": "TD-\x00", "pin": "1"})
+        assert lookup.status_code == 422 and "NUL" in lookup.json()["message"]
 
 
 def test_live_server_ignores_forwarded_for_from_loopback(tmp_path) -> None:
@@ -608,3 +609,18 @@ def test_live_server_ignores_forwarded_for_from_loopback(tmp_path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_submission_pins_lock_too(web) -> None:
+    r = web.client.post("/v1/submissions", json={"hashes": [{"pdq": "f" * 64, "quality": 100}]})
+    case, pin = r.json()["case_number"], r.json()["pin"]
+    wrong = "00000000" if pin != "00000000" else "11111111"
+    codes = [
+        web.client.post(
+            "/v1/submissions/status", json={"case_number": case, "pin": wrong}
+        ).status_code
+        for _ in range(7)
+    ]
+    assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}, codes
+    r = web.client.post("/v1/submissions/status", json={"case_number": case, "pin": pin})
+    assert r.status_code == 429

@@ -141,6 +141,18 @@ class Attempts:
                     (stale, now),
                 )
 
+    def verify(self, subject: str, pin: str, stored: str | None) -> bool:
+        """The whole guarded check: refuse while locked, compare ``pin`` with ``stored`` (or,
+        for an unknown subject, spend the same time on a dummy hash), count the outcome."""
+        self.check(subject)
+        if stored is None:
+            dummy_check(pin)
+        if stored is None or not check_pin(pin, stored):
+            self.failed(subject)
+            return False
+        self.succeeded(subject)
+        return True
+
     def succeeded(self, subject: str) -> None:
         self.db.execute(
             "DELETE FROM pin_attempts WHERE scope = ? AND subject = ?", (self.scope, subject)

@@ -9,7 +9,7 @@ from gardefou.banks.core import BankCore
 from gardefou.banks.models import Bank, Submission
 from gardefou.banks.records import now
 from gardefou.errors import AuthError, BankError, NotFoundError
-from gardefou.pins import check_pin as _check_pin
+from gardefou.pins import Attempts
 from gardefou.pins import hash_pin as _hash_pin
 
 
@@ -55,9 +55,13 @@ class Submissions(BankCore):
         row = self.db.query_one(
             "SELECT * FROM bank_submissions WHERE case_number = ?", (case_number.strip().upper(),)
         )
-        if row is None:
-            raise NotFoundError(f"no submission {case_number!r}; check the case number")
-        if not _check_pin(str(pin).strip(), row["pin_hash"]):
+        # wrong PINs counted per case in the store, unknown cases too and at the same cost
+        subject = case_number.strip().upper()[:64]
+        if not Attempts(self.db, "submission").verify(
+            subject, str(pin).strip(), row["pin_hash"] if row else None
+        ):
+            if row is None:
+                raise NotFoundError(f"no submission {case_number!r}; check the case number")
             raise AuthError(f"wrong PIN for submission {case_number!r}")
         ids = tuple(
             int(r["id"])

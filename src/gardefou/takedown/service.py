@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gardefou.errors import AuthError, BankError, NotFoundError, TakedownError, TakedownStateError
-from gardefou.pins import Attempts, check_pin, dummy_check, hash_pin, needs_rehash
+from gardefou.pins import Attempts, hash_pin, needs_rehash
 from gardefou.signals.pdq_core import hex_to_bytes
 from gardefou.store.db import Database
 from gardefou.takedown.checks import validate
@@ -131,14 +131,11 @@ class TakedownService:
         subject, pin = case_number.strip().upper()[:64], pin.strip()
         if "\x00" in subject or "\x00" in pin:
             raise wrong
-        self._attempts.check(subject)
+        self._attempts.check(subject)  # a locked case costs no hash and no row read
         row = self.db.query_one("SELECT * FROM takedown_requests WHERE case_number = ?", (subject,))
-        if row is None:
-            dummy_check(pin)
-        if row is None or not check_pin(pin, row["pin_hash"]):
-            self._attempts.failed(subject)
+        if not self._attempts.verify(subject, pin, row["pin_hash"] if row else None):
             raise wrong
-        self._attempts.succeeded(subject)
+        assert row is not None
         if needs_rehash(row["pin_hash"]):  # a PBKDF2 hash from before: upgrade it now
             self.db.execute(
                 "UPDATE takedown_requests SET pin_hash = ? WHERE id = ?", (hash_pin(pin), row["id"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gardefou.takedown import Contact, DepictionHash, Kind, NewRequest, Signature
 from gardefou.web.auth import Principal, Role
@@ -56,6 +56,13 @@ class TakedownIn(_Strict):
 class LookupIn(_Strict):
     case_number: str = Field(min_length=1, max_length=40)
     pin: str = Field(min_length=1, max_length=40)
+
+    @field_validator("case_number", "pin")
+    @classmethod
+    def _no_nul(cls, v: str) -> str:
+        if "\x00" in v:  # PostgreSQL text cannot hold NUL: refuse it here, not in the query
+            raise ValueError("contains a NUL character (\\x00); type it as on your receipt")
+        return v
 
 
 class RejectIn(_Strict):
