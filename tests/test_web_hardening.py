@@ -624,3 +624,24 @@ def test_submission_pins_lock_too(web) -> None:
     assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}, codes
     r = web.client.post("/v1/submissions/status", json={"case_number": case, "pin": pin})
     assert r.status_code == 429
+
+
+def test_serve_with_an_unreachable_rate_limit_store_stops_before_any_key(
+    tmp_path, monkeypatch
+) -> None:
+    import socket
+
+    from click.testing import CliRunner
+
+    import gardefou.cli.commands_web  # noqa: F401
+    from gardefou.cli.main import cli
+
+    monkeypatch.delenv("GARDEFOU_ADMIN_KEY", raising=False)
+    monkeypatch.setenv("GARDEFOU_RATE_LIMIT_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: None)
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = str(free.getsockname()[1])
+    r = CliRunner().invoke(cli, ["--db", str(tmp_path / "s.db"), "serve", "--port", port])
+    assert r.exit_code == 2 and "rate-limit storage" in r.output
+    assert "shown once" not in r.output and "serving" not in r.output

@@ -74,6 +74,10 @@ def serve(
     from gardefou.web.settings import Settings
 
     settings = Settings.from_env()  # refuses a bad GARDEFOU_* value before anything starts
+    if settings.rate_limit_url:  # an unreachable Redis: stop now, not in every worker
+        from gardefou.web.limits import RateLimiter
+
+        RateLimiter(settings.rate_limit_url, prefix=settings.rate_limit_prefix)
     store = connect(db)
     keys = KeyStore(store)
     if not keys.list() and not os.environ.get("GARDEFOU_ADMIN_KEY"):
