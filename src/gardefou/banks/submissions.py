@@ -63,6 +63,7 @@ class Submissions(BankCore):
             if row is None:
                 raise NotFoundError(f"no submission {case_number!r}; check the case number")
             raise AuthError(f"wrong PIN for submission {case_number!r}")
+        assert row is not None  # verify() is False for an unknown case
         ids = tuple(
             int(r["id"])
             for r in self.db.query(

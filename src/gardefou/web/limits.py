@@ -193,7 +193,7 @@ def _redis_storage(url: str, prefix: str) -> Any:
 def _bounded_memory_class() -> type:
     from limits.storage import MemoryStorage
 
-    class _Bounded(MemoryStorage):  # type: ignore[misc]
+    class _Bounded(MemoryStorage):
         """The library's in-process counters, with a cap on how many are kept. The old
         limiter rebuilt its whole dict on every request past 100k live callers (~21 ms each);
         here, past the cap, expired counters go first, then the oldest half, once per
