@@ -74,7 +74,7 @@
       const title = state.tab === "takedown" ? it.case_number : ("Case " + it.id);
       const clock = it.clock || {};
       const meta = state.tab === "takedown"
-        ? [it.kind === "regulator_notice" ? "regulator " + it.issuer : "TAKE IT DOWN", it.status, left(clock.seconds_left || 0)].join(" · ")
+        ? [it.kind === "regulator_notice" ? "regulator " + it.issuer + (it.verified ? "" : " (unverified)") : "TAKE IT DOWN", it.status, left(clock.seconds_left || 0)].join(" · ")
         : [it.status, it.action, "severity " + it.severity, left(it.deadline_at - Date.now() / 1000)].join(" · ");
       const li = el("li", { role: "option", "aria-selected": "false", id: "item-" + i, "data-id": it.id, onclick: () => select(i) },
         el("strong", {}, title), " ", clock.state ? el("span", { class: "badge state-" + clock.state }, clock.state) : null,
@@ -114,7 +114,8 @@
       el("p", { class: "state-" + clock.state, id: "clock" }, "Deadline " + fmt(r.deadline_at) + " (" + r.window_hours + " h window): " +
         (r.closed_at ? clock.state : left(clock.seconds_left))),
       kv([
-        ["Type", r.kind === "regulator_notice" ? "Regulator notice: " + r.issuer_name + " ref. " + r.issuer_reference : "TAKE IT DOWN Act request"],
+        ["Type", r.kind === "regulator_notice" ? "Regulator notice: " + r.issuer_name + " ref. " + r.issuer_reference +
+          (r.verified ? " (verified: filed by staff)" : " (unverified: filed on the public form, ordinary deadline)") : "TAKE IT DOWN Act request"],
         ["Signature", r.signature.name + (r.signature.on_behalf ? " (on behalf; " + r.signature.authority + ")" : "")],
         ["Good-faith statement", r.good_faith_statement || "—"],
         ["Contact", [r.contact.email, r.contact.phone, r.contact.postal].filter(Boolean).join(" · ")],
