@@ -645,3 +645,19 @@ def test_serve_with_an_unreachable_rate_limit_store_stops_before_any_key(
     r = CliRunner().invoke(cli, ["--db", str(tmp_path / "s.db"), "serve", "--port", port])
     assert r.exit_code == 2 and "rate-limit storage" in r.output
     assert "shown once" not in r.output and "serving" not in r.output
+
+
+def test_idle_pin_counters_are_forgotten(tmp_path, monkeypatch) -> None:
+    import gardefou.pins as pins
+    from gardefou.store.db import connect
+    from tests.test_takedown import Clock
+
+    clock = Clock()
+    db = connect(tmp_path / "a.db")
+    attempts = pins.Attempts(db, "takedown", clock=clock)
+    attempts.failed("TD-OLD")
+    clock.t += 2 * 86400
+    monkeypatch.setattr(pins.secrets, "randbelow", lambda n: 0)  # the 1-in-64 sweep runs now
+    attempts.failed("TD-NEW")
+    assert [r["subject"] for r in db.query("SELECT subject FROM pin_attempts")] == ["TD-NEW"]
+    db.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -135,7 +136,9 @@ class Attempts:
                     "UPDATE pin_attempts SET locked_until = ? WHERE scope = ? AND subject = ?",
                     (now + lock, self.scope, subject),
                 )
-            if failures == 1:  # now and then, forget counters idle for a day (bounded table)
+            # now and then (1 in 64, at random: not tied to the case, so no timing tell),
+            # forget counters idle for a day: the table stays bounded
+            if secrets.randbelow(64) == 0:
                 self.db.execute(
                     "DELETE FROM pin_attempts WHERE updated_at < ? AND locked_until < ?",
                     (stale, now),
