@@ -100,10 +100,11 @@ def test_regulator_notice_has_24_hours_and_needs_reference(svc) -> None:
             issuer="esafety_au",
             issuer_reference="RN-1",
             good_faith_statement="",
-        )
+        ),
+        verified=True,  # filed with a staff key: the regulator's own deadline
     )
     r = svc.lookup(case, pin)
-    assert case.startswith("RN-") and r.window_hours == 24
+    assert case.startswith("RN-") and r.window_hours == 24 and r.verified
 
 
 def test_clock_states_and_alerts_before_breach(svc) -> None:
@@ -123,7 +124,8 @@ def test_queue_orders_by_deadline(svc) -> None:
     a, _ = svc.submit(request())
     svc.clock.t += 1
     b, _ = svc.submit(
-        request(kind=Kind.REGULATOR_NOTICE, issuer="esafety_au", issuer_reference="X")
+        request(kind=Kind.REGULATOR_NOTICE, issuer="esafety_au", issuer_reference="X"),
+        verified=True,
     )
     assert [r.case_number for r in svc.queue()] == [b, a]  # 24 h notice is due first
 

@@ -242,8 +242,8 @@ def test_reject_and_withdraw_over_http(web) -> None:
 
 def test_regulator_notice_24h(web) -> None:
     body = takedown_body(kind="regulator_notice", issuer="esafety_au", issuer_reference="E-77")
-    r = web.client.post("/v1/takedown", json=body)
-    assert r.status_code == 201 and r.json()["window_hours"] == 24
+    r = web.client.post("/v1/takedown", json=body, headers=web.h("moderator"))
+    assert r.status_code == 201 and r.json()["window_hours"] == 24 and r.json()["verified"]
 
 
 def test_rate_limit_429(tmp_path) -> None:

@@ -88,6 +88,7 @@ def test_moderator_works_the_queue(live_server, page, browser) -> None:
     mod_key = r.json()["key"]
     r = api.post(
         f"{live_server.url}/v1/takedown",
+        headers={"X-API-Key": mod_key},  # a verified notice: entered by staff
         data={
             "kind": "regulator_notice",
             "issuer": "esafety_au",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Sequence
 
@@ -11,20 +9,8 @@ from gardefou.banks.models import Bank, Submission
 from gardefou.banks.records import now
 from gardefou.banks.review import SubmissionLimits, SubmissionReview
 from gardefou.errors import AuthError, BankError, NotFoundError
-
-_PIN_ITERATIONS = 200_000
-
-
-def _hash_pin(pin: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _PIN_ITERATIONS)
-    return f"pbkdf2_sha256${_PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
-
-
-def _check_pin(pin: str, stored: str) -> bool:
-    _, iterations, salt, digest = stored.split("$")
-    got = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
-    return hmac.compare_digest(got.hex(), digest)
+from gardefou.pins import Attempts
+from gardefou.pins import hash_pin as _hash_pin
 
 
 class Submissions(SubmissionReview):
@@ -45,7 +31,7 @@ class Submissions(SubmissionReview):
         confirmed: bool = False,
     ) -> tuple[str, str]:
         """Hash-only submission (no image). Each item: hex, or (hex, quality). Returns
-        (case_number, pin); the PIN is shown once and stored only as a salted PBKDF2 hash."""
+        (case_number, pin); the PIN is shown once and stored only as an argon2id hash."""
         b = self.get_bank(bank)
         if not hashes:
             raise BankError("a submission needs at least one PDQ hash")
@@ -84,10 +70,15 @@ class Submissions(SubmissionReview):
         row = self.db.query_one(
             "SELECT * FROM bank_submissions WHERE case_number = ?", (case_number.strip().upper(),)
         )
-        if row is None:
-            raise NotFoundError(f"no submission {case_number!r}; check the case number")
-        if not _check_pin(str(pin).strip(), row["pin_hash"]):
+        # wrong PINs counted per case in the store, unknown cases too and at the same cost
+        subject = case_number.strip().upper()[:64]
+        if not Attempts(self.db, "submission").verify(
+            subject, str(pin).strip(), row["pin_hash"] if row else None
+        ):
+            if row is None:
+                raise NotFoundError(f"no submission {case_number!r}; check the case number")
             raise AuthError(f"wrong PIN for submission {case_number!r}")
+        assert row is not None  # verify() is False for an unknown case
         ids = tuple(
             int(r["id"])
             for r in self.db.query(

@@ -89,6 +89,11 @@ class CaseStore(StrikesMixin):
         )
         return [Case.from_row(r) for r in rows]
 
+    def count(self, status: str = PENDING_REVIEW) -> int:
+        """How many cases have ``status`` (the queue's total, beyond any page)."""
+        row = self.db.query_one("SELECT COUNT(*) AS n FROM cases WHERE status = ?", (status,))
+        return int(row["n"]) if row else 0
+
     def history(self, case_id: int) -> list[CaseAction]:
         rows = self.db.query("SELECT * FROM case_actions WHERE case_id = ? ORDER BY id", (case_id,))
         return [

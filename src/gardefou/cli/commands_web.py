@@ -19,6 +19,27 @@ def _require_service_extra() -> None:
         ) from None
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Bind the address once, as uvicorn will (SO_REUSEADDR), and release it: a port in use is
+    a ConfigError now, not a crash after a first admin key has been created and printed."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot resolve --host {host!r}: {exc}") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} (port in use or not "
+                "allowed); stop the other server or choose another --port"
+            ) from None
+
+
 @cli.command()
 @click.option(
     "--host",
@@ -45,10 +66,18 @@ def serve(
     from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 
+    _check_port_free(host, port)  # before any key is created or "serving" is printed
     db = db_opt or (ctx.obj or {}).get("db")
     if db:
         os.environ["GARDEFOU_DB"] = str(db)
     os.environ["GARDEFOU_MAX_UPLOAD_MB"] = str(max_upload_mb)
+    from gardefou.web.settings import Settings
+
+    settings = Settings.from_env()  # refuses a bad GARDEFOU_* value before anything starts
+    if settings.rate_limit_url:  # an unreachable Redis: stop now, not in every worker
+        from gardefou.web.limits import RateLimiter
+
+        RateLimiter(settings.rate_limit_url, prefix=settings.rate_limit_prefix)
     store = connect(db)
     keys = KeyStore(store)
     if not keys.list() and not os.environ.get("GARDEFOU_ADMIN_KEY"):
@@ -56,8 +85,8 @@ def serve(
         click.echo(f"created the first admin API key (shown once): {key}", err=True)
     store.close()
     click.echo(
-        f"gardefou serving on http://{host}:{port} (portal /portal, console /console, "
-        f"API docs /docs)",
+        f"gardefou serving on http://{host}:{port} (portal /portal, console /console"
+        + (", API docs /docs)" if settings.api_docs else ")"),
         err=True,
     )
     uvicorn.run(
@@ -67,6 +96,11 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local process (or a
+        # proxy passing the header through) could then pick its client address and dodge the
+        # per-address limits. Only the proxies named in GARDEFOU_TRUSTED_PROXIES are believed.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
     )
 
 
@@ -132,7 +166,7 @@ def takedown_list(ctx: click.Context, include_closed: bool) -> None:
 
     svc = TakedownService(connect(ctx.obj.get("db")))
     now = time.time()
-    for r in svc.queue(include_closed=include_closed):
+    for r in svc.queue(include_closed=include_closed, limit=None):
         view = r.public_view(now)
         view["id"] = r.id
         emit_json(view)

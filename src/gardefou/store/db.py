@@ -194,6 +194,7 @@ def connect(url: str | os.PathLike[str] | None = None, migrate: bool = True) -> 
     """Open a database by URL or path: ``postgresql://...``, ``sqlite:///path``, a path, or
     None for the default file. New databases are migrated to the current schema."""
     target = str(url) if url is not None else str(default_db_path())
+    _check_scheme(target)
     conn: Any
     if target.startswith(("postgresql://", "postgres://")):
         try:
@@ -222,6 +223,25 @@ def connect(url: str | os.PathLike[str] | None = None, migrate: bool = True) -> 
     if migrate:
         db.migrate()
     return db
+
+
+#: a URL scheme (two letters or more: ``C:\\data`` is a Windows path, not a scheme)
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):(//)?")
+_ACCEPTED = ("postgresql", "postgres", "sqlite")
+
+
+def _check_scheme(target: str) -> None:
+    """Refuse a URL of another database: opened as a path, ``mysql://h/db`` would silently
+    become a new SQLite file named ``mysql:`` and the service would run on an empty store."""
+    m = _SCHEME.match(target)
+    if m is None or (m.group(2) is None and m.group(1).lower() != "sqlite"):
+        return  # a path (``data/g.db``, ``C:\\g.db``) or ``:memory:``
+    if m.group(1) in _ACCEPTED and m.group(2):
+        return
+    raise ConfigError(
+        f"store URL scheme {m.group(1)!r} (in {_redact(target)!r}) is not supported; use a "
+        "postgresql://user@host/db URL, a sqlite:///path/to/file.db URL or a plain file path"
+    )
 
 
 def _set_wal(conn: sqlite3.Connection, path: str, wait_s: float = 30.0) -> None:

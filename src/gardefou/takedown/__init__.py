@@ -9,6 +9,7 @@ of known copies through the victim bank.
 See docs/web.md.
 """
 
+from gardefou.takedown.checks import validate
 from gardefou.takedown.models import (
     DEADLINE_HOURS,
     REGULATORS,
@@ -20,7 +21,7 @@ from gardefou.takedown.models import (
     Status,
     TakedownRequest,
 )
-from gardefou.takedown.service import TakedownService, validate
+from gardefou.takedown.service import TakedownService
 
 __all__ = [
     "DEADLINE_HOURS",

@@ -118,6 +118,7 @@ class TakedownRequest:
     contact: Contact
     issuer: str
     issuer_reference: str
+    verified: bool = False  # a regulator's notice filed with a staff key (not the public form)
     hashes: tuple[DepictionHash, ...] = ()
     locations: tuple[str, ...] = ()
     events: tuple[dict[str, Any], ...] = field(default=())
@@ -182,6 +183,7 @@ class TakedownRequest:
             issuer=self.issuer,
             issuer_name=REGULATORS.get(self.issuer, self.issuer),
             issuer_reference=self.issuer_reference,
+            verified=self.verified,
             hash_list=[{"pdq": h.pdq, "quality": h.quality} for h in self.hashes],
             location_list=list(self.locations),
             history=[dict(e) for e in self.events],

@@ -1,31 +1,31 @@
 """TakedownService: file, track and resolve takedown requests against their deadlines.
 
 Storage is the project's database (migration 0007). The person receives a case number and a PIN
-once; only a salted PBKDF2 hash of the PIN is stored. On acceptance the request's hashes go into
-the victim bank (so future uploads of the image and of its near-identical copies match) and every
-media already seen whose PDQ is within the bank's threshold is recorded as removed: the count of
-copies removed is shown to the moderator and to the person.
+once; only an argon2id hash of the PIN is stored (gardefou.pins), and wrong PINs are counted per
+case in the store: a few are free, then the case locks with a doubling backoff. On acceptance
+the request's hashes go into the victim bank (so future uploads of the image and of its
+near-identical copies match) and every media already seen whose PDQ is within the bank's
+threshold is recorded as removed: the count of copies removed is shown to the moderator and to
+the person.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import re
 import secrets
 import time
 from collections.abc import Callable
 from typing import Any
 
 from gardefou.errors import AuthError, BankError, NotFoundError, TakedownError, TakedownStateError
+from gardefou.pins import Attempts, hash_pin, needs_rehash
 from gardefou.signals.pdq_core import hex_to_bytes
 from gardefou.store.db import Database
+from gardefou.takedown.checks import validate
 from gardefou.takedown.models import (
     DEADLINE_HOURS,
     HOUR,
     OPEN,
-    REGULATORS,
     Contact,
     DepictionHash,
     Kind,
@@ -38,72 +38,7 @@ from gardefou.takedown.models import (
 VICTIM_BANK = "victims"
 MATCH_THRESHOLD = 31
 MIN_QUALITY = 50
-MAX_HASHES = 64
-MAX_LOCATIONS = 64
-_PIN_ITERATIONS = 120_000
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CASE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
-
-
-def _hash_pin(pin: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _PIN_ITERATIONS)
-    return f"pbkdf2_sha256${_PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
-
-
-def _check_pin(pin: str, stored: str) -> bool:
-    _, iterations, salt, digest = stored.split("$")
-    got = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
-    return hmac.compare_digest(got.hex(), digest)
-
-
-def validate(req: NewRequest) -> None:
-    """Raise TakedownError naming the first missing or malformed element."""
-    if not req.signature.name.strip():
-        raise TakedownError(
-            "signature missing: type your full name as your electronic signature "
-            "(or the name of the person authorized to act for you)"
-        )
-    if req.signature.on_behalf and not req.signature.authority.strip():
-        raise TakedownError(
-            "signature on behalf of someone else: say on what basis you act for them "
-            "(for example 'parent' or 'legal representative')"
-        )
-    if not req.hashes and not req.locations:
-        raise TakedownError(
-            "identification of the depiction missing: add at least one image hash "
-            "(computed in your browser) or one link or post id where it appears"
-        )
-    if len(req.hashes) > MAX_HASHES or len(req.locations) > MAX_LOCATIONS:
-        raise TakedownError(
-            f"too many items: {len(req.hashes)} hashes and {len(req.locations)} locations "
-            f"(limit {MAX_HASHES} each); file several requests"
-        )
-    for h in req.hashes:
-        hex_to_bytes(h.pdq)  # raises HashFormatError quoting the value
-        if not 0 <= h.quality <= 100:
-            raise TakedownError(f"hash quality {h.quality!r} must be between 0 and 100")
-    for loc in req.locations:
-        if not loc.strip() or len(loc) > 2048:
-            raise TakedownError(f"location {loc[:80]!r} must be a link or id of 1-2048 characters")
-    if req.kind is Kind.TAKE_IT_DOWN and not req.good_faith_statement.strip():
-        raise TakedownError(
-            "good-faith statement missing: state that you believe in good faith that the "
-            "depiction was published without consent"
-        )
-    if not req.contact.any():
-        raise TakedownError("contact information missing: give an email, a phone or an address")
-    if req.contact.email and not _EMAIL.fullmatch(req.contact.email.strip()):
-        raise TakedownError(f"email {req.contact.email[:80]!r} is not an email address")
-    if req.kind is Kind.REGULATOR_NOTICE:
-        if req.issuer not in REGULATORS:
-            raise TakedownError(
-                f"issuer {req.issuer!r} unknown; use one of {', '.join(sorted(REGULATORS))}"
-            )
-        if not req.issuer_reference.strip():
-            raise TakedownError("a regulator's notice needs its reference number")
-    if req.lang not in ("en", "fr"):
-        raise TakedownError(f"language {req.lang!r} unsupported; use 'en' or 'fr'")
 
 
 class TakedownService:
@@ -119,13 +54,19 @@ class TakedownService:
         self.clock = clock
         self._banks = banks
         self.victim_bank = victim_bank
+        self._attempts = Attempts(db, "takedown", clock=clock)
 
     # -- filing ----------------------------------------------------------------------------------
-    def submit(self, req: NewRequest) -> tuple[str, str]:
-        """Validate and record a request; return (case_number, pin). The PIN is shown once."""
+    def submit(self, req: NewRequest, *, verified: bool = False) -> tuple[str, str]:
+        """Validate and record a request; return (case_number, pin). The PIN is shown once.
+
+        A regulator's notice gets the regulator's deadline (24 h) only when ``verified``: it
+        came through an authenticated channel (a staff key). Anyone can type "eSafety" into a
+        public form, so an unverified notice keeps the ordinary 48 hours and queue place."""
         validate(req)
         now = self.clock()
-        key = "take_it_down" if req.kind is Kind.TAKE_IT_DOWN else req.issuer
+        verified = verified and req.kind is Kind.REGULATOR_NOTICE
+        key = req.issuer if verified else "take_it_down"
         hours = DEADLINE_HOURS.get(key, DEADLINE_HOURS["regulator_default"])
         prefix = "TD" if req.kind is Kind.TAKE_IT_DOWN else "RN"
         case_number = f"{prefix}-" + "".join(secrets.choice(_CASE_ALPHABET) for _ in range(8))
@@ -140,10 +81,10 @@ class TakedownService:
                 "INSERT INTO takedown_requests (case_number, pin_hash, kind, status, lang, "
                 "signature_name, signature_on_behalf, signature_authority, depiction_description,"
                 " good_faith_statement, contact_json, issuer, issuer_reference, received_at, "
-                "deadline_at, resolution) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "deadline_at, resolution, verified) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     case_number,
-                    _hash_pin(pin),
+                    hash_pin(pin),
                     str(req.kind),
                     str(Status.RECEIVED),
                     req.lang,
@@ -158,6 +99,7 @@ class TakedownService:
                     now,
                     now + hours * HOUR,
                     "",
+                    int(verified),
                 ),
             )
             for h in req.hashes:
@@ -183,33 +125,50 @@ class TakedownService:
         return self._load(row)
 
     def lookup(self, case_number: str, pin: str) -> TakedownRequest:
-        """The person's view: case number + PIN. Wrong PIN and unknown case look the same."""
-        row = self.db.query_one(
-            "SELECT * FROM takedown_requests WHERE case_number = ?", (case_number.strip().upper(),)
-        )
-        if row is None or not _check_pin(pin.strip(), row["pin_hash"]):
-            raise AuthError("case number or PIN is wrong; check both and try again")
+        """The person's view: case number + PIN. Wrong PIN and unknown case look the same, in
+        answer, in time (an unknown case costs one hash check too) and in lockout."""
+        wrong = AuthError("case number or PIN is wrong; check both and try again")
+        subject, pin = case_number.strip().upper()[:64], pin.strip()
+        if "\x00" in subject or "\x00" in pin:
+            raise wrong
+        self._attempts.check(subject)  # a locked case costs no hash and no row read
+        row = self.db.query_one("SELECT * FROM takedown_requests WHERE case_number = ?", (subject,))
+        if not self._attempts.verify(subject, pin, row["pin_hash"] if row else None):
+            raise wrong
+        assert row is not None
+        if needs_rehash(row["pin_hash"]):  # a PBKDF2 hash from before: upgrade it now
+            self.db.execute(
+                "UPDATE takedown_requests SET pin_hash = ? WHERE id = ?", (hash_pin(pin), row["id"])
+            )
         return self._load(row)
 
-    def queue(self, include_closed: bool = False, limit: int = 200) -> list[TakedownRequest]:
-        """Open requests, the nearest deadline first (breached ones on top)."""
-        if include_closed:
-            rows = self.db.query(
-                "SELECT * FROM takedown_requests ORDER BY deadline_at LIMIT ?", (limit,)
-            )
-        else:
-            rows = self.db.query(
-                "SELECT * FROM takedown_requests WHERE status IN (?, ?) ORDER BY deadline_at "
-                "LIMIT ?",
-                (*[str(s) for s in OPEN], limit),
-            )
-        return [self._load(r) for r in rows]
+    def queue(
+        self, include_closed: bool = False, limit: int | None = 200, offset: int = 0
+    ) -> list[TakedownRequest]:
+        """Open requests, the nearest deadline first (breached ones on top): one page of
+        ``limit`` from ``offset`` (``limit=None``: all); ``count`` says how many there are."""
+        where, params = self._where(include_closed)
+        sql = f"SELECT * FROM takedown_requests{where} ORDER BY deadline_at, id"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [self._load(r) for r in self.db.query(sql, params)]
+
+    def count(self, include_closed: bool = False) -> int:
+        where, params = self._where(include_closed)
+        row = self.db.query_one(f"SELECT COUNT(*) AS n FROM takedown_requests{where}", params)
+        return int(row["n"]) if row else 0
+
+    @staticmethod
+    def _where(include_closed: bool) -> tuple[str, list[Any]]:
+        return ("", []) if include_closed else (" WHERE status IN (?, ?)", [str(s) for s in OPEN])
 
     def alerts(self) -> list[dict[str, Any]]:
-        """Open requests that are due soon or already past their deadline."""
+        """Open requests that are due soon or already past their deadline (all of them: no
+        page limit, since these are the ones that must not be missed)."""
         now = self.clock()
         out = []
-        for r in self.queue():
+        for r in self.queue(limit=None):
             clock = r.clock(now)
             if clock["state"] in ("due_soon", "breached"):
                 out.append({"id": r.id, "case_number": r.case_number, "kind": str(r.kind), **clock})
@@ -253,8 +212,11 @@ class TakedownService:
             self._set_status(r.id, Status.IN_REVIEW, actor, "opened by a moderator")
         return self.get(request_id)
 
-    def accept(self, request_id: int, actor: str, note: str = "") -> TakedownRequest:
-        """Remove: bank the hashes, record the known copies removed, close the request."""
+    def accept(
+        self, request_id: int, actor: str, note: str = "", resolution: str = ""
+    ) -> TakedownRequest:
+        """Remove: bank the hashes, record the known copies removed, close the request.
+        ``resolution`` is what the person reads; ``note`` is internal (staff history only)."""
         r = self.get(request_id)
         self._require_open(r, "accept")
         entries = self._bank_hashes(r, actor)
@@ -264,13 +226,14 @@ class TakedownService:
             self.db.execute(
                 "UPDATE takedown_requests SET status = ?, closed_at = ?, resolution = ?, "
                 "copies_removed = ?, bank_entries = ? WHERE id = ?",
-                (str(Status.REMOVED), now, note or "removed", copies, entries, r.id),
+                (str(Status.REMOVED), now, resolution.strip() or "removed", copies, entries, r.id),
             )
             self._event(
                 r.id,
                 actor,
                 Status.REMOVED,
-                f"removed; {copies} known copies removed; {entries} hashes banked",
+                f"removed; {copies} known copies removed; {entries} hashes banked"
+                + (f"; note: {note.strip()}" if note.strip() else ""),
             )
         return self.get(request_id)
 
@@ -410,6 +373,7 @@ class TakedownService:
             contact=Contact(**contact),
             issuer=row["issuer"],
             issuer_reference=row["issuer_reference"],
+            verified=bool(row["verified"]),
             hashes=tuple(
                 DepictionHash(i["value"], int(i["quality"]))
                 for i in items

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gardefou import __version__
 from gardefou.errors import AuthError, GardefouError, RateLimitError
@@ -43,14 +44,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db=db,
         keys=KeyStore(db, settings.admin_key),
         takedown=TakedownService(db, clock=settings.clock),
-        limiter=RateLimiter(),
+        limiter=RateLimiter(
+            settings.rate_limit_url,
+            prefix=settings.rate_limit_prefix,
+            max_buckets=settings.rate_limit_buckets,
+        ),
     )
     app = FastAPI(
         title="gardefou",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
-        redoc_url=None,
+        # Swagger UI and ReDoc pages load their scripts from a CDN on the console's origin:
+        # off unless asked for (GARDEFOU_API_DOCS=1). /openapi.json is plain JSON, kept.
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.services = services
     app.add_middleware(
@@ -100,14 +107,37 @@ def _install_handlers(app: FastAPI) -> None:
         errors = [_clean(e) for e in exc.errors()]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(x) for x in first.get("loc", []))
+        message = f"{where}: {first.get('msg')}"
+        if first.get("type") == "json_invalid":
+            at = first["loc"][-1] if len(first.get("loc", [])) > 1 else "?"
+            message = (
+                f"request body is not valid JSON (parsing stopped at character {at}); "
+                "send one JSON object with Content-Type: application/json"
+            )
         return JSONResponse(
             {
                 "error": "validation",
                 "type": "RequestValidationError",
-                "message": f"{where}: {first.get('msg')}",
+                "message": message,
                 "detail": errors,
             },
             status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Unknown paths (404), wrong methods (405) and unparsable multipart bodies (400) are
+        # raised by the framework itself: answer them in the same shape as every other error.
+        code = _HTTP_CODES.get(exc.status_code, "http")
+        message = str(exc.detail)
+        if exc.status_code == 404:
+            message = f"no such endpoint: {request.url.path}; see /openapi.json for the API"
+        elif exc.status_code == 405:
+            message = f"method {request.method} is not allowed on {request.url.path}"
+        return JSONResponse(
+            {"error": code, "type": "HTTPException", "message": message},
+            status_code=exc.status_code,
+            headers=dict(exc.headers or {}),
         )
 
     @app.exception_handler(Exception)
@@ -126,6 +156,9 @@ def _install_handlers(app: FastAPI) -> None:
     def healthz() -> dict[str, Any]:
         db = app.state.services.db
         return {"ok": True, "version": __version__, "schema": db.schema_version()}
+
+
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 
 
 def _clean(err: Any) -> dict[str, Any]:

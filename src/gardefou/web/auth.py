@@ -1,5 +1,10 @@
 """API keys with roles. Keys are random, shown once, and stored as SHA-256 digests.
 
+Every request reads its key's row (one indexed lookup on the unique ``key_hash``): nothing about
+a key is cached in the process, so a revocation by another worker or by ``gardefou apikey
+revoke`` is refused on the very next request everywhere. Keys are 192-bit random, so a plain
+SHA-256 is the whole verification; a slow hash would buy nothing and cost every request.
+
 Roles: ``admin`` (everything, key management), ``moderator`` (review console: cases, takedown
 requests, banks), ``auditor`` (read-only: cases, decisions, reports, takedown queue),
 ``platform`` (services: scan, match, guard, ingest), ``public`` (no key: the takedown portal).
@@ -10,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -53,8 +57,6 @@ class KeyStore:
     def __init__(self, db: Database, bootstrap_admin_key: str | None = None) -> None:
         self.db = db
         self._bootstrap = _digest(bootstrap_admin_key) if bootstrap_admin_key else None
-        self._cache: dict[str, Principal] = {}
-        self._lock = threading.Lock()
 
     def create(self, name: str, role: str) -> tuple[int, str]:
         """Create a key; return (id, key). The key is shown once and never stored in clear."""
@@ -92,24 +94,16 @@ class KeyStore:
             "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
             (datetime.now(UTC).isoformat(timespec="seconds"), key_id),
         )
-        with self._lock:
-            self._cache.clear()
 
     def verify(self, key: str) -> Principal:
         digest = _digest(key)
         if self._bootstrap is not None and hmac.compare_digest(digest, self._bootstrap):
             return BOOTSTRAP
-        with self._lock:
-            hit = self._cache.get(digest)
-        if hit is not None:
-            return hit
+        # No per-process cache: the store is the one truth about revocation (issue 13 H1).
         row = self.db.query_one(
             "SELECT id, name, role FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
             (digest,),
         )
         if row is None:
             raise AuthError("API key unknown or revoked; ask an administrator for a valid key")
-        p = Principal(int(row["id"]), row["name"], Role(row["role"]))
-        with self._lock:
-            self._cache[digest] = p
-        return p
+        return Principal(int(row["id"]), row["name"], Role(row["role"]))

@@ -84,17 +84,27 @@ def principal(
     svc: Annotated[Services, Depends(services)],
     key: Annotated[str | None, Security(_api_key)] = None,
 ) -> Principal:
-    """The caller, rate-limited: by key, or by client address when anonymous."""
+    """The caller, rate-limited: by key, or by client address when anonymous. Wrong keys are
+    counted per client address too: past ``rates["failed_keys"]`` a minute, that address gets
+    429 before any key it sends is even looked up."""
     auth = request.headers.get("authorization", "")
     if not key and auth.lower().startswith("bearer "):
         key = auth[7:].strip()
+    address = request.client.host if request.client else "?"
+    rates = svc.settings.rates
     if key:
-        p = svc.keys.verify(key)
+        failures = f"failed-key:{address}"
+        svc.limiter.check(failures, rates["failed_keys"], "too many wrong API keys from here")
+        try:
+            p = svc.keys.verify(key)
+        except AuthError:
+            svc.limiter.count(failures, rates["failed_keys"])
+            raise
         bucket = f"key:{p.key_id}:{p.name}"
     else:
         p = ANONYMOUS
-        bucket = f"ip:{request.client.host if request.client else '?'}"
-    svc.limiter.hit(bucket, svc.settings.rates.get(str(p.role), 60))
+        bucket = f"ip:{address}"
+    svc.limiter.hit(bucket, rates.get(str(p.role), 60))
     return p
 
 

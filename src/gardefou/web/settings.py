@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from collections.abc import Callable
@@ -9,14 +10,17 @@ from dataclasses import dataclass, field
 
 from gardefou.errors import ConfigError
 
-#: Requests per minute per API key (per client address for the anonymous public portal).
+#: Requests per minute per API key (per client address for the anonymous public portal), and
+#: ``failed_keys``: wrong API keys per minute per client address before it gets 429s.
 DEFAULT_RATES: dict[str, int] = {
     "admin": 6000,
     "moderator": 3000,
     "auditor": 1200,
     "platform": 60000,
     "public": 60,
+    "failed_keys": 30,
 }
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -29,10 +33,16 @@ class Settings:
     persist_scans: bool = True
     admin_key: str | None = None  # bootstrap admin key (not stored; compared in constant time)
     review_media_days: int = 30  # how long a review image is kept (blurred in the console)
+    rate_limit_url: str | None = None  # redis://...: shared by every worker; None: per process
+    rate_limit_prefix: str = "gardefou"  # Redis key prefix (several deployments, one Redis)
+    rate_limit_buckets: int = 1_000_000  # in-process limiter: callers remembered at most
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For uvicorn believes
+    api_docs: bool = False  # /docs and /redoc (Swagger UI and ReDoc load from a CDN)
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
-        for name in ("max_upload_bytes", "max_body_bytes", "review_media_days"):
+        positive = ("max_upload_bytes", "max_body_bytes", "review_media_days", "rate_limit_buckets")
+        for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name}={getattr(self, name)!r} must be positive")
         unknown = set(self.rates) - set(DEFAULT_RATES)
@@ -41,11 +51,32 @@ class Settings:
                 f"rate limits for unknown roles {sorted(unknown)}; roles are "
                 f"{', '.join(DEFAULT_RATES)}"
             )
+        # a partial table (``rates={"public": 3}``) overrides those roles only
+        object.__setattr__(self, "rates", {**DEFAULT_RATES, **self.rates})
+        for proxy in self.trusted_proxies:
+            if proxy == "*":
+                continue  # every peer: only behind a network that no one else can reach
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"trusted proxy {proxy!r} is not an IP address or network; use e.g. "
+                    "10.0.0.5 or 10.0.0.0/24 (comma-separated in GARDEFOU_TRUSTED_PROXIES)"
+                ) from None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        """Settings from GARDEFOU_DB, GARDEFOU_ADMIN_KEY, GARDEFOU_MAX_UPLOAD_MB, then overrides."""
+        """Settings from GARDEFOU_DB, GARDEFOU_ADMIN_KEY, GARDEFOU_MAX_UPLOAD_MB,
+        GARDEFOU_RATE_LIMIT_URL, GARDEFOU_TRUSTED_PROXIES, GARDEFOU_API_DOCS, then overrides."""
         values: dict[str, object] = {}
+        if os.environ.get("GARDEFOU_RATE_LIMIT_URL"):
+            values["rate_limit_url"] = os.environ["GARDEFOU_RATE_LIMIT_URL"]
+        proxies = os.environ.get("GARDEFOU_TRUSTED_PROXIES", "")
+        values["trusted_proxies"] = tuple(p.strip() for p in proxies.split(",") if p.strip())
+        docs = os.environ.get("GARDEFOU_API_DOCS", "").strip().lower()
+        if docs not in _TRUE + _FALSE:
+            raise ConfigError(f"GARDEFOU_API_DOCS={docs!r}: use 1 (serve /docs) or 0 (default)")
+        values["api_docs"] = docs in _TRUE
         if os.environ.get("GARDEFOU_DB"):
             values["db"] = os.environ["GARDEFOU_DB"]
         if os.environ.get("GARDEFOU_ADMIN_KEY"):

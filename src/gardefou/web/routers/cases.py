@@ -8,7 +8,7 @@ import io
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -71,12 +71,21 @@ def _summary(case: Any) -> dict[str, Any]:
 
 
 @router.get("", summary="Cases awaiting a person: most severe first, then nearest deadline")
-def queue(svc: Svc, caller: Staff, status: str | None = None) -> list[dict[str, Any]]:
+def queue(
+    svc: Svc,
+    caller: Staff,
+    response: Response,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[dict[str, Any]]:
+    """The ``limit`` most urgent cases; ``X-Total-Count`` says how many await in all, so a
+    longer queue shows as cut (the console says "showing N of M") instead of silently."""
     store = _store(svc)
     statuses = (status,) if status else NEEDS_PERSON
-    cases = [c for s in statuses for c in store.queue(s, limit=500)]
+    cases = [c for s in statuses for c in store.queue(s, limit=limit)]
     cases.sort(key=lambda c: (-c.severity, _deadline(c), c.id))
-    return [_summary(c) for c in cases]
+    response.headers["X-Total-Count"] = str(sum(store.count(s) for s in statuses))
+    return [_summary(c) for c in cases[:limit]]
 
 
 @router.get("/{case_id}", summary="One case: decision, reasons, rule trace, history, appeals")

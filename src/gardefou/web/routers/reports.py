@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -16,6 +17,27 @@ Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]
 ISO = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.+Z-]*)?$"
 
 
+def _period(start: str | None, end: str | None) -> None:
+    """Refuse a date that does not exist (2020-13-45 matches the pattern) and a period that
+    ends before it starts: an empty report for a typo would look like a clean record."""
+    parsed = []
+    for name, value in (("start", start), ("end", end)):
+        if value is None:
+            continue
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{name}={value!r} is not a valid date ({exc}); use YYYY-MM-DD or an ISO "
+                "8601 date and time"
+            ) from None
+        parsed.append((name, value, when if when.tzinfo else when.replace(tzinfo=UTC)))
+    if len(parsed) == 2 and parsed[1][2] < parsed[0][2]:
+        raise ConfigError(
+            f"end={parsed[1][1]!r} is before start={parsed[0][1]!r}; swap them or fix the period"
+        )
+
+
 @router.get("/transparency", summary="Actions, detection, time to action, takedowns, appeals")
 def transparency(
     svc: Svc,
@@ -26,6 +48,7 @@ def transparency(
     from gardefou.reports.sources import transparency_records
     from gardefou.reports.transparency import build_report
 
+    _period(start, end)
     actions, takedowns, appeals = transparency_records(svc.db, start, end)
     return asdict(build_report(actions, takedowns, appeals))
 
@@ -42,6 +65,7 @@ def dsa(
     from gardefou.reports.dsa import statements_from_records
     from gardefou.reports.sources import dsa_records
 
+    _period(start, end)
     if not os.environ.get("GARDEFOU_PUID_SECRET"):
         raise ConfigError(
             "set GARDEFOU_PUID_SECRET on the server: statements carry opaque ids "

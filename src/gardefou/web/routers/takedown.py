@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gardefou.takedown import Contact, DepictionHash, Kind, NewRequest, Signature
 from gardefou.web.auth import Principal, Role
@@ -57,17 +57,33 @@ class LookupIn(_Strict):
     case_number: str = Field(min_length=1, max_length=40)
     pin: str = Field(min_length=1, max_length=40)
 
+    @field_validator("case_number", "pin")
+    @classmethod
+    def _no_nul(cls, v: str) -> str:
+        if "\x00" in v:  # PostgreSQL text cannot hold NUL: refuse it here, not in the query
+            raise ValueError("contains a NUL character (\\x00); type it as on your receipt")
+        return v
+
 
 class RejectIn(_Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class AcceptIn(_Strict):
-    note: str = Field("", max_length=2000)
+    note: str = Field("", max_length=2000, description="internal note (staff history only)")
+    resolution: str = Field(
+        "", max_length=2000, description="text the person reads (default: 'removed')"
+    )
+
+
+#: roles whose key makes a regulator's notice verified (entered from the regulator's channel)
+NOTICE_ROLES = (Role.ADMIN, Role.MODERATOR)
 
 
 @router.post("", status_code=201, summary="File a takedown request (no account needed)")
 def submit(body: TakedownIn, svc: Svc, caller: Caller) -> dict[str, Any]:
+    """Anyone may file. A regulator's notice is verified (regulator deadline, 24 h) only with
+    an admin or moderator key; filed anonymously it is kept, unverified, with 48 hours."""
     req = NewRequest(
         kind=Kind(body.kind),
         signature=Signature(
@@ -82,7 +98,7 @@ def submit(body: TakedownIn, svc: Svc, caller: Caller) -> dict[str, Any]:
         issuer=body.issuer,
         issuer_reference=body.issuer_reference,
     )
-    case_number, pin = svc.takedown.submit(req)
+    case_number, pin = svc.takedown.submit(req, verified=caller.role in NOTICE_ROLES)
     r = svc.takedown.lookup(case_number, pin)
     return {
         "case_number": case_number,
@@ -90,6 +106,7 @@ def submit(body: TakedownIn, svc: Svc, caller: Caller) -> dict[str, Any]:
         "status": str(r.status),
         "deadline_at": r.deadline_at,
         "window_hours": r.window_hours,
+        "verified": r.verified,
     }
 
 
@@ -106,9 +123,20 @@ def withdraw(body: LookupIn, svc: Svc, caller: Caller) -> dict[str, Any]:
 
 
 @router.get("/requests", summary="Queue: open requests, nearest deadline first")
-def queue(svc: Svc, caller: Staff, include_closed: bool = False) -> list[dict[str, Any]]:
+def queue(
+    svc: Svc,
+    caller: Staff,
+    response: Response,
+    include_closed: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+) -> list[dict[str, Any]]:
+    """One page of the queue; ``X-Total-Count`` says how many requests there are in all, so a
+    long queue is never silently cut (next page: ``offset`` + ``limit``)."""
     now = svc.settings.clock()
-    return [r.staff_view(now) for r in svc.takedown.queue(include_closed=include_closed)]
+    rows = svc.takedown.queue(include_closed=include_closed, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(svc.takedown.count(include_closed=include_closed))
+    return [r.staff_view(now) for r in rows]
 
 
 @router.get("/alerts", summary="Open requests due soon or past their deadline")
@@ -136,7 +164,7 @@ def review(request_id: RowId, svc: Svc, caller: Moderator) -> dict[str, Any]:
 
 @router.post("/requests/{request_id}/accept", summary="Remove: bank hashes, remove known copies")
 def accept(request_id: RowId, body: AcceptIn, svc: Svc, caller: Moderator) -> dict[str, Any]:
-    r = svc.takedown.accept(request_id, caller.name, body.note)
+    r = svc.takedown.accept(request_id, caller.name, body.note, body.resolution)
     svc.record_exposure(caller.name, decisions=1)
     d = r.staff_view(svc.settings.clock())
     d["removals"] = svc.takedown.removals(request_id)

@@ -14,13 +14,14 @@
     for (const c of children) if (c !== null && c !== undefined) e.append(c.nodeType ? c : String(c));
     return e;
   }
-  async function api(method, url, body) {
+  async function api(method, url, body, withTotal) {
     const res = await fetch(url, {
       method, headers: Object.assign({ "X-API-Key": state.key }, body ? { "Content-Type": "application/json" } : {}),
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await res.json().catch(() => ({}));
     if (!res.ok) { const e = new Error(data.message || ("HTTP " + res.status)); e.status = res.status; throw e; }
+    if (withTotal) state.total = Number(res.headers.get("X-Total-Count") || data.length);
     return data;
   }
   const fmt = (t) => t ? new Date(t * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—";
@@ -58,18 +59,22 @@
     const list = $("queue");
     list.textContent = "";
     try {
-      state.items = state.tab === "takedown" ? await api("GET", "/v1/takedown/requests") : await api("GET", "/v1/cases");
+      state.items = await api("GET", state.tab === "takedown" ? "/v1/takedown/requests" : "/v1/cases", null, true);
     } catch (e) {
       state.items = [];
       list.append(el("li", {}, e.status === 404 ? "This queue is not available on this server." : e.message));
       return;
     }
     if (!state.items.length) list.append(el("li", { "data-empty": "1" }, "Queue empty."));
+    if (state.total > state.items.length) {  // a long queue is cut: say so, with the total
+      list.append(el("li", { class: "notice", "data-truncated": "1" }, "Showing the " + state.items.length +
+        " most urgent of " + state.total + "; decide these to bring the next ones in."));
+    }
     state.items.forEach((it, i) => {
       const title = state.tab === "takedown" ? it.case_number : ("Case " + it.id);
       const clock = it.clock || {};
       const meta = state.tab === "takedown"
-        ? [it.kind === "regulator_notice" ? "regulator " + it.issuer : "TAKE IT DOWN", it.status, left(clock.seconds_left || 0)].join(" · ")
+        ? [it.kind === "regulator_notice" ? "regulator " + it.issuer + (it.verified ? "" : " (unverified)") : "TAKE IT DOWN", it.status, left(clock.seconds_left || 0)].join(" · ")
         : [it.status, it.action, "severity " + it.severity, left(it.deadline_at - Date.now() / 1000)].join(" · ");
       const li = el("li", { role: "option", "aria-selected": "false", id: "item-" + i, "data-id": it.id, onclick: () => select(i) },
         el("strong", {}, title), " ", clock.state ? el("span", { class: "badge state-" + clock.state }, clock.state) : null,
@@ -109,7 +114,8 @@
       el("p", { class: "state-" + clock.state, id: "clock" }, "Deadline " + fmt(r.deadline_at) + " (" + r.window_hours + " h window): " +
         (r.closed_at ? clock.state : left(clock.seconds_left))),
       kv([
-        ["Type", r.kind === "regulator_notice" ? "Regulator notice: " + r.issuer_name + " ref. " + r.issuer_reference : "TAKE IT DOWN Act request"],
+        ["Type", r.kind === "regulator_notice" ? "Regulator notice: " + r.issuer_name + " ref. " + r.issuer_reference +
+          (r.verified ? " (verified: filed by staff)" : " (unverified: filed on the public form, ordinary deadline)") : "TAKE IT DOWN Act request"],
         ["Signature", r.signature.name + (r.signature.on_behalf ? " (on behalf; " + r.signature.authority + ")" : "")],
         ["Good-faith statement", r.good_faith_statement || "—"],
         ["Contact", [r.contact.email, r.contact.phone, r.contact.postal].filter(Boolean).join(" · ")],
@@ -130,9 +136,9 @@
     if (open && state.role !== "auditor") {
       const reason = el("input", { type: "text", id: "reject-reason", "aria-label": "Reason for rejection (shown to the person)" });
       d.append(el("div", { class: "actions" },
-        el("button", { type: "button", id: "accept", onclick: () => accept(id) }, "Remove + bank hashes (a)"),
+        el("button", { type: "button", id: "accept", "data-action": "accept", "data-id": id }, "Remove + bank hashes (a)"),
         el("label", { for: "reject-reason" }, "Reason"), reason,
-        el("button", { type: "button", class: "danger", id: "reject", onclick: () => reject(id) }, "Reject (r)")));
+        el("button", { type: "button", class: "danger", id: "reject", "data-action": "reject", "data-id": id }, "Reject (r)")));
     }
     d.focus();
   }
@@ -153,10 +159,10 @@
   }
   async function refreshAfter(id) {
     await showTakedown(id);
-    const keep = $("detail").innerHTML;
+    const keep = [...$("detail").childNodes];  // the nodes themselves: state and all, no re-parse
     const decided = state.index;
     await loadQueue(); await loadAlerts(); await refreshExposure();
-    $("detail").innerHTML = keep;
+    $("detail").replaceChildren(...keep);
     // The decided item left the queue: "j" now opens the one that took its place.
     state.index = Math.max(-1, decided - 1);
   }
@@ -184,7 +190,7 @@
       d.append(el("div", { class: "media-wrap" }, img));
     }
     if ((c.media || []).length) {
-      d.append(el("p", {}, el("button", { type: "button", class: "secondary", id: "reveal", onclick: reveal }, "Reveal this item (v)")));
+      d.append(el("p", {}, el("button", { type: "button", class: "secondary", id: "reveal", "data-action": "reveal" }, "Reveal this item (v)")));
     } else {
       d.append(el("p", { class: "hint" }, "No image kept for this case (hashes only)."));
     }
@@ -215,9 +221,9 @@
         el("label", { for: "case-action" }, "Action"), sel,
         el("label", { for: "case-ground" }, "DSA ground"), ground,
         el("label", { for: "case-note" }, "Note"), note,
-        el("button", { type: "button", id: "case-decide", onclick: () => decideCase(c.id) },
+        el("button", { type: "button", id: "case-decide", "data-action": "case-decide", "data-id": c.id },
           c.status === "second_review" ? "Confirm as second reviewer (a)" : c.status === "appealed" ? "Decide appeal (a)" : "Decide (a)"),
-        c.status === "pending_review" ? el("button", { type: "button", class: "secondary", id: "case-second", onclick: () => secondCase(c.id) }, "Ask a second review") : null));
+        c.status === "pending_review" ? el("button", { type: "button", class: "secondary", id: "case-second", "data-action": "case-second", "data-id": c.id }, "Ask a second review") : null));
     }
     d.focus();
   }
@@ -237,9 +243,9 @@
     try {
       const decided = state.index;
       await showCase(id);
-      const keep = $("detail").innerHTML;
+      const keep = [...$("detail").childNodes];
       await loadQueue(); await refreshExposure();
-      $("detail").innerHTML = keep;
+      $("detail").replaceChildren(...keep);
       state.index = Math.max(-1, decided - 1);
     } finally { state.busy = false; $("queue").dataset.ready = String(Date.now()); }
   }
@@ -293,5 +299,15 @@
   $("logout").addEventListener("click", () => { sessionStorage.removeItem("gf-key"); location.reload(); });
   $("tab-takedown").addEventListener("click", () => setTab("takedown"));
   $("tab-cases").addEventListener("click", () => setTab("cases"));
+  // One delegated listener for the detail pane's buttons (data-action, data-id): buttons work
+  // however the pane was rebuilt or restored, with no listener to lose.
+  const actions = {
+    accept: (id) => accept(id), reject: (id) => reject(id), reveal: () => reveal(),
+    "case-decide": (id) => decideCase(id), "case-second": (id) => secondCase(id),
+  };
+  $("detail").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-action]");
+    if (b && actions[b.dataset.action]) actions[b.dataset.action](Number(b.dataset.id));
+  });
   if (state.key) start();
 })();
