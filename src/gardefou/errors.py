@@ -29,6 +29,7 @@ place; the CLI maps it to exit codes.
     ├── TakedownError               a takedown request lacks a required element  (HTTP 422)
     │   └── TakedownStateError      action not allowed in the request's status   (HTTP 409)
     └── RateLimitError              too many requests for this key or client     (HTTP 429)
+        └── BusyError               every decode slot is taken; retry shortly     (HTTP 503)
 """
 
 from __future__ import annotations
@@ -181,3 +182,10 @@ class RateLimitError(GardefouError):
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class BusyError(RateLimitError):
+    """The server's bounded work (image decodes) is saturated; ``retry_after`` seconds."""
+
+    code = "busy"
+    http_status = 503
