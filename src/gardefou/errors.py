@@ -26,6 +26,7 @@ place; the CLI maps it to exit codes.
     │   └── LegalHoldError          deletion refused: the item is under a legal hold   (HTTP 409)
     ├── PipelineError               a runner cannot proceed (bad source, stream down)  (exit 2)
     │   └── PipelineEventError      one malformed event (dead-lettered)          (HTTP 422)
+    │       └── FieldTooLongError   a text field over its length limit (names both)
     ├── TakedownError               a takedown request lacks a required element  (HTTP 422)
     │   └── TakedownStateError      action not allowed in the request's status   (HTTP 409)
     └── RateLimitError              too many requests for this key or client     (HTTP 429)
@@ -157,6 +158,12 @@ class PipelineEventError(PipelineError):
     code = "pipeline_event"
     http_status = 422
     exit_code = 1
+
+
+class FieldTooLongError(PipelineEventError):
+    """An event's text field is longer than its limit (the message names the length and limit)."""
+
+    code = "field_too_long"
 
 
 class TakedownError(GardefouError):
