@@ -25,8 +25,8 @@ BAD = {
 
 
 @pytest.fixture
-def web(tmp_path):
-    w = make_web(tmp_path)
+def web(tmp_path, db_url):
+    w = make_web(tmp_path, db_url)
     w.client = TestClient(w.app, raise_server_exceptions=False)
     yield w
     w.app.state.services.db.close()

@@ -126,19 +126,22 @@ async def _event_in(request: Request, settings: Any) -> EventIn:
     of the event against the JSON limit, like any other JSON body."""
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
-        form = await request.form(max_files=3 * 32, max_fields=4)
-        raw = form.get("event")
-        if not isinstance(raw, str):
-            raise _invalid("event", "put the event's JSON in the form field `event`")
-        data = _json(raw.encode(), "form field `event`")
-        media_bytes = 0
-        for name in _MEDIA_FIELDS:
-            for part in form.getlist(name):
-                if isinstance(part, str):
-                    raise _invalid(name, f"form field `{name}` must be a file (an image)")
-                content = await part.read()
-                media_bytes += len(content)
-                data.setdefault(name, []).append({"b64": base64.b64encode(content).decode()})
+        async with request.form(max_files=3 * 32, max_fields=4) as form:  # closes the files
+            raw = form.get("event")
+            if not isinstance(raw, str):
+                raise _invalid("event", "put the event's JSON in the form field `event`")
+            data = _json(raw.encode(), "form field `event`")
+            media_bytes = 0
+            for name in _MEDIA_FIELDS:
+                for part in form.getlist(name):
+                    if isinstance(part, str):
+                        raise _invalid(name, f"form field `{name}` must be a file (an image)")
+                    content = await part.read()
+                    media_bytes += len(content)
+                    items = data.setdefault(name, [])
+                    if not isinstance(items, list):
+                        raise _invalid(name, f"`{name}` in the event must be a list")
+                    items.append({"b64": base64.b64encode(content).decode()})
         json_bytes = len(raw.encode())
     else:
         raw_body = await request.body()
