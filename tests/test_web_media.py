@@ -165,3 +165,11 @@ def test_decision_json_without_its_images_keeps_the_json_limit(web) -> None:
     assert r.status_code == 422
     r = web.client.post("/v1/decisions", json={"id": "x", "bogus": 1}, headers=web.h("platform"))
     assert r.status_code == 422 and r.json()["error"] == "validation"
+
+
+def test_guard_output_uses_the_service_limits(web) -> None:
+    png = base64.b64encode(hm.png_rgba_blank(6_000, 6_000)).decode()  # 36 MP: under the CLI's
+    start = time.process_time()
+    r = web.client.post("/v1/guard/output", json={"output": png}, headers=web.h("platform"))
+    assert r.status_code == 413 and "limit 24 MP" in r.json()["message"], r.text
+    assert time.process_time() - start < 1.0
