@@ -146,7 +146,7 @@ CORPUS: dict[str, Callable[[], bytes]] = {
     "gif_4000x4000_1000_frames": lambda: gif_canvas_frames(4_000, 4_000, 1_000),
     "gif_frame_outside_canvas": gif_frame_outside_canvas,
     "png_rgba_10000x10000": png_rgba_blank,
-    "png_rgba_4800x4800": lambda: png_rgba_blank(4_800, 4_800),
+    "png_rgba_4000x4000": lambda: png_rgba_blank(4_000, 4_000),  # at the service limit
     "png_bomb_20000x20000": png_bomb,
     "png_declares_30000x30000": lambda: png_declaring(30_000, 30_000),
     "png_declares_4900x4900_truncated": lambda: png_declaring(4_900, 4_900),

@@ -16,7 +16,7 @@ from gardefou.errors import CorruptMediaError, MediaError, MediaTooLargeError
 from gardefou.media import Limits, load_media
 from tests import hostile_media as hm
 
-WEB = Limits(max_pixels=24_000_000, max_total_pixels=500_000_000)
+WEB = Limits(max_pixels=16_000_000, max_total_pixels=500_000_000)
 
 
 def cpu(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -75,8 +75,8 @@ def test_gif_frame_overflowing_the_canvas_counts() -> None:
 
 
 def test_web_pixel_limit_refuses_the_rgba_png_before_decoding() -> None:
-    exc, seconds = cpu(lambda: load_media(hm.png_rgba_blank(4_800, 4_800), WEB))
-    assert not isinstance(exc, MediaError), exc  # 24 MP: allowed
+    exc, seconds = cpu(lambda: load_media(hm.png_rgba_blank(4_000, 4_000), WEB))
+    assert not isinstance(exc, MediaError), exc  # 16 MP: allowed
     exc, seconds = cpu(lambda: load_media(hm.png_rgba_blank(), WEB))
     assert isinstance(exc, MediaTooLargeError) and "10000x10000" in str(exc)
     assert seconds < 0.05

@@ -57,11 +57,12 @@ def test_scan_refuses_hostile_media_quickly(web, name: str) -> None:
 
 
 def test_service_pixel_limit_is_lower_than_the_cli(web) -> None:
-    """24 MP by default: the 389 KB 10000x10000 RGBA PNG (1.4 GB decoded) is refused from its
-    header; 4800x4800 is accepted."""
+    """16 MP by default: the 389 KB 10000x10000 RGBA PNG (1.4 GB decoded) is refused from its
+    header; 4000x4000 is accepted, 4100x4100 is not."""
     r = scan(web, hm.png_rgba_blank())
-    assert r.status_code == 413 and "limit 24 MP" in r.json()["message"]
-    assert scan(web, hm.png_rgba_blank(4_800, 4_800)).status_code == 200
+    assert r.status_code == 413 and "limit 16 MP" in r.json()["message"]
+    assert scan(web, hm.png_rgba_blank(4_000, 4_000)).status_code == 200
+    assert scan(web, hm.png_rgba_blank(4_100, 4_100)).status_code == 413
 
 
 def test_pixel_limit_from_the_environment(monkeypatch, tmp_path) -> None:
@@ -171,5 +172,5 @@ def test_guard_output_uses_the_service_limits(web) -> None:
     png = base64.b64encode(hm.png_rgba_blank(6_000, 6_000)).decode()  # 36 MP: under the CLI's
     start = time.process_time()
     r = web.client.post("/v1/guard/output", json={"output": png}, headers=web.h("platform"))
-    assert r.status_code == 413 and "limit 24 MP" in r.json()["message"], r.text
+    assert r.status_code == 413 and "limit 16 MP" in r.json()["message"], r.text
     assert time.process_time() - start < 1.0

@@ -39,12 +39,13 @@ class Settings:
     persist_scans: bool = True
     admin_key: str | None = None  # bootstrap admin key (not stored; compared in constant time)
     review_media_days: int = 30  # how long a review image is kept (blurred in the console)
-    # Decoding in a shared service: a lower pixel limit than the CLI's (24 MP decoded as RGBA and
-    # RGB is ~170 MB), canvas x frames bounded, and a few decodes at a time per process.
-    max_image_pixels: int = 24_000_000
+    # Decoding in a shared service: a lower pixel limit than the CLI's (a 16 MP RGBA upload costs
+    # ~270 MB while decoded, converted and hashed: benchmarks/hostile_uploads.py), canvas x
+    # frames bounded, and a few decodes at a time per process.
+    max_image_pixels: int = 16_000_000
     max_total_pixels: int = 500_000_000
     max_decodes: int = 2
-    decode_wait_s: float = 2.0
+    decode_wait_s: float = 5.0
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
