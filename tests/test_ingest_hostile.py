@@ -60,3 +60,19 @@ def test_unreadable_ids_in_two_batches_are_two_dead_letters(web) -> None:
         assert r.status_code == 200 and r.json()["outcomes"][0]["status"] == "dead_letter"
     db = web.app.state.services.db
     assert db.query_one("SELECT COUNT(*) AS n FROM dead_letters")["n"] == 2
+
+
+def test_media_paths_are_not_read_from_http_ingest(web, tmp_path) -> None:
+    """A path in an event sent over HTTP named a file on the server (its existence and type
+    came back in the dead letter's reason)."""
+    secret = tmp_path / "server-side.png"
+    secret.write_bytes(b"not for you")
+    lines = [
+        json.dumps({"id": "p1", "media": [str(secret)]}).encode(),
+        json.dumps({"id": "p2", "media": [{"path": "/etc/hostname"}]}).encode(),
+    ]
+    r = web.client.post("/v1/ingest", content=b"\n".join(lines), headers=web.h("platform"))
+    assert r.status_code == 200, r.text
+    for outcome in r.json()["outcomes"]:
+        assert outcome["status"] == "dead_letter" and outcome["reason_code"] == "invalid_event"
+        assert "not read" in outcome["reason"] and "image" not in outcome["reason"].split(":")[0]

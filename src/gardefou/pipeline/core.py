@@ -41,6 +41,8 @@ class Envelope:
     deliveries: int = 1
     payload: dict[str, Any] | None = None  # already parsed (HTTP ingest)
     base_dir: Path | None = None  # relative media paths resolve here (JSONL file's folder)
+    #: False for events from the network (HTTP ingest): a path would read the server's files
+    paths_allowed: bool = True
 
 
 @dataclass
@@ -114,6 +116,14 @@ class Processor:
             if self.ledger.is_decided(event.id):
                 out.status = "duplicate"
                 return out
+            if not env.paths_allowed and any(r.path is not None for r in event.media_refs):
+                return self._dead(
+                    env,
+                    out,
+                    "invalid_event",
+                    f"event {event.id}: media given by path; files on the server are not read "
+                    "for events sent over the network: inline the image as 'b64'",
+                )
             try:
                 media = event.load_media(self.limits, env.base_dir)
             except MediaError as exc:

@@ -111,7 +111,7 @@ class IngestHandler:
         # or a later batch's bad line 1 would overwrite this one's.
         batch = secrets.token_hex(6)
         envelopes = [
-            Envelope(raw=ln, origin=f"http:{batch}:{i}", received_at=received)
+            Envelope(raw=ln, origin=f"http:{batch}:{i}", received_at=received, paths_allowed=False)
             for i, ln in enumerate(lines)
         ]
         if self.stream is not None:
