@@ -3,7 +3,7 @@ request, the server's CPU seconds and peak RSS. Goal: no request over 2 s of CPU
 
 The files come from tests/hostile_media.py (the same generators as the test corpus): a 23 KB GIF
 with a 10000x10000 canvas and 1,000 frames, a 389 KB RGBA PNG of 10000x10000, a PNG bomb, headers
-declaring huge sizes, truncated files, plus a benign 600 KB photo. They go to /v1/scan,
+declaring huge sizes, truncated files, plus a benign ~670 KB photo. They go to /v1/scan,
 /v1/decisions (JSON and multipart), /v1/ingest (with the hostile JSON lines: deep nesting, lone
 surrogates, a list as id, over-long text) and the console's thumbnail path (cases whose kept
 original is hostile and has no stored thumbnail yet: the worst case), then four parallel scans.
@@ -184,19 +184,19 @@ def requests_to_send(cases: dict[str, int]) -> list[tuple[str, str, dict[str, An
     corpus = {name: gen() for name, gen in hm.CORPUS.items()}
     photo = hm.benign_photo_jpeg(600_000)
     out: list[tuple[str, str, dict[str, Any]]] = []
-    for name, data in [*corpus.items(), ("benign_photo_600kb", photo)]:
+    for name, data in [*corpus.items(), (f"benign_photo_{len(photo) // 1000}kb", photo)]:
         out.append((f"scan {name}", "/v1/scan", {"files": {"file": (name, data)}}))
     for name in ("gif_10000x10000_1000_frames", "png_rgba_10000x10000", "png_rgba_4000x4000"):
         ev = {"id": f"d-{name}", "kind": "post", "author": "a", "media": [_b64(corpus[name])]}
         out.append((f"decision json {name}", "/v1/decisions", {"json": ev}))
     out.append(
         (
-            "decision json photo 600 KB",
+            f"decision json photo {len(photo) // 1000} KB",
             "/v1/decisions",
             {"json": {"id": "d-photo", "kind": "post", "author": "a", "media": [_b64(photo)]}},
         )
     )
-    out.append(("decision multipart photo 600 KB", "/v1/decisions",
+    out.append((f"decision multipart photo {len(photo) // 1000} KB", "/v1/decisions",
                 {"data": {"event": json.dumps({"id": "d-photo-mp", "author": "a"})},
                  "files": {"media": ("p.jpg", photo, "image/jpeg")}}))  # fmt: skip
     lines = [

@@ -128,14 +128,14 @@ def benign_photo_jpeg(min_bytes: int = 600_000) -> bytes:
     import numpy as np
 
     rng = np.random.default_rng(13)
-    side = 1024
+    side = 512
     while True:
         arr = rng.integers(0, 255, (side, side, 3), dtype=np.uint8)
         buf = io.BytesIO()
         Image.fromarray(arr, "RGB").save(buf, "JPEG", quality=92)
         if buf.tell() >= min_bytes:
             return buf.getvalue()
-        side += 256
+        side += 64
 
 
 #: name -> generator. Every one must be refused (a typed MediaError) or decoded within the

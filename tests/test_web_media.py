@@ -174,3 +174,21 @@ def test_guard_output_uses_the_service_limits(web) -> None:
     r = web.client.post("/v1/guard/output", json={"output": png}, headers=web.h("platform"))
     assert r.status_code == 413 and "limit 16 MP" in r.json()["message"], r.text
     assert time.process_time() - start < 1.0
+
+
+def test_console_never_decodes_a_hostile_original(web) -> None:
+    """A case holding the 23 KB GIF cost 33 s of CPU per console view: the original is refused
+    from its header (413) at each view, in milliseconds, and never decoded."""
+    from gardefou.store.media import ReviewMedia
+
+    c = web.client
+    case_id = c.post(
+        "/v1/decisions", json=event("h1", hm.benign_jpeg()), headers=web.h("platform")
+    ).json()["case_id"]
+    db = web.app.state.services.db
+    db.execute("DELETE FROM review_media")
+    ReviewMedia(db).keep("h1", hm.gif_canvas_frames(), None, time.time(), time.time() + 3600)
+    for _ in range(3):
+        start = time.process_time()
+        r = c.get(f"/v1/cases/{case_id}/media/0", headers=web.h("moderator"))
+        assert r.status_code == 413 and time.process_time() - start < 0.5, r.text

@@ -15,7 +15,8 @@ def decode_gate(svc: Any) -> DecodeGate:
     """The process's decode slots (``GARDEFOU_MAX_DECODES``). Hold one around everything that
     keeps decoded pixels (intake, signals, thumbnails); never take a second one inside."""
     s = svc.settings
-    return svc.lazy("decode_gate", lambda: DecodeGate(s.max_decodes, s.decode_wait_s))  # type: ignore[no-any-return]
+    gate: DecodeGate = svc.lazy("decode_gate", lambda: DecodeGate(s.max_decodes, s.decode_wait_s))
+    return gate
 
 
 def load_upload(svc: Any, data: bytes, label: str) -> Media:
