@@ -132,7 +132,8 @@ def start_server(workers: int, folder: Path) -> tuple[subprocess.Popen[bytes], s
     env = {**os.environ, "GARDEFOU_ADMIN_KEY": ADMIN}
     entry = "from gardefou.cli.main import main; main()"  # the `gardefou` console script
     cmd = [sys.executable, "-c", entry, "serve", "--port", str(port), "--db", db]
-    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env, stderr=subprocess.DEVNULL)
+    log = (folder / "server.log").open("wb")  # kept for a post-mortem when a request fails
+    proc = subprocess.Popen([*cmd, "--workers", str(workers)], env=env, stderr=log)
     return proc, f"http://127.0.0.1:{port}", db
 
 
@@ -258,7 +259,12 @@ def replay(base: str, pid: int, keys: dict[str, str], cases: dict[str, int]) -> 
             key = keys["moderator"] if path.startswith("/v1/cases") else keys["platform"]
             method = c.get if path.startswith("/v1/cases") else c.post
             with meter:
-                r = method(path, headers={"X-API-Key": key}, **kwargs)
+                try:
+                    r = method(path, headers={"X-API-Key": key}, **kwargs)
+                except httpx.HTTPError as exc:
+                    raise SystemExit(
+                        f"{label}: {exc!r} (see server.log in the run folder)"
+                    ) from None
             rows.append(row(label, r.status_code, meter.cpu, summarize(r)))
         data = hm.png_rgba_blank(4_000, 4_000)
         n, statuses = 4, []  # four in parallel took the server to 5 GB before
@@ -322,6 +328,7 @@ def main() -> int:
         base, pid, keys = args.url, args.pid, {"platform": args.key, "moderator": args.key}
     else:
         folder = Path(tempfile.mkdtemp(prefix="gardefou-hostile-"))
+        print(f"run folder: {folder}", file=sys.stderr)
         proc, base, db = start_server(args.workers, folder)
         pid = proc.pid
         with httpx.Client(base_url=base, timeout=30) as c:
