@@ -113,6 +113,24 @@ def jpeg_declaring(width: int = 60_000, height: int = 60_000) -> bytes:
     return bytes(data)
 
 
+def tiff_pages(pages: int = 20_000, loop: bool = False) -> bytes:
+    """A TIFF of ``pages`` 1x1 pages sharing one strip (~100 bytes a page; a reader that looks
+    each page up in a list is quadratic: 6 s of CPU for 20,000). ``loop``: the last page points
+    back to the first."""
+    entries = [(256, 3, 1, 1), (257, 3, 1, 1), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 1, 0), (278, 3, 1, 1), (279, 4, 1, 1)]  # fmt: skip
+    ifd_size = 2 + 12 * len(entries) + 4
+    strip = 8 + pages * ifd_size
+    out = bytearray(b"II*\x00" + struct.pack("<I", 8))
+    for i in range(pages):
+        nxt = 8 + (i + 1) * ifd_size if i + 1 < pages else (8 if loop else 0)
+        out += struct.pack("<H", len(entries))
+        for tag, kind, count, value in entries:
+            out += struct.pack("<HHII", tag, kind, count, strip if tag == 273 else value)
+        out += struct.pack("<I", nxt)
+    return bytes(out + b"\x80")
+
+
 def truncated(data: bytes, keep: float = 0.5) -> bytes:
     return data[: max(1, int(len(data) * keep))]
 
@@ -153,6 +171,7 @@ CORPUS: dict[str, Callable[[], bytes]] = {
     "png_200k_chunks": png_many_chunks,
     "apng_declares_1M_frames": apng_declaring_frames,
     "webp_1200_frames": webp_many_frames,
+    "tiff_20000_pages": tiff_pages,
     "jpeg_declares_60000x60000": jpeg_declaring,
     "jpeg_truncated": lambda: truncated(benign_jpeg(512)),
     "png_truncated": lambda: truncated(png_rgba_blank(1_000, 1_000)),

@@ -33,7 +33,8 @@ def test_corpus_is_refused_or_cheap(name: str, limits: Limits) -> None:
     data = hm.CORPUS[name]()
     result, seconds = cpu(lambda: load_media(data, limits).rgb())
     assert seconds < 1.5, f"{name}: {seconds:.2f} s of CPU"
-    if name.startswith(("gif_", "apng_", "webp_", "png_bomb", "png_200k", "jpeg_declares")):
+    hostile = ("gif_", "apng_", "webp_", "tiff_", "png_bomb", "png_200k", "jpeg_declares")
+    if name.startswith(hostile):
         assert isinstance(result, MediaTooLargeError), (name, result)
     if name in ("jpeg_truncated", "png_truncated"):
         assert isinstance(result, CorruptMediaError | MediaTooLargeError), (name, result)
@@ -67,6 +68,10 @@ def test_frames_counted_per_format() -> None:
         load_media(hm.webp_many_frames())
     with pytest.raises(MediaTooLargeError, match="more than 1,000 frames"):
         load_media(hm.apng_declaring_frames())
+    assert load_media(hm.tiff_pages(3)).frames == 3
+    assert load_media(hm.tiff_pages(3, loop=True)).frames == 3  # a loop ends the chain
+    exc, seconds = cpu(lambda: load_media(hm.tiff_pages(20_000)))
+    assert isinstance(exc, MediaTooLargeError) and seconds < 0.2, (exc, seconds)
 
 
 def test_gif_frame_overflowing_the_canvas_counts() -> None:

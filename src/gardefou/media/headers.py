@@ -3,7 +3,7 @@
 Intake checks these against its limits before Pillow sees the file: a 23 KB GIF can declare a
 10000x10000 canvas and 1,000 frames, and counting frames by seeking through them composites
 every one on the full canvas (minutes of CPU). Walking the container's blocks costs microseconds
-a frame and stops one frame past the limit. Formats without a walker here (TIFF, HEIF, AVIF)
+a frame and stops one frame past the limit. Formats without a walker here (HEIF, AVIF, BigTIFF)
 return None: intake then checks what Pillow read from the header, before decoding pixels.
 """
 
@@ -148,4 +148,33 @@ def _bmp(data: bytes, max_frames: int, where: str) -> Header:
     return Header(w, abs(h), 1)  # a negative height means top-down rows
 
 
-_READERS = {"PNG": _png, "GIF": _gif, "JPEG": _jpeg, "WEBP": _webp, "BMP": _bmp}
+def _tiff(data: bytes, max_frames: int, where: str) -> Header | None:
+    """Walk the IFD chain (pages) up to the limit. Pillow's own page count walks every IFD
+    with a list lookup per page: a 2 MB file of 20,000 pages cost 6 s of CPU."""
+    order = "<" if data[:2] == b"II" else ">"
+    if struct.unpack(order + "H", data[2:4])[0] != 42:
+        return None  # BigTIFF: Pillow reads its header (rare for uploads)
+    offset = struct.unpack(order + "I", data[4:8])[0]
+    width = height = 0
+    frames, seen = 0, set()
+    while offset and frames <= max_frames:
+        if offset in seen or offset + 2 > len(data):
+            break  # a loop or a dangling pointer ends the chain, as for decoders
+        seen.add(offset)
+        count = struct.unpack(order + "H", data[offset : offset + 2])[0]
+        if frames == 0:
+            for i in range(count):
+                entry = offset + 2 + 12 * i
+                tag, kind = struct.unpack(order + "HH", data[entry : entry + 4])
+                if tag in (256, 257):  # ImageWidth, ImageLength: SHORT or LONG
+                    size, fmt = (2, "H") if kind == 3 else (4, "I")
+                    raw = data[entry + 8 : entry + 8 + size]
+                    value = struct.unpack(order + fmt, raw)[0]
+                    width, height = (value, height) if tag == 256 else (width, value)
+        frames += 1
+        nxt = offset + 2 + 12 * count
+        offset = struct.unpack(order + "I", data[nxt : nxt + 4])[0]
+    return Header(width, height, max(1, frames))
+
+
+_READERS = {"PNG": _png, "GIF": _gif, "JPEG": _jpeg, "WEBP": _webp, "BMP": _bmp, "TIFF": _tiff}
