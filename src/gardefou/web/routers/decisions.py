@@ -146,11 +146,9 @@ async def _event_in(request: Request, settings: Any) -> EventIn:
     else:
         raw_body = await request.body()
         data = _json(raw_body, "request body")
+        items = [m for n in _MEDIA_FIELDS if isinstance(data.get(n), list) for m in data[n]]
         media_chars = sum(
-            len(m["b64"])
-            for name in _MEDIA_FIELDS
-            for m in (data.get(name) or [] if isinstance(data.get(name), list) else [])
-            if isinstance(m, dict) and isinstance(m.get("b64"), str)
+            len(m["b64"]) for m in items if isinstance(m, dict) and isinstance(m.get("b64"), str)
         )
         json_bytes = len(raw_body) - media_chars
         media_bytes = media_chars * 3 // 4
