@@ -26,9 +26,11 @@ place; the CLI maps it to exit codes.
     │   └── LegalHoldError          deletion refused: the item is under a legal hold   (HTTP 409)
     ├── PipelineError               a runner cannot proceed (bad source, stream down)  (exit 2)
     │   └── PipelineEventError      one malformed event (dead-lettered)          (HTTP 422)
+    │       └── FieldTooLongError   a text field over its length limit (names both)
     ├── TakedownError               a takedown request lacks a required element  (HTTP 422)
     │   └── TakedownStateError      action not allowed in the request's status   (HTTP 409)
     └── RateLimitError              too many requests for this key or client     (HTTP 429)
+        └── BusyError               every decode slot is taken; retry shortly     (HTTP 503)
 """
 
 from __future__ import annotations
@@ -158,6 +160,12 @@ class PipelineEventError(PipelineError):
     exit_code = 1
 
 
+class FieldTooLongError(PipelineEventError):
+    """An event's text field is longer than its limit (the message names the length and limit)."""
+
+    code = "field_too_long"
+
+
 class TakedownError(GardefouError):
     """A takedown request or notice is missing one of its required elements, or is malformed."""
 
@@ -181,3 +189,10 @@ class RateLimitError(GardefouError):
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class BusyError(RateLimitError):
+    """The server's bounded work (image decodes) is saturated; ``retry_after`` seconds."""
+
+    code = "busy"
+    http_status = 503

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gardefou.errors import PipelineEventError
+from gardefou.errors import FieldTooLongError, PipelineEventError
 
 MAX_ID = 200
 MAX_TEXT = 100_000
@@ -112,7 +112,9 @@ def _str(obj: dict[str, Any], key: str, eid: str, limit: int, required: bool = F
         raise _fail(eid, f"{key!r} must be a string, got {type(v).__name__} {str(v)[:60]!r}")
     s = str(v)
     if len(s) > limit:
-        raise _fail(eid, f"{key!r} is {len(s)} characters; the limit is {limit}")
+        raise FieldTooLongError(
+            f"event {eid}: {key!r} is {len(s)} characters; the limit is {limit}"
+        )
     return s
 
 

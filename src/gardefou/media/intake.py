@@ -2,7 +2,13 @@
 
 Never trusts the extension: the format comes from the first bytes. Size limits are checked on the
 header before any pixel is decoded, so a 100 KB file declaring 30000x30000 pixels is refused
-without allocating 2.7 GB. Animated images keep their frame count; only the first frame is decoded.
+without allocating 2.7 GB. Animated images keep their frame count, read from the container's
+blocks (never by decoding frames); only the first frame is decoded, and the canvas area times
+the frame count is bounded too.
+
+Pillow's process-wide settings (``Image.MAX_IMAGE_PIXELS``, ``ImageFile.LOAD_TRUNCATED_IMAGES``)
+belong to the host application: intake never changes them. Its own limits are per call
+(``Limits``) and never looser than Pillow's bomb limit in force in the process.
 """
 
 from __future__ import annotations
@@ -10,12 +16,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gardefou.errors import (
     CorruptMediaError,
@@ -24,13 +29,7 @@ from gardefou.errors import (
     MediaUnreadableError,
     UnsupportedFormatError,
 )
-
-# Pillow refuses partial images by default; keep it that way (a truncated JPEG is an error).
-ImageFile.LOAD_TRUNCATED_IMAGES = False
-# Pillow's own bomb check fires inside Image.open with a message that hides the dimensions;
-# Limits (checked on the header, before any pixel is decoded) replaces it with a stricter,
-# configurable one that names width, height and the limit.
-Image.MAX_IMAGE_PIXELS = None
+from gardefou.media.headers import read_header
 
 _HEIF_READY: bool | None = None
 
@@ -57,9 +56,12 @@ class Limits:
     max_pixels: int = 100_000_000  # 100 MP: larger is treated as a decompression bomb
     max_side: int = 30_000
     max_frames: int = 1_000
+    # Canvas area x frames: a 23 KB GIF can declare 1,000 frames on a 10000x10000 canvas. Only
+    # the first frame is decoded here, but whatever plays the file later pays for all of them.
+    max_total_pixels: int = 1_000_000_000
 
     def __post_init__(self) -> None:
-        for name in ("max_bytes", "max_pixels", "max_side", "max_frames"):
+        for name in ("max_bytes", "max_pixels", "max_side", "max_frames", "max_total_pixels"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 from gardefou.errors import ConfigError
@@ -211,27 +213,12 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     if img.mode == "P":
         img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = img.convert("RGBA")
+        # An RGBA image is its own mask (its alpha band): no converted copy, no extra channel.
+        rgba = img if img.mode == "RGBA" else img.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
+        background.paste(rgba, mask=rgba)
         return background
     return img.convert("RGB")
-
-
-def _count_frames(img: Image.Image, limit: int) -> int:
-    """Count frames up to limit+1 without decoding more than needed."""
-    if not getattr(img, "is_animated", False):
-        return 1
-    count = 1
-    try:
-        while count <= limit:
-            img.seek(count)
-            count += 1
-    except EOFError:
-        pass
-    finally:
-        img.seek(0)
-    return count
 
 
 def load_media(
@@ -282,25 +269,27 @@ def _decode(data: bytes, limits: Limits, where: str) -> Media:
         raise UnsupportedFormatError(
             f"{where}: {fmt} needs pillow-heif; install it with `pip install pillow-heif`"
         )
+    # Header first: size and frames from the container's bytes, before Pillow reads anything.
+    header = read_header(data, fmt, limits.max_frames, where)
+    if header is not None:
+        _check_dimensions(header.width, header.height, limits, where)
+        _check_frames(header.width * header.height, header.frames, limits, where)
     try:
-        with warnings.catch_warnings():
-            # We enforce our own pixel limit below; Pillow's bomb warning must not leak out.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            width, height = img.size
-            _check_dimensions(width, height, limits, where)
-            frames = _count_frames(img, limits.max_frames)
-            if frames > limits.max_frames:
-                raise MediaTooLargeError(
-                    f"{where}: more than {limits.max_frames:,} frames (limit "
-                    f"{limits.max_frames:,}); raise Limits.max_frames or send a still image"
-                )
-            mode = img.mode
-            orientation = _exif_orientation(img)
-            img.load()
-    except (MediaTooLargeError, UnsupportedFormatError):
+        img = Image.open(io.BytesIO(data))
+        width, height = img.size
+        _check_dimensions(width, height, limits, where)
+        if header is not None:
+            frames = header.frames
+        else:  # TIFF pages, HEIF images: Pillow reads the count from the header, no decode
+            frames = int(getattr(img, "n_frames", 1))
+            _check_frames(width * height, frames, limits, where)
+        mode = img.mode
+        orientation = _exif_orientation(img)
+        img.load()  # the first frame only
+    except (MediaTooLargeError, UnsupportedFormatError, CorruptMediaError):
         raise
-    except Image.DecompressionBombError as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's own bomb limit in this process (the host's setting) is lower than ours.
         raise MediaTooLargeError(f"{where}: decompression bomb refused ({exc})") from None
     except UnidentifiedImageError:
         raise CorruptMediaError(
@@ -323,6 +312,29 @@ def _decode(data: bytes, limits: Limits, where: str) -> Media:
     )
 
 
+def _pixel_limit(limits: Limits) -> tuple[int, str]:
+    """The pixel limit in force: ours, or Pillow's bomb limit in this process when lower (the
+    host's setting: never relaxed, never changed)."""
+    pillow = Image.MAX_IMAGE_PIXELS
+    if pillow is not None and pillow < limits.max_pixels:
+        return int(pillow), "PIL.Image.MAX_IMAGE_PIXELS in this process"
+    return limits.max_pixels, "Limits.max_pixels"
+
+
+def _check_frames(area: int, frames: int, limits: Limits, where: str) -> None:
+    if frames > limits.max_frames:
+        raise MediaTooLargeError(
+            f"{where}: more than {limits.max_frames:,} frames (limit {limits.max_frames:,}); "
+            "raise Limits.max_frames or send a still image"
+        )
+    if area * frames > limits.max_total_pixels:
+        raise MediaTooLargeError(
+            f"{where}: {frames:,} frames on a {area / 1e6:.1f} MP canvas = "
+            f"{area * frames / 1e6:,.0f} MP in all (limit {limits.max_total_pixels / 1e6:,.0f} "
+            "MP, Limits.max_total_pixels); send a still image or a shorter animation"
+        )
+
+
 def _check_dimensions(width: int, height: int, limits: Limits, where: str) -> None:
     if width <= 0 or height <= 0:
         raise CorruptMediaError(f"{where}: declares {width}x{height} px; the header is damaged")
@@ -330,10 +342,11 @@ def _check_dimensions(width: int, height: int, limits: Limits, where: str) -> No
         raise MediaTooLargeError(
             f"{where}: image too large: {width}x{height} px (limit {limits.max_side} px a side)"
         )
-    if width * height > limits.max_pixels:
+    max_pixels, which = _pixel_limit(limits)
+    if width * height > max_pixels:
         raise MediaTooLargeError(
             f"{where}: image too large: {width}x{height} px = {width * height / 1e6:.0f} MP "
-            f"(limit {limits.max_pixels / 1e6:.0f} MP); possible decompression bomb"
+            f"(limit {max_pixels / 1e6:.0f} MP, {which}); possible decompression bomb"
         )
 
 

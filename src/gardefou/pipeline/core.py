@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gardefou.errors import GardefouError, MediaError, PipelineEventError
+from gardefou.errors import MediaError, PipelineEventError
 from gardefou.media import Limits
 from gardefou.pipeline.deciders import Decider, PipelineEvent, parse_event
 from gardefou.pipeline.ledger import AlreadyDecided, PipelineLedger
@@ -41,6 +41,8 @@ class Envelope:
     deliveries: int = 1
     payload: dict[str, Any] | None = None  # already parsed (HTTP ingest)
     base_dir: Path | None = None  # relative media paths resolve here (JSONL file's folder)
+    #: False for events from the network (HTTP ingest): a path would read the server's files
+    paths_allowed: bool = True
 
 
 @dataclass
@@ -114,6 +116,14 @@ class Processor:
             if self.ledger.is_decided(event.id):
                 out.status = "duplicate"
                 return out
+            if not env.paths_allowed and any(r.path is not None for r in event.media_refs):
+                return self._dead(
+                    env,
+                    out,
+                    "invalid_event",
+                    f"event {event.id}: media given by path; files on the server are not read "
+                    "for events sent over the network: inline the image as 'b64'",
+                )
             try:
                 media = event.load_media(self.limits, env.base_dir)
             except MediaError as exc:
@@ -121,10 +131,10 @@ class Processor:
             lap("intake")
             try:
                 decision = self.decider.decide(event, media)
-            except GardefouError as exc:
-                if isinstance(exc, MediaError):
-                    return self._dead(env, out, exc.code, str(exc))
-                raise
+            except (MediaError, PipelineEventError) as exc:
+                # the decision layer's own validation: a bad event, not a bug
+                code = "invalid_event" if type(exc) is PipelineEventError else exc.code
+                return self._dead(env, out, code, str(exc))
             lap("decide")
             try:
                 with self.db.transaction():
@@ -179,16 +189,39 @@ class Processor:
         except (ValueError, UnicodeDecodeError) as exc:
             self._dead(env, out, "invalid_json", f"not a JSON object: {exc}")
             return None
+        except RecursionError:
+            self._dead(
+                env,
+                out,
+                "invalid_json",
+                "JSON nested too deeply (the parser's limit is about 1,000 levels); flatten the "
+                "event",
+            )
+            return None
+        if isinstance(payload, dict):
+            out.event_id = _usable_id(payload.get("id"))
+        bad_text = _lone_surrogate(env.raw, payload)
+        if bad_text is not None:
+            self._dead(
+                env,
+                out,
+                "invalid_text",
+                f"text holds a lone UTF-16 surrogate ({bad_text}), which is not a character; "
+                "send valid UTF-8 (pair the surrogates or drop the unpaired one)",
+            )
+            return None
         try:
             event = parse_event(payload)
         except PipelineEventError as exc:
-            out.event_id = payload.get("id") if isinstance(payload, dict) else None
             self._dead(env, out, "invalid_event", str(exc))
             return None
         out.event_id = event.id
         return event
 
     def _dead(self, env: Envelope, out: Outcome, code: str, reason: str) -> Outcome:
+        # Whatever the event held (lone surrogates, control bytes) must not stop it being stored.
+        reason = _storable(reason)
+        out.event_id = _usable_id(out.event_id)
         out.status, out.reason_code, out.reason = "dead_letter", code, reason
         key = str(out.event_id) if out.event_id is not None else f"origin:{env.origin}"
         self.ledger.dead_letter(
@@ -206,6 +239,36 @@ class Processor:
     def _observe(self, out: Outcome) -> None:
         if self.metrics is not None:
             record_outcome(self.metrics, out)
+
+
+def _usable_id(value: Any) -> str | None:
+    """An event id that can be stored and shown, or None (the dead letter is keyed by origin)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value)
+    return text if 0 < len(text) <= 200 and _storable(text) == text else None
+
+
+def _storable(text: str) -> str:
+    """``text`` with anything UTF-8 cannot encode (lone surrogates) and NULs escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+# A \uD800-\uDFFF escape, or its bytes encoded directly (json.loads decodes bytes with
+# "surrogatepass", so ED A0 80 becomes a lone surrogate too).
+_SURROGATE_ESCAPE = re.compile(rb"\\[uU][dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _lone_surrogate(raw: bytes, payload: Any) -> str | None:
+    """The first unpaired surrogate in the parsed event (JSON's \\uD800 escapes decode to one;
+    no store can keep it), or None. The raw-bytes check keeps the common case free."""
+    if not _SURROGATE_ESCAPE.search(raw):
+        return None
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"U+{ord(exc.object[exc.start]):04X}"
+    return None
 
 
 def record_outcome(metrics: Metrics, out: Outcome) -> None:

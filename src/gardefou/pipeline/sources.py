@@ -6,7 +6,9 @@ Each source yields ``Envelope``s; the runner decides them. A source never parses
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -14,6 +16,8 @@ from typing import Any
 
 from gardefou.errors import PipelineError
 from gardefou.pipeline.core import Envelope
+
+log = logging.getLogger("gardefou.pipeline")
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.txt")
 
@@ -103,8 +107,12 @@ class IngestHandler:
         if not lines:
             return 400, {"error": "empty", "message": "send one JSON event or JSON Lines"}, {}
         received = time.time()
+        # The origin keys the dead letter of a line whose id is unreadable: unique per request,
+        # or a later batch's bad line 1 would overwrite this one's.
+        batch = secrets.token_hex(6)
         envelopes = [
-            Envelope(raw=ln, origin=f"http:{i}", received_at=received) for i, ln in enumerate(lines)
+            Envelope(raw=ln, origin=f"http:{batch}:{i}", received_at=received, paths_allowed=False)
+            for i, ln in enumerate(lines)
         ]
         if self.stream is not None:
             backlog = self.stream.backlog()
@@ -120,5 +128,19 @@ class IngestHandler:
                 )
             ids = self.stream.push_many(envelopes)
             return 202, {"accepted": len(ids), "message_ids": ids}, {}
-        outcomes = [self.processor.process(env).to_dict() for env in envelopes]
-        return 200, {"outcomes": outcomes}, {}
+        return 200, {"outcomes": [self._one(env) for env in envelopes]}, {}
+
+    def _one(self, env: Envelope) -> dict[str, Any]:
+        """One line's outcome. The processor dead-letters bad events itself; if even that fails
+        (the store refused the dead letter), this line answers "failed" for the client to resend,
+        and the lines after it are still processed."""
+        try:
+            return dict(self.processor.process(env).to_dict())
+        except Exception as exc:  # one line must not fail the batch
+            log.exception("ingest line %s could not be processed or dead-lettered", env.origin)
+            return {
+                "status": "failed",
+                "origin": env.origin,
+                "reason_code": "internal_error",
+                "reason": f"{type(exc).__name__}; nothing was stored for this line: resend it",
+            }

@@ -79,3 +79,43 @@ class MediaRepository:
             "media": int(media["n"]) if media else 0,
             "errors": int(errors["n"]) if errors else 0,
         }
+
+
+class ReviewMedia:
+    """Images of cases awaiting a person (table ``review_media``), each stored with its two
+    thumbnails (plain and blurred JPEG) made once at intake: the console serves those and
+    never decodes the original again."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def keep(self, event_id: str, data: bytes, thumbs: tuple[bytes, bytes] | None,
+             stored_at: float, expires_at: float) -> None:  # fmt: skip
+        import hashlib
+
+        plain, blurred = thumbs if thumbs is not None else (None, None)
+        self.db.execute(
+            "INSERT INTO review_media (event_id, sha256, data, thumb, thumb_blurred, stored_at,"
+            " expires_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (event_id, sha256) DO NOTHING",
+            (event_id, hashlib.sha256(data).hexdigest(), data, plain, blurred, stored_at,
+             expires_at),
+        )  # fmt: skip
+
+    def thumbnail(self, row_id: int, blurred: bool, make: Any) -> bytes:
+        """The stored thumbnail of a row; ``make(original) -> (plain, blurred)`` runs only for a
+        row kept before thumbnails were stored, once: its result is stored."""
+        column = "thumb_blurred" if blurred else "thumb"
+        row = self.db.query_one(f"SELECT {column} AS t FROM review_media WHERE id = ?", (row_id,))
+        if row is not None and row["t"] is not None:
+            return bytes(row["t"])
+        raw = self.db.query_one("SELECT data FROM review_media WHERE id = ?", (row_id,))
+        if raw is None:
+            from gardefou.errors import NotFoundError
+
+            raise NotFoundError(f"review image {row_id} is gone (expired or purged)")
+        plain, blur = make(bytes(raw["data"]))
+        self.db.execute(
+            "UPDATE review_media SET thumb = ?, thumb_blurred = ? WHERE id = ?",
+            (plain, blur, row_id),
+        )
+        return bytes(blur if blurred else plain)

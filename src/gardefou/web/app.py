@@ -29,7 +29,7 @@ from gardefou.web.settings import Settings
 
 log = logging.getLogger("gardefou.web")
 
-UPLOAD_PATHS = ("/v1/scan", "/v1/guard", "/v1/ingest")
+UPLOAD_PATHS = ("/v1/scan", "/v1/guard", "/v1/ingest", "/v1/decisions")
 
 DESCRIPTION = """Stops sexualized deepfakes of real people: scan uploads, match hash banks, check
 generation requests, work review queues, and take down images within the TAKE IT DOWN Act's 48

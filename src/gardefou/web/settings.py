@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from gardefou.errors import ConfigError
 
@@ -21,6 +22,15 @@ DEFAULT_RATES: dict[str, int] = {
     "failed_keys": 30,
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+#: (variable, setting, type, scale) of the media decoding settings.
+_MEDIA_ENV: tuple[tuple[str, str, type, float], ...] = (
+    ("GARDEFOU_MAX_IMAGE_MP", "max_image_pixels", int, 1e6),
+    ("GARDEFOU_MAX_ANIMATION_MP", "max_total_pixels", int, 1e6),
+    ("GARDEFOU_MAX_DECODES", "max_decodes", int, 1),
+    ("GARDEFOU_DECODE_WAIT_S", "decode_wait_s", float, 1),
+)
 
 
 @dataclass(frozen=True)
@@ -38,11 +48,25 @@ class Settings:
     rate_limit_buckets: int = 1_000_000  # in-process limiter: callers remembered at most
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For uvicorn believes
     api_docs: bool = False  # /docs and /redoc (Swagger UI and ReDoc load from a CDN)
+    # Decoding in a shared service: a lower pixel limit than the CLI's (a 16 MP RGBA upload costs
+    # ~270 MB while decoded, converted and hashed: benchmarks/hostile_uploads.py), canvas x
+    # frames bounded, and a few decodes at a time per process.
+    max_image_pixels: int = 16_000_000
+    max_total_pixels: int = 500_000_000
+    max_decodes: int = 2
+    decode_wait_s: float = 5.0
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
-        positive = ("max_upload_bytes", "max_body_bytes", "review_media_days", "rate_limit_buckets")
-        for name in positive:
+        for name in (
+            "max_upload_bytes",
+            "max_body_bytes",
+            "review_media_days",
+            "rate_limit_buckets",
+            "max_image_pixels",
+            "max_total_pixels",
+            "max_decodes",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name}={getattr(self, name)!r} must be positive")
         unknown = set(self.rates) - set(DEFAULT_RATES)
@@ -63,6 +87,16 @@ class Settings:
                     f"trusted proxy {proxy!r} is not an IP address or network; use e.g. "
                     "10.0.0.5 or 10.0.0.0/24 (comma-separated in GARDEFOU_TRUSTED_PROXIES)"
                 ) from None
+
+    def media_limits(self) -> Any:
+        """Intake limits of the service (``gardefou.media.Limits``)."""
+        from gardefou.media import Limits
+
+        return Limits(
+            max_bytes=self.max_upload_bytes,
+            max_pixels=self.max_image_pixels,
+            max_total_pixels=self.max_total_pixels,
+        )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -90,5 +124,11 @@ class Settings:
                 raise ConfigError(
                     f"GARDEFOU_MAX_UPLOAD_MB={os.environ['GARDEFOU_MAX_UPLOAD_MB']!r}: not a number"
                 ) from None
+        for var, name, kind, scale in _MEDIA_ENV:
+            if os.environ.get(var):
+                try:
+                    values[name] = kind(float(os.environ[var]) * scale)
+                except ValueError:
+                    raise ConfigError(f"{var}={os.environ[var]!r}: not a number") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -4,7 +4,6 @@ reveal counted), decisions with DSA grounds, second review and appeals."""
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -156,14 +155,9 @@ def media(
     rows = _media_rows(svc, case.event_id)
     if not 0 <= index < len(rows):
         raise NotFoundError(f"case {case_id} has no kept image {index} ({len(rows)} kept)")
-    data = svc.db.query_one("SELECT data FROM review_media WHERE id = ?", (rows[index]["id"],))
-    assert data is not None
-    raw = bytes(data["data"])
     if reveal:
         svc.record_exposure(caller.name, revealed=1)
-        body = _thumbnail(raw, blur=False)
-    else:
-        body = _thumbnail(raw, blur=True)
+    body = _thumbnail(svc, int(rows[index]["id"]), blur=not reveal)
     return Response(
         body,
         media_type="image/jpeg",
@@ -171,20 +165,19 @@ def media(
     )
 
 
-def _thumbnail(raw: bytes, blur: bool) -> bytes:
-    """Re-encode at most 768 px; protected view: greyscale and heavy blur made on the server,
-    so the unblurred pixels only reach the browser on an explicit reveal."""
-    from PIL import ImageFilter
+def _thumbnail(svc: Services, row_id: int, blur: bool) -> bytes:
+    """The thumbnail stored when the image was kept (at most 768 px; the protected view is
+    greyscale and heavily blurred on the server, so unblurred pixels reach the browser only on
+    an explicit reveal). Viewing never decodes the original: only an image kept before
+    thumbnails were stored gets them made, once, under a decode slot."""
+    from gardefou.store.media import ReviewMedia
+    from gardefou.web.media import decode_gate, make_thumbnails
 
-    from gardefou.media import load_media
+    def make(raw: bytes) -> tuple[bytes, bytes]:
+        with decode_gate(svc).hold():
+            return make_thumbnails(svc, raw)
 
-    img = load_media(raw).oriented().copy()
-    img.thumbnail((768, 768))
-    if blur:
-        img = img.convert("L").filter(ImageFilter.GaussianBlur(radius=max(8, img.width // 20)))
-    buf = io.BytesIO()
-    img.convert("RGB").save(buf, "JPEG", quality=85)
-    return buf.getvalue()
+    return ReviewMedia(svc.db).thumbnail(row_id, blur, make)
 
 
 @router.post("/{case_id}/decisions", summary="Decide: review, second review or appeal, by status")

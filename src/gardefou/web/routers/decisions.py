@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gardefou.errors import NotFoundError
+from gardefou.errors import MediaTooLargeError, NotFoundError
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Services, Svc, require
+from gardefou.web.media import decode_gate, make_thumbnails
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 Platform = Annotated[Principal, Depends(require(Role.PLATFORM))]
@@ -48,11 +53,50 @@ class EventIn(BaseModel):
 def decide_services(svc: Services) -> Any:
     from gardefou.decide import Services as DecideServices
 
-    return svc.lazy("decide", lambda: DecideServices(svc.db, banks=svc.banks()))
+    return svc.lazy(
+        "decide",
+        lambda: DecideServices(svc.db, banks=svc.banks(), limits=svc.settings.media_limits()),
+    )
 
 
-@router.post("/decisions", summary="Decide one event (post or generation); opens a case if needed")
-def decide(body: EventIn, svc: Svc, caller: Platform) -> dict[str, Any]:
+_MEDIA_FIELDS = ("media", "input_media", "output_media")
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "the event as JSON (media inline as base64), or multipart/form-data: "
+        "the event as JSON in the field `event` and each image as a file in `media`, "
+        "`input_media` or `output_media`",
+        "content": {
+            "application/json": {"schema": EventIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["event"],
+                    "properties": {
+                        "event": {"type": "string", "description": "the event, JSON"},
+                        **{
+                            f: {"type": "array", "items": {"type": "string", "format": "binary"}}
+                            for f in _MEDIA_FIELDS
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/decisions",
+    summary="Decide one event (post or generation); opens a case if needed",
+    openapi_extra=_BODY,
+)
+async def decide(request: Request, svc: Svc, caller: Platform) -> dict[str, Any]:
+    body = await _event_in(request, svc.settings)
+    return await run_in_threadpool(_decide, body, svc)
+
+
+def _decide(body: EventIn, svc: Services) -> dict[str, Any]:
     from gardefou.decide import decide_event
 
     event = body.model_dump(exclude_none=True)
@@ -62,15 +106,81 @@ def decide(body: EventIn, svc: Svc, caller: Platform) -> dict[str, Any]:
     else:
         for k in ("media", "author"):
             event.pop(k, None)
-    stored = decide_event(event, decide_services(svc))
-    if stored.created and stored.case_id is not None:
-        _keep_for_review(svc, body, stored.case_id)
+    has_media = any(event.get(k) for k in _MEDIA_FIELDS)
+    # One decode slot while the event's images are decoded and their thumbnails made.
+    with decode_gate(svc).hold() if has_media else contextlib.nullcontext():
+        stored = decide_event(event, decide_services(svc))
+        if stored.created and stored.case_id is not None:
+            _keep_for_review(svc, body, stored.case_id)
     return {
         "event_id": stored.event_id,
         "case_id": stored.case_id,
         "created": stored.created,
         "decision": stored.decision.to_dict(),
     }
+
+
+async def _event_in(request: Request, settings: Any) -> EventIn:
+    """The event from a JSON body or a multipart form. Images count against the upload limit
+    (``GARDEFOU_MAX_UPLOAD_MB``, also enforced on the whole request before it is read); the rest
+    of the event against the JSON limit, like any other JSON body."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        async with request.form(max_files=3 * 32, max_fields=4) as form:  # closes the files
+            raw = form.get("event")
+            if not isinstance(raw, str):
+                raise _invalid("event", "put the event's JSON in the form field `event`")
+            data = _json(raw.encode(), "form field `event`")
+            media_bytes = 0
+            for name in _MEDIA_FIELDS:
+                for part in form.getlist(name):
+                    if isinstance(part, str):
+                        raise _invalid(name, f"form field `{name}` must be a file (an image)")
+                    content = await part.read()
+                    media_bytes += len(content)
+                    items = data.setdefault(name, [])
+                    if not isinstance(items, list):
+                        raise _invalid(name, f"`{name}` in the event must be a list")
+                    items.append({"b64": base64.b64encode(content).decode()})
+        json_bytes = len(raw.encode())
+    else:
+        raw_body = await request.body()
+        data = _json(raw_body, "request body")
+        items = [m for n in _MEDIA_FIELDS if isinstance(data.get(n), list) for m in data[n]]
+        media_chars = sum(
+            len(m["b64"]) for m in items if isinstance(m, dict) and isinstance(m.get("b64"), str)
+        )
+        json_bytes = len(raw_body) - media_chars
+        media_bytes = media_chars * 3 // 4
+    if json_bytes > settings.max_body_bytes:
+        raise MediaTooLargeError(
+            f"the event without its images is {json_bytes:,} bytes (limit "
+            f"{settings.max_body_bytes:,} for JSON); shorten the text fields"
+        )
+    if media_bytes > settings.max_upload_bytes:
+        raise MediaTooLargeError(
+            f"the event's images are {media_bytes:,} bytes (limit {settings.max_upload_bytes:,},"
+            " GARDEFOU_MAX_UPLOAD_MB); send fewer or smaller images"
+        )
+    try:
+        return EventIn.model_validate(data)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False)]
+        raise RequestValidationError(errors) from None
+
+
+def _json(raw: bytes, what: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _invalid("body", f"{what} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _invalid("body", f"{what} must be a JSON object")
+    return data
+
+
+def _invalid(where: str, msg: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body", where), "msg": msg, "type": "value_error"}])
 
 
 @router.get("/decisions/{event_id}", summary="The stored decision of an event")
@@ -90,26 +200,28 @@ def _keep_for_review(svc: Services, body: EventIn, case_id: int) -> None:
 
 
 def keep_review_media(svc: Services, event_id: str, case_id: int, b64_items: list[Any]) -> None:
-    """Store inline (base64) images of a case awaiting a person; anything else is skipped."""
-    import hashlib
-
+    """Store inline (base64) images of a case awaiting a person, each with its review thumbnails
+    made now, once (the console never decodes the original). The caller holds a decode slot."""
     from gardefou.cases import PENDING_REVIEW, SECOND_REVIEW
+    from gardefou.errors import MediaError
+    from gardefou.store.media import ReviewMedia
 
     row = svc.db.query_one("SELECT status FROM cases WHERE id = ?", (case_id,))
     if row is None or row["status"] not in (PENDING_REVIEW, SECOND_REVIEW):
         return
     now = svc.settings.clock()
     expires = now + svc.settings.review_media_days * DAY
+    kept = []
+    for item in b64_items:
+        if not isinstance(item, str):
+            continue
+        try:
+            data = base64.b64decode(item, validate=True)
+            thumbs = make_thumbnails(svc, data, f"event {event_id} image")
+        except (binascii.Error, ValueError, MediaError):
+            continue  # the decision layer already rejected undecodable media
+        kept.append((data, thumbs))
+    store = ReviewMedia(svc.db)
     with svc.db.transaction():
-        for item in b64_items:
-            if not isinstance(item, str):
-                continue
-            try:
-                data = base64.b64decode(item, validate=True)
-            except (binascii.Error, ValueError):
-                continue  # the decision layer already rejected undecodable media
-            svc.db.execute(
-                "INSERT INTO review_media (event_id, sha256, data, stored_at, expires_at) "
-                "VALUES (?,?,?,?,?) ON CONFLICT (event_id, sha256) DO NOTHING",
-                (event_id, hashlib.sha256(data).hexdigest(), data, now, expires),
-            )
+        for data, thumbs in kept:
+            store.keep(event_id, data, thumbs, now, expires)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gardefou.errors import GuardInputError
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Services, Svc, require
+from gardefou.web.media import decode_gate
 
 router = APIRouter(prefix="/v1/guard", tags=["guard"])
 Platform = Annotated[Principal, Depends(require(Role.PLATFORM))]
@@ -32,9 +34,10 @@ class OutputIn(BaseModel):
 
 
 def _guard(svc: Services) -> Any:
-    from gardefou.guard import Guard
+    from gardefou.guard import Guard, GuardConfig
 
-    return svc.lazy("guard", Guard)
+    limits = svc.settings.media_limits()
+    return svc.lazy("guard", lambda: Guard(GuardConfig(media_limits=limits)))
 
 
 def _decode(items: list[str], what: str) -> list[bytes]:
@@ -54,7 +57,8 @@ def check_request(body: RequestIn, svc: Svc, caller: Platform) -> dict[str, Any]
     from gardefou.guard import Context
 
     images = _decode(body.images, "images")
-    d = _guard(svc).check_request(body.prompt, images, Context(tuple(body.history)))
+    with decode_gate(svc).hold() if images else contextlib.nullcontext():
+        d = _guard(svc).check_request(body.prompt, images, Context(tuple(body.history)))
     return dict(d.to_dict())
 
 
@@ -62,4 +66,5 @@ def check_request(body: RequestIn, svc: Svc, caller: Platform) -> dict[str, Any]
 def check_output(body: OutputIn, svc: Svc, caller: Platform) -> dict[str, Any]:
     out = _decode([body.output], "output")[0]
     inputs = _decode(body.inputs, "inputs")
-    return dict(_guard(svc).check_output(out, body.request, inputs).to_dict())
+    with decode_gate(svc).hold():  # one slot while this request's images are decoded
+        return dict(_guard(svc).check_output(out, body.request, inputs).to_dict())

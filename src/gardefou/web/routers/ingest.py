@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Services, Svc, require
+from gardefou.web.media import decode_gate
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 Platform = Annotated[Principal, Depends(require(Role.PLATFORM))]
@@ -32,7 +33,7 @@ def _handler(svc: Services) -> Any:
         from gardefou.pipeline.deciders import default_decider
         from gardefou.pipeline.sources import IngestHandler
 
-        processor = Processor(svc.db, default_decider())
+        processor = Processor(svc.db, default_decider(), limits=svc.settings.media_limits())
         return IngestHandler(processor=processor, max_body_bytes=svc.settings.max_upload_bytes)
 
     return svc.lazy("ingest", build)
@@ -47,12 +48,14 @@ async def ingest(request: Request, svc: Svc, caller: Platform) -> JSONResponse:
     body = await request.body()
 
     def run() -> tuple[int, dict[str, Any], dict[str, str]]:
-        with _lock:
-            return _handler(svc).handle(body)
+        # One decode slot for the batch (its images are decoded one event at a time).
+        with decode_gate(svc).hold(), _lock:
+            status, payload, headers = _handler(svc).handle(body)
+            if status == 200:
+                _keep_media(svc, body, payload.get("outcomes", []))
+            return status, payload, headers
 
     status, payload, headers = await run_in_threadpool(run)
-    if status == 200:
-        await run_in_threadpool(_keep_media, svc, body, payload.get("outcomes", []))
     return JSONResponse(payload, status_code=status, headers=headers)
 
 
@@ -62,13 +65,15 @@ def _keep_media(svc: Services, body: bytes, outcomes: list[dict[str, Any]]) -> N
 
     from gardefou.web.routers.decisions import keep_review_media
 
-    decided = {o.get("event_id") for o in outcomes if o.get("status") == "decided"}
-    for line in body.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
+    lines = [ln for ln in body.splitlines() if ln.strip()]  # as the handler numbers them
+    for i, outcome in enumerate(outcomes):
+        if outcome.get("status") != "decided" or i >= len(lines):
             continue
-        if not isinstance(event, dict) or str(event.get("id")) not in decided:
+        try:
+            event = json.loads(lines[i])
+        except (ValueError, RecursionError):  # it was decided: cannot happen, but never a 500
+            continue
+        if not isinstance(event, dict) or str(event.get("id")) != outcome.get("event_id"):
             continue
         row = svc.db.query_one(
             "SELECT case_id FROM decisions WHERE event_id = ?", (str(event["id"]),)

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, UploadFile
 
-from gardefou.errors import GardefouError, MediaUnreadableError
-from gardefou.media import Limits, load_media
 from gardefou.scan import ScanRecord, run_signals
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Svc, require
+from gardefou.web.media import decode_gate, load_upload
 
 router = APIRouter(prefix="/v1", tags=["scan"])
 
@@ -24,21 +23,18 @@ def scan(
 ) -> dict[str, Any]:
     start = time.perf_counter()
     data = file.file.read()
-    limits = Limits(max_bytes=svc.settings.max_upload_bytes)
-    try:
-        media = load_media(data, limits, label=file.filename or "upload")
-    except GardefouError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a decoder bug is a bad input, not a 500
-        raise MediaUnreadableError(f"upload: unexpected {type(exc).__name__}: {exc}") from None
-    record = ScanRecord(path=file.filename or "upload", media=media)
-    record.results = run_signals(media, svc.settings.scan_signals, timings=record.timings_ms)
-    if svc.settings.persist_scans:
-        from gardefou.store.media import MediaRepository
+    # One decode slot for as long as the pixels live (intake, signals, matches): a bounded number
+    # of decoded images in memory per process, whatever the number of parallel uploads.
+    with decode_gate(svc).hold():
+        media = load_upload(svc, data, file.filename or "upload")
+        record = ScanRecord(path=file.filename or "upload", media=media)
+        record.results = run_signals(media, svc.settings.scan_signals, timings=record.timings_ms)
+        if svc.settings.persist_scans:
+            from gardefou.store.media import MediaRepository
 
-        MediaRepository(svc.db).save_scan(media, record.results)
-    out = record.to_dict()
-    out["matches"] = _matches(svc, record)
+            MediaRepository(svc.db).save_scan(media, record.results)
+        out = record.to_dict()
+        out["matches"] = _matches(svc, record)
     out["elapsed_ms"] = round((time.perf_counter() - start) * 1000, 2)
     return out
 
