@@ -62,6 +62,11 @@ class SemanticModel:
             self._ben = enc.encode(prototypes.BENIGN)
             self._enc = enc
 
+    def embed(self, texts: list[str]) -> Any:
+        """Unit vectors (len(texts) x 512, float32) of texts already cut to MAX_CHARS."""
+        self.load()
+        return self._enc.encode(list(texts))
+
     def score(self, text: str) -> SemanticScore:
         self.load()
         e = self._enc.encode(text[:MAX_CHARS])
