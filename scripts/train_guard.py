@@ -87,7 +87,7 @@ def featurize_cached(rows: list[dict], cache: Path | None) -> list[Encoded]:
     key = data_digest(rows)
     if cache and cache.exists():
         with cache.open("rb") as f:
-            k, xs = pickle.load(f)  # noqa: S301 - a file this script wrote
+            k, xs = pickle.load(f)
         if k == key:
             return xs
     xs = featurize(rows)
@@ -97,7 +97,7 @@ def featurize_cached(rows: list[dict], cache: Path | None) -> list[Encoded]:
     return xs
 
 
-def matrix(xs: list[Encoded]):  # noqa: ANN201 - scipy sparse
+def matrix(xs: list[Encoded]):
     from scipy import sparse
 
     ng = sparse.csr_matrix(
@@ -109,7 +109,7 @@ def matrix(xs: list[Encoded]):  # noqa: ANN201 - scipy sparse
     return sparse.hstack([ng * SCALE["ng"], sparse.csr_matrix(dense)]).tocsr()
 
 
-def fit(X, y):  # noqa: ANN001, ANN201
+def fit(X, y):
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=C, solver="liblinear", random_state=SEED, max_iter=1000).fit(X, y)
@@ -122,7 +122,7 @@ def platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(m.coef_[0, 0]), float(m.intercept_[0])
 
 
-def cross_val(X, y: np.ndarray, k: int = 5) -> np.ndarray:  # noqa: ANN001
+def cross_val(X, y: np.ndarray, k: int = 5) -> np.ndarray:
     from sklearn.model_selection import StratifiedKFold
 
     z = np.zeros(len(y))
@@ -138,7 +138,9 @@ def rates(y: np.ndarray, pred: np.ndarray) -> tuple[float, float]:
     return rec, frr
 
 
-def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[tuple[str, int, float, float]]:
+def reliability(
+    p: np.ndarray, y: np.ndarray, bins: int = 10
+) -> list[tuple[str, int, float, float]]:
     out = []
     for i in range(bins):
         lo, hi = i / bins, (i + 1) / bins
@@ -198,8 +200,9 @@ def export(model, ab: tuple[float, float], rows: list[dict], xs: list[Encoded], 
         "platt": np.array(ab, np.float64),
         "nn_emb": np.clip(np.round(nn * 127), -127, 127).astype(np.int8),
         "nn_label": np.array([r["expected"] == "refuse" for r in rows]),
-        "nn_prompt": np.frombuffer(json.dumps([r["prompt"] for r in rows], ensure_ascii=False)
-                                   .encode("utf-8"), np.uint8),  # fmt: skip
+        "nn_prompt": np.frombuffer(
+            json.dumps([r["prompt"] for r in rows], ensure_ascii=False).encode("utf-8"), np.uint8
+        ),
         "meta": np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8),
     }
 
@@ -213,7 +216,9 @@ def data_digest(rows: list[dict]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check", action="store_true", help="rebuild and compare with the shipped weights")
+    ap.add_argument(
+        "--check", action="store_true", help="rebuild and compare with the shipped weights"
+    )
     ap.add_argument("--cv-only", action="store_true", help="cross-validated figures only")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--cache", type=Path, help="reuse features saved here for the same data")

@@ -47,6 +47,9 @@ class GuardConfig:
     #: probabilities in [threshold - review_band, threshold) on a photo with a real person go
     #: to human review (or to the optional judge); 0 turns the band off
     review_band: float = 0.0
+    #: optional second opinion (judge.ChatJudge) asked in [threshold - judge_band, threshold)
+    judge: Any = None
+    judge_band: float = 0.25
     refuse_fictional_sexual: bool = False  # also refuse sexual content with no real person
     minor_probability: float = 0.5  # age signal: minor_probability at or above is a minor
     #: "needed": skip the image signals when they cannot change the action (a sexual request
@@ -112,7 +115,8 @@ class Guard:
                  compare: Any = None) -> None:  # fmt: skip
         self.config = config or GuardConfig()
         self.classifier = classifier or IntentClassifier(
-            use_model=self.config.use_semantic, threshold=self.config.intent_threshold)
+            use_model=self.config.use_semantic, threshold=self.config.intent_threshold
+        )
         self.images = ImageReader(signals)
         self.audit = audit
         self._compare = compare
@@ -169,8 +173,9 @@ class Guard:
         reasons: list[Reason] = []
         # hard override: a minor named or aged in the text lowers the bar to any rule or a
         # modest probability ("my 14 year old daughter, slightly shorter skirt")
-        minor_sexual = bool(targets.minor) and (intent.sexual or bool(intent.hits)
-                                                or score >= self.config.minor_threshold)  # fmt: skip
+        minor_sexual = bool(targets.minor) and (
+            intent.sexual or bool(intent.hits) or score >= self.config.minor_threshold
+        )
 
         def refuse(code: str, message: str, category: str, signal: str | None = None,
                    s: float | None = None) -> Decision:  # fmt: skip
@@ -183,13 +188,17 @@ class Guard:
             return refuse("sexualization_of_minor", f"the request sexualizes a minor "
                           f"({targets.minor[0]}; {intent.explain()}); refused for fiction and "
                           "drawings too", "minor")  # fmt: skip
+        if not intent.sexual and self.config.refuse_fictional_sexual and intent.hits:
+            # strict policy: sexual content is refused whoever it shows; the rules say what is
+            # sexual, the model's probability is about the default policy
+            return refuse("sexual_content", f"sexual content ({intent.explain()})", "sexual")
         if not intent.sexual:
             return self._not_sexual(intent, targets, media, trace, unavailable)
 
         if media and targets.person_ref and self.config.image_signals == "needed":
-            trace.append(RuleTrace("image_signals_skipped", True, "the request points at the "
-                                   "person in the input image; faces/age cannot change the "
-                                   "action (GuardConfig.image_signals='always' runs them)"))  # fmt: skip
+            why = ("the request points at the person in the input image; faces/age cannot change "
+                   "the action (GuardConfig.image_signals='always' runs them)")  # fmt: skip
+            trace.append(RuleTrace("image_signals_skipped", True, why))
             return refuse("sexualized_edit_of_person_in_photo",
                           f"the request sexualizes the person in the input image "
                           f"({intent.explain()})", "ncii")  # fmt: skip
@@ -205,8 +214,8 @@ class Guard:
                           f"signal estimates to be a minor; {intent.explain()}", "minor", "age",
                           minor_img[0].minor_probability)  # fmt: skip
         real = [f for f in facts if f.real_face]
-        trace.append(RuleTrace("real_person_in_image", bool(real),
-                               f"{len(real)} of {len(facts)} image(s) with a photographic face"))  # fmt: skip
+        n_real = f"{len(real)} of {len(facts)} image(s) with a photographic face"
+        trace.append(RuleTrace("real_person_in_image", bool(real), n_real))
         if real:
             return refuse("sexualized_edit_of_real_person", "the input photo shows a real "
                           f"person and the request sexualizes them ({intent.explain()})",
@@ -240,7 +249,8 @@ class Guard:
                     "edit_of_photo_without_person", "no person was detected in the input "
                     f"photo and, as an edit of an object, the request scores {p_obj:.2f} "
                     f"(threshold {intent.threshold:.2f})", None, p_obj, "sexual"),),
-                    tuple(trace), {}, ("sexual", *cats), p_obj, POLICY, tuple(unavailable))  # fmt: skip
+                    tuple(trace), {}, ("sexual", *cats), p_obj, POLICY,
+                    tuple(unavailable))  # fmt: skip
             reasons.append(Reason("sexual_edit_of_photo_without_person", "sexual request on a "
                                   "photo in which no person was detected; a human should check",
                                   None, score, "sexual"))  # fmt: skip
@@ -248,7 +258,7 @@ class Guard:
                             score, POLICY, tuple(unavailable))  # fmt: skip
         if self.config.refuse_fictional_sexual:
             return refuse("sexual_content", f"sexual content ({intent.explain()})", "sexual")
-        if intent.encoded is not None:
+        if intent.encoded is not None and not media:
             # the model was trained on text-only requests that name real people in ways the
             # name heuristics miss ("the Finnish PM", "Scar-Jo", names in other scripts)
             return refuse("sexualization_of_real_person", "the intent model judges that this "
@@ -264,6 +274,10 @@ class Guard:
                     trace: list[RuleTrace], unavailable: list[str]) -> Decision:  # fmt: skip
         """Below the threshold: allowed, except in the uncertain band on a photo of a real
         person, which goes to human review."""
+        judge = self.config.judge
+        if judge is not None and intent.threshold - self.config.judge_band <= intent.score:
+            if media or targets.named_person or intent.encoded is not None:
+                return self._ask_judge(judge, intent, trace, unavailable)
         low = intent.threshold - self.config.review_band
         if media and self.config.review_band > 0 and low <= intent.score < intent.threshold:
             person = targets.person_ref
@@ -281,6 +295,27 @@ class Guard:
                                 intent.score, POLICY, tuple(unavailable))  # fmt: skip
         return Decision(Action.ALLOW, (), tuple(trace), confidence=1 - intent.score,
                         policy=POLICY, unavailable=tuple(unavailable))  # fmt: skip
+
+    def _ask_judge(self, judge: Any, intent: Intent, trace: list[RuleTrace],
+                   unavailable: list[str]) -> Decision:  # fmt: skip
+        text = intent.normalized.original if intent.normalized else ""
+        v = judge.judge(text)
+        trace.append(RuleTrace("judge", v.refuse is not False, v.detail))
+        if v.refuse is False:
+            return Decision(Action.ALLOW, (), tuple(trace), confidence=1 - intent.score,
+                            policy=POLICY, unavailable=tuple(unavailable))  # fmt: skip
+        if v.refuse:
+            reason = Reason("judge_refused", f"uncertain request ({intent.explain()}); the "
+                            f"configured judge says refuse ({v.detail})", "judge", intent.score,
+                            "ncii")  # fmt: skip
+            return Decision(Action.REFUSE, (reason,), tuple(trace), _dsa("ncii"), ("ncii",),
+                            intent.score, POLICY, tuple(unavailable))  # fmt: skip
+        # fail closed: the judge could not answer, a human decides
+        reason = Reason("judge_unavailable", f"uncertain request ({intent.explain()}) and the "
+                        f"judge failed ({v.detail}); a human should check", "judge",
+                        intent.score, "uncertain")  # fmt: skip
+        return Decision(Action.REVIEW, (reason,), tuple(trace), {}, ("uncertain",),
+                        intent.score, POLICY, (*unavailable, "judge"))  # fmt: skip
 
     # -- output -----------------------------------------------------------------------------------
     def check_output(self, output: ImageInput, request: str | bytes | None = None,
