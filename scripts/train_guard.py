@@ -44,7 +44,7 @@ OUT = REPO / "src" / "gardefou" / "data" / WEIGHTS
 SOURCES = ("training/guard/*.jsonl", "tests/fixtures/guard/*.jsonl")
 SEED = 0
 #: block weights (tuned by cross-validation on the training files only)
-SCALE = {"ng": 1.0, "emb": 1.0, "clause": 0.7, "flags": 0.5}
+SCALE = {"ng": 1.0, "emb": 1.0, "clause": 0.7, "flags": 0.5, "kind_emb": 1.0}
 C = 4.0
 #: refuse at or above this calibrated probability (chosen on cross-validated predictions)
 THRESHOLD = 0.5
@@ -84,7 +84,7 @@ def featurize_cached(rows: list[dict], cache: Path | None) -> list[Encoded]:
     while tuning; the shipped weights are built without it)."""
     import pickle
 
-    key = data_digest(rows)
+    key = f"{data_digest(rows)}:{ft.N_BUCKETS}:{ft.N_FLAGS}"
     if cache and cache.exists():
         with cache.open("rb") as f:
             k, xs = pickle.load(f)
@@ -103,9 +103,13 @@ def matrix(xs: list[Encoded]):
     ng = sparse.csr_matrix(
         (np.concatenate([x.ng_val for x in xs]), np.concatenate([x.ng_idx for x in xs]),
          np.cumsum([0] + [len(x.ng_idx) for x in xs])), shape=(len(xs), ft.N_BUCKETS))  # fmt: skip
-    dense = np.hstack([np.stack([x.emb for x in xs]) * SCALE["emb"],
-                       np.stack([x.clause_max for x in xs]) * SCALE["clause"],
-                       np.stack([x.flags for x in xs]) * SCALE["flags"]])  # fmt: skip
+    emb = np.stack([x.emb for x in xs])
+    flags = np.stack([x.flags for x in xs])
+    kind = np.array([ft.kind_index(f) for f in flags])
+    per_kind = [emb * (kind == k)[:, None] for k in range(len(ft.KINDS))]
+    clause = np.stack([x.clause_max for x in xs])
+    blocks = [emb * SCALE["emb"], clause * SCALE["clause"], flags * SCALE["flags"]]
+    dense = np.hstack(blocks + [e * SCALE["kind_emb"] for e in per_kind])
     return sparse.hstack([ng * SCALE["ng"], sparse.csr_matrix(dense)]).tocsr()
 
 
@@ -184,6 +188,7 @@ def export(model, ab: tuple[float, float], rows: list[dict], xs: list[Encoded], 
     coef = model.coef_[0]
     o = ft.N_BUCKETS
     e = xs[0].emb.shape[0]
+    nf = ft.N_FLAGS
     meta = {"n_buckets": ft.N_BUCKETS, "n_flags": ft.N_FLAGS, "threshold": THRESHOLD, "C": C,
             "scale": SCALE, "n_train": len(rows), "n_refuse": sum(r["expected"] == "refuse"
                                                                   for r in rows),
@@ -195,7 +200,10 @@ def export(model, ab: tuple[float, float], rows: list[dict], xs: list[Encoded], 
         "w_ng": (coef[:o] * SCALE["ng"]).astype(np.float32),
         "w_emb": (coef[o : o + e] * SCALE["emb"]).astype(np.float32),
         "w_clause": (coef[o + e : o + 2 * e] * SCALE["clause"]).astype(np.float32),
-        "w_flags": (coef[o + 2 * e :] * SCALE["flags"]).astype(np.float32),
+        "w_flags": (coef[o + 2 * e : o + 2 * e + nf] * SCALE["flags"]).astype(np.float32),
+        "w_kind_emb": (coef[o + 2 * e + nf :].reshape(len(ft.KINDS), e) * SCALE["kind_emb"]).astype(
+            np.float32
+        ),
         "bias": np.array(model.intercept_[0], np.float64),
         "platt": np.array(ab, np.float64),
         "nn_emb": np.clip(np.round(nn * 127), -127, 127).astype(np.int8),

@@ -163,8 +163,12 @@ def test_drawing_adult_allowed_drawing_minor_refused() -> None:
 def test_photo_without_face_but_person_referenced_refused() -> None:
     d = guard_with(face_count=0).check_request("show her from behind in a thong", [PHOTO])
     assert d.action == Action.REFUSE
+    # no person in the photo and none referred to: judged as an edit of an object (the model
+    # decides between allow and review)
     d = guard_with(face_count=0).check_request("make it nsfw", [PHOTO])
-    assert d.action == Action.REVIEW
+    assert d.action in (Action.ALLOW, Action.REVIEW)
+    assert d.reasons[0].code in ("edit_of_photo_without_person",
+                                 "sexual_edit_of_photo_without_person")  # fmt: skip
 
 
 # -- fail closed -------------------------------------------------------------------------------

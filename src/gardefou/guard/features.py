@@ -35,7 +35,14 @@ RULE_FLAGS = (
     "fluid_innuendo",
 )  # fmt: skip
 TARGET_FLAGS = ("named_person", "minor", "person_ref", "mention", "role")
-N_FLAGS = len(RULE_FLAGS) + len(TARGET_FLAGS) + len(KINDS)
+#: products a linear model cannot form itself: a sexual rule hit with a named person, a minor,
+#: a person word, each kind of input; a named person in a text-only request
+INTERACTIONS = ("rule*named", "rule*minor", "rule*person_ref", "rule*real_person",
+                "rule*object", "rule*none", "named*none")  # fmt: skip
+N_BASE = len(RULE_FLAGS) + len(TARGET_FLAGS)
+N_FLAGS = N_BASE + len(KINDS) + len(INTERACTIONS)
+#: the first nine rule flags are the categories (the rest name the rule that fired)
+_N_CATEGORIES = 9
 #: at most this many clauses are embedded (long bot-traffic messages are cut, the whole-text
 #: embedding and the n-grams still see all of it)
 MAX_CLAUSES = 4
@@ -99,5 +106,22 @@ def flags(hits: list[RuleHit] | tuple[RuleHit, ...], targets: TextTargets, kind:
     out[o + 2] = targets.person_ref
     out[o + 3] = any(n.startswith("mention:") for n in named)
     out[o + 4] = any(n.startswith("role:") for n in named)
-    out[o + len(TARGET_FLAGS) + KINDS.index(kind)] = 1.0
+    return with_kind(out, kind)
+
+
+def with_kind(flags: np.ndarray, kind: str) -> np.ndarray:
+    """The same flags for the request applied to another kind of input."""
+    out = flags.copy()
+    out[N_BASE : N_BASE + len(KINDS)] = 0.0
+    out[N_BASE + KINDS.index(kind)] = 1.0
+    rule = float(out[:_N_CATEGORIES].max())
+    o = len(RULE_FLAGS)
+    named, minor, person = out[o], out[o + 1], out[o + 2]
+    k = out[N_BASE : N_BASE + len(KINDS)]
+    out[N_BASE + len(KINDS) :] = (rule * named, rule * minor, rule * person, rule * k[0],
+                                  rule * k[1], rule * k[2], named * k[2])  # fmt: skip
     return out
+
+
+def kind_index(flags: np.ndarray) -> int:
+    return int(np.argmax(flags[N_BASE : N_BASE + len(KINDS)]))

@@ -136,8 +136,4 @@ class IntentClassifier:
 
         from gardefou.guard import features as ft
 
-        flags = x.flags.copy()
-        o = len(ft.RULE_FLAGS) + len(ft.TARGET_FLAGS)
-        flags[o:] = 0.0
-        flags[o + ft.KINDS.index(kind)] = 1.0
-        return self.model.probability(dataclasses.replace(x, flags=flags))
+        return self.model.probability(dataclasses.replace(x, flags=ft.with_kind(x.flags, kind)))

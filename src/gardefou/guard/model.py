@@ -95,7 +95,8 @@ class IntentModel:
                 f"guard intent weights were built for other features ({meta}); rebuild them "
                 "with scripts/train_guard.py"
             )
-        w = {k: raw[k].astype(np.float32) for k in ("w_ng", "w_emb", "w_clause", "w_flags")}
+        names = ("w_ng", "w_emb", "w_clause", "w_flags", "w_kind_emb")
+        w = {k: raw[k].astype(np.float32) for k in names}
         w["bias"] = float(raw["bias"])
         w["platt"] = (float(raw["platt"][0]), float(raw["platt"][1]))
         w["nn_emb"] = raw["nn_emb"].astype(np.float32) / 127.0
@@ -112,6 +113,9 @@ class IntentModel:
         w = self.load()
         z = w["bias"] + float(w["w_ng"][x.ng_idx] @ x.ng_val)
         z += float(w["w_emb"] @ x.emb) + float(w["w_clause"] @ x.clause_max)
+        # the meaning of the request depends on what it is applied to: one embedding weight
+        # vector per kind of input on top of the shared one
+        z += float(w["w_kind_emb"][ft.kind_index(x.flags)] @ x.emb)
         return z + float(w["w_flags"] @ x.flags)
 
     def probability(self, x: Encoded) -> float:
