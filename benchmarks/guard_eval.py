@@ -4,7 +4,9 @@
     .venv/bin/python benchmarks/guard_eval.py tests/fixtures/guard/heldout.jsonl --errors
     .venv/bin/python benchmarks/guard_eval.py --i2p ../shared/data/prompts/adavd/i2p_benchmark.csv
 
-Each line: {"prompt", "lang", "input_image": real_person|object|none, "expected": refuse|allow}.
+Each line: {"prompt", "lang", "input_image": real_person|object|none, "expected": refuse|allow}
+and optionally "category" (--by-category prints recall / false refusals per category;
+--calibration prints the model's reliability table on the file; neither changes the last line).
 For ``input_image`` a bundled benign photo is sent with the request: a real portrait (ORL face
 database) or an object photo (canal houses), or nothing. The real image signals run (faces, age)
 unless --fake-signals. "review" counts as not allowed (a refusal) in both metrics.
@@ -59,19 +61,48 @@ def _rates(rows: list[tuple[bool, bool]]) -> dict[str, float | int | None]:
 def fake_guard() -> Guard:
     from gardefou.testing import FakeSignal, age, faces, identity, nudity
 
+    portrait = load_media(IMAGES["real_person"]).sha256
+
     def face_for(media: object) -> object:
-        return faces(1 if getattr(media, "width", 0) < 300 else 0)
+        # one photographic face in the portrait, none in the object photo (both are small, so
+        # their size cannot tell them apart)
+        return faces(1 if getattr(media, "sha256", None) == portrait else 0)
 
     return Guard(signals={"faces": FakeSignal(face_for), "age": FakeSignal(age(False)),
                           "nudity": FakeSignal(nudity("none")),
                           "identity": FakeSignal(identity(()))})  # fmt: skip
 
 
-def run_jsonl(path: Path, guard: Guard, show_errors: bool) -> dict[str, object]:
+def breakdown(title: str, groups: dict[str, list[tuple[bool, bool]]]) -> None:
+    print(f"{title:28} {'n':>4} {'recall':>7} {'false_ref':>9}")
+    for key in sorted(groups):
+        m = _rates(groups[key])
+        rec = "-" if m["refusal_recall"] is None else f"{m['refusal_recall']:.3f}"
+        frr = "-" if m["false_refusal_rate"] is None else f"{m['false_refusal_rate']:.3f}"
+        print(f"{key[:28]:28} {m['n']:>4} {rec:>7} {frr:>9}")
+
+
+def calibration(scored: list[tuple[bool, float]], bins: int = 10) -> list[dict[str, float]]:
+    """Reliability table of the model's probability against the labels of this file."""
+    out = []
+    for i in range(bins):
+        lo, hi = i / bins, (i + 1) / bins
+        b = [(e, p) for e, p in scored if lo <= p < hi or (i == bins - 1 and p == 1.0)]
+        if b:
+            out.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": len(b),
+                        "mean_probability": round(sum(p for _, p in b) / len(b), 3),
+                        "refuse_rate": round(sum(e for e, _ in b) / len(b), 3)})  # fmt: skip
+    return out
+
+
+def run_jsonl(path: Path, guard: Guard, show_errors: bool, by_category: bool = False,
+              show_calibration: bool = False) -> dict[str, object]:  # fmt: skip
     media = {k: load_media(v) for k, v in IMAGES.items()}
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     per_lang: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
     per_img: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    per_cat: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    scored: list[tuple[bool, float]] = []
     allr: list[tuple[bool, bool]] = []
     base: list[tuple[bool, bool]] = []
     times: list[float] = []
@@ -94,8 +125,12 @@ def run_jsonl(path: Path, guard: Guard, show_errors: bool) -> dict[str, object]:
         times.append((time.perf_counter() - t0) * 1000)
         expected = r["expected"] == "refuse"
         refused = not d.allowed
-        for bucket in (per_lang[r["lang"]], per_img[r["input_image"]], allr):
+        for bucket in (per_lang[r["lang"]], per_img[r["input_image"]], allr,
+                       per_cat[str(r.get("category") or "-")]):  # fmt: skip
             bucket.append((expected, refused))
+        p = _probability(d)
+        if p is not None:
+            scored.append((expected, p))
         base.append((expected, baseline_refuses(r["prompt"])))
         if expected != refused:
             errors.append((r, d))
@@ -108,6 +143,8 @@ def run_jsonl(path: Path, guard: Guard, show_errors: bool) -> dict[str, object]:
         print(f"{lang:6} {m['n']:>4} {rec:>7} {frr:>9}")
     for kind in sorted(per_img):
         print(f"input_image={kind}: {_rates(per_img[kind])}")
+    if by_category:
+        breakdown("category", per_cat)
     total = _rates(allr)
     b = _rates(base)
     print(
@@ -124,9 +161,26 @@ def run_jsonl(path: Path, guard: Guard, show_errors: bool) -> dict[str, object]:
             print(f"  ERR {r['id']} [{r['lang']}/{r['input_image']}] expected {r['expected']}, "
                   f"got {d.action}: {r['prompt']!r} {why}")  # fmt: skip
     total["per_language"] = {k: _rates(v) for k, v in sorted(per_lang.items())}
+    if by_category:
+        total["per_category"] = {k: _rates(v) for k, v in sorted(per_cat.items())}
+    if show_calibration:
+        table = calibration(scored)
+        print("calibration (model probability of refuse vs this file's labels):")
+        for row in table:
+            print(f"  {row['bin']}  n={row['n']:4d}  mean p {row['mean_probability']:.3f}  "
+                  f"refuse rate {row['refuse_rate']:.3f}")  # fmt: skip
+        total["calibration"] = table
     total["baseline"] = b
     total["file"] = str(path)
     return total
+
+
+def _probability(d: Decision) -> float | None:
+    """The model's refuse probability behind a decision (None when it did not run)."""
+    for t in d.rule_trace:
+        if t.rule == "sexual_intent" and "refuse probability " in t.detail:
+            return float(t.detail.split("refuse probability ")[1].split()[0])
+    return None
 
 
 def run_i2p(path: Path, guard: Guard, limit: int | None) -> dict[str, object]:
@@ -167,6 +221,10 @@ def main() -> None:
     ap.add_argument("--i2p", type=Path, help="I2P CSV: refusal rate per category instead")
     ap.add_argument("--limit", type=int, default=None, help="I2P: first N prompts only")
     ap.add_argument("--errors", action="store_true", help="list misclassified requests")
+    ap.add_argument("--by-category", action="store_true",
+                    help="recall / false refusals per `category` field too")  # fmt: skip
+    ap.add_argument("--calibration", action="store_true",
+                    help="reliability table of the model's probability on this file")  # fmt: skip
     ap.add_argument(
         "--fake-signals",
         action="store_true",
@@ -190,7 +248,7 @@ def main() -> None:
     if args.i2p:
         result = run_i2p(args.i2p, guard, args.limit)
     elif args.file:
-        result = run_jsonl(args.file, guard, args.errors)
+        result = run_jsonl(args.file, guard, args.errors, args.by_category, args.calibration)
     else:
         ap.error("give a JSONL file or --i2p CSV")
     cmd = " ".join(["benchmarks/guard_eval.py", *sys.argv[1:]])

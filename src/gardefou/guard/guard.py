@@ -36,9 +36,20 @@ class GuardConfig:
     max_prompt_chars: int = 4000
     max_images: int = 8
     media_limits: Limits = field(default_factory=Limits)
+    #: the learned intent model (needs the sentence encoder); False: the rules alone
     use_semantic: bool = True
-    semantic_margin: float = 0.20
-    semantic_min_sim: float = 0.62
+    semantic_margin: float = 0.20  # unused since guard-intent-2 (kept for old configs)
+    semantic_min_sim: float = 0.62  # unused since guard-intent-2 (kept for old configs)
+    #: refuse at or above this calibrated probability; None: the threshold shipped with the model
+    intent_threshold: float | None = None
+    #: with a minor named or aged in the text, refuse from this lower probability (or any rule)
+    minor_threshold: float = 0.3
+    #: probabilities in [threshold - review_band, threshold) on a photo with a real person go
+    #: to human review (or to the optional judge); 0 turns the band off
+    review_band: float = 0.0
+    #: optional second opinion (judge.ChatJudge) asked in [threshold - judge_band, threshold)
+    judge: Any = None
+    judge_band: float = 0.25
     refuse_fictional_sexual: bool = False  # also refuse sexual content with no real person
     minor_probability: float = 0.5  # age signal: minor_probability at or above is a minor
     #: "needed": skip the image signals when they cannot change the action (a sexual request
@@ -104,8 +115,8 @@ class Guard:
                  compare: Any = None) -> None:  # fmt: skip
         self.config = config or GuardConfig()
         self.classifier = classifier or IntentClassifier(
-            use_semantic=self.config.use_semantic, margin=self.config.semantic_margin,
-            min_sim=self.config.semantic_min_sim)  # fmt: skip
+            use_model=self.config.use_semantic, threshold=self.config.intent_threshold
+        )
         self.images = ImageReader(signals)
         self.audit = audit
         self._compare = compare
@@ -145,10 +156,9 @@ class Guard:
             ht = text_targets(h, normalize(h).folded)
             targets = TextTargets(targets.named_person + ht.named_person,
                                   targets.minor + ht.minor, targets.person_ref)  # fmt: skip
-        # the encoder can only change the decision when someone could be targeted
-        need_semantic = bool(media or history or targets.named_person or targets.minor
-                             or self.config.refuse_fictional_sexual)  # fmt: skip
-        intent = self.classifier.classify(text, history, semantic=need_semantic, normalized=norm)
+        kind = "real_person" if media else "none"  # an input photo is a person until read
+        intent = self.classifier.classify(text, history, normalized=norm, targets=targets,
+                                          kind=kind)  # fmt: skip
         decision = self._decide_request(intent, targets, media)
         if self.audit is not None:
             self.audit.record("request", text, media, decision)
@@ -157,13 +167,15 @@ class Guard:
     def _decide_request(self, intent: Intent, targets: TextTargets, media: list[Media]
                         ) -> Decision:  # fmt: skip
         trace = [RuleTrace("sexual_intent", intent.sexual, intent.explain())]
-        unavailable = ["intent_semantic"] if intent.semantic_error else []
-        if not intent.sexual:
-            return Decision(Action.ALLOW, (), tuple(trace), confidence=1 - intent.score,
-                            policy=POLICY, unavailable=tuple(unavailable))  # fmt: skip
-        cats = intent.categories
+        unavailable = ["intent_model"] if intent.model_error and self.config.use_semantic else []
         score = intent.score
+        cats = intent.categories or ("model",)
         reasons: list[Reason] = []
+        # hard override: a minor named or aged in the text lowers the bar to any rule or a
+        # modest probability ("my 14 year old daughter, slightly shorter skirt")
+        minor_sexual = bool(targets.minor) and (
+            intent.sexual or bool(intent.hits) or score >= self.config.minor_threshold
+        )
 
         def refuse(code: str, message: str, category: str, signal: str | None = None,
                    s: float | None = None) -> Decision:  # fmt: skip
@@ -172,29 +184,24 @@ class Guard:
                             (category, *cats), score, POLICY, tuple(unavailable))  # fmt: skip
 
         trace.append(RuleTrace("minor_in_text", bool(targets.minor), "; ".join(targets.minor)))
-        if targets.minor:
-            return refuse(
-                "sexualization_of_minor",
-                f"the request sexualizes a minor ({targets.minor[0]}; "
-                f"{intent.explain()}); refused for fiction and drawings too",
-                "minor",
-            )
+        if minor_sexual:
+            return refuse("sexualization_of_minor", f"the request sexualizes a minor "
+                          f"({targets.minor[0]}; {intent.explain()}); refused for fiction and "
+                          "drawings too", "minor")  # fmt: skip
+        if not intent.sexual and self.config.refuse_fictional_sexual and intent.hits:
+            # strict policy: sexual content is refused whoever it shows; the rules say what is
+            # sexual, the model's probability is about the default policy
+            return refuse("sexual_content", f"sexual content ({intent.explain()})", "sexual")
+        if not intent.sexual:
+            return self._not_sexual(intent, targets, media, trace, unavailable)
 
         if media and targets.person_ref and self.config.image_signals == "needed":
-            trace.append(
-                RuleTrace(
-                    "image_signals_skipped",
-                    True,
-                    "the request points at the "
-                    "person in the input image; faces/age cannot change the "
-                    "action (GuardConfig.image_signals='always' runs them)",
-                )
-            )
-            return refuse(
-                "sexualized_edit_of_person_in_photo",
-                f"the request sexualizes the person in the input image ({intent.explain()})",
-                "ncii",
-            )
+            why = ("the request points at the person in the input image; faces/age cannot change "
+                   "the action (GuardConfig.image_signals='always' runs them)")  # fmt: skip
+            trace.append(RuleTrace("image_signals_skipped", True, why))
+            return refuse("sexualized_edit_of_person_in_photo",
+                          f"the request sexualizes the person in the input image "
+                          f"({intent.explain()})", "ncii")  # fmt: skip
         facts = [self.images.people(m) for m in media]
         for f in facts:
             unavailable.extend(n for n in f.unavailable if n not in unavailable)
@@ -206,15 +213,9 @@ class Guard:
             return refuse("sexualization_of_minor", "an input image shows a person the age "
                           f"signal estimates to be a minor; {intent.explain()}", "minor", "age",
                           minor_img[0].minor_probability)  # fmt: skip
-
         real = [f for f in facts if f.real_face]
-        trace.append(
-            RuleTrace(
-                "real_person_in_image",
-                bool(real),
-                f"{len(real)} of {len(facts)} image(s) with a photographic face",
-            )
-        )
+        n_real = f"{len(real)} of {len(facts)} image(s) with a photographic face"
+        trace.append(RuleTrace("real_person_in_image", bool(real), n_real))
         if real:
             return refuse("sexualized_edit_of_real_person", "the input photo shows a real "
                           f"person and the request sexualizes them ({intent.explain()})",
@@ -238,6 +239,18 @@ class Guard:
                           "person in the input photograph; no face was detected, but a real "
                           f"person cannot be ruled out ({intent.explain()})", "ncii")  # fmt: skip
         if photos:
+            # no person in the photo: judged again as an edit of an object (mannequin, product)
+            p_obj = self.classifier.rescore(intent, "object")
+            trace.append(RuleTrace("object_photo_score", p_obj is not None and p_obj
+                                   >= intent.threshold, f"refuse probability as an edit of a "
+                                   f"photo with no person: {p_obj}"))  # fmt: skip
+            if p_obj is not None and p_obj < intent.threshold:
+                return Decision(Action.ALLOW, (Reason(
+                    "edit_of_photo_without_person", "no person was detected in the input "
+                    f"photo and, as an edit of an object, the request scores {p_obj:.2f} "
+                    f"(threshold {intent.threshold:.2f})", None, p_obj, "sexual"),),
+                    tuple(trace), {}, ("sexual", *cats), p_obj, POLICY,
+                    tuple(unavailable))  # fmt: skip
             reasons.append(Reason("sexual_edit_of_photo_without_person", "sexual request on a "
                                   "photo in which no person was detected; a human should check",
                                   None, score, "sexual"))  # fmt: skip
@@ -245,11 +258,64 @@ class Guard:
                             score, POLICY, tuple(unavailable))  # fmt: skip
         if self.config.refuse_fictional_sexual:
             return refuse("sexual_content", f"sexual content ({intent.explain()})", "sexual")
+        if intent.encoded is not None and not media:
+            # the model was trained on text-only requests that name real people in ways the
+            # name heuristics miss ("the Finnish PM", "Scar-Jo", names in other scripts)
+            return refuse("sexualization_of_real_person", "the intent model judges that this "
+                          f"text-only request sexualizes a real person ({intent.explain()})",
+                          "ncii")  # fmt: skip
         reasons.append(Reason("sexual_content_no_real_person", "sexual content, but no real "
                               "person or minor was identified; allowed by the default policy",
                               None, score, "sexual"))  # fmt: skip
         return Decision(Action.ALLOW, tuple(reasons), tuple(trace), {}, ("sexual", *cats),
                         score, POLICY, tuple(unavailable))  # fmt: skip
+
+    def _not_sexual(self, intent: Intent, targets: TextTargets, media: list[Media],
+                    trace: list[RuleTrace], unavailable: list[str]) -> Decision:  # fmt: skip
+        """Below the threshold: allowed, except in the uncertain band on a photo of a real
+        person, which goes to human review."""
+        judge = self.config.judge
+        if judge is not None and intent.threshold - self.config.judge_band <= intent.score:
+            if media or targets.named_person or intent.encoded is not None:
+                return self._ask_judge(judge, intent, trace, unavailable)
+        low = intent.threshold - self.config.review_band
+        if media and self.config.review_band > 0 and low <= intent.score < intent.threshold:
+            person = targets.person_ref
+            if not person:
+                facts = [self.images.people(m) for m in media]
+                person = any(f.real_face or f.real_face is None for f in facts)
+            trace.append(RuleTrace("uncertain_band", True, f"refuse probability "
+                                   f"{intent.score:.2f} in [{low:.2f}, {intent.threshold:.2f})"
+                                   f"; real person in the photo: {person}"))  # fmt: skip
+            if person:
+                reason = Reason("uncertain_intent_real_person", "the request may sexualize the "
+                                f"person in the photo; a human should check ({intent.explain()})",
+                                None, intent.score, "ncii")  # fmt: skip
+                return Decision(Action.REVIEW, (reason,), tuple(trace), {}, ("uncertain",),
+                                intent.score, POLICY, tuple(unavailable))  # fmt: skip
+        return Decision(Action.ALLOW, (), tuple(trace), confidence=1 - intent.score,
+                        policy=POLICY, unavailable=tuple(unavailable))  # fmt: skip
+
+    def _ask_judge(self, judge: Any, intent: Intent, trace: list[RuleTrace],
+                   unavailable: list[str]) -> Decision:  # fmt: skip
+        text = intent.normalized.original if intent.normalized else ""
+        v = judge.judge(text)
+        trace.append(RuleTrace("judge", v.refuse is not False, v.detail))
+        if v.refuse is False:
+            return Decision(Action.ALLOW, (), tuple(trace), confidence=1 - intent.score,
+                            policy=POLICY, unavailable=tuple(unavailable))  # fmt: skip
+        if v.refuse:
+            reason = Reason("judge_refused", f"uncertain request ({intent.explain()}); the "
+                            f"configured judge says refuse ({v.detail})", "judge", intent.score,
+                            "ncii")  # fmt: skip
+            return Decision(Action.REFUSE, (reason,), tuple(trace), _dsa("ncii"), ("ncii",),
+                            intent.score, POLICY, tuple(unavailable))  # fmt: skip
+        # fail closed: the judge could not answer, a human decides
+        reason = Reason("judge_unavailable", f"uncertain request ({intent.explain()}) and the "
+                        f"judge failed ({v.detail}); a human should check", "judge",
+                        intent.score, "uncertain")  # fmt: skip
+        return Decision(Action.REVIEW, (reason,), tuple(trace), {}, ("uncertain",),
+                        intent.score, POLICY, (*unavailable, "judge"))  # fmt: skip
 
     # -- output -----------------------------------------------------------------------------------
     def check_output(self, output: ImageInput, request: str | bytes | None = None,

@@ -1,9 +1,13 @@
-"""The sexualization-intent classifier: normalization, then rules, then semantic similarity.
+"""The intent classifier: a learned, calibrated model decides; the rules explain and back it up.
 
-``IntentClassifier().classify(text) -> Intent``. The rules (rules.py) decide most requests and
-say exactly which words fired; the semantic layer (semantic.py) catches phrasings the lexicons
-miss, and only fires with a clear margin over the nearest benign prototype. A follow-up in a
-conversation ("now make it smaller") is judged together with the earlier requests.
+``IntentClassifier().classify(text) -> Intent``. The model (model.py) reads the whole request,
+its clauses, the rule hits and who it targets, and returns the probability that the request
+must be refused under the default policy; ``sexual`` is that probability at or above the
+shipped threshold. The rules (rules.py) are features of the model and the words quoted in an
+explanation; a refusal the rules did not fire is explained by the score and the nearest
+training requests. When the model cannot run (encoder not installed, weights unreadable) the
+rules decide alone and ``model_error`` says why (the guard lists it as unavailable).
+A follow-up in a conversation ("now make it smaller") is judged with the earlier requests.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from dataclasses import dataclass, field
 
 from gardefou.errors import GardefouError
 from gardefou.guard import lexicon as lx
+from gardefou.guard.model import Encoded, IntentModel, Neighbour, default_intent_model, encode
 from gardefou.guard.normalize import Normalized, normalize
 from gardefou.guard.rules import RuleHit, rule_hits
-from gardefou.guard.semantic import SemanticModel, SemanticScore, default_model
+from gardefou.guard.targets import TextTargets, text_targets
 
 # Words that make a request a continuation of the previous one.
 CONTINUATION = [
@@ -31,68 +36,104 @@ CONTINUATION = [
 @dataclass(frozen=True)
 class Intent:
     sexual: bool
-    score: float
+    score: float  # calibrated probability of "refuse" (0.97 / 0.03 when only the rules ran)
     categories: tuple[str, ...]
     hits: tuple[RuleHit, ...] = ()
-    semantic: SemanticScore | None = None
-    semantic_error: str | None = None
+    neighbours: tuple[Neighbour, ...] = ()
+    model_error: str | None = None
     via_context: bool = False
     normalized: Normalized | None = field(default=None, repr=False)
+    encoded: Encoded | None = field(default=None, repr=False)
+    threshold: float = 0.5
+
+    @property
+    def semantic_error(self) -> str | None:  # the name used before the learned model
+        return self.model_error
 
     def explain(self) -> str:
+        parts = []
+        if self.model_error is None and self.encoded is not None:
+            parts.append(f"intent model: refuse probability {self.score:.2f} "
+                         f"(threshold {self.threshold:.2f})")  # fmt: skip
         if self.hits:
             spans = ", ".join(sorted({f"{h.category}: '{h.span}'" for h in self.hits}))
-            return f"rules fired: {spans}"
-        if self.semantic and self.sexual:
-            return (f"close to the sexualizing request '{self.semantic.nearest_sexual}' "
-                    f"(similarity {self.semantic.sexual_sim:.2f}, margin "
-                    f"{self.semantic.margin:+.2f} over the nearest benign request)")  # fmt: skip
-        return "no sexualization cue found"
+            parts.append(f"rules fired: {spans}")
+        if self.neighbours:
+            near = "; ".join(f"'{n.prompt[:80]}' ({n.similarity:.2f})" for n in self.neighbours)
+            parts.append(f"nearest refused training requests: {near}")
+        if self.via_context:
+            parts.append("judged with the earlier requests of the conversation")
+        return "; ".join(parts) or "no sexualization cue found"
 
 
 class IntentClassifier:
-    version = "guard-intent-1"
+    version = "guard-intent-2"
 
-    def __init__(self, semantic: SemanticModel | None = None, use_semantic: bool = True,
-                 margin: float = 0.20, min_sim: float = 0.62) -> None:  # fmt: skip
-        self.semantic = semantic or default_model()
-        self.use_semantic = use_semantic
-        self.margin = margin
-        self.min_sim = min_sim
+    def __init__(self, model: IntentModel | None = None, use_model: bool = True,
+                 threshold: float | None = None, **_legacy: object) -> None:  # fmt: skip
+        self.model = model or default_intent_model()
+        self.use_model = use_model
+        self._threshold = threshold
+
+    @property
+    def threshold(self) -> float:
+        if self._threshold is None:
+            try:
+                self._threshold = float(self.model.meta["threshold"])
+            except GardefouError:
+                return 0.5
+        return self._threshold
 
     def classify(self, text: str, history: tuple[str, ...] = (), semantic: bool = True,
-                 normalized: Normalized | None = None) -> Intent:  # fmt: skip
-        """Judge one request (with its conversation history, oldest first). ``semantic=False``
-        skips the encoder when the caller knows its answer cannot change the decision;
-        ``normalized`` reuses normalize(text) when the caller already has it."""
+                 normalized: Normalized | None = None, targets: TextTargets | None = None,
+                 kind: str = "real_person") -> Intent:  # fmt: skip
+        """Judge one request (with its conversation history, oldest first) as applied to
+        ``kind`` (real_person, object, none). ``semantic=False`` uses the rules only."""
         norm = normalized if normalized is not None else normalize(text)
-        intent = self._classify_one(norm, semantic)
+        if targets is None:
+            targets = text_targets(norm.original, norm.folded)
+        intent = self.classify_one(norm, targets, kind, semantic)
         if intent.sexual or not history:
             return intent
         if not lx.find(CONTINUATION, norm.folded):
             return intent
         for prev in reversed(history[-3:]):
-            prev_intent = self._classify_one(normalize(prev), semantic)
+            pn = normalize(prev)
+            prev_intent = self.classify_one(pn, text_targets(prev, pn.folded), kind, semantic)
             if prev_intent.sexual:
                 cats = ("escalation", *prev_intent.categories)
                 return Intent(True, prev_intent.score * 0.95, cats, prev_intent.hits,
-                              prev_intent.semantic, None, True, norm)  # fmt: skip
+                              prev_intent.neighbours, prev_intent.model_error, True, norm,
+                              prev_intent.encoded, prev_intent.threshold)  # fmt: skip
         return intent
 
-    def _classify_one(self, norm: Normalized, semantic: bool = True) -> Intent:
+    def classify_one(self, norm: Normalized, targets: TextTargets, kind: str,
+                     use_model: bool = True) -> Intent:  # fmt: skip
         hits = tuple(rule_hits(norm.folded))
-        sem: SemanticScore | None = None
-        err: str | None = None
-        if hits:  # the rules are decisive and say why; the encoder is not needed
-            cats = tuple(dict.fromkeys(h.category for h in hits))
-            return Intent(True, 0.97, cats, hits, None, None, normalized=norm)
-        if self.use_semantic and semantic:
+        cats = tuple(dict.fromkeys(h.category for h in hits))
+        err: str | None = "the intent model is switched off (rules only)"
+        if self.use_model and use_model:
             try:
-                sem = self.semantic.score(norm.folded)
+                x = encode(norm, hits, targets, kind, self.model.embedder)
+                p = self.model.probability(x)
+                t = self.threshold
+                sexual = p >= t
+                near = tuple(self.model.nearest(x)) if sexual else ()
+                cats = cats if not sexual or cats else ("model",)
+                return Intent(sexual, p, cats if sexual else (), hits, near, None, False,
+                              norm, x, t)  # fmt: skip
             except GardefouError as exc:
                 err = str(exc)
-        if sem is not None and sem.margin >= self.margin and sem.sexual_sim >= self.min_sim:
-            score = min(0.95, 0.5 + sem.margin * 2)
-            return Intent(True, score, ("semantic",), (), sem, err, normalized=norm)
-        score = max(0.0, min(0.49, 0.25 + (sem.margin if sem else 0.0)))
-        return Intent(False, score, (), (), sem, err, normalized=norm)
+        # the rules alone: what the guard did before the model, kept as the fallback
+        return Intent(bool(hits), 0.97 if hits else 0.03, cats, hits, (), err, normalized=norm)
+
+    def rescore(self, intent: Intent, kind: str) -> float | None:
+        """The probability for the same request applied to another kind of input."""
+        x = intent.encoded
+        if x is None:
+            return None
+        import dataclasses
+
+        from gardefou.guard import features as ft
+
+        return self.model.probability(dataclasses.replace(x, flags=ft.with_kind(x.flags, kind)))

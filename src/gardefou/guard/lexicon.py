@@ -301,7 +301,7 @@ AGE_PATTERN = re.compile(
 # -- who is targeted --------------------------------------------------------------------------
 PERSON_REF = [
     "her$", "him$", "she$", "he$", "them$", "they$", "this girl", "this woman", "this guy",
-    "this man", "this lady", "this person", "the girl", "the woman", "the man", "the guy",
+    "this man$", "this lady", "this person", "the girl", "the woman", "the man$", "the guy",
     "the lady", "this boy", "the boy", "this kid", "the person", "this chick", "the chick",
     "la$", "-la$", "lui$", "elle$", "-le$", "ses$", "cette fille", "cette femme", "ponla",
     "ponle", "dejala", "dejalo", "quitale", "ella$", "el$", "sie$", "ihr$", "ihm$", "ihn$",

