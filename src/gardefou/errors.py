@@ -26,6 +26,8 @@ place; the CLI maps it to exit codes.
     │   └── LegalHoldError          deletion refused: the item is under a legal hold   (HTTP 409)
     ├── PipelineError               a runner cannot proceed (bad source, stream down)  (exit 2)
     │   └── PipelineEventError      one malformed event (dead-lettered)          (HTTP 422)
+    ├── ExchangeError               a hash exchange failed or sent a malformed page (HTTP 502)
+    │   └── ExchangeAuthError       the exchange refused the credentials       (HTTP 502)
     ├── TakedownError               a takedown request lacks a required element  (HTTP 422)
     │   └── TakedownStateError      action not allowed in the request's status   (HTTP 409)
     └── RateLimitError              too many requests for this key or client     (HTTP 429)
@@ -156,6 +158,24 @@ class PipelineEventError(PipelineError):
     code = "pipeline_event"
     http_status = 422
     exit_code = 1
+
+
+class ExchangeError(GardefouError):
+    """A hash exchange (StopNCII, a snapshot file) failed, or sent a page that does not parse.
+    Nothing of the failed page is stored: the checkpoint stays where the last good page left it."""
+
+    code = "exchange"
+    http_status = 502
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ExchangeAuthError(ExchangeError):
+    """The exchange refused the credentials (HTTP 401/403): retrying will not help."""
+
+    code = "exchange_auth"
 
 
 class TakedownError(GardefouError):

@@ -112,12 +112,16 @@ class BankCore:
         note: str,
         submission_id: int | None,
         enabled: bool,
+        *,
+        disabled_until: float | None = None,
+        content_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> int:
         pdq, quality, md5, sha256, extra = row
         return self.db.insert(
             "INSERT INTO bank_entries (bank_id, pdq, quality, md5, sha256, extra_pdq, source, "
-            "case_id, note, submission_id, enabled, added_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "case_id, note, submission_id, enabled, added_at, disabled_until, content_id, "
+            "metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 bank_id,
                 pdq,
@@ -131,5 +135,8 @@ class BankCore:
                 submission_id,
                 int(enabled),
                 now(),
+                disabled_until,
+                content_id,
+                json.dumps(metadata, sort_keys=True) if metadata else "",
             ),
         )

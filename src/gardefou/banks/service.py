@@ -103,6 +103,9 @@ class BankService(BankAdmin, Submissions):
                         r.get("note") or "",
                         None,
                         bool(r.get("enabled", True)),
+                        disabled_until=r.get("disabled_until"),
+                        content_id=r.get("content_id"),
+                        metadata=r.get("metadata"),
                     )
                 )
             self._audit(
