@@ -170,6 +170,8 @@ class ExchangeError(GardefouError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        #: the exchange's HTTP status, when it answered
+        self.status: int | None = None
 
 
 class ExchangeAuthError(ExchangeError):
