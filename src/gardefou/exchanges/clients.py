@@ -59,6 +59,8 @@ class Page:
     malformed: int = 0
     #: the exchange's time of the newest record, when it says (progress on long fetches)
     progress_time: int | None = None
+    #: the records are the whole set: anything active and absent from them was withdrawn
+    snapshot: bool = False
 
 
 class Client:
@@ -248,7 +250,7 @@ class FileClient(Client):
             raise ExchangeError(f"exchange file {self.path!r} is malformed: {exc}") from None
         records = [Record("pdq", r["pdq"], False, {"line": r["line"]}) for r in pdq]
         records += [Record(o["signal_type"], o["value"], False, {"line": o["line"]}) for o in other]
-        return Page(records, {"sha256": digest, "snapshot": True}, False)
+        return Page(records, {"sha256": digest}, False, snapshot=True)
 
 
 KINDS = ("stopncii", "file")

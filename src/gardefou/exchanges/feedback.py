@@ -95,7 +95,12 @@ def push(
             continue
         for i in range(0, len(rows), BATCH):
             batch = rows[i : i + BATCH]
-            items = [(r["signal_type"], r["value"], r["verdict"], r["tags"].split()) for r in batch]
+            # one opinion per hash and push, the latest queued: it supersedes the older ones
+            latest = {(r["signal_type"], r["value"]): r for r in batch}
+            items = [
+                (r["signal_type"], r["value"], r["verdict"], r["tags"].split())
+                for r in latest.values()
+            ]
             try:
                 client.send_feedback(items)
             except ExchangeError as exc:

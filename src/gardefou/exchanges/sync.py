@@ -98,11 +98,12 @@ def fetch(
                 continue
             attempts += 1
             if attempts >= max_attempts:
-                store.mark_attempt(db, ex.id, str(exc))
-                raise ExchangeError(
+                final = ExchangeError(
                     f"exchange {name!r}: {exc} (gave up after {attempts} attempts; the "
                     f"checkpoint is kept, run `gardefou exchange fetch {name}` again)"
-                ) from None
+                )
+                store.mark_attempt(db, ex.id, str(final))
+                raise final from None
             delay = (
                 exc.retry_after if exc.retry_after is not None else backoff * 2 ** (attempts - 1)
             )
@@ -221,7 +222,7 @@ def apply_page(banks: BankService, ex: store.Exchange, page: Page, report: Fetch
             counts["added"] += 1
             if other_id is not None:
                 report.other_kept[rec.signal_type] = report.other_kept.get(rec.signal_type, 0) + 1
-        if page.checkpoint.get("snapshot"):  # a full snapshot: what is missing was withdrawn
+        if page.snapshot:  # a full snapshot: what is missing was withdrawn
             gone, n = _withdraw_missing(db, ex.id, {(r.signal_type, r.value) for r in records})
             removed += gone
             report.withdrawn += n
