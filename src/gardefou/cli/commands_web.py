@@ -32,9 +32,21 @@ def _require_service_extra() -> None:
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--max-upload-mb", default=20.0, show_default=True, type=float)
+@click.option(
+    "--hma",
+    is_flag=True,
+    envvar="GARDEFOU_HMA_API",
+    help="Also serve the HMA-compatible API (/h, /m, /c, /status); see docs/exchanges.md.",
+)
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, db_opt: str | None, workers: int, max_upload_mb: float
+    ctx: click.Context,
+    host: str,
+    port: int,
+    db_opt: str | None,
+    workers: int,
+    max_upload_mb: float,
+    hma: bool,
 ) -> None:
     """Serve the HTTP API, the review console (/console) and the takedown portal (/portal)."""
     _require_service_extra()
@@ -49,6 +61,8 @@ def serve(
     if db:
         os.environ["GARDEFOU_DB"] = str(db)
     os.environ["GARDEFOU_MAX_UPLOAD_MB"] = str(max_upload_mb)
+    if hma:  # the app factory runs in uvicorn's workers: settings travel by environment
+        os.environ["GARDEFOU_HMA_API"] = "1"
     store = connect(db)
     keys = KeyStore(store)
     if not keys.list() and not os.environ.get("GARDEFOU_ADMIN_KEY"):
