@@ -155,102 +155,101 @@ def apply_page(banks: BankService, ex: store.Exchange, page: Page, report: Fetch
     """Store one page and its checkpoint in one transaction."""
     db = banks.db
     source = f"exchange:{ex.name}"
-    records = []
+    latest: dict[tuple[str, str], Record] = {}  # a page may carry a value twice: last wins
     for r in page.records:
         n = _normalized(r)
         if n is None:
             report.malformed += 1
         else:
-            records.append(n)
+            latest.pop((n.signal_type, n.value), None)
+            latest[(n.signal_type, n.value)] = n
     report.malformed += page.malformed
     removed: list[int] = []
-    counts = {"added": 0, "withdrawn": 0}
+    added = withdrawn = 0
     stamp = now()
     with db.transaction():
-        seen = _existing(db, ex.id, records)
-        for rec in records:
-            key = (rec.signal_type, rec.value)
+        seen = _existing(db, ex.id, list(latest.values()))
+        fresh: list[tuple[Record, str]] = []  # active now, not active in the bank (+ metadata)
+        touch: list[tuple[str, str, int]] = []  # unchanged: newer metadata only
+        unseen: list[tuple[Any, ...]] = []  # withdrawn before we ever saw them
+        for key, rec in latest.items():
             row = seen.get(key)
             meta = json.dumps(rec.metadata, sort_keys=True, default=str)
-            if rec.withdrawn:
-                if row is not None and row["status"] == "active":
-                    removed += _withdraw(db, row, stamp)
-                    db.execute(
-                        "UPDATE exchange_signals SET status = 'withdrawn', metadata = ?, "
-                        "updated_at = ? WHERE id = ?",
-                        (meta, stamp, row["id"]),
-                    )
-                    row["status"] = "withdrawn"
-                    report.withdrawn += 1
-                    counts["withdrawn"] += 1
-                elif row is None:  # withdrawn before we ever saw it: remember, store nothing
-                    db.execute(
-                        "INSERT INTO exchange_signals (exchange_id, signal_type, value, status, "
-                        "metadata, updated_at) VALUES (?, ?, ?, 'withdrawn', ?, ?)",
-                        (ex.id, rec.signal_type, rec.value, meta, stamp),
-                    )
-                    seen[key] = {"id": None, "status": "withdrawn", "entry_id": None}
-                continue
-            if row is not None and row["status"] == "active":
-                if row.get("metadata") != meta and row["id"] is not None:
-                    db.execute(
-                        "UPDATE exchange_signals SET metadata = ?, updated_at = ? WHERE id = ?",
-                        (meta, stamp, row["id"]),
-                    )
+            active = row is not None and row["status"] == "active"
+            if rec.withdrawn and active:
+                assert row is not None
+                removed += _withdraw(db, row, stamp)
+                db.execute(
+                    "UPDATE exchange_signals SET status = 'withdrawn', metadata = ?, "
+                    "updated_at = ? WHERE id = ?",
+                    (meta, stamp, row["id"]),
+                )
+                withdrawn += 1
+            elif rec.withdrawn and row is None:  # remember it, store no hash
+                unseen.append((ex.id, rec.signal_type, rec.value, meta, stamp))
+            elif rec.withdrawn:
+                continue  # withdrawn and already withdrawn
+            elif active:
+                assert row is not None
+                if row["metadata"] != meta:
+                    touch.append((meta, stamp, row["id"]))
                 report.unchanged += 1
-                continue
-            entry_id, other_id = _store_signal(banks, ex, rec, source)
-            if row is None or row["id"] is None:
-                db.execute(
-                    "INSERT INTO exchange_signals (exchange_id, signal_type, value, status, "
-                    "entry_id, other_id, metadata, updated_at) VALUES (?,?,?,'active',?,?,?,?) "
-                    "ON CONFLICT (exchange_id, signal_type, value) DO UPDATE SET "
-                    "status = 'active', entry_id = excluded.entry_id, "
-                    "other_id = excluded.other_id, metadata = excluded.metadata, "
-                    "updated_at = excluded.updated_at",
-                    (ex.id, rec.signal_type, rec.value, entry_id, other_id, meta, stamp),
-                )
-                report.added += 1
             else:
-                db.execute(
-                    "UPDATE exchange_signals SET status = 'active', entry_id = ?, other_id = ?, "
-                    "metadata = ?, updated_at = ? WHERE id = ?",
-                    (entry_id, other_id, meta, stamp, row["id"]),
-                )
-                report.reactivated += 1
-            seen[key] = {"id": -1, "status": "active", "entry_id": entry_id, "metadata": meta}
-            counts["added"] += 1
-            if other_id is not None:
+                fresh.append((rec, meta))
+                report.reactivated += row is not None
+                report.added += row is None
+        pdqs = [r.value for r, _ in fresh if r.signal_type == "pdq"]
+        entry_ids = dict(
+            zip(pdqs, banks._insert_entries_bulk(ex.bank_id, pdqs, source, {"exchange": ex.name}),
+                strict=True)
+        )  # fmt: skip
+        upserts = []
+        for rec, meta in fresh:
+            entry_id = entry_ids.get(rec.value) if rec.signal_type == "pdq" else None
+            other_id = None
+            if rec.signal_type != "pdq":
+                other = {"signal_type": rec.signal_type, "value": rec.value,
+                         "metadata": {"exchange": ex.name}}  # fmt: skip
+                other_id = other_signals.insert(db, ex.bank_id, other, source)
                 report.other_kept[rec.signal_type] = report.other_kept.get(rec.signal_type, 0) + 1
+            upserts.append((ex.id, rec.signal_type, rec.value, entry_id, other_id, meta, stamp))
+        added = len(fresh)
+        if upserts:
+            db.executemany(
+                "INSERT INTO exchange_signals (exchange_id, signal_type, value, status, entry_id, "
+                "other_id, metadata, updated_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?) "
+                "ON CONFLICT (exchange_id, signal_type, value) DO UPDATE SET status = 'active', "
+                "entry_id = excluded.entry_id, other_id = excluded.other_id, "
+                "metadata = excluded.metadata, updated_at = excluded.updated_at",
+                upserts,
+            )
+        if unseen:
+            db.executemany(
+                "INSERT INTO exchange_signals (exchange_id, signal_type, value, status, metadata, "
+                "updated_at) VALUES (?, ?, ?, 'withdrawn', ?, ?)",
+                unseen,
+            )
+        if touch:
+            db.executemany(
+                "UPDATE exchange_signals SET metadata = ?, updated_at = ? WHERE id = ?", touch
+            )
         if page.snapshot:  # a full snapshot: what is missing was withdrawn
-            gone, n = _withdraw_missing(db, ex.id, {(r.signal_type, r.value) for r in records})
+            gone, n = _withdraw_missing(db, ex.id, set(latest))
             removed += gone
-            report.withdrawn += n
+            withdrawn += n
+        report.withdrawn += withdrawn
         store.save_checkpoint(db, ex.id, page.checkpoint)
         banks._audit(
             "exchange.fetch",
             actor=source,
             bank_id=ex.bank_id,
             records=len(page.records),
-            added=counts["added"],
-            withdrawn=len(removed),
+            added=added,
+            withdrawn=withdrawn,
             checkpoint=page.checkpoint,
         )
     if removed:
         banks.index.remove(removed)
-
-
-def _store_signal(
-    banks: BankService, ex: store.Exchange, rec: Record, source: str
-) -> tuple[int | None, int | None]:
-    meta = {"exchange": ex.name}
-    if rec.signal_type == "pdq":
-        row = banks._entry_row(rec.value, 100, None, None, ())
-        return banks._insert_entry(
-            ex.bank_id, row, source, None, "", None, True, metadata=meta
-        ), None
-    other = {"signal_type": rec.signal_type, "value": rec.value, "metadata": meta}
-    return None, other_signals.insert(banks.db, ex.bank_id, other, source)
 
 
 def _withdraw(db: Any, row: dict, stamp: str) -> list[int]:
