@@ -116,7 +116,8 @@ class ExchangeService:
                 entries_removed=0 if keep_entries else len(ids),
             )
         if not keep_entries:
-            self.banks.index.remove(ids)
+            if self.banks._live is not None:
+                self.banks._live.remove(ids)
             return len(ids)
         return 0
 

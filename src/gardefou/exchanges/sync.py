@@ -248,8 +248,8 @@ def apply_page(banks: BankService, ex: store.Exchange, page: Page, report: Fetch
             withdrawn=withdrawn,
             checkpoint=page.checkpoint,
         )
-    if removed:
-        banks.index.remove(removed)
+    if removed and banks._live is not None:  # a fetch-only process never builds the index
+        banks._live.remove(removed)
 
 
 def _withdraw(db: Any, row: dict, stamp: str) -> list[int]:
