@@ -26,7 +26,7 @@ def exchange_group() -> None:
 @exchange_group.command("add")
 @click.argument("name")
 @click.option(
-    "--kind", type=click.Choice(["stopncii", "file"]), required=True, help="Exchange API."
+    "--kind", type=click.Choice(["stopncii", "ncmec", "file"]), required=True, help="Exchange API."
 )
 @click.option(
     "--bank",
@@ -42,6 +42,11 @@ def exchange_group() -> None:
     "[default: env:GARDEFOU_EXCHANGE_<NAME>_CREDENTIALS].",
 )
 @click.option("--page-size", type=click.IntRange(1, 10_000), default=800, show_default=True)
+@click.option(
+    "--environment",
+    default="",
+    help="NCMEC environment (python-threatexchange's NCMECEnvironment name) [default: Industry].",
+)
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -51,6 +56,7 @@ def add(
     url: str,
     credentials: str | None,
     page_size: int,
+    environment: str,
 ) -> None:
     """Configure an exchange; print it as JSON (the secret is never stored nor printed)."""
     default_bank = f"victim-{name}" if kind == "stopncii" else name
@@ -60,7 +66,7 @@ def add(
         bank=bank or default_bank,
         url=url,
         credentials=credentials,
-        config={"page_size": page_size},
+        config={"page_size": page_size} | ({"environment": environment} if environment else {}),
         actor=_service(ctx).actor,
     )
     emit_json(ex.to_dict())

@@ -49,6 +49,9 @@ class Record:
     value: str
     withdrawn: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: the exchange's own id of the item; a withdrawal with a ref and no value withdraws every
+    #: signal stored under that ref (NCMEC deletes entries by id)
+    ref: str | None = None
 
 
 @dataclass
@@ -253,7 +256,7 @@ class FileClient(Client):
         return Page(records, {"sha256": digest}, False, snapshot=True)
 
 
-KINDS = ("stopncii", "file")
+KINDS = ("stopncii", "ncmec", "file")
 
 
 def make_client(kind: str, url: str, secret: str | None, config: dict[str, Any]) -> Client:
@@ -261,4 +264,9 @@ def make_client(kind: str, url: str, secret: str | None, config: dict[str, Any])
         return StopNCIIClient(url, secret or "", int(config.get("page_size", 800)))
     if kind == "file":
         return FileClient(url)
+    if kind == "ncmec":
+        from gardefou.exchanges.ncmec import NCMECClient
+
+        env, lag = str(config.get("environment", "")), float(config.get("lag", 5.0))
+        return NCMECClient(url, secret or "", env, lag)
     raise ConfigError(f"exchange kind {kind!r} is unknown; use one of {', '.join(KINDS)}")

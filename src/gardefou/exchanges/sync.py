@@ -90,11 +90,12 @@ def fetch(
             store.mark_attempt(db, ex.id, str(exc))
             raise
         except ExchangeError as exc:
-            if checkpoint.get("page_token") and exc.status in (400, 404, 410):
+            restart = getattr(client, "restart_run", None)
+            if exc.status in (400, 404, 410) and restart and restart(checkpoint) != checkpoint:
                 log.warning(
-                    "%s: page token refused (HTTP %s); restarting the run", name, exc.status
+                    "%s: page cursor refused (HTTP %s); restarting the run", name, exc.status
                 )
-                checkpoint = getattr(client, "restart_run", dict)(checkpoint)
+                checkpoint = restart(checkpoint)
                 continue
             attempts += 1
             if attempts >= max_attempts:
@@ -143,10 +144,10 @@ def _existing(db: Any, exchange_id: int, records: list[Record]) -> dict[tuple[st
 
 
 def _normalized(rec: Record) -> Record | None:
-    if rec.signal_type != "pdq":
+    if rec.signal_type != "pdq" or (rec.withdrawn and not rec.value):
         return rec
     try:
-        return Record("pdq", normalize_pdq(rec.value), rec.withdrawn, rec.metadata)
+        return Record("pdq", normalize_pdq(rec.value), rec.withdrawn, rec.metadata, rec.ref)
     except GardefouError:
         return None
 
@@ -161,13 +162,28 @@ def apply_page(banks: BankService, ex: store.Exchange, page: Page, report: Fetch
         if n is None:
             report.malformed += 1
         else:
-            latest.pop((n.signal_type, n.value), None)
-            latest[(n.signal_type, n.value)] = n
+            key = (n.signal_type, n.value) if n.value else ("#ref", str(n.ref))
+            latest.pop(key, None)
+            latest[key] = n
     report.malformed += page.malformed
     removed: list[int] = []
     added = withdrawn = 0
     stamp = now()
     with db.transaction():
+        by_ref = [r for r in latest.values() if r.withdrawn and not r.value and r.ref]
+        for rec in by_ref:  # withdrawn by the exchange's id, without the hashes
+            for row in db.query(
+                "SELECT * FROM exchange_signals WHERE exchange_id = ? AND ref = ? AND "
+                "status = 'active'",
+                (ex.id, rec.ref),
+            ):
+                removed += _withdraw(db, row, stamp)
+                db.execute(
+                    "UPDATE exchange_signals SET status = 'withdrawn', updated_at = ? WHERE id = ?",
+                    (stamp, row["id"]),
+                )
+                withdrawn += 1
+            del latest[("#ref", str(rec.ref))]
         seen = _existing(db, ex.id, list(latest.values()))
         fresh: list[tuple[Record, str]] = []  # active now, not active in the bank (+ metadata)
         touch: list[tuple[str, str, int]] = []  # unchanged: newer metadata only
@@ -186,7 +202,7 @@ def apply_page(banks: BankService, ex: store.Exchange, page: Page, report: Fetch
                 )
                 withdrawn += 1
             elif rec.withdrawn and row is None:  # remember it, store no hash
-                unseen.append((ex.id, rec.signal_type, rec.value, meta, stamp))
+                unseen.append((ex.id, rec.signal_type, rec.value, rec.ref, meta, stamp))
             elif rec.withdrawn:
                 continue  # withdrawn and already withdrawn
             elif active:
@@ -212,21 +228,23 @@ def apply_page(banks: BankService, ex: store.Exchange, page: Page, report: Fetch
                          "metadata": {"exchange": ex.name}}  # fmt: skip
                 other_id = other_signals.insert(db, ex.bank_id, other, source)
                 report.other_kept[rec.signal_type] = report.other_kept.get(rec.signal_type, 0) + 1
-            upserts.append((ex.id, rec.signal_type, rec.value, entry_id, other_id, meta, stamp))
+            upserts.append(
+                (ex.id, rec.signal_type, rec.value, rec.ref, entry_id, other_id, meta, stamp)
+            )
         added = len(fresh)
         if upserts:
             db.executemany(
-                "INSERT INTO exchange_signals (exchange_id, signal_type, value, status, entry_id, "
-                "other_id, metadata, updated_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?) "
-                "ON CONFLICT (exchange_id, signal_type, value) DO UPDATE SET status = 'active', "
-                "entry_id = excluded.entry_id, other_id = excluded.other_id, "
+                "INSERT INTO exchange_signals (exchange_id, signal_type, value, status, ref, "
+                "entry_id, other_id, metadata, updated_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, "
+                "?) ON CONFLICT (exchange_id, signal_type, value) DO UPDATE SET status = 'active', "
+                "ref = excluded.ref, entry_id = excluded.entry_id, other_id = excluded.other_id, "
                 "metadata = excluded.metadata, updated_at = excluded.updated_at",
                 upserts,
             )
         if unseen:
             db.executemany(
-                "INSERT INTO exchange_signals (exchange_id, signal_type, value, status, metadata, "
-                "updated_at) VALUES (?, ?, ?, 'withdrawn', ?, ?)",
+                "INSERT INTO exchange_signals (exchange_id, signal_type, value, status, ref, "
+                "metadata, updated_at) VALUES (?, ?, ?, 'withdrawn', ?, ?, ?)",
                 unseen,
             )
         if touch:

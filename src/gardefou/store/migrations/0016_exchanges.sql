@@ -8,7 +8,8 @@
 -- reference (env:VAR or file:PATH), never a secret. ``checkpoint`` is committed in the same
 -- transaction as the page of entries it covers, so a kill at any point resumes without loss
 -- or duplicates. exchange_signals: what each exchange said about each (type, value), the
--- provenance of the bank row it became. exchange_feedback: opinions queued for the exchange
+-- provenance of the bank row it became; ``ref`` is the exchange's own id for the item (NCMEC
+-- deletes entries by id, without their hashes). exchange_feedback: opinions queued for the exchange
 -- (seen, blocked, not blocked), retried until sent.
 ALTER TABLE bank_entries ADD COLUMN disabled_until DOUBLE PRECISION;
 ALTER TABLE bank_entries ADD COLUMN content_id TEXT;
@@ -53,6 +54,7 @@ CREATE TABLE exchange_signals (
     signal_type TEXT NOT NULL,
     value TEXT NOT NULL,
     status TEXT NOT NULL,
+    ref TEXT,
     entry_id BIGINT,
     other_id BIGINT,
     metadata TEXT NOT NULL DEFAULT '',
@@ -60,6 +62,7 @@ CREATE TABLE exchange_signals (
     UNIQUE (exchange_id, signal_type, value)
 );
 CREATE INDEX exchange_signals_entry ON exchange_signals (entry_id);
+CREATE INDEX exchange_signals_ref ON exchange_signals (exchange_id, ref);
 CREATE TABLE exchange_feedback (
     id {id},
     exchange_id BIGINT NOT NULL REFERENCES exchanges (id),
