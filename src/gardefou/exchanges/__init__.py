@@ -1,4 +1,5 @@
-"""Hash exchanges feeding banks: StopNCII (through python-threatexchange) and snapshot files.
+"""Hash exchanges feeding banks: StopNCII and NCMEC (through python-threatexchange's clients)
+and snapshot files.
 
     from gardefou.banks import BankService
     from gardefou.exchanges import ExchangeService
