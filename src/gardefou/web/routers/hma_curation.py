@@ -238,7 +238,13 @@ def bank_delete_content(name: str, content_id: int, svc: Svc, p: Editor) -> dict
 
 
 # -- exchanges -----------------------------------------------------------------------------------
-_APIS = {"stop_ncii": "stopncii", "stopncii": "stopncii", "file": "file", "local_file": "file"}
+_APIS = {
+    "stop_ncii": "stopncii",
+    "stopncii": "stopncii",
+    "ncmec": "ncmec",
+    "file": "file",
+    "local_file": "file",
+}
 
 
 def _exchanges(svc: Any) -> Any:
@@ -268,7 +274,7 @@ def exchange_list(svc: Svc, p: Reader) -> list[str]:
 
 @router.get("/exchanges/apis")
 def exchange_apis(p: Reader) -> list[str]:
-    return ["stop_ncii", "file"]
+    return ["stop_ncii", "ncmec", "file"]
 
 
 @router.get("/exchange/{name}")
