@@ -82,6 +82,8 @@ def test_banks_index_create_update_delete(web) -> None:  # test_api_banks.py
     ]
     assert web.client.post("/c/banks", json={"name": "MY_TEST_BANK_01"}).status_code == 403
     create_bank(web, "MY_TEST_BANK")
+    r = web.client.post("/c/banks", json={"name": "COOP_ORG_BANK", "enabled_ratio": "0.5"})
+    assert r.json() == {"name": "COOP_ORG_BANK", "matching_enabled_ratio": 0.5}  # as Coop sends
     assert web.client.put("/c/bank/MY_TEST_BANK", json={"name": "1_invalid"}).status_code == 400
     r = web.client.put("/c/bank/MY_TEST_BANK", json={"name": "MY_TEST_BANK_RENAMED"})
     assert r.status_code == 200 and r.json()["name"] == "MY_TEST_BANK_RENAMED"
@@ -205,6 +207,12 @@ def test_exchanges_read_only_unless_enabled(web, monkeypatch, tmp_path) -> None:
         "enabled": True,
         "bank": "partner",
     }
+    assert web.client.get("/c/exchanges/api/file").json() == {
+        "supports_authentification": False,
+        "has_set_authentification": False,
+    }
+    r = web.client.post("/c/exchanges/api/stop_ncii", json={"credential_json": {"k": "v"}})
+    assert r.status_code == 403 and "never stores" in r.json()["message"]
     status = web.client.get("/c/exchange/partner/status").json()
     assert set(status) == {"last_fetch_time", "checkpoint_time", "success"}
     assert web.client.get("/c/exchange/NOPE/status").status_code == 404

@@ -277,6 +277,35 @@ def exchange_apis(p: Reader) -> list[str]:
     return ["stop_ncii", "ncmec", "file"]
 
 
+@router.get("/exchanges/api/{api}")
+def exchange_api(api: str, svc: Svc, p: Reader) -> dict[str, bool]:
+    if api not in _APIS:
+        raise HmaAbort(400, f"no such Exchange API '{api}'")
+    kind = _APIS[api]
+    configured = [ex for ex in _exchanges(svc).list() if ex.kind == kind]
+    return {
+        "supports_authentification": kind != "file",
+        "has_set_authentification": kind != "file" and any(_has_secret(ex) for ex in configured),
+    }
+
+
+@router.post("/exchanges/api/{api}")
+def exchange_api_credentials(api: str, p: Admin) -> dict[str, bool]:
+    raise HmaAbort(
+        403, "gardefou never stores exchange credentials: set them in the environment or a "
+        "secret file (`gardefou exchange add --credentials env:VAR|file:PATH`)",
+    )  # fmt: skip
+
+
+def _has_secret(ex: Any) -> bool:
+    from gardefou.exchanges.credentials import resolve
+
+    try:
+        return bool(resolve(ex.credentials))
+    except GardefouError:
+        return False
+
+
 @router.get("/exchange/{name}")
 def exchange_show(name: str, svc: Svc, p: Reader) -> dict[str, Any]:
     return _exchange_json(svc, _call(_exchanges(svc).get, name))
