@@ -26,7 +26,10 @@ def exchange_group() -> None:
 @exchange_group.command("add")
 @click.argument("name")
 @click.option(
-    "--kind", type=click.Choice(["stopncii", "ncmec", "file"]), required=True, help="Exchange API."
+    "--kind",
+    type=click.Choice(["stopncii", "ncmec", "threatexchange", "file"]),
+    required=True,
+    help="Exchange API.",
 )
 @click.option(
     "--bank",
@@ -47,6 +50,7 @@ def exchange_group() -> None:
     default="",
     help="NCMEC environment (python-threatexchange's NCMECEnvironment name) [default: Industry].",
 )
+@click.option("--privacy-group", default=None, type=int, help="ThreatExchange privacy group id.")
 @click.pass_context
 def add(
     ctx: click.Context,
@@ -57,6 +61,7 @@ def add(
     credentials: str | None,
     page_size: int,
     environment: str,
+    privacy_group: int | None,
 ) -> None:
     """Configure an exchange; print it as JSON (the secret is never stored nor printed)."""
     default_bank = f"victim-{name}" if kind == "stopncii" else name
@@ -66,7 +71,9 @@ def add(
         bank=bank or default_bank,
         url=url,
         credentials=credentials,
-        config={"page_size": page_size} | ({"environment": environment} if environment else {}),
+        config={"page_size": page_size}
+        | ({"environment": environment} if environment else {})
+        | ({"privacy_group": privacy_group} if privacy_group is not None else {}),
         actor=_service(ctx).actor,
     )
     emit_json(ex.to_dict())

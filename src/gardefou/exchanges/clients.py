@@ -256,7 +256,7 @@ class FileClient(Client):
         return Page(records, {"sha256": digest}, False, snapshot=True)
 
 
-KINDS = ("stopncii", "ncmec", "file")
+KINDS = ("stopncii", "ncmec", "threatexchange", "file")
 
 
 def make_client(kind: str, url: str, secret: str | None, config: dict[str, Any]) -> Client:
@@ -269,4 +269,9 @@ def make_client(kind: str, url: str, secret: str | None, config: dict[str, Any])
 
         env, lag = str(config.get("environment", "")), float(config.get("lag", 5.0))
         return NCMECClient(url, secret or "", env, lag)
+    if kind == "threatexchange":
+        from gardefou.exchanges.threatexchange import ThreatExchangeClient
+
+        lag = float(config.get("lag", 5.0))
+        return ThreatExchangeClient(url, secret or "", config.get("privacy_group"), lag)
     raise ConfigError(f"exchange kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
