@@ -91,7 +91,6 @@ def resolve_matches(
             ):
                 best[int(row["id"])] = (0, kind, kind)
     rows = _rows_by_id(service, sorted(best))
-    clock = time.time()
     matches: list[Match] = []
     for entry_id, (dist, label, kind) in best.items():
         found = rows.get(entry_id)
@@ -100,7 +99,7 @@ def resolve_matches(
         row = found
         if row["removed_at"] is not None or not row["enabled"]:
             continue
-        if row["disabled_until"] is not None and float(row["disabled_until"]) > clock:
+        if row["disabled_until"] is not None and float(row["disabled_until"]) > time.time():
             continue  # disabled until a date (HMA's disable_until_ts): not yet
         bank: Bank | None = banks.get(int(row["bank_id"]))
         if bank is None or dist > bank.threshold:

@@ -242,6 +242,7 @@ _APIS = {
     "stop_ncii": "stopncii",
     "stopncii": "stopncii",
     "ncmec": "ncmec",
+    "fb_threatexchange": "threatexchange",
     "file": "file",
     "local_file": "file",
 }
@@ -274,7 +275,7 @@ def exchange_list(svc: Svc, p: Reader) -> list[str]:
 
 @router.get("/exchanges/apis")
 def exchange_apis(p: Reader) -> list[str]:
-    return ["stop_ncii", "ncmec", "file"]
+    return ["stop_ncii", "ncmec", "fb_threatexchange", "file"]
 
 
 @router.get("/exchanges/api/{api}")
