@@ -10,6 +10,7 @@ import click
 
 from gardefou.cli.commands_bank import _service
 from gardefou.cli.main import cli, emit_json
+from gardefou.errors import GardefouError
 
 
 def _exchanges(ctx: click.Context) -> Any:
@@ -117,8 +118,19 @@ def fetch(ctx: click.Context, names: tuple[str, ...], max_pages: int | None, qui
             err=True,
         )
 
-    for name in names or [e.name for e in svc.list() if e.enabled]:
-        emit_json(svc.fetch(name, max_pages=max_pages, progress=progress).to_dict())
+    todo = list(names) or [e.name for e in svc.list() if e.enabled]
+    failed = False
+    for name in todo:
+        if len(todo) == 1:  # one exchange: its error is the command's error (exit code)
+            emit_json(svc.fetch(name, max_pages=max_pages, progress=progress).to_dict())
+            continue
+        try:  # several: one failing exchange does not stop the others
+            emit_json(svc.fetch(name, max_pages=max_pages, progress=progress).to_dict())
+        except GardefouError as exc:
+            failed = True
+            emit_json({"exchange": name, "error": str(exc), "type": type(exc).__name__})
+    if failed:
+        sys.exit(1)
 
 
 @exchange_group.command("remove")
