@@ -77,7 +77,7 @@ def mount(app: FastAPI, config: HmaConfig | None = None) -> bool:
     config = config or HmaConfig.from_env()
     if not config.enabled:
         return False
-    from gardefou.web.routers import hma_curation
+    from gardefou.web.routers import hma_curation, hma_exchanges
 
     app.state.hma = config
     app.state.hma_ready = threading.Event()
@@ -89,6 +89,7 @@ def mount(app: FastAPI, config: HmaConfig | None = None) -> bool:
     app.add_exception_handler(HmaAbort, abort_handler)
     app.include_router(router)
     app.include_router(hma_curation.router)
+    app.include_router(hma_exchanges.router)
     svc: Services = app.state.services
 
     def load() -> None:  # memory-maps (or builds) the bank index off the request path

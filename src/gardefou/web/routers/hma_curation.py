@@ -4,7 +4,7 @@ Shapes follow HMA's curation blueprint: a bank is ``{"name", "matching_enabled_r
 the bank is disabled); bank content is ``{"id", "disable_until_ts", "original_media_uri",
 "bank", "signals"?, "metadata"?, "note"?}`` where ``disable_until_ts`` is 0 (disabled),
 1 (enabled) or a unix time before which it does not match. Content ids are gardefou entry ids.
-Exchanges are read-only here unless the operator sets ``GARDEFOU_HMA_EXCHANGES_WRITE=1``.
+Exchanges: hma_exchanges.py.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from gardefou.web.routers.hma import (
 )
 
 router = APIRouter(prefix="/c", tags=["hma"])
-_HMA_BANK = re.compile(r"[A-Z_][A-Z0-9_]*")
+HMA_BANK = re.compile(r"[A-Z_][A-Z0-9_]*")
 _FIVE_YEARS = 5 * 365 * 86_400
 _META_KEYS = {"content_id", "content_uri", "json"}
 
@@ -106,9 +106,9 @@ def banks_index(svc: Svc, p: Reader) -> list[dict[str, Any]]:
 
 @router.post("/banks", status_code=201)
 async def bank_create(request: Request, svc: Svc, p: Admin) -> JSONResponse:
-    data = await _json(request)
+    data = await read_json(request)
     name = data.get("name")
-    if not isinstance(name, str) or not _HMA_BANK.fullmatch(name):
+    if not isinstance(name, str) or not HMA_BANK.fullmatch(name):
         raise HmaAbort(400, "Bank names must be UPPER_WITH_UNDERSCORE (^[A-Z_][A-Z0-9_]*$)")
     ratio = _ratio(data)
     if any(b.name == name for b in svc.banks().list_banks()):
@@ -125,15 +125,15 @@ def bank_show(name: str, svc: Svc, p: Reader) -> dict[str, Any]:
 @router.put("/bank/{name}")
 async def bank_update(name: str, request: Request, svc: Svc, p: Admin) -> dict[str, Any]:
     b = _bank(svc, name)
-    data = await _json(request)
+    data = await read_json(request)
     banks = svc.banks()
     if "name" in data and data["name"] != b.name:
-        if not isinstance(data["name"], str) or not _HMA_BANK.fullmatch(data["name"]):
+        if not isinstance(data["name"], str) or not HMA_BANK.fullmatch(data["name"]):
             raise HmaAbort(400, "Bank names must be UPPER_WITH_UNDERSCORE (^[A-Z_][A-Z0-9_]*$)")
-        b = _call(banks.rename_bank, b, data["name"], actor=p.name, reason="HMA API")
+        b = call(banks.rename_bank, b, data["name"], actor=p.name, reason="HMA API")
     if "enabled" in data or "enabled_ratio" in data:
         ratio = _ratio(data) if "enabled_ratio" in data else (1.0 if data["enabled"] else 0.0)
-        b = _call(banks.update_bank, b, enable_ratio=ratio, enabled=True, actor=p.name)
+        b = call(banks.update_bank, b, enable_ratio=ratio, enabled=True, actor=p.name)
     return bank_json(b)
 
 
@@ -156,7 +156,7 @@ async def bank_add_content(name: str, request: Request, svc: Svc, p: Editor) -> 
     if url:
         data = fetch_url(request, url, svc)
         if request.headers.get("content-type", "").startswith("application/json"):
-            body = await _json(request)
+            body = await read_json(request)
             metadata, note = _metadata(body.get("metadata")), body.get("note")
     elif request.headers.get("content-type", "").startswith("multipart/form-data"):
         data, fields = await upload(request)
@@ -175,7 +175,7 @@ async def bank_add_content(name: str, request: Request, svc: Svc, p: Editor) -> 
 @router.post("/bank/{name}/signal")
 async def bank_add_signal(name: str, request: Request, svc: Svc, p: Editor) -> dict[str, Any]:
     b = _bank(svc, name)
-    data = await _json(request)
+    data = await read_json(request)
     if not data:
         raise HmaAbort(400, "No signals given")
     unknown = sorted(set(data) - {"pdq"})
@@ -204,7 +204,7 @@ async def bank_update_content(
 ) -> dict[str, Any]:
     b = _bank(svc, name)
     e = _entry(svc, b, content_id)
-    data = await _json(request)
+    data = await read_json(request)
     kw: dict[str, Any] = {}
     if "disable_until_ts" in data:
         ts = data["disable_until_ts"]
@@ -237,137 +237,8 @@ def bank_delete_content(name: str, content_id: int, svc: Svc, p: Editor) -> dict
     return {"deleted": 1}
 
 
-# -- exchanges -----------------------------------------------------------------------------------
-_APIS = {
-    "stop_ncii": "stopncii",
-    "stopncii": "stopncii",
-    "ncmec": "ncmec",
-    "fb_threatexchange": "threatexchange",
-    "file": "file",
-    "local_file": "file",
-}
-
-
-def _exchanges(svc: Any) -> Any:
-    from gardefou.exchanges import ExchangeService
-
-    return ExchangeService(svc.banks())
-
-
-def _exchange_json(svc: Any, ex: Any) -> dict[str, Any]:
-    bank = svc.banks().get_bank(ex.bank_id)
-    api = next(k for k, v in _APIS.items() if v == ex.kind)
-    return {"name": ex.name, "api": api, "enabled": ex.enabled, "bank": bank.name}
-
-
-def _writable(request: Request) -> None:
-    if not request.app.state.hma.exchanges_write:
-        raise HmaAbort(
-            403, "exchanges are read-only here; configure them with `gardefou exchange add` "
-            "(or set GARDEFOU_HMA_EXCHANGES_WRITE=1)",
-        )  # fmt: skip
-
-
-@router.get("/exchanges")
-def exchange_list(svc: Svc, p: Reader) -> list[str]:
-    return [ex.name for ex in _exchanges(svc).list()]
-
-
-@router.get("/exchanges/apis")
-def exchange_apis(p: Reader) -> list[str]:
-    return ["stop_ncii", "ncmec", "fb_threatexchange", "file"]
-
-
-@router.get("/exchanges/api/{api}")
-def exchange_api(api: str, svc: Svc, p: Reader) -> dict[str, bool]:
-    if api not in _APIS:
-        raise HmaAbort(400, f"no such Exchange API '{api}'")
-    kind = _APIS[api]
-    configured = [ex for ex in _exchanges(svc).list() if ex.kind == kind]
-    return {
-        "supports_authentification": kind != "file",
-        "has_set_authentification": kind != "file" and any(_has_secret(ex) for ex in configured),
-    }
-
-
-@router.post("/exchanges/api/{api}")
-def exchange_api_credentials(api: str, p: Admin) -> dict[str, bool]:
-    raise HmaAbort(
-        403, "gardefou never stores exchange credentials: set them in the environment or a "
-        "secret file (`gardefou exchange add --credentials env:VAR|file:PATH`)",
-    )  # fmt: skip
-
-
-def _has_secret(ex: Any) -> bool:
-    from gardefou.exchanges.credentials import resolve
-
-    try:
-        return bool(resolve(ex.credentials))
-    except GardefouError:
-        return False
-
-
-@router.get("/exchange/{name}")
-def exchange_show(name: str, svc: Svc, p: Reader) -> dict[str, Any]:
-    return _exchange_json(svc, _call(_exchanges(svc).get, name))
-
-
-@router.get("/exchange/{name}/status")
-def exchange_status(name: str, svc: Svc, p: Reader) -> dict[str, Any]:
-    from datetime import datetime
-
-    ex = _call(_exchanges(svc).get, name)
-
-    def ts(value: str | None) -> int:
-        return int(datetime.fromisoformat(value).timestamp()) if value else 0
-
-    return {
-        "last_fetch_time": ts(ex.last_fetch_at),
-        "checkpoint_time": int(ex.checkpoint.get("update_time", 0) or 0),
-        "success": not ex.last_error,
-    }
-
-
-@router.post("/exchanges", status_code=201)
-async def exchange_create(request: Request, svc: Svc, p: Admin) -> JSONResponse:
-    _writable(request)
-    data = await _json(request)
-    bank, api = data.get("bank"), data.get("api")
-    if not isinstance(bank, str) or not _HMA_BANK.fullmatch(bank):
-        raise HmaAbort(400, "Field `bank` must match /^[A-Z0-9_]$/")
-    if api not in _APIS:
-        raise HmaAbort(400, f"No such exchange type '{api}'")
-    cfg = data.get("api_json") or {}
-    if not isinstance(cfg, dict):
-        raise HmaAbort(400, "Field `api_json` must be object")
-    _call(_exchanges(svc).add, bank, kind=_APIS[api], bank=bank, url=str(cfg.get("url", "")))
-    return JSONResponse({"message": "Created successfully"}, status_code=201)
-
-
-@router.put("/exchange/{name}")
-async def exchange_update(name: str, request: Request, svc: Svc, p: Admin) -> dict[str, Any]:
-    _writable(request)
-    ex = _call(_exchanges(svc).get, name)
-    data = await _json(request)
-    if "enabled" in data:
-        svc.db.execute(
-            "UPDATE exchanges SET enabled = ? WHERE id = ?", (int(bool(data["enabled"])), ex.id)
-        )
-    return _exchange_json(svc, _exchanges(svc).get(name))
-
-
-@router.delete("/exchange/{name}")
-def exchange_delete(name: str, request: Request, svc: Svc, p: Admin) -> dict[str, str]:
-    _writable(request)
-    try:
-        _exchanges(svc).remove(name, actor=p.name)
-    except NotFoundError:
-        pass
-    return {"message": "success"}
-
-
 # -- helpers -------------------------------------------------------------------------------------
-async def _json(request: Request) -> dict[str, Any]:
+async def read_json(request: Request) -> dict[str, Any]:
     try:
         data = await request.json()
     except ValueError:
@@ -413,11 +284,11 @@ def _add(
         "content_id": meta.get("content_id"),
         "metadata": {k: v for k, v in meta.items() if k != "content_id"},
     }
-    [entry_id] = _call(svc.banks().add_entries, b, [row], actor=p.name, reason="HMA API")
+    [entry_id] = call(svc.banks().add_entries, b, [row], actor=p.name, reason="HMA API")
     return {"id": entry_id, "signals": {"pdq": pdq}}
 
 
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except NotFoundError as exc:
