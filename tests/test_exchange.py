@@ -217,3 +217,10 @@ def test_remove_keeps_or_removes_entries(svc: ExchangeService) -> None:
     svc.fetch("sncii")
     assert svc.remove("sncii", keep_entries=False) == 900
     assert svc.banks.match(fake_pdq(0)) == [] and svc.list() == []
+
+
+def test_public_surface() -> None:
+    import gardefou.exchanges as ex
+
+    assert sorted(ex.__all__) == ["Exchange", "ExchangeService", "FetchReport", "KINDS"]
+    assert ex.KINDS == ("stopncii", "ncmec", "threatexchange", "file")

@@ -74,8 +74,8 @@ class FakeThreatExchange:
                                                "type": "OAuthException", "code": 190}})  # fmt: skip
                     return
                 if fake.injected:
-                    status, body, headers = fake.injected.pop(0)
-                    self._send(status, body, headers)
+                    status, raw, headers = fake.injected.pop(0)
+                    self._send(status, raw, headers)
                     return
                 if url.path.rstrip("/") != f"/{fake.group}/threat_updates":
                     self._send(404, {"error": {"message": "Unknown path", "code": 803}})

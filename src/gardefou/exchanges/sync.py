@@ -172,15 +172,15 @@ def apply_page(banks: BankService, ex: store.Exchange, page: Page, report: Fetch
     with db.transaction():
         by_ref = [r for r in latest.values() if r.withdrawn and not r.value and r.ref]
         for rec in by_ref:  # withdrawn by the exchange's id, without the hashes
-            for row in db.query(
+            for hit in db.query(
                 "SELECT * FROM exchange_signals WHERE exchange_id = ? AND ref = ? AND "
                 "status = 'active'",
                 (ex.id, rec.ref),
             ):
-                removed += _withdraw(db, row, stamp)
+                removed += _withdraw(db, hit, stamp)
                 db.execute(
                     "UPDATE exchange_signals SET status = 'withdrawn', updated_at = ? WHERE id = ?",
-                    (stamp, row["id"]),
+                    (stamp, hit["id"]),
                 )
                 withdrawn += 1
             del latest[("#ref", str(rec.ref))]
@@ -252,9 +252,9 @@ def apply_page(banks: BankService, ex: store.Exchange, page: Page, report: Fetch
                 "UPDATE exchange_signals SET metadata = ?, updated_at = ? WHERE id = ?", touch
             )
         if page.snapshot:  # a full snapshot: what is missing was withdrawn
-            gone, n = _withdraw_missing(db, ex.id, set(latest))
+            gone, missing = _withdraw_missing(db, ex.id, set(latest))
             removed += gone
-            withdrawn += n
+            withdrawn += missing
         report.withdrawn += withdrawn
         store.save_checkpoint(db, ex.id, page.checkpoint)
         banks._audit(

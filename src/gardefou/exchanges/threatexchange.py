@@ -62,6 +62,7 @@ class ThreatExchangeClient(Client):
         start = int(checkpoint.get("update_time", 0))
         end = int(checkpoint.get("window_end") or time.time() - self.lag)
         nxt = str(checkpoint.get("next", ""))
+        params: dict[str, Any]
         if nxt:
             url, params = nxt, {"access_token": self.token}
         else:

@@ -86,7 +86,9 @@ def content_json(e: Entry, bank: Bank, signals: bool = False, metadata: bool = T
     }
     if signals:
         out["signals"] = {"pdq": e.pdq} | ({"md5": e.md5} if e.md5 else {})
-    meta = {k: e.metadata[k] for k in ("content_uri", "json", "collab") if k in e.metadata}
+    meta: dict[str, Any] = {
+        k: e.metadata[k] for k in ("content_uri", "json", "collab") if k in e.metadata
+    }
     if e.content_id:
         meta["content_id"] = e.content_id
     if e.metadata.get("exchange"):  # provenance: which exchange this hash came from
