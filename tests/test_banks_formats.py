@@ -115,8 +115,10 @@ def test_import_file_detects_format(svc: BankService, tmp_path, fixtures) -> Non
         ("pdq_hex,quality\n{ok},100\n{ok2},101\n", "csv", "line 3: quality 101"),
         ("pdq_hex,enabled\n{ok},maybe\n", "csv", "line 2: enabled value 'maybe'"),
         ("quality,note\n100,x\n", "csv", "line 1: .*no pdq_hex column"),
-        ("pdq {ok}\nmd5 abc\n", "te", "line 2: signal type 'md5'"),
+        ("pdq {ok}\nmd5 abc\n", "te", "line 2: md5 'abc' is not 32 hex digits"),
+        ("pdq {ok}\nvideo-md5! x\n", "te", "line 2: signal type 'video-md5!'"),
         ('{{"signals": {{"pdq": "{ok}"}}}}\n{{"signals": {{}}}}\n', "hma", "line 2: no PDQ"),
+        ('{{"signals": {{"pdq": "{ok}"}}, "disable_until_ts": -5}}\n', "hma", "line 1: disable"),
         ('{{"signals": {{"pdq": "{ok}"}}}}\n{{oops\n', "hma", "line 2: invalid JSON"),
     ],
 )
@@ -158,3 +160,68 @@ def test_failure_inside_the_transaction_rolls_back(svc: BankService, monkeypatch
 def test_unknown_format(svc: BankService) -> None:
     with pytest.raises(BankError, match="csv, te, hma"):
         parse("x", "xml")
+
+
+def test_unknown_signal_types_are_kept_counted_and_exported(svc: BankService) -> None:
+    rng = random.Random(7)
+    a, b = rand_hex(rng), rand_hex(rng)
+    vmd5 = "d41d8cd98f00b204e9800998ecf8427e"
+    text = f"pdq {a}\nvideo_md5 {vmd5}\nvpdq 0,{b},100,0.0\nurl https://example.org/x\n{b}\n"
+    report = import_text(svc, "dst", text, "te")
+    assert report.added == 2
+    assert report.other_signals == {"url": 1, "video_md5": 1, "vpdq": 1}
+    assert report.to_dict()["other_signals"]["video_md5"] == 1
+    again = import_text(svc, "dst", text, "te")  # idempotent: kept signals are not doubled
+    assert again.added == 0 and again.other_signals == {} and again.duplicates == 5
+    out = io.StringIO()
+    assert export_bank(svc, "dst", out, "te") == 5
+    assert f"video_md5 {vmd5}" in out.getvalue().splitlines()
+    hma = io.StringIO()
+    export_bank(svc, "dst", hma, "hma")
+    assert import_text(svc, "src", hma.getvalue(), "hma").other_signals == {
+        "url": 1,
+        "video_md5": 1,
+        "vpdq": 1,
+    }
+
+
+def test_hma_import_keeps_disable_until_note_content_id_and_metadata(svc: BankService) -> None:
+    import time
+
+    rng = random.Random(8)
+    future, past, plain = rand_hex(rng), rand_hex(rng), rand_hex(rng)
+    later = int(time.time()) + 86_400
+    items = [
+        {"id": 11, "signals": {"pdq": future}, "disable_until_ts": later, "note": "wait"},
+        {"id": 12, "signals": {"pdq": past}, "disable_until_ts": 1_000_000_000},
+        {
+            "id": 13,
+            "signals": {"pdq": plain, "video_md5": "0" * 32},
+            "disable_until_ts": 1,
+            "note": "from partner",
+            "metadata": {
+                "content_id": "1197433091",
+                "content_uri": "https://example.org/c/1",
+                "json": {"k": [1, 2]},
+                "collab": {"STOPNCII": ["abc"]},
+            },
+        },
+    ]
+    import_text(svc, "dst", "\n".join(json.dumps(i) for i in items), "hma")
+    by_pdq = {e.pdq: e for e in svc.list_entries("dst")}
+    assert by_pdq[future].disabled_until == later and by_pdq[future].note == "wait"
+    assert by_pdq[past].disabled_until == 1_000_000_000
+    e = by_pdq[plain]
+    assert e.content_id == "1197433091" and e.note == "from partner"
+    assert e.metadata["json"] == {"k": [1, 2]} and e.metadata["collab"] == {"STOPNCII": ["abc"]}
+    assert e.metadata["hma_id"] == 13
+    matched = {m.entry_id for m in svc.match(future)} | {m.entry_id for m in svc.match(past)}
+    assert matched == {by_pdq[past].id}  # disabled until tomorrow: not yet
+    out = io.StringIO()
+    export_bank(svc, "dst", out, "hma")
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    first = next(x for x in lines if x["signals"].get("pdq") == future)
+    assert first["disable_until_ts"] == later and first["note"] == "wait"
+    third = next(x for x in lines if x["signals"].get("pdq") == plain)
+    assert third["metadata"]["content_id"] == "1197433091"
+    assert third["metadata"]["content_uri"] == "https://example.org/c/1"

@@ -27,6 +27,8 @@ place; the CLI maps it to exit codes.
     ├── PipelineError               a runner cannot proceed (bad source, stream down)  (exit 2)
     │   └── PipelineEventError      one malformed event (dead-lettered)          (HTTP 422)
     │       └── FieldTooLongError   a text field over its length limit (names both)
+    ├── ExchangeError               a hash exchange failed or sent a malformed page (HTTP 502)
+    │   └── ExchangeAuthError       the exchange refused the credentials       (HTTP 502)
     ├── TakedownError               a takedown request lacks a required element  (HTTP 422)
     │   └── TakedownStateError      action not allowed in the request's status   (HTTP 409)
     └── RateLimitError              too many requests for this key or client     (HTTP 429)
@@ -164,6 +166,26 @@ class FieldTooLongError(PipelineEventError):
     """An event's text field is longer than its limit (the message names the length and limit)."""
 
     code = "field_too_long"
+
+
+class ExchangeError(GardefouError):
+    """A hash exchange (StopNCII, a snapshot file) failed, or sent a page that does not parse.
+    Nothing of the failed page is stored: the checkpoint stays where the last good page left it."""
+
+    code = "exchange"
+    http_status = 502
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        #: the exchange's HTTP status, when it answered
+        self.status: int | None = None
+
+
+class ExchangeAuthError(ExchangeError):
+    """The exchange refused the credentials (HTTP 401/403): retrying will not help."""
+
+    code = "exchange_auth"
 
 
 class TakedownError(GardefouError):

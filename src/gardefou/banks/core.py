@@ -112,12 +112,16 @@ class BankCore:
         note: str,
         submission_id: int | None,
         enabled: bool,
+        *,
+        disabled_until: float | None = None,
+        content_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> int:
         pdq, quality, md5, sha256, extra = row
         return self.db.insert(
             "INSERT INTO bank_entries (bank_id, pdq, quality, md5, sha256, extra_pdq, source, "
-            "case_id, note, submission_id, enabled, added_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "case_id, note, submission_id, enabled, added_at, disabled_until, content_id, "
+            "metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 bank_id,
                 pdq,
@@ -131,5 +135,33 @@ class BankCore:
                 submission_id,
                 int(enabled),
                 now(),
+                disabled_until,
+                content_id,
+                json.dumps(metadata, sort_keys=True) if metadata else "",
             ),
         )
+
+    def _insert_entries_bulk(
+        self, bank_id: int, pdqs: Sequence[str], source: str, metadata: dict[str, Any]
+    ) -> list[int]:
+        """Insert quality-100 entries for distinct, normalized PDQ hashes (exchange syncs),
+        many rows per statement; returns their ids in ``pdqs`` order. The caller holds the
+        transaction. Multi-row INSERT ... RETURNING: SQLite >= 3.35 and PostgreSQL."""
+        if len(set(pdqs)) != len(pdqs):
+            raise BankError("bulk insert needs distinct hashes")
+        meta = json.dumps(metadata, sort_keys=True) if metadata else ""
+        stamp = now()
+        ids: dict[str, int] = {}
+        for i in range(0, len(pdqs), 500):
+            batch = pdqs[i : i + 500]
+            marks = ", ".join("(?, ?, 100, '', ?, '', 1, ?, ?)" for _ in batch)
+            params: list[Any] = []
+            for pdq in batch:
+                params += [bank_id, pdq, source, stamp, meta]
+            rows = self.db.execute(
+                "INSERT INTO bank_entries (bank_id, pdq, quality, extra_pdq, source, note, "
+                f"enabled, added_at, metadata) VALUES {marks} RETURNING id, pdq",
+                params,
+            ).fetchall()
+            ids.update({str(pdq): int(row_id) for row_id, pdq in rows})
+        return [ids[p] for p in pdqs]

@@ -7,15 +7,24 @@ Formats (``fmt``):
          ``note``, ``enabled`` (1/0/true/false), ``extra_pdq`` (space-separated crop hashes).
          A file without a header whose first cell is a PDQ hash is read as the reference PDQ
          hasher's output, ``hash,quality,filename`` (the file name becomes the note).
-``te``   python-threatexchange's local signal file: one ``pdq <hex>`` per line (or a bare hex);
-         blank lines and ``#`` comments are skipped. It carries no quality: rows get 100.
-``hma``  HMA-style bank content as a JSON array or JSON Lines: objects with
-         ``{"signals": {"pdq": hex}, "enabled": bool}`` (``disable_until_ts`` 0/1 is read too)
-         plus optional ``id``, ``quality``, ``metadata`` {``source``, ``case_id``, ``note``}.
+``te``   python-threatexchange's local signal file: one ``<signal_type> <value>`` per line (or a
+         bare PDQ hex); blank lines and ``#`` comments are skipped. It carries no quality: PDQ
+         rows get 100.
+``hma``  HMA bank content as a JSON array or JSON Lines: objects with ``{"signals": {type: value},
+         "disable_until_ts": n}`` (0 disabled, 1 enabled, any other value: disabled until that
+         unix time, as HMA reads it; ``"enabled": bool`` is read too) plus optional ``id``,
+         ``note``, ``quality`` and ``metadata`` {``content_id``, ``content_uri``, ``json``,
+         ``collab``, and gardefou's ``source``, ``case_id``, ``note``, ``extra_pdq``}. The
+         content id, note and metadata are kept on the entry and written back on export.
 
-Imports are all or nothing: every row is validated first and the first bad one raises
-BankError naming its line; then all rows go in one transaction. Rows below quality 50 are
-dropped (and listed in the report); hashes already in the bank are skipped as duplicates.
+Signal types gardefou does not match yet (``video_md5``, ``vpdq``, anything else) are kept, not
+rejected: stored in ``bank_other_signals``, counted in the report (``other_signals``) and
+exported again (te and hma). One such line never fails a file.
+
+Imports are all or nothing: every row is validated first and the first bad one (a malformed PDQ,
+quality or JSON) raises BankError naming its line; then all rows go in one transaction. Rows
+below quality 50 are dropped (and listed in the report); hashes already in the bank are skipped
+as duplicates.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from gardefou.banks import other_signals
 from gardefou.banks.models import MIN_QUALITY, ImportReport
 from gardefou.banks.service import BankService, normalize_pdq
 from gardefou.errors import BankError, GardefouError
@@ -102,6 +112,9 @@ def _row(line: int, pdq: Any, quality: Any = 100, **extra: Any) -> dict[str, Any
         ):
             raise BankError(f"line {line}: {key} {v[:80]!r} is not {length} hex digits")
     row["enabled"] = _bool(extra.get("enabled", True), line)
+    row["disabled_until"] = extra.get("disabled_until")
+    row["content_id"] = str(extra["content_id"]) if extra.get("content_id") else None
+    row["metadata"] = dict(extra.get("metadata") or {})
     return row
 
 
@@ -141,12 +154,14 @@ def _parse_te(text: str) -> Iterator[dict[str, Any]]:
         kind, _, value = s.partition(" ")
         if not value:
             kind, value = "pdq", kind
-        if kind.lower() != "pdq":
-            raise BankError(f"line {line}: signal type {kind!r} is not supported; only pdq")
-        yield _row(line, value.strip())
+        signal_type = other_signals.normalize_type(kind, line)
+        if signal_type == "pdq":
+            yield _row(line, value.strip())
+        else:  # kept, not matched: one video hash must not fail the file
+            yield other_signals.other_row(line, signal_type, value)
 
 
-def _parse_hma(text: str) -> Iterator[dict[str, Any]]:
+def _hma_items(text: str) -> list[tuple[int, Any]]:
     items: list[tuple[int, Any]] = []
     if text.lstrip().startswith("["):  # one JSON array: "line" is the item's 1-based position
         try:
@@ -161,33 +176,83 @@ def _parse_hma(text: str) -> Iterator[dict[str, Any]]:
                 items.append((n, json.loads(s)))
             except json.JSONDecodeError as exc:
                 raise BankError(f"line {n}: invalid JSON ({exc.msg})") from None
-    for line, obj in items:
+    return items
+
+
+def _hma_enabled(obj: dict[str, Any], line: int) -> tuple[bool, float | None]:
+    """HMA's disable_until_ts: 0 disabled, 1 enabled, else disabled until that unix time."""
+    if "disable_until_ts" not in obj:
+        return _bool(obj.get("enabled", True), line), None
+    ts = obj["disable_until_ts"]
+    if isinstance(ts, bool) or not isinstance(ts, int | float) or ts < 0:
+        raise BankError(f"line {line}: disable_until_ts {ts!r} is not 0, 1 or a unix time")
+    if ts == 0:
+        return False, None
+    return True, (None if ts == 1 else float(ts))
+
+
+_GARDEFOU_META = ("source", "case_id", "note", "extra_pdq", "content_id")
+
+
+def _parse_hma(text: str) -> Iterator[dict[str, Any]]:
+    for line, obj in _hma_items(text):
         if not isinstance(obj, dict):
             raise BankError(f"line {line}: expected a JSON object, got {type(obj).__name__}")
         signals = obj.get("signals") or {}
         meta = obj.get("metadata") or {}
-        enabled = obj.get("enabled", True)
-        if "disable_until_ts" in obj:
-            enabled = obj["disable_until_ts"] != 0
-        yield _row(
-            line,
-            signals.get("pdq"),
-            obj.get("quality", 100),
-            md5=signals.get("md5"),
-            source=meta.get("source"),
-            case_id=meta.get("case_id"),
-            note=meta.get("note"),
-            enabled=enabled,
-            extra_pdq=" ".join(meta.get("extra_pdq", [])),
-        )
+        if not isinstance(signals, dict) or not isinstance(meta, dict):
+            raise BankError(f"line {line}: signals and metadata must be JSON objects")
+        if not signals:
+            raise BankError(f"line {line}: no PDQ hash nor any other signal in 'signals'")
+        enabled, until = _hma_enabled(obj, line)
+        kept = {k: v for k, v in meta.items() if k not in _GARDEFOU_META}
+        if obj.get("id") is not None:
+            kept.setdefault("hma_id", obj["id"])
+        if obj.get("original_media_uri"):
+            kept.setdefault("original_media_uri", obj["original_media_uri"])
+        common = {
+            "source": meta.get("source"),
+            "case_id": meta.get("case_id"),
+            "note": obj.get("note") or meta.get("note"),
+            "content_id": meta.get("content_id") or obj.get("content_id"),
+            "metadata": kept,
+            "enabled": enabled,
+            "disabled_until": until,
+        }
+        for name, value in signals.items():
+            signal_type = other_signals.normalize_type(name, line)
+            if signal_type in ("pdq", "md5"):
+                continue
+            yield other_signals.other_row(line, signal_type, value, **common)
+        if "pdq" in signals:
+            yield _row(
+                line,
+                signals.get("pdq"),
+                obj.get("quality", 100),
+                md5=signals.get("md5"),
+                extra_pdq=" ".join(meta.get("extra_pdq", [])),
+                **common,
+            )
+        elif "md5" in signals:  # an MD5 with no PDQ: kept like any other type
+            yield other_signals.other_row(line, "md5", signals["md5"], **common)
 
 
-def parse(text: str, fmt: str) -> list[dict[str, Any]]:
-    """Validate every row; BankError names the first bad line."""
+def parse_all(text: str, fmt: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Validate every row: (PDQ rows, rows of other signal types). BankError names the first
+    bad line."""
     parsers = {"csv": _parse_csv, "te": _parse_te, "hma": _parse_hma}
     if fmt not in parsers:
         raise BankError(f"import format {fmt!r} is unknown; use one of {', '.join(FORMATS)}")
-    return list(parsers[fmt](text))
+    pdq: list[dict[str, Any]] = []
+    other: list[dict[str, Any]] = []
+    for row in parsers[fmt](text):
+        (other if "signal_type" in row else pdq).append(row)
+    return pdq, other
+
+
+def parse(text: str, fmt: str) -> list[dict[str, Any]]:
+    """The PDQ rows of a file (see parse_all for the other signal types)."""
+    return parse_all(text, fmt)[0]
 
 
 def import_file(
@@ -226,7 +291,7 @@ def import_text(
     reason: str = "",
     source: str = "",
 ) -> ImportReport:
-    rows = parse(text, fmt)
+    rows, others = parse_all(text, fmt)
     b = service.get_bank(bank)
     existing = {
         r["pdq"]
@@ -243,18 +308,35 @@ def import_text(
         else:
             existing.add(r["pdq"])
             keep.append(r)
-    service.add_entries(b, keep, actor=actor, reason=reason, source=source)
+    known = other_signals.live_keys(service.db, b.id)
+    kept: dict[str, int] = {}
+    with service.db.transaction():  # entries and kept signals: all or nothing
+        service.add_entries(b, keep, actor=actor, reason=reason, source=source)
+        for o in others:
+            key = (o["signal_type"], o["value"])
+            if key in known:
+                dup += 1
+                continue
+            known.add(key)
+            other_signals.insert(service.db, b.id, o, source)
+            kept[o["signal_type"]] = kept.get(o["signal_type"], 0) + 1
     return ImportReport(
-        bank=b.name, added=len(keep), dropped_low_quality=tuple(low), duplicates=dup
+        bank=b.name,
+        added=len(keep),
+        dropped_low_quality=tuple(low),
+        duplicates=dup,
+        other_signals=kept,
     )
 
 
 def export_bank(service: BankService, bank: str, out: IO[str], fmt: str = "csv") -> int:
-    """Write every live entry (enabled or not) of ``bank``; returns the number written."""
+    """Write every live entry (enabled or not) of ``bank``, and in te and hma the kept signals
+    of other types; returns the number of rows written."""
     if fmt not in FORMATS:
         raise BankError(f"export format {fmt!r} is unknown; use one of {', '.join(FORMATS)}")
     entries = service.list_entries(bank)
-    if fmt == "csv":
+    others = other_signals.list_rows(service.db, service.get_bank(bank).id)
+    if fmt == "csv":  # CSV has a PDQ column only: other signal types go out as te or hma
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for e in entries:
@@ -276,26 +358,50 @@ def export_bank(service: BankService, bank: str, out: IO[str], fmt: str = "csv")
     elif fmt == "te":
         for e in entries:
             out.write(f"pdq {e.pdq}\n")
+        for o in others:
+            out.write(f"{o['signal_type']} {o['value']}\n")
     else:
         for e in entries:
             signals = {"pdq": e.pdq} | ({"md5": e.md5} if e.md5 else {})
-            meta = {
-                "source": e.source,
-                "case_id": e.case_id,
-                "note": e.note,
-                "extra_pdq": list(e.extra_pdq),
-            }
+            out.write(_hma_line(e.id, e.enabled, e.disabled_until, signals, e.metadata, e) + "\n")
+        for o in others:
             out.write(
-                json.dumps(
-                    {
-                        "id": e.id,
-                        "enabled": e.enabled,
-                        "quality": e.quality,
-                        "signals": signals,
-                        "metadata": meta,
-                    },
-                    sort_keys=True,
+                _hma_line(
+                    None,
+                    bool(o["enabled"]),
+                    o["disabled_until"],
+                    {o["signal_type"]: o["value"]},
+                    o["metadata"],
+                    o,
                 )
                 + "\n"
             )
-    return len(entries)
+    return len(entries) + (len(others) if fmt != "csv" else 0)
+
+
+def _hma_line(
+    entry_id: int | None,
+    enabled: bool,
+    until: float | None,
+    signals: dict[str, str],
+    kept: dict[str, Any],
+    src: Any,
+) -> str:
+    get = src.get if isinstance(src, dict) else (lambda k: getattr(src, k))
+    meta = {k: v for k, v in kept.items() if k not in ("hma_id", "original_media_uri")}
+    meta.update({"source": get("source"), "case_id": get("case_id"), "note": get("note")})
+    if get("content_id"):
+        meta["content_id"] = get("content_id")
+    if not isinstance(src, dict):
+        meta["extra_pdq"] = list(src.extra_pdq)
+    obj: dict[str, Any] = {
+        "enabled": enabled,
+        "disable_until_ts": (0 if not enabled else int(until) if until else 1),
+        "signals": signals,
+        "metadata": meta,
+        "note": get("note") or "",
+    }
+    if entry_id is not None:
+        obj["id"] = entry_id
+        obj["quality"] = src.quality
+    return json.dumps(obj, sort_keys=True)

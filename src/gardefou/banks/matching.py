@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -56,7 +57,8 @@ def _rows_by_id(service: BankService, ids: Sequence[int]) -> dict[int, dict[str,
         batch = list(ids[i : i + _IN_BATCH])
         marks = ", ".join("?" for _ in batch)
         for row in service.db.query(
-            f"SELECT id, bank_id, pdq, source, case_id, enabled, removed_at FROM bank_entries "
+            f"SELECT id, bank_id, pdq, source, case_id, enabled, removed_at, disabled_until "
+            f"FROM bank_entries "
             f"WHERE id IN ({marks})",
             batch,
         ):
@@ -115,6 +117,8 @@ def resolve_matches(
         row = found
         if row["removed_at"] is not None or not row["enabled"]:
             continue
+        if row["disabled_until"] is not None and float(row["disabled_until"]) > time.time():
+            continue  # disabled until a date (HMA's disable_until_ts): not yet
         bank: Bank | None = banks.get(int(row["bank_id"]))
         if bank is None or dist > bank.threshold:
             continue

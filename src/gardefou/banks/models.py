@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -57,6 +58,10 @@ class Entry:
     enabled: bool = True
     added_at: str = ""
     removed_at: str | None = None
+    #: unix seconds before which the entry does not match (HMA's disable_until_ts)
+    disabled_until: float | None = None
+    content_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Entry:
@@ -75,6 +80,17 @@ class Entry:
             enabled=bool(row["enabled"]),
             added_at=row["added_at"],
             removed_at=row["removed_at"],
+            disabled_until=row.get("disabled_until"),
+            content_id=row.get("content_id"),
+            metadata=json.loads(row["metadata"]) if row.get("metadata") else {},
+        )
+
+    def live_at(self, now: float) -> bool:
+        """Matches at ``now``: not removed, enabled, and past any disabled-until time."""
+        return (
+            self.removed_at is None
+            and self.enabled
+            and (self.disabled_until is None or self.disabled_until <= now)
         )
 
     @property
@@ -166,12 +182,15 @@ class Submission:
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import did: rows added, rows dropped (quality below MIN_QUALITY, with lines)."""
+    """What an import did: rows added, rows dropped (quality below MIN_QUALITY, with lines),
+    signals of other types kept."""
 
     bank: str
     added: int
     dropped_low_quality: tuple[int, ...] = ()
     duplicates: int = 0
+    #: signals of types gardefou keeps but does not match yet, by type: {"video_md5": 2}
+    other_signals: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -179,4 +198,5 @@ class ImportReport:
             "added": self.added,
             "duplicates": self.duplicates,
             "dropped_low_quality_lines": list(self.dropped_low_quality),
+            "other_signals": dict(self.other_signals),
         }

@@ -103,6 +103,9 @@ class BankService(BankAdmin, Submissions):
                         r.get("note") or "",
                         None,
                         bool(r.get("enabled", True)),
+                        disabled_until=r.get("disabled_until"),
+                        content_id=r.get("content_id"),
+                        metadata=r.get("metadata"),
                     )
                 )
             self._audit(
@@ -158,6 +161,47 @@ class BankService(BankAdmin, Submissions):
                 reason=reason,
                 bank_id=e.bank_id,
                 entry_id=entry_id,
+            )
+        return self.get_entry(entry_id)
+
+    def update_entry(
+        self,
+        entry_id: int,
+        *,
+        enabled: bool | None = None,
+        disabled_until: float | bool | None = False,
+        note: str | None = None,
+        case_id: str | None = None,
+        actor: str | None = None,
+        reason: str = "",
+    ) -> Entry:
+        """Change an entry's state or notes (``disabled_until``: unix seconds, None clears it,
+        False leaves it). The hash itself never changes: remove and add instead."""
+        e = self.get_entry(entry_id)
+        changes: dict[str, Any] = {}
+        if enabled is not None:
+            changes["enabled"] = int(enabled)
+        if disabled_until is not False:
+            changes["disabled_until"] = disabled_until
+        if note is not None:
+            changes["note"] = note
+        if case_id is not None:
+            changes["case_id"] = case_id
+        if not changes:
+            return e
+        sets = ", ".join(f"{k} = ?" for k in changes)
+        with self.db.transaction():
+            self.db.execute(
+                f"UPDATE bank_entries SET {sets} WHERE id = ?", (*changes.values(), entry_id)
+            )
+            self._audit(
+                "entry.update",
+                actor=actor,
+                reason=reason,
+                bank_id=e.bank_id,
+                entry_id=entry_id,
+                before={k: getattr(e, k) for k in changes},
+                after=changes,
             )
         return self.get_entry(entry_id)
 

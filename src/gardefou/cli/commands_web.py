@@ -53,9 +53,21 @@ def _check_port_free(host: str, port: int) -> None:
 )
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option("--max-upload-mb", default=20.0, show_default=True, type=float)
+@click.option(
+    "--hma",
+    is_flag=True,
+    envvar="GARDEFOU_HMA_API",
+    help="Also serve the HMA-compatible API (/h, /m, /c, /status); see docs/exchanges.md.",
+)
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, db_opt: str | None, workers: int, max_upload_mb: float
+    ctx: click.Context,
+    host: str,
+    port: int,
+    db_opt: str | None,
+    workers: int,
+    max_upload_mb: float,
+    hma: bool,
 ) -> None:
     """Serve the HTTP API, the review console (/console) and the takedown portal (/portal)."""
     _require_service_extra()
@@ -78,6 +90,8 @@ def serve(
         from gardefou.web.limits import RateLimiter
 
         RateLimiter(settings.rate_limit_url, prefix=settings.rate_limit_prefix)
+    if hma:  # the app factory runs in uvicorn's workers: settings travel by environment
+        os.environ["GARDEFOU_HMA_API"] = "1"
     store = connect(db)
     keys = KeyStore(store)
     if not keys.list() and not os.environ.get("GARDEFOU_ADMIN_KEY"):

@@ -69,6 +69,7 @@ def main() -> None:
         "commands_report",
         "commands_web",
         "commands_consent",
+        "commands_exchange",
     ):
         try:
             __import__(f"gardefou.cli.{module}")

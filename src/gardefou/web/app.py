@@ -29,7 +29,16 @@ from gardefou.web.settings import Settings
 
 log = logging.getLogger("gardefou.web")
 
-UPLOAD_PATHS = ("/v1/scan", "/v1/guard", "/v1/ingest", "/v1/decisions")
+UPLOAD_PATHS = (
+    "/v1/scan",
+    "/v1/guard",
+    "/v1/ingest",
+    "/v1/decisions",
+    "/v1/bank-files/",
+    "/h/",
+    "/m/",
+    "/c/bank/",
+)
 
 DESCRIPTION = """Stops sexualized deepfakes of real people: scan uploads, match hash banks, check
 generation requests, work review queues, and take down images within the TAKE IT DOWN Act's 48
@@ -80,6 +89,11 @@ def _include_routers(app: FastAPI) -> None:
 
     for module in (scan, banks, takedown, submissions, keys, pages):
         app.include_router(module.router)
+    from gardefou.web.routers.bank_entries import router as bank_entries_router
+    from gardefou.web.routers.hma import mount as mount_hma
+
+    app.include_router(bank_entries_router)
+    mount_hma(app)  # the HMA-compatible API, only when GARDEFOU_HMA_API is set
     # Routers over libraries that may be absent from a slim install are optional.
     for name in ("guard", "cases", "decisions", "ingest", "reports"):
         try:
