@@ -386,6 +386,16 @@ def combine(policy: Policy, items: list[ItemResult], notes: Sequence[str] = ()) 
     ]
     unavailable = sorted({u for it in items for u in it.decision.unavailable})
     d = winner.decision
+    exchanges = sorted({x for it in items for x in it.context.get("bank.exchanges") or ()})
+    if exchanges and d.action != Action.ALLOW and "exchange_hash_match" not in seen:
+        # the DSA statement and the evidence name the exchange whose hash matched
+        reasons.append(
+            Reason(
+                "exchange_hash_match",
+                f"The matched hash came from the hash-sharing exchange {', '.join(exchanges)}.",
+                signal="exchange:" + ",".join(exchanges),
+            )
+        )
     return Decision(
         d.action,
         tuple(reasons),
@@ -470,7 +480,19 @@ def record(db: Any, decided: Decided, services: Services) -> StoredDecision:
             from gardefou.cases.reevaluate import reevaluate_replies
 
             reevaluate_replies(db, services, ev.id)
+    _exchange_feedback(db, decided)
     return StoredDecision(ev.id, d, case.id if case else None, True)
+
+
+def _exchange_feedback(db: Any, decided: Decided) -> None:
+    """Tell the exchanges their hashes matched (queued, sent later; never raises). Outside the
+    decision's transaction: a failed insert must not abort the decision on PostgreSQL."""
+    items = decided.items
+    entries = sorted({e for it in items for e in it.context.get("bank.exchange_entries") or ()})
+    if entries:
+        from gardefou.exchanges.feedback import record_matches
+
+        record_matches(db, entries, "seen", event_id=decided.event.id)
 
 
 def decide_event(event: Event | Mapping[str, Any], services: Services) -> StoredDecision:

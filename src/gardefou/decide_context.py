@@ -72,6 +72,12 @@ def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]
         m for m in matches if get(m, "actionable", True) and get(m, "confirmed", True) is not False
     ]
     facts: dict[str, Any] = {"bank.unconfirmed_match": bool(unconfirmed)}
+    # Hashes from a hash-sharing exchange (source "exchange:<name>"): the exchange is named in
+    # the decision and the DSA statement, and gets feedback on the match and on its outcome.
+    shared = [m for m in live + unconfirmed if str(get(m, "source", "")).startswith("exchange:")]
+    if shared:
+        facts["bank.exchanges"] = sorted({str(get(m, "source"))[9:] for m in shared})
+        facts["bank.exchange_entries"] = sorted({int(get(m, "entry_id")) for m in shared})
     if unconfirmed:  # shown in the rule trace: the submissions a moderator confirms or rejects
         cases = {str(get(m, "case_id")) for m in unconfirmed if get(m, "case_id")}
         facts["bank.unconfirmed_cases"] = sorted(cases)

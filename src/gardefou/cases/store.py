@@ -330,7 +330,16 @@ class CaseStore(StrikesMixin):
             # a proposed escalation is in force (content stays down) until the second review
             self._set(case, status, action, dsa)
             self._sync_strikes(self.get(case_id))
+        if status != SECOND_REVIEW:
+            self._outcome_feedback(case.event_id, status)
         return self.get(case_id)
+
+    def _outcome_feedback(self, event_id: str, status: str) -> None:
+        """The moderator's outcome to the exchanges whose hashes the event matched (queued after
+        the review's transaction; never raises)."""
+        from gardefou.exchanges.feedback import record_outcome
+
+        record_outcome(self.db, event_id, violating=status == ACTIONED)
 
     def request_second_review(self, case_id: int, reviewer: str, note: str = "") -> Case:
         with self.db.transaction():
@@ -370,6 +379,7 @@ class CaseStore(StrikesMixin):
             self._log(case_id, "second_review", reviewer, action, note, dsa)
             self._set(case, status, action, dsa)
             self._sync_strikes(self.get(case_id))
+        self._outcome_feedback(case.event_id, status)
         return self.get(case_id)
 
     # -- appeals --------------------------------------------------------------------------------

@@ -29,9 +29,16 @@ MAX_ATTEMPTS = 20
 BATCH = 100
 
 
-def queue(db: Database, entry_id: int, verdict: str, tags: Iterable[str] = ()) -> int | None:
+def queue(
+    db: Database,
+    entry_id: int,
+    verdict: str,
+    tags: Iterable[str] = (),
+    event_id: str | None = None,
+) -> int | None:
     """Queue feedback on a bank entry; None when the entry came from no exchange that takes
-    feedback. Raises ConfigError on an unknown verdict."""
+    feedback. ``event_id`` names the decided event, so its case's outcome can follow. Raises
+    ConfigError on an unknown verdict."""
     if verdict not in VERDICTS:
         raise ConfigError(
             f"feedback verdict {verdict!r} is unknown; use one of {', '.join(VERDICTS)}"
@@ -45,7 +52,7 @@ def queue(db: Database, entry_id: int, verdict: str, tags: Iterable[str] = ()) -
         return None
     return db.insert(
         "INSERT INTO exchange_feedback (exchange_id, signal_type, value, entry_id, verdict, tags, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "created_at, event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             row["exchange_id"],
             row["signal_type"],
@@ -54,20 +61,40 @@ def queue(db: Database, entry_id: int, verdict: str, tags: Iterable[str] = ()) -
             verdict,
             " ".join(sorted(set(tags))),
             now(),
+            event_id,
         ),
     )
 
 
-def record_matches(db: Database, entry_ids: Iterable[int], verdict: str = "seen") -> int:
+def record_matches(
+    db: Database, entry_ids: Iterable[int], verdict: str = "seen", event_id: str | None = None
+) -> int:
     """For a decision path: queue feedback on matched entries and never raise (a failure to
-    queue is logged; the decision does not wait on, or fail because of, an exchange)."""
+    queue is logged; the decision does not wait on, or fail because of, an exchange). Call it
+    outside the decision's transaction: on PostgreSQL a failed statement would abort it."""
     n = 0
     for entry_id in entry_ids:
         try:
-            n += queue(db, int(entry_id), verdict) is not None
+            n += queue(db, int(entry_id), verdict, event_id=event_id) is not None
         except Exception as exc:  # noqa: BLE001 - feedback must never block a decision
             log.warning("exchange feedback not queued for entry %s: %s", entry_id, exc)
     return n
+
+
+def record_outcome(db: Database, event_id: str, violating: bool) -> int:
+    """A moderator's final outcome on an event's case: ``blocked`` (violating) or
+    ``not_blocked`` for every exchange entry that event matched. Never raises."""
+    try:
+        rows = db.query(
+            "SELECT DISTINCT entry_id FROM exchange_feedback WHERE event_id = ? "
+            "AND verdict = 'seen' AND entry_id IS NOT NULL",
+            (event_id,),
+        )
+    except Exception as exc:  # noqa: BLE001 - feedback must never block a review
+        log.warning("exchange feedback for event %s not read: %s", event_id, exc)
+        return 0
+    verdict = "blocked" if violating else "not_blocked"
+    return record_matches(db, [int(r["entry_id"]) for r in rows], verdict, event_id=event_id)
 
 
 def push(

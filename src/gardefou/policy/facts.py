@@ -201,6 +201,18 @@ CONTEXT_FACTS: dict[str, FactSpec] = {
         ),
         FactSpec("bank.min_distance", NUMBER, "smallest PDQ distance of a bank match", default=256),
         FactSpec(
+            "bank.exchanges",
+            LIST,
+            "names of the hash-sharing exchanges (StopNCII, NCMEC, ...) whose hashes matched",
+            default=(),
+        ),
+        FactSpec(
+            "bank.exchange_entries",
+            LIST,
+            "bank entry ids of the exchange hashes matched (for feedback to the exchange)",
+            default=(),
+        ),
+        FactSpec(
             "thread.parent_same_person",
             BOOL,
             "a face matches a face in the reply parent's "

@@ -57,6 +57,7 @@ REASON_TEXT = {
     "synthetic_real_person": "The image is generated or manipulated and depicts a real person.",
     "takedown_request": "A person depicted asked for the removal of the image.",
     "appeal_upheld": "The decision was confirmed on appeal.",
+    "exchange_hash_match": "The matched hash was shared through a hash-sharing exchange.",
 }
 _SAFE_TOKEN = re.compile(r"[^A-Za-z0-9_.:@-]")
 _TEMPLATE_KEYS = ("decision_ground", "category", "category_addition", "category_specification",
@@ -122,6 +123,11 @@ def _facts(decision: Decision, meta: StatementMeta) -> str:
     sentences = []
     for code in dict.fromkeys(r.code for r in decision.reasons):
         sentences.append(REASON_TEXT.get(code, f"Reason code: {_SAFE_TOKEN.sub('', code)}."))
+    for r in decision.reasons:  # which exchange: an operator-chosen name, never personal data
+        if r.code == "exchange_hash_match" and (r.signal or "").startswith("exchange:"):
+            names = _SAFE_TOKEN.sub("", r.signal[9:].replace(",", ":"))
+            sentences.append(f"Exchange: {names}.")
+            break
     scores = [f"{_SAFE_TOKEN.sub('', r.signal)} {r.score:.2f}" for r in decision.reasons
               if r.signal and isinstance(r.score, int | float)]  # fmt: skip
     if scores:
