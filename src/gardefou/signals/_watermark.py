@@ -30,6 +30,8 @@ KNOWN_MESSAGES: dict[str, tuple[int, ...]] = {
     ),
     # sgm/Stability SDXL: WATERMARK_MESSAGE = 0b101100111110110010010000011110111011000110011110
     "SDXL": tuple(int(c) for c in "101100111110110010010000011110111011000110011110"),
+    # gardefou's generation gateway (gateway/labels.py): the same dwtDct scheme, 64 bits
+    "gardefou": tuple(int(b) for b in np.unpackbits(np.frombuffer(b"gardefou", dtype=np.uint8))),
 }
 #: a match needs a bit agreement whose chance under random bits is at most this (binomial tail):
 #: >= 41 of 48 bits for SDXL, >= 96 of 136 for SDv1. The reference encoder itself leaves some
