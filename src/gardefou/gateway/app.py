@@ -295,23 +295,28 @@ def _validation_message(exc: ValueError) -> str:
 
 async def _read_form(request: Request, cfg: GatewayConfig
                      ) -> tuple[list[File], File | None, dict[str, Any]]:  # fmt: skip
+    from starlette.exceptions import HTTPException
     from starlette.formparsers import MultiPartException
 
     limit = cfg.max_images + 1  # the images and a mask
     try:
         form = await request.form(max_files=limit, max_fields=64)
-    except MultiPartException as exc:
-        if "files" in str(exc).lower():
+    except (MultiPartException, HTTPException) as exc:
+        text = str(getattr(exc, "detail", None) or getattr(exc, "message", None) or exc)
+        if "files" in text.lower():
             raise GuardInputError(f"too many files in the edit request: at most {cfg.max_images} "
                                   "images and one mask") from None  # fmt: skip
-        raise GuardInputError(f"the multipart body is malformed ({exc})") from None
+        raise GuardInputError(f"the multipart body is malformed ({text})") from None
     except (ValueError, AssertionError) as exc:
         raise GuardInputError(f"the edit request must be multipart/form-data ({exc})") from None
     images: list[File] = []
     mask: File | None = None
     fields: dict[str, Any] = {}
-    for key, value in form.multi_items():
-        if hasattr(value, "read"):
+    try:
+        for key, value in form.multi_items():
+            if not hasattr(value, "read"):
+                fields[key] = value
+                continue
             data = await value.read()
             f = (value.filename or "image", data, value.content_type or "application/octet-stream")
             if key == "mask":
@@ -321,7 +326,6 @@ async def _read_form(request: Request, cfg: GatewayConfig
             else:
                 raise GuardInputError(f"unexpected file field {key[:40]!r}; send `image` "
                                       "(or `image[]`) and `mask`")  # fmt: skip
-        else:
-            fields[key] = value
-    await form.close()
+    finally:
+        await form.close()
     return images, mask, fields

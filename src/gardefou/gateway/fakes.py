@@ -16,20 +16,20 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
 
 def fake_upstream_app(images: Sequence[bytes], mode: str = "ok", delay: float = 0.0) -> Any:
-    from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse, Response
-
     app = FastAPI()
     app.state.calls = []
     app.state.mode = mode
 
     async def answer(request: Request, kind: str) -> Response:
         if kind == "edits":
-            form = await request.form()
-            n = int(str(form.get("n") or 1))
-            files = [k for k, v in form.multi_items() if hasattr(v, "read")]
+            async with request.form() as form:
+                n = int(str(form.get("n") or 1))
+                files = [k for k, v in form.multi_items() if hasattr(v, "read")]
             app.state.calls.append({"kind": kind, "n": n, "files": files})
         else:
             body = await request.json()

@@ -235,7 +235,8 @@ def _form(v: Any) -> str:
 
 def _message(body: bytes) -> str:
     try:
-        err = json.loads(body).get("error")
+        doc = json.loads(body)
+        err = doc.get("error") or doc.get("detail")
         msg = err.get("message") if isinstance(err, Mapping) else err
         return f": {str(msg)[:300]}" if msg else ""
     except (ValueError, AttributeError):
