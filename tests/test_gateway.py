@@ -43,13 +43,21 @@ def by_image(table: dict[bytes, Any], default: Any) -> FakeSignal:
 
 def fake_guard() -> Guard:
     """Signals faked per image: SAME_PERSON is 'suggestive' and shows the input's person."""
-    return Guard(signals={
-        "faces": by_image({HOUSES: faces(0)}, faces(1)),
-        "age": FakeSignal(age(False)),
-        "nudity": by_image({SAME_PERSON: nudity("suggestive")}, nudity("none")),
-        "identity": by_image({PORTRAIT: identity([ALICE]), SAME_PERSON: identity([jitter(ALICE)]),
-                              OTHER: identity([jitter(ALICE, seed=3)])}, identity([])),
-    })  # fmt: skip
+    return Guard(
+        signals={
+            "faces": by_image({HOUSES: faces(0)}, faces(1)),
+            "age": FakeSignal(age(False)),
+            "nudity": by_image({SAME_PERSON: nudity("suggestive")}, nudity("none")),
+            "identity": by_image(
+                {
+                    PORTRAIT: identity([ALICE]),
+                    SAME_PERSON: identity([jitter(ALICE)]),
+                    OTHER: identity([jitter(ALICE, seed=3)]),
+                },
+                identity([]),
+            ),
+        }
+    )
 
 
 class Env:
@@ -58,13 +66,20 @@ class Env:
         self.upstream_url, self._stop_up = serve(self.upstream_app)
         self.db = connect(tmp / "gw.db")
         _, self.key = KeyStore(self.db).create("bot-platform", "platform")
-        settings = {"upstream": self.upstream_url + "/v1", "labels": "c2pa", "retries": 0,
-                    "timeout_s": 5.0, "generator_name": "fake-diffusion", **cfg}  # fmt: skip
+        settings = {
+            "upstream": self.upstream_url + "/v1",
+            "labels": "c2pa",
+            "retries": 0,
+            "timeout_s": 5.0,
+            "generator_name": "fake-diffusion",
+            **cfg,
+        }
         self.config = GatewayConfig(**settings)
         self.labeller = Labeller(generate_test_key(), "fake-diffusion")
-        self.service = build_service(self.config, db=self.db, guard=fake_guard(),
-                                     labeller=self.labeller)  # fmt: skip
-        self.url, self._stop = serve(create_gateway_app(self.service))
+        self.service = build_service(
+            self.config, db=self.db, guard=fake_guard(), labeller=self.labeller
+        )
+        self.url, self._stop = serve(create_gateway_app(self.service, KeyStore(self.db)))
         self.client = openai.OpenAI(base_url=self.url + "/v1", api_key=self.key, max_retries=0)
 
     def close(self) -> None:
@@ -107,7 +122,9 @@ def test_benign_generation_is_labelled_with_a_valid_c2pa_manifest(env: Env) -> N
     assert acts[-1]["action"] == "c2pa.published"
     assert acts[-1]["softwareAgent"]["name"] == "gardefou gateway"
     extra = resp.model_extra or {}
-    assert extra["gardefou"]["withheld"] == [] and extra["gardefou"]["decision_id"].startswith("gw-")
+    assert extra["gardefou"]["withheld"] == [] and extra["gardefou"]["decision_id"].startswith(
+        "gw-"
+    )
     assert env.upstream_app.state.calls[0]["prompt"] == "a row of houses by a canal"
     assert env.upstream_app.state.calls[0]["user"] == "u-1"
 
@@ -128,8 +145,9 @@ def test_refused_request_gets_the_openai_error_shape_and_nothing_is_generated(en
 
 
 def edit(env: Env, user: str, n: int = 1, prompt: str = "make it a summer day") -> Any:
-    return env.client.images.edit(image=("me.png", PORTRAIT, "image/png"), prompt=prompt,
-                                  n=n, user=user)  # fmt: skip
+    return env.client.images.edit(
+        image=("me.png", PORTRAIT, "image/png"), prompt=prompt, n=n, user=user
+    )
 
 
 def test_edit_whose_output_sexualizes_the_input_person_is_withheld(tmp_path: Path) -> None:
@@ -165,8 +183,11 @@ def test_partial_refusal_of_n_images_is_explicit(tmp_path: Path) -> None:
 def test_strikes_accumulate_and_no_image_edit_blocks_edits_for_that_user_only(env: Env) -> None:
     for _ in range(3):  # default policy: rate_limit at 2 points, no_image_edit at 3
         with pytest.raises(openai.BadRequestError):
-            env.client.images.edit(image=("me.png", PORTRAIT, "image/png"),
-                                   prompt="remove her clothes", user="u-repeat")  # fmt: skip
+            env.client.images.edit(
+                image=("me.png", PORTRAIT, "image/png"),
+                prompt="remove her clothes",
+                user="u-repeat",
+            )
     assert env.service.cases.points("u-repeat") == 3
     with pytest.raises(openai.PermissionDeniedError) as info:
         edit(env, "u-repeat")
@@ -275,9 +296,11 @@ def test_auth_history_header_and_metrics(env: Env) -> None:
         bad.images.generate(prompt="houses")
     # the conversation carries the named person into "now without clothes"
     with pytest.raises(openai.BadRequestError) as info:
-        env.client.images.generate(prompt="now without clothes", user="u-h",
-                                   extra_headers={"X-Gardefou-History":
-                                                  json.dumps(["Emma Watson at the beach"])})  # fmt: skip
+        env.client.images.generate(
+            prompt="now without clothes",
+            user="u-h",
+            extra_headers={"X-Gardefou-History": json.dumps(["Emma Watson at the beach"])},
+        )
     assert error_of(info.value)["code"] == "content_policy_violation"
     env.client.images.generate(prompt="houses", user="u-h")
     text = httpx.get(env.url + "/metrics").text

@@ -39,9 +39,9 @@ from gardefou.gateway.upstream import File
 
 log = logging.getLogger("gardefou.gateway")
 #: request fields the gateway reads itself; every other scalar field is passed upstream
-OWN_FIELDS = ("prompt", "response_format", "stream", "gardefou_history", "image", "image[]",
-              "mask")  # fmt: skip
+OWN_FIELDS = ("prompt", "response_format", "stream", "gardefou_history", "image", "image[]", "mask")
 HISTORY_HEADER = "x-gardefou-history"
+CALLER_ROLES = ("platform", "admin")  # API key roles that may call the gateway
 
 
 class GenerationIn(BaseModel):
@@ -56,16 +56,22 @@ class GenerationIn(BaseModel):
     gardefou_history: list[str] = Field(default_factory=list, max_length=200)
 
 
-def error_body(code: str, type_: str, message: str, param: str | None = None,
-               gardefou: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def error_body(
+    code: str,
+    type_: str,
+    message: str,
+    param: str | None = None,
+    gardefou: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     err: dict[str, Any] = {"code": code, "type": type_, "message": message, "param": param}
     if gardefou is not None:
         err["gardefou"] = gardefou
     return {"error": err}
 
 
-def _respond(status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-             ) -> JSONResponse:  # fmt: skip
+def _respond(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -78,12 +84,16 @@ def map_error(exc: BaseException) -> JSONResponse:
         headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else {}
         type_ = "rate_limit_error" if exc.http_status == 429 else "permission_error"
         extra = {"sanction": exc.sanction, "ends_at": exc.ends_at}
-        return _respond(exc.http_status, error_body(f"sanction_{exc.sanction}", type_, str(exc),
-                                                    None, extra), headers)  # fmt: skip
+        return _respond(
+            exc.http_status,
+            error_body(f"sanction_{exc.sanction}", type_, str(exc), None, extra),
+            headers,
+        )
     if isinstance(exc, RateLimitError):
         headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
-        return _respond(429, error_body("rate_limit_exceeded", "rate_limit_error", str(exc)),
-                        headers)  # fmt: skip
+        return _respond(
+            429, error_body("rate_limit_exceeded", "rate_limit_error", str(exc)), headers
+        )
     if isinstance(exc, ForbiddenError):
         return _respond(403, error_body("forbidden", "permission_error", str(exc)))
     if isinstance(exc, AuthError):
@@ -96,11 +106,13 @@ def map_error(exc: BaseException) -> JSONResponse:
             return _respond(exc.http_status, {"error": {**up, "message": str(exc)}})
         return _respond(exc.http_status, error_body("upstream_error", "server_error", str(exc)))
     if isinstance(exc, MediaTooLargeError):
-        return _respond(413, error_body("image_too_large", "invalid_request_error", str(exc),
-                                        "image"))  # fmt: skip
+        return _respond(
+            413, error_body("image_too_large", "invalid_request_error", str(exc), "image")
+        )
     if isinstance(exc, MediaError):
-        return _respond(400, error_body("invalid_image", "invalid_request_error", str(exc),
-                                        "image"))  # fmt: skip
+        return _respond(
+            400, error_body("invalid_image", "invalid_request_error", str(exc), "image")
+        )
     if isinstance(exc, GuardInputError):
         return _respond(400, error_body("invalid_request", "invalid_request_error", str(exc)))
     if isinstance(exc, GardefouError):
@@ -110,8 +122,9 @@ def map_error(exc: BaseException) -> JSONResponse:
             log.error("gateway error: %s", exc)
         return _respond(status, error_body(exc.code, type_, str(exc)))
     log.exception("unexpected gateway error", exc_info=exc)
-    return _respond(500, error_body("internal_error", "server_error",
-                                    "internal error; it has been logged"))  # fmt: skip
+    return _respond(
+        500, error_body("internal_error", "server_error", "internal error; it has been logged")
+    )
 
 
 class BodyLimit:
@@ -144,14 +157,26 @@ class BodyLimit:
             await self._reject(send, seen)
 
     async def _reject(self, send: Callable, size: int) -> None:
-        body = json.dumps(error_body("request_too_large", "invalid_request_error",
-                                     f"request body of {size:,} bytes or more is over the "
-                                     f"gateway's limit of {self.limit:,} bytes; send smaller "
-                                     "or fewer images")).encode()  # fmt: skip
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})  # fmt: skip
+        body = json.dumps(
+            error_body(
+                "request_too_large",
+                "invalid_request_error",
+                f"request body of {size:,} bytes or more is over the "
+                f"gateway's limit of {self.limit:,} bytes; send smaller "
+                "or fewer images",
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -167,8 +192,10 @@ def _history(header: str | None, field: list[str]) -> list[str]:
     except ValueError:
         value = None
     if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-        raise GuardInputError(f"{HISTORY_HEADER} must be a JSON list of strings (earlier turns, "
-                              f"oldest first), got {header[:60]!r}")  # fmt: skip
+        raise GuardInputError(
+            f"{HISTORY_HEADER} must be a JSON list of strings (earlier turns, "
+            f"oldest first), got {header[:60]!r}"
+        )
     return list(field) + value
 
 
@@ -178,8 +205,10 @@ def _passthrough(extra: dict[str, Any]) -> dict[str, Any]:
         if k in OWN_FIELDS:
             continue
         if len(out) >= 32 or len(k) > 64 or not isinstance(v, str | int | float | bool):
-            raise GuardInputError(f"field {k[:64]!r} is not a scalar the gateway can forward; "
-                                  "send the OpenAI Images API fields only")  # fmt: skip
+            raise GuardInputError(
+                f"field {k[:64]!r} is not a scalar the gateway can forward; "
+                "send the OpenAI Images API fields only"
+            )
         if isinstance(v, str) and len(v) > 2000:
             raise GuardInputError(f"field {k!r} is {len(v):,} characters (limit 2,000)")
         out[k] = v
@@ -188,20 +217,24 @@ def _passthrough(extra: dict[str, Any]) -> dict[str, Any]:
 
 def _check_format(response_format: str | None, stream: Any) -> None:
     if response_format == "url":
-        raise GuardInputError("response_format=url needs image storage, which this gateway does "
-                              "not configure; ask for b64_json")  # fmt: skip
+        raise GuardInputError(
+            "response_format=url needs image storage, which this gateway does "
+            "not configure; ask for b64_json"
+        )
     if stream not in (None, False, "false", "False"):
-        raise GuardInputError("streaming (partial images) is not supported: every image is "
-                              "checked before it is released; send stream=false")  # fmt: skip
+        raise GuardInputError(
+            "streaming (partial images) is not supported: every image is "
+            "checked before it is released; send stream=false"
+        )
 
 
-def create_gateway_app(service: GatewayService, keys: Any = None) -> FastAPI:
-    """The gateway app around a built service; ``keys`` (web.auth.KeyStore) authenticates callers
-    (None: the keys of the service's database)."""
-    from gardefou.web.auth import KeyStore, Role
-
+def create_gateway_app(service: GatewayService, keys: Any) -> Any:
+    """The gateway (an ASGI app) around a built service. ``keys`` authenticates callers: any
+    object whose ``verify(key)`` returns a principal with ``role``, ``key_id`` and ``name`` or
+    raises AuthError (``gardefou.web.auth.KeyStore``; passed in, so the gateway does not import
+    the web service that mounts it)."""
     cfg: GatewayConfig = service.config
-    keystore = keys if keys is not None else KeyStore(service.db)
+    keystore = keys
     app = FastAPI(title="gardefou gateway", version=__version__, docs_url=None, redoc_url=None)
     app.state.gateway = service
 
@@ -210,12 +243,15 @@ def create_gateway_app(service: GatewayService, keys: Any = None) -> FastAPI:
         key = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         key = key or request.headers.get("x-api-key")
         if not key:
-            raise AuthError("no API key: send `Authorization: Bearer <gardefou key>` (the OpenAI "
-                            "client's api_key)")  # fmt: skip
+            raise AuthError(
+                "no API key: send `Authorization: Bearer <gardefou key>` (the OpenAI "
+                "client's api_key)"
+            )
         p = keystore.verify(key)
-        if p.role not in (Role.PLATFORM, Role.ADMIN):
-            raise ForbiddenError(f"key {p.name!r} has role {p.role}; the gateway needs a "
-                                 "platform key")  # fmt: skip
+        if str(p.role) not in CALLER_ROLES:
+            raise ForbiddenError(
+                f"key {p.name!r} has role {p.role}; the gateway needs a platform key"
+            )
         return f"{p.key_id}:{p.name}"
 
     @app.exception_handler(Exception)
@@ -236,12 +272,29 @@ def create_gateway_app(service: GatewayService, keys: Any = None) -> FastAPI:
             except ValueError as exc:
                 raise GuardInputError(_validation_message(exc)) from None
             _check_format(body.response_format, body.stream)
-            params = {k: v for k, v in (("model", body.model), ("n", body.n or 1),
-                                        ("size", body.size), ("user", body.user)) if v is not None}  # fmt: skip
+            params = {
+                k: v
+                for k, v in (
+                    ("model", body.model),
+                    ("n", body.n or 1),
+                    ("size", body.size),
+                    ("user", body.user),
+                )
+                if v is not None
+            }
             params.update(_passthrough(body.model_extra or {}))
             history = _history(request.headers.get(HISTORY_HEADER), body.gardefou_history)
-            out = await run_in_threadpool(service.handle, "generations", body.prompt, params,
-                                          body.user, who, (), None, history)  # fmt: skip
+            out = await run_in_threadpool(
+                service.handle,
+                "generations",
+                body.prompt,
+                params,
+                body.user,
+                who,
+                (),
+                None,
+                history,
+            )
         except Exception as exc:  # noqa: BLE001 - every failure answers in the OpenAI shape
             return map_error(exc)
         return JSONResponse(out)
@@ -266,8 +319,9 @@ def create_gateway_app(service: GatewayService, keys: Any = None) -> FastAPI:
                     params["n"] = int(params["n"])
                 except ValueError:
                     raise GuardInputError(f"n={params['n']!r} is not a whole number") from None
-            out = await run_in_threadpool(service.handle, "edits", prompt, params, user, who,
-                                          images, mask, history)  # fmt: skip
+            out = await run_in_threadpool(
+                service.handle, "edits", prompt, params, user, who, images, mask, history
+            )
         except Exception as exc:  # noqa: BLE001 - every failure answers in the OpenAI shape
             return map_error(exc)
         return JSONResponse(out)
@@ -279,8 +333,13 @@ def create_gateway_app(service: GatewayService, keys: Any = None) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
-        return {"ok": True, "version": __version__, "upstream": service.upstream.name,
-                "labels": cfg.labels, "watermark": cfg.watermark}  # fmt: skip
+        return {
+            "ok": True,
+            "version": __version__,
+            "upstream": service.upstream.name,
+            "labels": cfg.labels,
+            "watermark": cfg.watermark,
+        }
 
     return BodyLimit(app, cfg.max_body_bytes)  # type: ignore[return-value]
 
@@ -293,8 +352,9 @@ def _validation_message(exc: ValueError) -> str:
     return "the request body is not JSON; send the OpenAI Images API request as JSON"
 
 
-async def _read_form(request: Request, cfg: GatewayConfig
-                     ) -> tuple[list[File], File | None, dict[str, Any]]:  # fmt: skip
+async def _read_form(
+    request: Request, cfg: GatewayConfig
+) -> tuple[list[File], File | None, dict[str, Any]]:
     from starlette.exceptions import HTTPException
     from starlette.formparsers import MultiPartException
 
@@ -304,8 +364,9 @@ async def _read_form(request: Request, cfg: GatewayConfig
     except (MultiPartException, HTTPException) as exc:
         text = str(getattr(exc, "detail", None) or getattr(exc, "message", None) or exc)
         if "files" in text.lower():
-            raise GuardInputError(f"too many files in the edit request: at most {cfg.max_images} "
-                                  "images and one mask") from None  # fmt: skip
+            raise GuardInputError(
+                f"too many files in the edit request: at most {cfg.max_images} images and one mask"
+            ) from None
         raise GuardInputError(f"the multipart body is malformed ({text})") from None
     except (ValueError, AssertionError) as exc:
         raise GuardInputError(f"the edit request must be multipart/form-data ({exc})") from None
@@ -324,8 +385,9 @@ async def _read_form(request: Request, cfg: GatewayConfig
             elif key in ("image", "image[]"):
                 images.append(f)
             else:
-                raise GuardInputError(f"unexpected file field {key[:40]!r}; send `image` "
-                                      "(or `image[]`) and `mask`")  # fmt: skip
+                raise GuardInputError(
+                    f"unexpected file field {key[:40]!r}; send `image` (or `image[]`) and `mask`"
+                )
     finally:
         await form.close()
     return images, mask, fields

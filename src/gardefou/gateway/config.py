@@ -90,7 +90,10 @@ class GatewayConfig(BaseModel):
     def _rate(cls, v: str) -> str:
         from gardefou.gateway.ratelimit import parse_rate
 
-        parse_rate(v)
+        try:
+            parse_rate(v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
         return v
 
     @property

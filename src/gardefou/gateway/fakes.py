@@ -39,16 +39,26 @@ def fake_upstream_app(images: Sequence[bytes], mode: str = "ok", delay: float = 
         if m == "slow":
             time.sleep(delay)  # blocks this worker on purpose: a generator that hangs
         if m.startswith("status:"):
-            return JSONResponse({"error": {"message": "overloaded", "code": "busy"}},
-                                status_code=int(m[7:]), headers={"Retry-After": "0"})  # fmt: skip
+            return JSONResponse(
+                {"error": {"message": "overloaded", "code": "busy"}},
+                status_code=int(m[7:]),
+                headers={"Retry-After": "0"},
+            )
         if m == "garbled":
             return Response(b"<html>502 bad gateway</html>", media_type="text/html")
         if m == "bad_b64":
             return JSONResponse({"created": 1, "data": [{"b64_json": "%%%not base64%%%"}]})
-        data = [b"this is not an image at all"] * n if m == "not_image" else [
-            images[i % len(images)] for i in range(n)]  # fmt: skip
-        return JSONResponse({"created": int(time.time()),
-                             "data": [{"b64_json": base64.b64encode(d).decode()} for d in data]})  # fmt: skip
+        data = (
+            [b"this is not an image at all"] * n
+            if m == "not_image"
+            else [images[i % len(images)] for i in range(n)]
+        )
+        return JSONResponse(
+            {
+                "created": int(time.time()),
+                "data": [{"b64_json": base64.b64encode(d).decode()} for d in data],
+            }
+        )
 
     @app.post("/v1/images/generations")
     async def generations(request: Request) -> Response:
@@ -72,8 +82,15 @@ def serve(app: Any, port: int | None = None) -> tuple[str, Callable[[], None]]:
     import uvicorn
 
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", ws="none",
-                            lifespan="off", access_log=False)  # fmt: skip
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
+        ws="none",
+        lifespan="off",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

@@ -14,23 +14,44 @@ class GatewayMetrics:
         from prometheus_client import CollectorRegistry, Counter, Histogram
 
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter("gardefou_gateway_requests", "Image requests by endpoint and "
-                                "outcome", ["endpoint", "outcome"], registry=self.registry)  # fmt: skip
-        self.refusals = Counter("gardefou_gateway_refusals", "Refusals and withheld images by "
-                                "stage (request, output, sanction) and reason code",
-                                ["stage", "reason"], registry=self.registry)  # fmt: skip
-        self.images = Counter("gardefou_gateway_images", "Images by fate (returned, withheld)",
-                              ["fate"], registry=self.registry)  # fmt: skip
-        self.upstream_latency = Histogram("gardefou_gateway_upstream_latency_seconds",
-                                          "Time spent waiting for the upstream generator",
-                                          ["endpoint"], buckets=LATENCY_BUCKETS,
-                                          registry=self.registry)  # fmt: skip
-        self.added_latency = Histogram("gardefou_gateway_added_latency_seconds",
-                                       "Time the gateway adds: the request minus the upstream "
-                                       "wait (checks, labels, audit)", ["endpoint"],
-                                       buckets=LATENCY_BUCKETS, registry=self.registry)  # fmt: skip
-        self.upstream_errors = Counter("gardefou_gateway_upstream_errors", "Upstream failures "
-                                       "by kind", ["kind"], registry=self.registry)  # fmt: skip
+        self.requests = Counter(
+            "gardefou_gateway_requests",
+            "Image requests by endpoint and outcome",
+            ["endpoint", "outcome"],
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "gardefou_gateway_refusals",
+            "Refusals and withheld images by stage (request, output, sanction) and reason code",
+            ["stage", "reason"],
+            registry=self.registry,
+        )
+        self.images = Counter(
+            "gardefou_gateway_images",
+            "Images by fate (returned, withheld)",
+            ["fate"],
+            registry=self.registry,
+        )
+        self.upstream_latency = Histogram(
+            "gardefou_gateway_upstream_latency_seconds",
+            "Time spent waiting for the upstream generator",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.added_latency = Histogram(
+            "gardefou_gateway_added_latency_seconds",
+            "Time the gateway adds: the request minus the upstream wait (checks, labels, audit)",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.upstream_errors = Counter(
+            "gardefou_gateway_upstream_errors",
+            "Upstream failures by kind",
+            ["kind"],
+            registry=self.registry,
+        )
 
     def render(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

@@ -55,7 +55,7 @@ class Withheld:
     policy: bool  # True: the output broke the policy (strike); False: it could not be checked
 
 
-class Refused(Exception):  # noqa: N818 - an outcome, not a failure of gardefou
+class Refused(Exception):
     """The request is answered without an image; the app renders the OpenAI error shape."""
 
     def __init__(self, status: int, code: str, message: str, details: dict[str, Any]) -> None:
@@ -90,22 +90,31 @@ class GatewayService:
         if self.config.labels == "c2pa" and self.labeller is None:
             from gardefou.errors import ConfigError
 
-            raise ConfigError("labels='c2pa' needs a Labeller (gardefou.gateway.build_service "
-                              "makes one from c2pa_cert/c2pa_key); set labels='none' to run "
-                              "without labels")  # fmt: skip
+            raise ConfigError(
+                "labels='c2pa' needs a Labeller (gardefou.gateway.build_service "
+                "makes one from c2pa_cert/c2pa_key); set labels='none' to run "
+                "without labels"
+            )
         if self.policy is None:
-            self.policy = (load_policy(self.config.policy) if self.config.policy
-                           else load_default_policy())  # fmt: skip
-        self.cases = CaseStore(self.db, self.policy, clock=self.clock,
-                               exempt_accounts=frozenset(self.config.exempt_users))  # fmt: skip
+            self.policy = (
+                load_policy(self.config.policy) if self.config.policy else load_default_policy()
+            )
+        self.cases = CaseStore(
+            self.db,
+            self.policy,
+            clock=self.clock,
+            exempt_accounts=frozenset(self.config.exempt_users),
+        )
         self.audit = AuditLog(self.db, self.config.retain_prompt_days, record_all=True)
 
     # -- admission ----------------------------------------------------------------------------
     def admit(self, kind: str, user: str | None, caller: str) -> None:
         """Sanctions of ``user`` in force, then the per-user and global rate limits."""
         if self.config.require_user and not user:
-            raise GuardInputError("this gateway needs a `user` field (the end user's id) on "
-                                  "every request, so that refusals count for that user")  # fmt: skip
+            raise GuardInputError(
+                "this gateway needs a `user` field (the end user's id) on "
+                "every request, so that refusals count for that user"
+            )
         if user:
             for rec in self.cases.sanctions(user):
                 closes = BLOCKING_SANCTIONS.get(rec.sanction)
@@ -113,29 +122,46 @@ class GatewayService:
                 if closes == "*" or closes == kind:
                     what = "image edits are" if closes == "edits" else "image requests are"
                     self._count_refusal("sanction", rec.sanction)
-                    raise SanctionError(f"sanction {rec.sanction} in force for user {user!r} "
-                                        f"{until}: {what} withdrawn after repeated policy "
-                                        "violations; an appeal of the cases behind it can lift "
-                                        "it", rec.sanction, rec.ends_at)  # fmt: skip
+                    raise SanctionError(
+                        f"sanction {rec.sanction} in force for user {user!r} "
+                        f"{until}: {what} withdrawn after repeated policy "
+                        "violations; an appeal of the cases behind it can lift "
+                        "it",
+                        rec.sanction,
+                        rec.ends_at,
+                    )
                 if rec.sanction == "rate_limit":
                     try:
                         self.limits.hit("sanctioned", user, self.config.rate_sanctioned, "user")
                     except RateLimitError as exc:
                         self._count_refusal("sanction", rec.sanction)
-                        err = SanctionError(f"sanction rate_limit in force for user {user!r} "
-                                            f"{until}: at most {self.config.rate_sanctioned} "
-                                            f"image requests; {exc}", rec.sanction, rec.ends_at,
-                                            exc.retry_after)  # fmt: skip
+                        err = SanctionError(
+                            f"sanction rate_limit in force for user {user!r} "
+                            f"{until}: at most {self.config.rate_sanctioned} "
+                            f"image requests; {exc}",
+                            rec.sanction,
+                            rec.ends_at,
+                            exc.retry_after,
+                        )
                         err.http_status = 429
                         raise err from None
         self.limits.hit("global", "all", self.config.rate_global, "global")
-        self.limits.hit("user", f"user:{user}" if user else f"key:{caller}",
-                        self.config.rate_user, "per-user")  # fmt: skip
+        self.limits.hit(
+            "user", f"user:{user}" if user else f"key:{caller}", self.config.rate_user, "per-user"
+        )
 
     # -- the request ----------------------------------------------------------------------------
-    def handle(self, kind: str, prompt: str, params: dict[str, Any], user: str | None,
-               caller: str, images: Sequence[File] = (), mask: File | None = None,
-               history: Sequence[str] = ()) -> dict[str, Any]:  # fmt: skip
+    def handle(
+        self,
+        kind: str,
+        prompt: str,
+        params: dict[str, Any],
+        user: str | None,
+        caller: str,
+        images: Sequence[File] = (),
+        mask: File | None = None,
+        history: Sequence[str] = (),
+    ) -> dict[str, Any]:
         t0 = time.perf_counter()
         upstream_s = 0.0
         outcome = "error"
@@ -173,21 +199,32 @@ class GatewayService:
                 max(0.0, time.perf_counter() - t0 - upstream_s)
             )
 
-    def _inputs(self, kind: str, images: Sequence[File], mask: File | None,
-                history: Sequence[str], params: dict[str, Any]) -> list[Media]:  # fmt: skip
+    def _inputs(
+        self,
+        kind: str,
+        images: Sequence[File],
+        mask: File | None,
+        history: Sequence[str],
+        params: dict[str, Any],
+    ) -> list[Media]:
         cfg = self.config
         n = params.get("n", 1)
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= cfg.max_n:
-            raise GuardInputError(f"n={n!r}: this gateway returns 1 to {cfg.max_n} images per "
-                                  "request; ask for fewer")  # fmt: skip
+            raise GuardInputError(
+                f"n={n!r}: this gateway returns 1 to {cfg.max_n} images per request; ask for fewer"
+            )
         if len(history) > cfg.max_history:
-            raise GuardInputError(f"{len(history)} history turns sent (limit {cfg.max_history}); "
-                                  "send the most recent ones")  # fmt: skip
+            raise GuardInputError(
+                f"{len(history)} history turns sent (limit {cfg.max_history}); "
+                "send the most recent ones"
+            )
         if kind == "edits" and not images:
             raise GuardInputError("an image edit needs at least one `image` file")
         if len(images) > cfg.max_images:
-            raise GuardInputError(f"{len(images)} images sent (limit {cfg.max_images}); send at "
-                                  f"most {cfg.max_images} images per edit")  # fmt: skip
+            raise GuardInputError(
+                f"{len(images)} images sent (limit {cfg.max_images}); send at "
+                f"most {cfg.max_images} images per edit"
+            )
         media = [self.guard.load_images([data])[0] for _, data, _ in images]
         if mask is not None:
             self.guard.load_images([mask[1]])  # a mask must at least be a readable image
@@ -206,34 +243,63 @@ class GatewayService:
         case = self.cases.open(event, kind, d, poster=None, requester=user)
         st = self.cases.standing(user)
         struck = case is not None and any(s.case_id == case.id for s in st.strikes)
-        return {"account": user, "case_id": case.id if case else None, "strike": struck,
-                "points": st.points,
-                "sanctions": [{"name": s.sanction, "ends_at": s.ends_at} for s in st.sanctions],
-                "next_sanction": st.next_sanction, "next_at_points": st.next_at_points}  # fmt: skip
+        return {
+            "account": user,
+            "case_id": case.id if case else None,
+            "strike": struck,
+            "points": st.points,
+            "sanctions": [{"name": s.sanction, "ends_at": s.ends_at} for s in st.sanctions],
+            "next_sanction": st.next_sanction,
+            "next_at_points": st.next_at_points,
+        }
 
-    def _refuse_request(self, d: Decision, decision_id: str, user: str | None, prompt: str,
-                        media: list[Media]) -> None:  # fmt: skip
+    def _refuse_request(
+        self, d: Decision, decision_id: str, user: str | None, prompt: str, media: list[Media]
+    ) -> None:
         for r in d.reasons or (Reason("refused", "refused", None, None, ""),):
             self._count_refusal("request", r.code)
-        details = {"decision_id": decision_id, "stage": "request", "action": str(d.action),
-                   "reasons": _reasons(d), "unavailable": list(d.unavailable)}  # fmt: skip
+        details = {
+            "decision_id": decision_id,
+            "stage": "request",
+            "action": str(d.action),
+            "reasons": _reasons(d),
+            "unavailable": list(d.unavailable),
+        }
         if _checks_failed(d):
-            raise Refused(503, "safety_check_unavailable", "the request could not be checked "
-                          f"({d.reasons[0].message}); nothing was generated. The operator must "
-                          "install the missing model; retry later", details)  # fmt: skip
-        details["accountability"] = self._strike(f"gateway:{decision_id}", "generation_request",
-                                                 d, user)  # fmt: skip
+            raise Refused(
+                503,
+                "safety_check_unavailable",
+                "the request could not be checked "
+                f"({d.reasons[0].message}); nothing was generated. The operator must "
+                "install the missing model; retry later",
+                details,
+            )
+        details["accountability"] = self._strike(
+            f"gateway:{decision_id}", "generation_request", d, user
+        )
         if d.action == Action.REVIEW:
-            msg = (f"the request was held for human review ({d.reasons[0].message}); nothing was "
-                   "generated")  # fmt: skip
+            msg = (
+                f"the request was held for human review ({d.reasons[0].message}); nothing was "
+                "generated"
+            )
         else:
-            msg = (f"the request was refused by the safety policy: {d.reasons[0].message}. "
-                   "Nothing was generated")  # fmt: skip
+            msg = (
+                f"the request was refused by the safety policy: {d.reasons[0].message}. "
+                "Nothing was generated"
+            )
         raise Refused(400, "content_policy_violation", _with_strike(msg, details), details)
 
     # -- outputs --------------------------------------------------------------------------------
-    def _outputs(self, kind: str, prompt: str, media: list[Media], result: Any, decision_id: str,
-                 user: str | None, params: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    def _outputs(
+        self,
+        kind: str,
+        prompt: str,
+        media: list[Media],
+        result: Any,
+        decision_id: str,
+        user: str | None,
+        params: dict[str, Any],
+    ) -> dict[str, Any]:
         n = int(params.get("n", 1))
         data: list[dict[str, Any]] = []
         withheld: list[Withheld] = []
@@ -242,9 +308,20 @@ class GatewayService:
             try:
                 out = self.guard.load_images([raw])[0]
             except (MediaError, GuardInputError) as exc:
-                withheld.append(Withheld(i, None, [{"code": "output_unreadable", "message":
-                                f"the generator's image {i} was rejected: {exc}",
-                                "category": ""}], False))  # fmt: skip
+                withheld.append(
+                    Withheld(
+                        i,
+                        None,
+                        [
+                            {
+                                "code": "output_unreadable",
+                                "message": f"the generator's image {i} was rejected: {exc}",
+                                "category": "",
+                            }
+                        ],
+                        False,
+                    )
+                )
                 self._count_refusal("output", "output_unreadable")
                 continue
             d = self.guard.check_output(out, prompt, media)
@@ -260,8 +337,14 @@ class GatewayService:
             try:
                 labelled = self.labeller.label(out.data, kind) if self.labeller else out.data
             except GardefouError as exc:
-                withheld.append(Withheld(i, did, [{"code": "label_failed", "message": str(exc),
-                                                   "category": ""}], False))  # fmt: skip
+                withheld.append(
+                    Withheld(
+                        i,
+                        did,
+                        [{"code": "label_failed", "message": str(exc), "category": ""}],
+                        False,
+                    )
+                )
                 self._count_refusal("output", "label_failed")
                 continue
             item: dict[str, Any] = {"b64_json": _b64(labelled)}
@@ -276,21 +359,29 @@ class GatewayService:
             "requested": n,
             "returned": len(data),
             "withheld": [w.__dict__ for w in withheld],
-            "labels": {"c2pa": self.labeller is not None,
-                       "watermark": bool(self.labeller and self.labeller.watermark)},  # fmt: skip
+            "labels": {
+                "c2pa": self.labeller is not None,
+                "watermark": bool(self.labeller and self.labeller.watermark),
+            },
         }
         if first_refusal is not None:
-            meta["accountability"] = self._strike(f"gateway:{decision_id}:output",
-                                                  "generation_output", first_refusal, user)  # fmt: skip
+            meta["accountability"] = self._strike(
+                f"gateway:{decision_id}:output", "generation_output", first_refusal, user
+            )
         if not data:
             if first_refusal is not None:
-                msg = (f"the generated image{'s were' if n > 1 else ' was'} withheld by the "
-                       f"safety policy: {withheld[0].reasons[0]['message']}")  # fmt: skip
+                msg = (
+                    f"the generated image{'s were' if n > 1 else ' was'} withheld by the "
+                    f"safety policy: {withheld[0].reasons[0]['message']}"
+                )
                 raise Refused(400, "content_policy_violation", _with_strike(msg, meta), meta)
-            raise Refused(502 if withheld[0].reasons[0]["code"] == "output_unreadable" else 503,
-                          "output_unchecked", "no generated image could be checked and "
-                          f"labelled ({withheld[0].reasons[0]['message']}); none is returned",
-                          meta)  # fmt: skip
+            raise Refused(
+                502 if withheld[0].reasons[0]["code"] == "output_unreadable" else 503,
+                "output_unchecked",
+                "no generated image could be checked and "
+                f"labelled ({withheld[0].reasons[0]['message']}); none is returned",
+                meta,
+            )
         extra = {k: v for k, v in result.extra.items() if k not in ("gardefou", "error")}
         return {"created": int(self.clock().timestamp()), "data": data, **extra, "gardefou": meta}
 
@@ -308,5 +399,7 @@ def _with_strike(msg: str, details: dict[str, Any]) -> str:
     if not acc.get("strike"):
         return f"{msg}; case {acc.get('case_id')} records it (no strike)."
     in_force = ", ".join(f"{s['name']} until {s['ends_at']}" for s in acc["sanctions"]) or "none"
-    return (f"{msg}. This counts as a strike for user {acc['account']!r} ({acc['points']:g} "
-            f"points; sanctions in force: {in_force}); case {acc['case_id']} can be appealed.")  # fmt: skip
+    return (
+        f"{msg}. This counts as a strike for user {acc['account']!r} ({acc['points']:g} "
+        f"points; sanctions in force: {in_force}); case {acc['case_id']} can be appealed."
+    )

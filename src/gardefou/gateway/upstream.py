@@ -95,11 +95,20 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 class HTTPUpstream:
     """An OpenAI-compatible Images API at ``base_url`` (the URL a client's base_url would be)."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, *, timeout_s: float = 120.0,
-                 connect_timeout_s: float = 5.0, retries: int = 2,
-                 max_retry_after_s: float = 30.0, max_bytes: int = 200 * 2**20,
-                 response_format: str | None = "b64_json", transport: Any = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:  # fmt: skip
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout_s: float = 120.0,
+        connect_timeout_s: float = 5.0,
+        retries: int = 2,
+        max_retry_after_s: float = 30.0,
+        max_bytes: int = 200 * 2**20,
+        response_format: str | None = "b64_json",
+        transport: Any = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         import httpx
 
         self.name = base_url
@@ -143,8 +152,9 @@ class HTTPUpstream:
             )
         return httpx.Timeout(left, connect=min(left, self.connect_timeout_s))
 
-    def _send_with_retries(self, url: str, request: ImageRequest, params: dict[str, Any],
-                           deadline: float) -> tuple[int, bytes]:  # fmt: skip
+    def _send_with_retries(
+        self, url: str, request: ImageRequest, params: dict[str, Any], deadline: float
+    ) -> tuple[int, bytes]:
         import httpx
 
         last = ""
@@ -172,19 +182,23 @@ class HTTPUpstream:
                 if wait is None:
                     wait = 0.5 * 2**attempt
                 elif wait > self.max_retry_after_s:
-                    raise UpstreamError(f"{last} and asks to retry after {wait:.0f} s (more "
-                                        f"than the {self.max_retry_after_s:g} s the gateway "
-                                        "waits); try again later")  # fmt: skip
+                    raise UpstreamError(
+                        f"{last} and asks to retry after {wait:.0f} s (more "
+                        f"than the {self.max_retry_after_s:g} s the gateway "
+                        "waits); try again later"
+                    )
             if attempt == self.retries:
                 break
             if time.monotonic() + wait >= deadline:
-                raise UpstreamTimeoutError(f"{last}; no time left to retry within "
-                                           f"{self.timeout_s:g} s")  # fmt: skip
+                raise UpstreamTimeoutError(
+                    f"{last}; no time left to retry within {self.timeout_s:g} s"
+                )
             self._sleep(wait)
         raise UpstreamError(f"{last} (after {self.retries + 1} attempts); no image was returned")
 
-    def _send_once(self, url: str, request: ImageRequest, params: dict[str, Any],
-                   deadline: float) -> tuple[int, Mapping[str, str], bytes]:  # fmt: skip
+    def _send_once(
+        self, url: str, request: ImageRequest, params: dict[str, Any], deadline: float
+    ) -> tuple[int, Mapping[str, str], bytes]:
         kwargs: dict[str, Any] = {"timeout": self._timeout(deadline)}
         if request.kind == "edits":
             key = "image[]" if len(request.images) > 1 else "image"
@@ -201,14 +215,17 @@ class HTTPUpstream:
     def _read(self, resp: Any) -> bytes:
         declared = resp.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise UpstreamError(f"the upstream's answer of {int(declared):,} bytes is over the "
-                                f"gateway's limit of {self.max_bytes:,} bytes")  # fmt: skip
+            raise UpstreamError(
+                f"the upstream's answer of {int(declared):,} bytes is over the "
+                f"gateway's limit of {self.max_bytes:,} bytes"
+            )
         chunks, size = [], 0
         for chunk in resp.iter_bytes():
             size += len(chunk)
             if size > self.max_bytes:
-                raise UpstreamError(f"the upstream's answer is over the gateway's limit of "
-                                    f"{self.max_bytes:,} bytes")  # fmt: skip
+                raise UpstreamError(
+                    f"the upstream's answer is over the gateway's limit of {self.max_bytes:,} bytes"
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -220,8 +237,9 @@ class HTTPUpstream:
         try:
             with self._client.stream("GET", url, timeout=self._timeout(deadline)) as resp:
                 if resp.status_code != 200:
-                    raise UpstreamError(f"fetching the upstream's image url gave HTTP "
-                                        f"{resp.status_code}")  # fmt: skip
+                    raise UpstreamError(
+                        f"fetching the upstream's image url gave HTTP {resp.status_code}"
+                    )
                 return self._read(resp)
         except httpx.TimeoutException:
             raise UpstreamTimeoutError("fetching the upstream's image url timed out") from None
@@ -255,8 +273,10 @@ def _rejected(status: int, body: bytes) -> UpstreamError:
         except (ValueError, AttributeError):
             pass
     else:
-        exc.args = (f"the upstream refused the gateway's credentials (HTTP {status}); the "
-                    "operator should check the upstream key",)  # fmt: skip
+        exc.args = (
+            f"the upstream refused the gateway's credentials (HTTP {status}); the "
+            "operator should check the upstream key",
+        )
     return exc
 
 
@@ -265,8 +285,14 @@ class CallableUpstream:
     ``UpstreamResult`` or an OpenAI-shaped dict. It runs in a worker thread bounded by
     ``timeout_s`` (a generator that overruns is abandoned, its result discarded)."""
 
-    def __init__(self, fn: Callable[[ImageRequest], Any], *, name: str = "in-process generator",
-                 timeout_s: float = 120.0, workers: int = 4) -> None:  # fmt: skip
+    def __init__(
+        self,
+        fn: Callable[[ImageRequest], Any],
+        *,
+        name: str = "in-process generator",
+        timeout_s: float = 120.0,
+        workers: int = 4,
+    ) -> None:
         self.fn, self.name, self.timeout_s = fn, name, timeout_s
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, "gardefou-gen")
 
@@ -293,7 +319,9 @@ class CallableUpstream:
         elif isinstance(out, list | tuple) and all(isinstance(x, bytes) for x in out) and out:
             result = UpstreamResult(list(out), [None] * len(out))
         else:
-            raise UpstreamError(f"the {self.name} returned {type(out).__name__}; return a list "
-                                "of image bytes, an UpstreamResult or an ImagesResponse dict")  # fmt: skip
+            raise UpstreamError(
+                f"the {self.name} returned {type(out).__name__}; return a list "
+                "of image bytes, an UpstreamResult or an ImagesResponse dict"
+            )
         result.latency_s = time.monotonic() - start
         return result

@@ -27,7 +27,7 @@ from gardefou.web.settings import Settings
 
 log = logging.getLogger("gardefou.web")
 
-UPLOAD_PATHS = ("/v1/scan", "/v1/guard", "/v1/ingest")
+UPLOAD_PATHS = ("/v1/scan", "/v1/guard", "/v1/ingest", "/gateway")
 
 DESCRIPTION = """Stops sexualized deepfakes of real people: scan uploads, match hash banks, check
 generation requests, work review queues, and take down images within the TAKE IT DOWN Act's 48
@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _install_handlers(app)
     _include_routers(app)
+    from gardefou.gateway.mount import mount_gateway  # /gateway, when GARDEFOU_GATEWAY_* is set
+
+    mount_gateway(app, services)
     static = resources.files("gardefou.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     return app
