@@ -178,6 +178,22 @@ def test_rate_limits_in_memory() -> None:
     assert info.value.retry_after >= 1
 
 
+def test_memory_rate_limits_start_no_thread_per_request() -> None:
+    import threading
+
+    rl = RateLimits()
+    time.sleep(0.05)  # the library's constructor starts one 10 ms timer; let it end
+    before = threading.active_count()
+    for i in range(20):
+        rl.hit("user", f"k{i}", "5/second", "per-user")
+        time.sleep(0.012)  # longer than the library's 10 ms expiry timer
+        assert threading.active_count() == before
+    for _ in range(5):
+        rl.hit("user", "burst", "5/second", "per-user")
+    with pytest.raises(RateLimitError):
+        rl.hit("user", "burst", "5/second", "per-user")
+
+
 @pytest.mark.redis
 def test_rate_limits_shared_through_redis(redis_url: str) -> None:
     scope = f"t{time.time_ns()}"
