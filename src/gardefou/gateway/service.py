@@ -173,9 +173,11 @@ class GatewayService:
             if not decision.allowed:
                 self._refuse_request(decision, decision_id, user, prompt, media)
             request = ImageRequest(kind, prompt, params, tuple(images), mask)
+            t_up = time.perf_counter()
             try:
                 result = self.upstream.generate(request)
             except UpstreamError as exc:
+                upstream_s = time.perf_counter() - t_up  # a timeout is not the gateway's time
                 kind_ = "timeout" if isinstance(exc, UpstreamTimeoutError) else "error"
                 self.metrics.upstream_errors.labels(kind_).inc()
                 raise
