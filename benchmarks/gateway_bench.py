@@ -46,8 +46,11 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def summary(xs: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(statistics.median(xs), 2), "p99_ms": round(pct(xs, 99), 2),
-            "mean_ms": round(statistics.fmean(xs), 2)}  # fmt: skip
+    return {
+        "p50_ms": round(statistics.median(xs), 2),
+        "p99_ms": round(pct(xs, 99), 2),
+        "mean_ms": round(statistics.fmean(xs), 2),
+    }
 
 
 def jpeg(path: Path, size: tuple[int, int] = (1024, 768)) -> bytes:
@@ -72,21 +75,33 @@ def build(signals: str, tmp: Path, output: bytes) -> tuple[str, str, Any, Any]:
     db = connect(tmp / f"bench-{signals}.db")
     _, key = KeyStore(db).create("bench", "platform")
     if signals == "fake":
-        guard = Guard(signals={"faces": FakeSignal(faces(1)), "age": FakeSignal(age()),
-                               "nudity": FakeSignal(nudity("none")),
-                               "identity": FakeSignal(identity())})  # fmt: skip
+        guard = Guard(
+            signals={
+                "faces": FakeSignal(faces(1)),
+                "age": FakeSignal(age()),
+                "nudity": FakeSignal(nudity("none")),
+                "identity": FakeSignal(identity()),
+            }
+        )
     else:
         guard = Guard()
-    cfg = GatewayConfig(upstream=up_url + "/v1", labels="c2pa", retries=0,
-                        rate_user="1000000/minute", rate_global="1000000/minute")  # fmt: skip
-    svc = build_service(cfg, db=db, guard=guard,
-                        labeller=Labeller(generate_test_key(), "fake upstream"))  # fmt: skip
+    cfg = GatewayConfig(
+        upstream=up_url + "/v1",
+        labels="c2pa",
+        retries=0,
+        rate_user="1000000/minute",
+        rate_global="1000000/minute",
+    )
+    svc = build_service(
+        cfg, db=db, guard=guard, labeller=Labeller(generate_test_key(), "fake upstream")
+    )
     gw_url, _ = serve(create_gateway_app(svc, KeyStore(db)))
     return up_url, gw_url, key, svc
 
 
-def measure(client: Any, up: str, gw: str, key: str, svc: Any, kind: str, n: int,
-            image: bytes | None) -> dict[str, Any]:  # fmt: skip
+def measure(
+    client: Any, up: str, gw: str, key: str, svc: Any, kind: str, n: int, image: bytes | None
+) -> dict[str, Any]:
     hdr = {"Authorization": f"Bearer {key}"}
     prompt = "a quiet street with houses at dusk" if kind == "generations" else "add a red door"
 
@@ -95,8 +110,12 @@ def measure(client: Any, up: str, gw: str, key: str, svc: Any, kind: str, n: int
         if image is None:
             r = client.post(url, json={"prompt": prompt, "n": 1, "user": "bench"}, headers=headers)
         else:
-            r = client.post(url, data={"prompt": prompt, "n": "1", "user": "bench"},
-                            files={"image": ("in.jpg", image, "image/jpeg")}, headers=headers)  # fmt: skip
+            r = client.post(
+                url,
+                data={"prompt": prompt, "n": "1", "user": "bench"},
+                files={"image": ("in.jpg", image, "image/jpeg")},
+                headers=headers,
+            )
         if r.status_code != 200:
             raise SystemExit(f"{base} answered {r.status_code}: {r.text[:300]}")
         return r
@@ -127,9 +146,11 @@ def measure(client: Any, up: str, gw: str, key: str, svc: Any, kind: str, n: int
         "added_client_side": summary(diff),
         "added_server_side": summary(server),
         "ratio_p50": round(statistics.median(gateway) / statistics.median(direct), 2),
-        "cpu_ms_per_request": {"direct": round(cpu_direct / n * 1000, 2),
-                               "via_gateway": round(cpu_gateway / n * 1000, 2),
-                               "added": round((cpu_gateway - cpu_direct) / n * 1000, 2)},  # fmt: skip
+        "cpu_ms_per_request": {
+            "direct": round(cpu_direct / n * 1000, 2),
+            "via_gateway": round(cpu_gateway / n * 1000, 2),
+            "added": round((cpu_gateway - cpu_direct) / n * 1000, 2),
+        },
     }
 
 
@@ -143,8 +164,11 @@ def throughput(gw: str, key: str, seconds: float, clients: int = 4) -> dict[str,
     def worker() -> None:
         with httpx.Client(timeout=30) as c:
             while time.perf_counter() < stop:
-                r = c.post(f"{gw}/v1/images/generations", json={"prompt": "houses", "user": "t"},
-                           headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+                r = c.post(
+                    f"{gw}/v1/images/generations",
+                    json={"prompt": "houses", "user": "t"},
+                    headers={"Authorization": f"Bearer {key}"},
+                )
                 with lock:
                     done[0] += r.status_code == 200
                     errors[0] += r.status_code != 200
@@ -156,9 +180,14 @@ def throughput(gw: str, key: str, seconds: float, clients: int = 4) -> dict[str,
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
-    return {"clients": clients, "seconds": round(wall, 1), "ok": done[0], "errors": errors[0],
-            "requests_per_s": round(done[0] / wall, 1),
-            "cpu_utilisation": round((time.process_time() - c0) / wall, 2)}  # fmt: skip
+    return {
+        "clients": clients,
+        "seconds": round(wall, 1),
+        "ok": done[0],
+        "errors": errors[0],
+        "requests_per_s": round(done[0] / wall, 1),
+        "cpu_utilisation": round((time.process_time() - c0) / wall, 2),
+    }
 
 
 def main() -> None:
@@ -174,15 +203,19 @@ def main() -> None:
 
     out = jpeg(REPO / "tests/fixtures/guard/object-houses.jpg")
     edit_in = jpeg(REPO / "tests/fixtures/guard/portrait-orl-s4-1.png")
-    results: dict[str, Any] = {"cpu": args.cpu, "image": "1024x768 JPEG in and out",
-                               "load_avg": os.getloadavg()}  # fmt: skip
+    results: dict[str, Any] = {
+        "cpu": args.cpu,
+        "image": "1024x768 JPEG in and out",
+        "load_avg": os.getloadavg(),
+    }
     modes = ["fake", "real"] if args.signals == "both" else [args.signals]
     with tempfile.TemporaryDirectory() as tmp, httpx.Client(timeout=60) as client:
         for mode in modes:
             up, gw, key, svc = build(mode, Path(tmp), out)
-            res = {"text": measure(client, up, gw, key, svc, "generations", args.n, None),
-                   "edit": measure(client, up, gw, key, svc, "edits", max(20, args.n // 2),
-                                   edit_in)}  # fmt: skip
+            res = {
+                "text": measure(client, up, gw, key, svc, "generations", args.n, None),
+                "edit": measure(client, up, gw, key, svc, "edits", max(20, args.n // 2), edit_in),
+            }
             if mode == "fake":
                 res["throughput_text"] = throughput(gw, key, args.seconds)
             results[f"signals_{mode}"] = res

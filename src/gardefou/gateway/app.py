@@ -200,7 +200,7 @@ def _history(header: str | None, field: list[str]) -> list[str]:
 
 
 def _passthrough(extra: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in extra.items():
         if k in OWN_FIELDS:
             continue
@@ -341,7 +341,7 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
             "watermark": cfg.watermark,
         }
 
-    return BodyLimit(app, cfg.max_body_bytes)  # type: ignore[return-value]
+    return BodyLimit(app, cfg.max_body_bytes)
 
 
 def _validation_message(exc: ValueError) -> str:
@@ -375,7 +375,7 @@ async def _read_form(
     fields: dict[str, Any] = {}
     try:
         for key, value in form.multi_items():
-            if not hasattr(value, "read"):
+            if isinstance(value, str):
                 fields[key] = value
                 continue
             data = await value.read()

@@ -81,7 +81,7 @@ def _memory_storage(lim: Any) -> Any:
     second. Should the private hook be renamed upstream, the override simply no longer applies
     and the library's own timer does the work: correct either way."""
 
-    class InlineExpiryMemoryStorage(lim.storage.MemoryStorage):  # type: ignore[misc,name-defined]
+    class InlineExpiryMemoryStorage(lim.storage.MemoryStorage):
         _last_expiry = 0.0
 
         def _MemoryStorage__schedule_expiry(self) -> None:  # the hook the library calls

@@ -260,7 +260,7 @@ class GatewayService:
     ) -> None:
         for r in d.reasons or (Reason("refused", "refused", None, None, ""),):
             self._count_refusal("request", r.code)
-        details = {
+        details: dict[str, Any] = {
             "decision_id": decision_id,
             "stage": "request",
             "action": str(d.action),
