@@ -293,6 +293,35 @@ def test_label_failure_withholds_the_image(tmp_path: Path) -> None:
     assert info.value.status == 503
 
 
+def test_prompt_retention_is_enforced_by_the_gateway(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    guard = Guard(signals={"faces": FakeSignal(faces(0)), "nudity": FakeSignal(nudity("none"))})
+    svc = service(tmp_path, guard, retain_prompt_days=1)
+    svc.handle("generations", "houses", {"n": 1}, "u1", "k")
+    rows = svc.db.query("SELECT prompt_text FROM guard_audit")
+    assert [r["prompt_text"] for r in rows] == ["houses", "houses"]
+    assert svc.purge_prompts(datetime.now(UTC) + timedelta(days=2)) == 2
+    assert all(r["prompt_text"] is None for r in svc.db.query("SELECT * FROM guard_audit"))
+
+
+def test_public_surface() -> None:
+    import gardefou.gateway as gw
+
+    assert sorted(gw.__all__) == [
+        "CallableUpstream",
+        "GatewayConfig",
+        "GatewayService",
+        "HTTPUpstream",
+        "ImageRequest",
+        "Refused",
+        "Upstream",
+        "UpstreamResult",
+        "build_service",
+        "create_gateway_app",
+    ]
+
+
 def test_require_user(tmp_path: Path) -> None:
     from gardefou.errors import GuardInputError
 

@@ -29,6 +29,7 @@ from gardefou.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from gardefou.gateway.accounts import open_strike, sanctions_in_force, with_strike
 from gardefou.gateway.config import GatewayConfig
 from gardefou.gateway.metrics import GatewayMetrics
 from gardefou.gateway.ratelimit import RateLimits
@@ -38,13 +39,6 @@ from gardefou.guard.audit import AuditLog
 from gardefou.media import Media
 
 FAIL_CLOSED = "fail_closed_signal_unavailable"
-#: sanction name -> the endpoints it closes ("*": all); "rate_limit" slows instead
-BLOCKING_SANCTIONS = {
-    "suspend": "*",
-    "suspension": "*",
-    "no_image_edit": "edits",
-    "no_image_generation": "generations",
-}
 
 
 @dataclass
@@ -106,6 +100,7 @@ class GatewayService:
             exempt_accounts=frozenset(self.config.exempt_users),
         )
         self.audit = AuditLog(self.db, self.config.retain_prompt_days, record_all=True)
+        self._purged_at = 0.0
 
     # -- admission ----------------------------------------------------------------------------
     def admit(self, kind: str, user: str | None, caller: str) -> None:
@@ -116,35 +111,9 @@ class GatewayService:
                 "every request, so that refusals count for that user"
             )
         if user:
-            for rec in self.cases.sanctions(user):
-                closes = BLOCKING_SANCTIONS.get(rec.sanction)
-                until = f"until {rec.ends_at}" if rec.ends_at else "with no end date"
-                if closes == "*" or closes == kind:
-                    what = "image edits are" if closes == "edits" else "image requests are"
-                    self._count_refusal("sanction", rec.sanction)
-                    raise SanctionError(
-                        f"sanction {rec.sanction} in force for user {user!r} "
-                        f"{until}: {what} withdrawn after repeated policy "
-                        "violations; an appeal of the cases behind it can lift "
-                        "it",
-                        rec.sanction,
-                        rec.ends_at,
-                    )
-                if rec.sanction == "rate_limit":
-                    try:
-                        self.limits.hit("sanctioned", user, self.config.rate_sanctioned, "user")
-                    except RateLimitError as exc:
-                        self._count_refusal("sanction", rec.sanction)
-                        err = SanctionError(
-                            f"sanction rate_limit in force for user {user!r} "
-                            f"{until}: at most {self.config.rate_sanctioned} "
-                            f"image requests; {exc}",
-                            rec.sanction,
-                            rec.ends_at,
-                            exc.retry_after,
-                        )
-                        err.http_status = 429
-                        raise err from None
+            for sanction in sanctions_in_force(self.cases, self.limits, self.config, kind, user):
+                self._count_refusal("sanction", sanction.sanction)
+                raise sanction
         self.limits.hit("global", "all", self.config.rate_global, "global")
         self.limits.hit(
             "user", f"user:{user}" if user else f"key:{caller}", self.config.rate_user, "per-user"
@@ -233,27 +202,17 @@ class GatewayService:
         return media
 
     def _audit(self, kind: str, text: str, media: Sequence[Media], d: Decision) -> str:
+        if self.config.retain_prompt_days and time.monotonic() - self._purged_at > 3600:
+            self.purge_prompts()  # retention is enforced by the gateway itself, hourly
         return f"gw-{self.audit.record(kind, text, media, d)}"
+
+    def purge_prompts(self, now: datetime | None = None) -> int:
+        """Blank audited prompt text older than ``retain_prompt_days``; rows changed."""
+        self._purged_at = time.monotonic()
+        return self.audit.purge(now)
 
     def _count_refusal(self, stage: str, reason: str) -> None:
         self.metrics.refusals.labels(stage, reason).inc()
-
-    def _strike(self, event: str, kind: str, d: Decision, user: str | None) -> dict[str, Any]:
-        """Open the case of a refusal for ``user`` (the strike); the user's standing after it."""
-        if not user:
-            return {"account": None, "note": "no `user` sent: nobody's strike"}
-        case = self.cases.open(event, kind, d, poster=None, requester=user)
-        st = self.cases.standing(user)
-        struck = case is not None and any(s.case_id == case.id for s in st.strikes)
-        return {
-            "account": user,
-            "case_id": case.id if case else None,
-            "strike": struck,
-            "points": st.points,
-            "sanctions": [{"name": s.sanction, "ends_at": s.ends_at} for s in st.sanctions],
-            "next_sanction": st.next_sanction,
-            "next_at_points": st.next_at_points,
-        }
 
     def _refuse_request(
         self, d: Decision, decision_id: str, user: str | None, prompt: str, media: list[Media]
@@ -276,8 +235,8 @@ class GatewayService:
                 "install the missing model; retry later",
                 details,
             )
-        details["accountability"] = self._strike(
-            f"gateway:{decision_id}", "generation_request", d, user
+        details["accountability"] = open_strike(
+            self.cases, f"gateway:{decision_id}", "generation_request", d, user
         )
         if d.action == Action.REVIEW:
             msg = (
@@ -289,7 +248,7 @@ class GatewayService:
                 f"the request was refused by the safety policy: {d.reasons[0].message}. "
                 "Nothing was generated"
             )
-        raise Refused(400, "content_policy_violation", _with_strike(msg, details), details)
+        raise Refused(400, "content_policy_violation", with_strike(msg, details), details)
 
     # -- outputs --------------------------------------------------------------------------------
     def _outputs(
@@ -367,8 +326,12 @@ class GatewayService:
             },
         }
         if first_refusal is not None:
-            meta["accountability"] = self._strike(
-                f"gateway:{decision_id}:output", "generation_output", first_refusal, user
+            meta["accountability"] = open_strike(
+                self.cases,
+                f"gateway:{decision_id}:output",
+                "generation_output",
+                first_refusal,
+                user,
             )
         if not data:
             if first_refusal is not None:
@@ -376,7 +339,7 @@ class GatewayService:
                     f"the generated image{'s were' if n > 1 else ' was'} withheld by the "
                     f"safety policy: {withheld[0].reasons[0]['message']}"
                 )
-                raise Refused(400, "content_policy_violation", _with_strike(msg, meta), meta)
+                raise Refused(400, "content_policy_violation", with_strike(msg, meta), meta)
             raise Refused(
                 502 if withheld[0].reasons[0]["code"] == "output_unreadable" else 503,
                 "output_unchecked",
@@ -392,16 +355,3 @@ def _b64(data: bytes) -> str:
     import base64
 
     return base64.b64encode(data).decode("ascii")
-
-
-def _with_strike(msg: str, details: dict[str, Any]) -> str:
-    acc = details.get("accountability") or {}
-    if not acc.get("account"):
-        return msg + "."
-    if not acc.get("strike"):
-        return f"{msg}; case {acc.get('case_id')} records it (no strike)."
-    in_force = ", ".join(f"{s['name']} until {s['ends_at']}" for s in acc["sanctions"]) or "none"
-    return (
-        f"{msg}. This counts as a strike for user {acc['account']!r} ({acc['points']:g} "
-        f"points; sanctions in force: {in_force}); case {acc['case_id']} can be appealed."
-    )
