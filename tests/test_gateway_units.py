@@ -368,3 +368,17 @@ def test_cli_refuses_to_start_without_a_signing_key(
     )
     assert res.exit_code == 2
     assert "needs a key" in res.output
+
+
+@pytest.mark.slow
+def test_real_detectors_pass_a_benign_generation_and_label_it(tmp_path: Path) -> None:
+    """The shipped models (faces, nudity) on a benign photo: allowed, labelled, valid C2PA."""
+    pytest.importorskip("onnxruntime")
+    c2pa = pytest.importorskip("c2pa")
+    labeller = Labeller(generate_test_key(), "fake-diffusion")
+    svc = service(tmp_path, Guard(), labeller=labeller)
+    body = svc.handle("generations", "a row of houses by a canal", {"n": 1}, "u1", "k")
+    assert body["gardefou"]["withheld"] == [], body["gardefou"]
+    data = base64.b64decode(body["data"][0]["b64_json"])
+    reader = c2pa.Reader("image/jpeg", io.BytesIO(data))
+    assert reader.get_validation_state() == "Valid"
