@@ -322,6 +322,29 @@ def test_public_surface() -> None:
     ]
 
 
+def test_request_held_for_review_is_not_generated_and_not_a_strike(tmp_path: Path) -> None:
+    guard = Guard(
+        signals={
+            "faces": FakeSignal(faces(0)),
+            "age": FakeSignal(age()),
+            "nudity": FakeSignal(nudity()),
+            "identity": FakeSignal(identity()),
+        }
+    )
+    calls: list[ImageRequest] = []
+    svc = build_service(
+        GatewayConfig(labels="none"),
+        db=connect(tmp_path / "r.db"),
+        guard=guard,
+        upstream=CallableUpstream(lambda r: calls.append(r) or [HOUSES]),
+    )
+    with pytest.raises(Refused, match="held for human review") as info:
+        svc.handle("edits", "make it nsfw", {"n": 1}, "u1", "k", [("h.jpg", HOUSES, "image/jpeg")])
+    acc = info.value.details["accountability"]
+    assert acc["strike"] is False and svc.cases.get(acc["case_id"]).status == "pending_review"
+    assert svc.cases.points("u1") == 0 and calls == []
+
+
 def test_require_user(tmp_path: Path) -> None:
     from gardefou.errors import GuardInputError
 

@@ -348,6 +348,8 @@ class GatewayService:
                 meta,
             )
         extra = {k: v for k, v in result.extra.items() if k not in ("gardefou", "error")}
+        if meta["labels"]["watermark"] and "output_format" in extra:
+            extra["output_format"] = "png"  # the watermark is written losslessly (labels.py)
         return {"created": int(self.clock().timestamp()), "data": data, **extra, "gardefou": meta}
 
 
