@@ -72,7 +72,7 @@ def test_retries_honour_retry_after_then_succeed() -> None:
             return httpx.Response(503, headers={"Retry-After": "1"})
         return httpx.Response(200, json=ok_body())
 
-    up, slept = upstream(handler, retries=2)
+    up, slept = upstream(handler, retries=2, response_format="b64_json")
     result = up.generate(REQ)
     assert result.images == [HOUSES]
     assert slept == [2.0, 1.0]
@@ -143,7 +143,7 @@ def test_url_answers_are_fetched_and_edits_sent_as_multipart() -> None:
             return httpx.Response(200, content=HOUSES)
         return httpx.Response(200, json={"data": [{"url": "http://gen.test/img.png"}]})
 
-    up, _ = upstream(handler, response_format=None)
+    up, _ = upstream(handler)
     edit = ImageRequest(
         "edits",
         "add a hat",
@@ -154,6 +154,8 @@ def test_url_answers_are_fetched_and_edits_sent_as_multipart() -> None:
     body = seen[0].content
     assert seen[0].url.path == "/v1/images/edits" and b'name="image[]"' in body
     assert b"add a hat" in body and b"response_format" not in body
+    assert seen[0].headers["authorization"] == "Bearer sk-up"
+    assert "authorization" not in seen[1].headers  # the image host never sees the upstream key
 
 
 def test_callable_upstream_bounds_time_and_shape() -> None:

@@ -52,7 +52,9 @@ class GatewayConfig(BaseModel):
     max_retry_after_s: float = Field(30.0, ge=0, le=600)
     max_upstream_bytes: int = Field(200 * 2**20, gt=0, description="largest upstream answer")
     upstream_response_format: str | None = Field(
-        "b64_json", description="response_format sent upstream; None: omit (gpt-image models)"
+        None,
+        description="response_format sent upstream; None: not sent (gpt-image models reject "
+        "it), and b64_json or url answers are both read",
     )
     generator_name: str = Field("upstream image generator", max_length=200)
 

@@ -105,7 +105,7 @@ class HTTPUpstream:
         retries: int = 2,
         max_retry_after_s: float = 30.0,
         max_bytes: int = 200 * 2**20,
-        response_format: str | None = "b64_json",
+        response_format: str | None = None,
         transport: Any = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -117,8 +117,10 @@ class HTTPUpstream:
         self.retries, self.max_retry_after_s = retries, max_retry_after_s
         self.max_bytes, self.response_format = max_bytes, response_format
         self._sleep = sleep
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(headers=headers, transport=transport, follow_redirects=False)
+        # per request, not on the client: an image url the upstream returns may be on another
+        # host (a storage bucket), which must never see the upstream key
+        self._auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(transport=transport, follow_redirects=False)
 
     def close(self) -> None:
         self._client.close()
@@ -199,7 +201,7 @@ class HTTPUpstream:
     def _send_once(
         self, url: str, request: ImageRequest, params: dict[str, Any], deadline: float
     ) -> tuple[int, Mapping[str, str], bytes]:
-        kwargs: dict[str, Any] = {"timeout": self._timeout(deadline)}
+        kwargs: dict[str, Any] = {"timeout": self._timeout(deadline), "headers": self._auth}
         if request.kind == "edits":
             key = "image[]" if len(request.images) > 1 else "image"
             files = [(key, f) for f in request.images]
