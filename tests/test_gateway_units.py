@@ -281,6 +281,23 @@ def test_output_check_unavailable_withholds_without_a_strike(tmp_path: Path) -> 
     assert svc.cases.points("u1") == 0
 
 
+def test_request_check_unavailable_refuses_with_503_and_no_strike(tmp_path: Path) -> None:
+    guard = Guard(
+        signals={
+            "faces": FakeSignal(faces(available=False)),
+            "age": FakeSignal(age()),
+            "nudity": FakeSignal(nudity()),
+            "identity": FakeSignal(identity()),
+        }
+    )
+    svc = service(tmp_path, guard)
+    with pytest.raises(Refused, match="could not be checked") as info:
+        svc.handle("edits", "make it nsfw", {"n": 1}, "u1", "k", [("h.jpg", HOUSES, "image/jpeg")])
+    assert info.value.status == 503 and info.value.code == "safety_check_unavailable"
+    assert info.value.details["reasons"][0]["code"] == "fail_closed_signal_unavailable"
+    assert svc.cases.points("u1") == 0
+
+
 def test_label_failure_withholds_the_image(tmp_path: Path) -> None:
     class Broken:
         watermark = False
