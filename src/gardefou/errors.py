@@ -31,8 +31,11 @@ place; the CLI maps it to exit codes.
     │   └── ExchangeAuthError       the exchange refused the credentials       (HTTP 502)
     ├── TakedownError               a takedown request lacks a required element  (HTTP 422)
     │   └── TakedownStateError      action not allowed in the request's status   (HTTP 409)
-    └── RateLimitError              too many requests for this key or client     (HTTP 429)
-        └── BusyError               every decode slot is taken; retry shortly     (HTTP 503)
+    ├── RateLimitError              too many requests for this key or client     (HTTP 429)
+    │   └── BusyError               every decode slot is taken; retry shortly     (HTTP 503)
+    ├── SanctionError               an account sanction forbids the request      (HTTP 403)
+    └── UpstreamError               the gateway's generator failed or answered garbage (HTTP 502)
+        └── UpstreamTimeoutError    the generator did not answer in time         (HTTP 504)
 """
 
 from __future__ import annotations
@@ -218,3 +221,31 @@ class BusyError(RateLimitError):
 
     code = "busy"
     http_status = 503
+
+
+class SanctionError(GardefouError):
+    """An account sanction in force (strikes) forbids this request; names it and its end."""
+
+    code = "sanction"
+    http_status = 403
+
+    def __init__(self, message: str, sanction: str, ends_at: str | None = None,
+                 retry_after: float | None = None) -> None:  # fmt: skip
+        super().__init__(message)
+        self.sanction = sanction
+        self.ends_at = ends_at
+        self.retry_after = retry_after
+
+
+class UpstreamError(GardefouError):
+    """The generator behind the gateway is down, refused, or answered something unusable."""
+
+    code = "upstream"
+    http_status = 502
+
+
+class UpstreamTimeoutError(UpstreamError):
+    """The generator behind the gateway did not answer within the configured timeout."""
+
+    code = "upstream_timeout"
+    http_status = 504

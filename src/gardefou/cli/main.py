@@ -70,6 +70,7 @@ def main() -> None:
         "commands_web",
         "commands_consent",
         "commands_exchange",
+        "commands_gateway",
     ):
         try:
             __import__(f"gardefou.cli.{module}")

@@ -30,6 +30,12 @@ KNOWN_MESSAGES: dict[str, tuple[int, ...]] = {
     ),
     # sgm/Stability SDXL: WATERMARK_MESSAGE = 0b101100111110110010010000011110111011000110011110
     "SDXL": tuple(int(c) for c in "101100111110110010010000011110111011000110011110"),
+    # gardefou's generation gateway (gateway/labels.py), same dwtDct scheme: the first 64 bits of
+    # sha256(b"gardefou gateway watermark v1"). Not ASCII text: text shares bits (every byte's
+    # top bit is 0), so a text message would match the SDv1 mark more often than chance says.
+    "gardefou": tuple(
+        int(c) for c in "0000000100101100100100010001011010011111011111010011111101001100"
+    ),
 }
 #: a match needs a bit agreement whose chance under random bits is at most this (binomial tail):
 #: >= 41 of 48 bits for SDXL, >= 96 of 136 for SDv1. The reference encoder itself leaves some

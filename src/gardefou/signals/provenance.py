@@ -277,7 +277,7 @@ def verdict(
     if short_source_type(iptc) in AI_SOURCE_TYPES:
         said.append((0.9, f"IPTC DigitalSourceType {short_source_type(iptc)}"))
     if watermark.get("detected"):
-        said.append((0.95, f"Stable Diffusion invisible watermark {watermark.get('message')!r}"))
+        said.append((0.95, f"invisible watermark {watermark.get('message')!r} (dwtDct)"))
     if hints:
         said.append((0.7, f"generator metadata {hints[0]['field']}~{hints[0]['match']!r}"))
     if said:

@@ -38,6 +38,7 @@ UPLOAD_PATHS = (
     "/h/",
     "/m/",
     "/c/bank/",
+    "/gateway",
 )
 
 DESCRIPTION = """Stops sexualized deepfakes of real people: scan uploads, match hash banks, check
@@ -77,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _install_handlers(app)
     _include_routers(app)
+    from gardefou.gateway.mount import mount_gateway  # /gateway, when GARDEFOU_GATEWAY_* is set
+
+    mount_gateway(app, services)
     static = resources.files("gardefou.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     # purge the review images no moderator needs: at start-up, then on a schedule (web/purge.py)

@@ -1,0 +1,119 @@
+"""`gardefou gateway`: the OpenAI Images API, checked and labelled, in front of a generator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from gardefou.cli.main import cli
+
+
+@cli.command()
+@click.option(
+    "--upstream",
+    envvar="GARDEFOU_GATEWAY_UPSTREAM",
+    metavar="URL",
+    help="The generator's OpenAI-compatible base URL, e.g. http://gen:8000/v1 "
+    "(its key: GARDEFOU_GATEWAY_UPSTREAM_KEY).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, exists=True),
+    envvar="GARDEFOU_GATEWAY_CONFIG",
+    help="YAML/JSON file of gateway settings.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind (loopback by default; put a TLS proxy in front).",
+)
+@click.option("--port", default=8090, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--c2pa-cert",
+    type=click.Path(dir_okay=False, exists=True),
+    help="PEM certificate chain (signer first) that signs the C2PA labels.",
+)
+@click.option(
+    "--c2pa-key",
+    type=click.Path(dir_okay=False, exists=True),
+    help="PEM private key of the C2PA signer.",
+)
+@click.option(
+    "--labels",
+    type=click.Choice(["c2pa", "none"]),
+    default=None,
+    help="c2pa (default): sign every image; none: no labels (Art. 50 is yours).",
+)
+@click.option(
+    "--watermark/--no-watermark",
+    default=None,
+    help="Also embed gardefou's invisible watermark (images become PNG).",
+)
+@click.option(
+    "--redis-url",
+    default=None,
+    envvar="GARDEFOU_GATEWAY_REDIS_URL",
+    help="Share rate limits across gateway processes.",
+)
+@click.option("--rate-user", default=None, help="Per-user limit, e.g. 60/minute.")
+@click.option("--rate-global", default=None, help="Limit over all users, e.g. 6000/minute.")
+@click.option(
+    "--retain-prompt-days",
+    type=click.IntRange(0, 3650),
+    default=None,
+    help="Keep prompt text in the audit this many days (0: hashes only).",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=None,
+    help="Seconds the upstream may take, retries included [120].",
+)
+@click.option("--generator-name", default=None, help="The generator named in the C2PA manifest.")
+@click.pass_context
+def gateway(
+    ctx: click.Context,
+    upstream: str | None,
+    config_file: str | None,
+    host: str,
+    port: int,
+    **options: Any,
+) -> None:
+    """Serve /v1/images/generations and /v1/images/edits: checked, labelled, accountable.
+
+    Clients change their base URL to http://HOST:PORT/v1 and their key to a gardefou API key
+    (role platform); the gateway forwards allowed requests to --upstream.
+    """
+    from gardefou.cli.commands_web import _require_service_extra
+
+    _require_service_extra()
+    import uvicorn
+
+    from gardefou.gateway import GatewayConfig, build_service, create_gateway_app
+    from gardefou.gateway.config import load_file
+    from gardefou.store import connect
+    from gardefou.web.auth import KeyStore
+
+    values: dict[str, Any] = load_file(config_file) if config_file else {}
+    values.update({k: v for k, v in options.items() if v is not None})
+    if upstream:
+        values["upstream"] = upstream
+    config = GatewayConfig.from_env(**values)
+    db = connect((ctx.obj or {}).get("db"))
+    service = build_service(config, db=db)  # a bad key, policy or URL stops here
+    keys = KeyStore(db)
+    if not keys.list():
+        _, key = keys.create("first-gateway-client", "platform")
+        click.echo(
+            f"created the first gateway API key (role platform, shown once): {key}", err=True
+        )
+    click.echo(
+        f"gardefou gateway on http://{host}:{port}/v1 -> {config.upstream}; labels: "
+        f"{config.labels}{' + watermark' if config.watermark else ''}; metrics /metrics",
+        err=True,
+    )
+    uvicorn.run(create_gateway_app(service, keys), host=host, port=port, log_level="warning")

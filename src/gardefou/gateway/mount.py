@@ -1,0 +1,31 @@
+"""The gateway as a section of `gardefou serve`: mounted at ``/gateway`` when configured.
+
+Configured means GARDEFOU_GATEWAY_UPSTREAM (or GARDEFOU_GATEWAY_CONFIG, a YAML file) is set; the
+gateway then shares the service's database (cases, strikes, audit) and API keys. Clients use
+``base_url = "https://<host>/gateway/v1"``. Kept apart from web/app.py so that the web service
+needs only the one call below to include it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+PREFIX = "/gateway"
+
+
+def configured(environ: dict[str, str] | None = None) -> bool:
+    env = os.environ if environ is None else environ
+    return bool(env.get("GARDEFOU_GATEWAY_UPSTREAM") or env.get("GARDEFOU_GATEWAY_CONFIG"))
+
+
+def mount_gateway(app: Any, services: Any) -> bool:
+    """Mount the gateway on ``app`` (a FastAPI app of gardefou.web) if configured; True if so.
+    A configuration error stops the service at start-up rather than serving without checks."""
+    if not configured():
+        return False
+    from gardefou.gateway import GatewayConfig, build_service, create_gateway_app
+
+    service = build_service(GatewayConfig.from_env(), db=services.db)
+    app.mount(PREFIX, create_gateway_app(service, keys=services.keys))
+    return True
