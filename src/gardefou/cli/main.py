@@ -78,3 +78,7 @@ def main() -> None:
             if exc.name != f"gardefou.cli.{module}":
                 raise
     cli(prog_name="gardefou")
+
+
+if __name__ == "__main__":  # python -m gardefou.cli.main
+    main()
