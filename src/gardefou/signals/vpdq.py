@@ -84,6 +84,65 @@ def hash_video(
 ) -> list[VpdqFeature]:
     """The vPDQ features of ``video`` (see the module docstring); ``size`` = (width, height) to
     downsample to before hashing, as the reference's ``downsample_width/height``."""
+    return video_hashes(video, seconds_per_hash, size, crop_bars=False).features
+
+
+@dataclass(frozen=True)
+class VideoHashes:
+    """The reference vPDQ of a video, its bar-cropped variant, and the file hashes."""
+
+    features: list[VpdqFeature]
+    #: the same frames hashed with black bars removed; empty when no sampled frame has bars.
+    #: PDQ is not crop-invariant: a letterboxed upload and its bar-free re-encode share no frame
+    #: hash, so matching compares both variants (``gardefou.banks.video.match_hashes``).
+    cropped: list[VpdqFeature]
+    md5: str
+    sha256: str
+    duration: float
+
+    def variants(self) -> list[list[VpdqFeature]]:
+        return [self.features] + ([self.cropped] if self.cropped else [])
+
+
+#: a border row/column is a bar when its mean luma is under this (0-255) ...
+BAR_MEAN = 24.0
+#: ... and its brightest pixel under this (compression noise stays well below it)
+BAR_MAX = 64.0
+#: at most this share of the height (width) is taken as bars on each side
+BAR_MAX_SHARE = 0.3
+
+
+def bar_crop(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) pixel rows/columns of black bars, or None without bars."""
+    h, w = rgb.shape[:2]
+    grey = rgb.mean(axis=2, dtype=np.float32)
+
+    def run(mean: np.ndarray, peak: np.ndarray, limit: int) -> int:
+        dark = (mean < BAR_MEAN) & (peak < BAR_MAX)
+        n = int(np.argmin(dark)) if not dark.all() else len(dark)
+        return n if n <= limit else 0
+
+    rows_mean, rows_max = grey.mean(axis=1), grey.max(axis=1)
+    cols_mean, cols_max = grey.mean(axis=0), grey.max(axis=0)
+    top = run(rows_mean, rows_max, int(h * BAR_MAX_SHARE))
+    bottom = run(rows_mean[::-1], rows_max[::-1], int(h * BAR_MAX_SHARE))
+    left = run(cols_mean, cols_max, int(w * BAR_MAX_SHARE))
+    right = run(cols_mean[::-1], cols_max[::-1], int(w * BAR_MAX_SHARE))
+    # a bar under 2% of the side is encoder padding or noise, not a letterbox
+    top, bottom = (top, bottom) if top + bottom >= 0.02 * h else (0, 0)
+    left, right = (left, right) if left + right >= 0.02 * w else (0, 0)
+    if not (top or bottom or left or right):
+        return None
+    return top, bottom, left, right
+
+
+def video_hashes(
+    video: Video,
+    seconds_per_hash: float = 1.0,
+    size: tuple[int, int] | None = None,
+    crop_bars: bool = True,
+) -> VideoHashes:
+    """One decoding pass: the reference features and (``crop_bars``) the bar-cropped ones."""
     if seconds_per_hash < 0:
         raise ValueError(f"seconds_per_hash={seconds_per_hash!r} must be 0 or more")
     if video.fps:
@@ -91,11 +150,28 @@ def hash_video(
         frames = iter_frames(video, select, size, timestamps=stamp)
     else:  # animations: sample by their own frame durations
         frames = iter_frames(video, TimeSampler(seconds_per_hash, scene=None), size)
-    out = []
+    out, cropped, any_bars = [], [], False
     for f in frames:
         hex_hash, quality = frame_pdq(f.rgb)
-        out.append(VpdqFeature(hex_hash, quality, f.timestamp, f.index))
-    return out
+        feature = VpdqFeature(hex_hash, quality, f.timestamp, f.index)
+        out.append(feature)
+        if crop_bars:
+            bars = bar_crop(f.rgb)
+            if bars is None:
+                cropped.append(feature)
+                continue
+            any_bars = True
+            top, bottom, left, right = bars
+            h, w = f.rgb.shape[:2]
+            c_hex, c_quality = frame_pdq(f.rgb[top : h - bottom, left : w - right])
+            cropped.append(VpdqFeature(c_hex, c_quality, f.timestamp, f.index))
+    return VideoHashes(
+        features=out,
+        cropped=cropped if any_bars else [],
+        md5=video.md5,
+        sha256=video.sha256,
+        duration=max((f.timestamp for f in out), default=0.0),
+    )
 
 
 # ----- text forms -------------------------------------------------------------------------
@@ -202,7 +278,9 @@ __all__ = [
     "INDEX_MATCH_PCT",
     "QUALITY_THRESHOLD",
     "QUERY_MATCH_PCT",
+    "VideoHashes",
     "VpdqFeature",
+    "bar_crop",
     "frame_pdq",
     "hash_video",
     "match_percent",
@@ -211,4 +289,5 @@ __all__ = [
     "prepare",
     "to_reference_lines",
     "to_signal_str",
+    "video_hashes",
 ]
