@@ -51,6 +51,9 @@ SUPPORTED = "MP4, MOV, WebM, MKV, animated GIF, animated WebP"
 
 # ISO base media brands that are still images (HEIF/AVIF): image intake takes them.
 _IMAGE_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif"}
+#: FFmpeg's own max_pixels, as a multiple of VideoLimits.max_pixels (a 1080p limit: 33 MP, ~50 MB
+#: per YUV frame at most)
+FFMPEG_PIXEL_FACTOR = 16
 _QT_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 
 
@@ -215,7 +218,11 @@ def probe(data: bytes, limits: VideoLimits, where: str, threads: int = 1) -> Vid
 
 def check_size(width: int, height: int, limits: VideoLimits, where: str, verb: str) -> None:
     if width <= 0 or height <= 0:
-        raise CorruptMediaError(f"{where}: {verb} {width}x{height} px; the header is damaged")
+        raise CorruptMediaError(
+            f"{where}: {verb} {width}x{height} px: no usable frame size (a damaged header, or "
+            f"one declaring over {FFMPEG_PIXEL_FACTOR * limits.max_pixels / 1e6:.0f} MP, which "
+            "the decoder refuses before allocating); re-encode the video"
+        )
     if width > limits.max_side or height > limits.max_side:
         raise MediaTooLargeError(
             f"{where}: {verb} frames of {width}x{height} px (limit {limits.max_side} px a "
@@ -274,8 +281,10 @@ def _av_open(data: bytes, fmt: str, limits: VideoLimits, where: str) -> Any:
         # bounded probing: FFmpeg reads at most this much to find the streams
         "probesize": str(min(len(data), 32 * 1024 * 1024)),
         "analyzeduration": str(10_000_000),
-        # refuse frames over the pixel limit inside the decoder, before allocation
-        "max_pixels": str(limits.max_pixels),
+        # a ceiling inside FFmpeg, before any frame buffer is allocated: 16x our own limit, so
+        # a size moderately over the limit still reaches check_size (which names it) while a
+        # 100000x100000 header is zeroed by FFmpeg and refused as unusable
+        "max_pixels": str(FFMPEG_PIXEL_FACTOR * limits.max_pixels),
         "enable_drefs": "0",
     }
     try:
