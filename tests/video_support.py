@@ -82,8 +82,8 @@ def scene(t: float, width: int, height: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed * 1000 + int(t // 2))
     tiles = rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)
     img = np.repeat(np.repeat(tiles, -(-height // 12), axis=0), -(-width // 16), axis=1)
-    img = np.roll(img[:height, :width], int(t * 6) % width, axis=1).copy()
-    row = int((t % 2) / 2 * (height - 8))
+    img = np.roll(img[:height, :width], int(t * 2) % width, axis=1).copy()
+    row = int((t % 2) / 2 * (height // 10))
     img[row : row + 8] = 255
     return img
 
