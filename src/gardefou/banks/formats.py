@@ -141,6 +141,8 @@ def _parse_te(text: str) -> Iterator[dict[str, Any]]:
         kind, _, value = s.partition(" ")
         if not value:
             kind, value = "pdq", kind
+        if kind.lower() in ("vpdq", "video_md5"):
+            continue  # video lines: gardefou.banks.video_formats imports them into video banks
         if kind.lower() != "pdq":
             raise BankError(f"line {line}: signal type {kind!r} is not supported; only pdq")
         yield _row(line, value.strip())

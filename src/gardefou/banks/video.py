@@ -143,7 +143,23 @@ class VideoIndex:
         self._counts: dict[tuple[int, int], int] = {}  # (entry, variant) -> distinct hashes
         self._md5: dict[str, set[int]] = defaultdict(set)
         self._next_id = 1
+        self._pending: list[str] = []  # frame hashes of rows not yet in the index
+        self._entry_rows: dict[int, tuple[int, int]] = {}
         self._lock = threading.Lock()
+
+    def build(self) -> None:
+        """Index every pending entry now (else the next search does it)."""
+        with self._lock:
+            self._flush()
+            self._index.compact()
+
+    def _flush(self) -> None:
+        """Move pending rows into the index (the caller holds the lock)."""
+        if self._pending:
+            last = len(self._rows.entry)
+            keys = np.arange(last - len(self._pending), last, dtype=np.int64)
+            self._index.add(keys, hexes_to_words(self._pending))
+            self._pending = []
 
     # -- banks and entries -------------------------------------------------------------------
     def create_bank(self, name: str, **thresholds: Any) -> VideoBank:
@@ -205,9 +221,10 @@ class VideoIndex:
                 self._rows.variant.extend([v] * len(hexes))
                 self._rows.stamp.extend(stamp[h] for h in hexes)
             hexes_all = [h for u in uniques for h in u]
-            if hexes_all:
-                keys = np.arange(first, first + len(hexes_all), dtype=np.int64)
-                self._index.add(keys, hexes_to_words(hexes_all))
+            # rows wait in a pending list and reach the index in one batch at the next search:
+            # adding 100k entries one by one would copy the index's delta 100k times
+            self._pending.extend(hexes_all)
+            self._entry_rows[entry.id] = (first, first + len(hexes_all))
             if entry.md5:
                 self._md5[entry.md5].add(entry.id)
         return entry
@@ -217,8 +234,9 @@ class VideoIndex:
             entry = self.entries.pop(entry_id, None)
             if entry is None:
                 raise NotFoundError(f"video entry {entry_id} does not exist")
-            rows = [i for i, e in enumerate(self._rows.entry) if e == entry_id]
-            self._index.remove(rows)
+            self._flush()
+            first, last = self._entry_rows.pop(entry_id)
+            self._index.remove(range(first, last))
             if entry.md5:
                 self._md5[entry.md5].discard(entry_id)
 
@@ -257,6 +275,8 @@ class VideoIndex:
                 qqual.append(f.quality)
         if not qhex:
             return sorted(results.values(), key=_order)
+        with self._lock:
+            self._flush()
         hits = self._index.search(hexes_to_words(qhex), radius)
         # (entry, qvariant, evariant) -> (query rows hit, entry rows hit, deciding frames)
         groups: dict[tuple[int, int, int], tuple[set[int], set[int], list[Any]]] = {}

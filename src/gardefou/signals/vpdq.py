@@ -270,7 +270,8 @@ def match_percent(
     for k in range(qw.shape[1]):
         d += np.bitwise_count(qw[:, k][:, None] ^ tw[:, k][None, :]).astype(np.int32)
     close = d <= distance
-    return 100.0 * close.any(axis=1).sum() / len(q), 100.0 * close.any(axis=0).sum() / len(t)
+    q_pct = 100.0 * int(close.any(axis=1).sum()) / len(q)
+    return q_pct, 100.0 * int(close.any(axis=0).sum()) / len(t)
 
 
 __all__ = [
