@@ -129,7 +129,7 @@ def test_te_lines_round_trip_and_image_import_skips_them() -> None:
     assert [r["line"] for r in parse(text, "te")] == [4]
     with pytest.raises(BankError, match="line 1: video_md5"):
         parse_te("video_md5 xyz")
-    with pytest.raises(BankError, match="line 2: .*not a video type"):
+    with pytest.raises(BankError, match=r"line 2: .*not a video type"):
         parse_te("\nphotodna abc")
     with pytest.raises(BankError, match=r"line 1: vPDQ signal is not JSON"):
         parse_te("vpdq [oops")
