@@ -65,6 +65,7 @@ def main() -> None:
         "commands_report",
         "commands_web",
         "commands_consent",
+        "commands_video",
     ):
         try:
             __import__(f"gardefou.cli.{module}")
