@@ -292,6 +292,10 @@ def bank_import(name: str, file: str, store: str) -> None:
 @store_opt
 def bank_export(name: str, store: str) -> None:
     """Write the bank as ThreatExchange ``vpdq``/``video_md5`` lines."""
+    import io
+
     from gardefou.banks.video_formats import export_te
 
-    export_te(_load(store), name, click.get_text_stream("stdout"))
+    out = io.StringIO()
+    export_te(_load(store), name, out)
+    click.echo(out.getvalue(), nl=False)
