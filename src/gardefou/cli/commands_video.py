@@ -247,8 +247,23 @@ def bank_create(name: str, store: str, **thresholds: Any) -> None:
 @click.option("--case-id", default=None)
 @click.option("--source", default="cli")
 @click.option("--note", default="")
+@click.option(
+    "--every",
+    "seconds_per_hash",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds between hashed frames of the banked video; 0 (every frame) lets trimmed "
+    "copies, hashed once a second, find their frames (see docs/video.md).",
+)
 def bank_add(
-    name: str, files: tuple[str, ...], store: str, case_id: str | None, source: str, note: str
+    name: str,
+    files: tuple[str, ...],
+    store: str,
+    case_id: str | None,
+    source: str,
+    note: str,
+    seconds_per_hash: float,
 ) -> None:
     """Hash videos and bank them (only the hashes are kept)."""
     from gardefou.media.video import load_video
@@ -256,7 +271,7 @@ def bank_add(
 
     index = _load(store)
     for path in files:
-        h = video_hashes(load_video(path))
+        h = video_hashes(load_video(path), seconds_per_hash)
         e = index.add(
             name,
             h.features,
