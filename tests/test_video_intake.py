@@ -67,6 +67,7 @@ def test_animated_gif_and_webp(tmp_path: Path) -> None:
         frames[0].save(path, fmt, save_all=True, append_images=frames[1:], duration=1000, loop=0)
         video = load_video(path)
         assert video.format == fmt
+        assert (video.declared_frames, video.duration) == (3, 3.0)  # counted, not decoded
         features = hash_video(video)
         assert [f.timestamp for f in features] == [0.0, 1.0, 2.0]
 
@@ -219,3 +220,25 @@ def test_hostile_errors_are_media_errors(clip: bytes) -> None:
         hash_video(load_video(clip[: len(clip) // 3]))
     with pytest.raises(CorruptMediaError, match="0x0 px"):
         load_video(mkv(100_000, 100_000, 2, payload=b"\x00" * 16))
+
+
+def test_million_frame_gif_is_refused_before_decoding() -> None:
+    """Pillow decodes every GIF frame it seeks (~0.4 ms each): the blocks are counted first."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("P", (1, 1)).save(buf, "GIF")
+    one = buf.getvalue()
+    start = one.index(b"\x2c")  # the image descriptor
+    gce = b"\x21\xf9\x04\x00\x01\x00\x00\x00"  # graphic control: 10 ms
+    data = one[:start] + (gce + one[start:-1]) * 1_000_000 + b"\x3b"
+    t = time.monotonic()
+    with pytest.raises(MediaTooLargeError, match="declares more than 40,000 frames"):
+        load_video(data)
+    assert time.monotonic() - t < 5
+    with pytest.raises(MediaTooLongError, match="declares 100.0 s"):
+        load_video(
+            one[:start] + (gce + one[start:-1]) * 10_000 + b"\x3b", VideoLimits(max_seconds=60)
+        )
