@@ -213,7 +213,7 @@ class VideoIndex:
             self.entries[entry.id] = entry
             first = len(self._rows.entry)
             for v, (hexes, feats) in enumerate(zip(uniques, variants, strict=True)):
-                stamp = {}
+                stamp: dict[str, float] = {}
                 for f in feats:
                     stamp.setdefault(f.pdq_hex, f.timestamp)
                 self._counts[(entry.id, v)] = len(hexes)
