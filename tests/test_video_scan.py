@@ -127,3 +127,21 @@ def test_c2pa_box_in_mp4() -> None:
     assert not mp4_has_c2pa(plain)
     assert mp4_has_c2pa(plain + box(b"uuid", C2PA_UUID + b"\x00" * 16))
     assert not mp4_has_c2pa(plain[:12])  # truncated box: no crash, no manifest
+
+
+def test_reply_clip_sexualizing_the_parent_photos_person(video) -> None:
+    """A clip posted in reply to her photo, showing her (any frame) more sexualized."""
+    from gardefou.thread import MediaFacts
+
+    parent = MediaFacts("none", 0.9, (tuple(fakes.person_embedding(3)),))
+    her = fakes.identity([fakes.jitter(fakes.person_embedding(3), 0.05, seed=1)])
+    ident = by_time({4.0: her}, fakes.identity([fakes.person_embedding(9)]))
+    nudity = by_time({2.0: fakes.nudity("suggestive", 0.8)}, fakes.nudity("none"))
+    scan = scan_video(video, signals(nudity=nudity, identity=ident), scene=None)
+    out = decide_video(scan, context={"event.is_reply": True}, parents=[parent])
+    assert out.context["thread.parent_same_person"] is True
+    assert out.context["thread.sexualized_edit"] is True
+    assert not out.decision.allowed
+    stranger = MediaFacts("none", 0.9, (tuple(fakes.person_embedding(5)),))
+    calm = scan_video(video, signals(identity=ident), scene=None)
+    assert decide_video(calm, parents=[stranger]).context["thread.sexualized_edit"] is False

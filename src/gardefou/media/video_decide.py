@@ -1,5 +1,6 @@
 """The policy decision for a scanned video: bank facts from video banks and from image banks
-(frame by frame), the per-video signal results, and the DSA content type ``CONTENT_TYPE_VIDEO``.
+(frame by frame), thread facts against the parent post's images, the per-video signal results,
+and the DSA content type ``CONTENT_TYPE_VIDEO``.
 
 The bank facts follow the image path (``decide_context.bank_facts``): an actionable match sets
 ``bank.match``; a match in a victim bank (by name or a victim source) sets ``bank.victim_match``;
@@ -86,10 +87,18 @@ def decide_video(
     video_index: Any = None,
     image_banks: Any = None,
     victim_banks: Sequence[str] | None = None,
+    parents: Sequence[Any] = (),
 ) -> VideoDecision:
+    """``parents``: the ``thread.MediaFacts`` of the images this clip replies to (a thread
+    store's ``ancestor_media``, or a generation's input images): a clip showing the same person
+    more sexualized is a sexualized edit, as for an image reply."""
     policy = policy or load_default_policy()
     bank_ctx, vm, fm = bank_context(scan, video_index, image_banks, victim_banks)
     ctx = {**dict(context or {}), **bank_ctx}
+    if parents:
+        from gardefou.thread import MediaFacts, edit_facts
+
+        ctx.update(edit_facts(MediaFacts.from_signals(scan.results), parents))
     decision = evaluate(policy, scan.results, ctx)
     return VideoDecision(video_content_type(decision), vm, fm, ctx)
 
