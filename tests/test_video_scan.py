@@ -145,3 +145,48 @@ def test_reply_clip_sexualizing_the_parent_photos_person(video) -> None:
     stranger = MediaFacts("none", 0.9, (tuple(fakes.person_embedding(5)),))
     calm = scan_video(video, signals(identity=ident), scene=None)
     assert decide_video(calm, parents=[stranger]).context["thread.sexualized_edit"] is False
+
+
+def test_guard_output_check_on_a_generated_clip(video) -> None:
+    """The frame at 3 s shows the input photo's person sexualized: the clip is refused, and
+    the reason names the frame; a clip with no sexualized frame is allowed."""
+    import io
+
+    from PIL import Image
+
+    from gardefou.guard import Guard
+    from gardefou.media.video_guard import check_output_clip
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(buf, "PNG")
+    photo = buf.getvalue()
+    alice = fakes.person_embedding(1)
+
+    def per(input_result, frame_results, default):
+        def answer(media):
+            if media.data == photo:
+                return input_result
+            return frame_results.get(at(media), default)
+
+        return fakes.FakeSignal(answer)
+
+    def guard(level_at_3: str) -> Guard:
+        return Guard(
+            signals={
+                "faces": per(fakes.faces(1), {}, fakes.faces(1)),
+                "age": per(fakes.age(False), {}, fakes.age(False)),
+                "nudity": per(
+                    fakes.nudity("none"), {3.0: fakes.nudity(level_at_3, 0.8)}, fakes.nudity()
+                ),
+                "identity": per(
+                    fakes.identity([alice]), {}, fakes.identity([fakes.jitter(alice, 0.05)])
+                ),
+            }
+        )
+
+    refused = check_output_clip(guard("suggestive"), video, "make a clip", [photo], scene=None)
+    assert not refused.allowed
+    assert refused.reasons[0].message.startswith("at 3.0s: ")
+    assert refused.dsa_fields["content_type"][0] == "CONTENT_TYPE_VIDEO"
+    allowed = check_output_clip(guard("none"), video, "make a clip", [photo], scene=None)
+    assert allowed.allowed
