@@ -190,3 +190,32 @@ def test_guard_output_check_on_a_generated_clip(video) -> None:
     assert refused.dsa_fields["content_type"][0] == "CONTENT_TYPE_VIDEO"
     allowed = check_output_clip(guard("none"), video, "make a clip", [photo], scene=None)
     assert allowed.allowed
+
+
+def test_display_rotation_reaches_the_signals_not_vpdq(tmp_path) -> None:
+    """A portrait phone clip is coded sideways with a display matrix: the signals see it
+    upright (oriented()), vPDQ hashes it as coded, as the reference does."""
+    import av
+    import numpy as np
+
+    from gardefou.media.video_frames import iter_frames
+    from gardefou.media.video_scan import frame_media
+    from tests.video_support import scene
+
+    path = tmp_path / "portrait.mp4"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 96, 64, "yuv420p"
+        s.set_display_rotation(-90)  # turn 90 degrees clockwise to display
+        for i in range(10):
+            frame = av.VideoFrame.from_ndarray(scene(i / 10, 96, 64), format="rgb24")
+            frame.pts = i
+            out.mux(s.encode(frame))
+        out.mux(s.encode(None))
+    clip = load_video(path)
+    first = next(iter(iter_frames(clip)))
+    assert first.rotation == 270 and first.rgb.shape == (64, 96, 3)
+    media = frame_media(clip, first)
+    assert media.exif_orientation == 6 and media.oriented().size == (64, 96)
+    upright = np.asarray(media.oriented())
+    assert (upright == np.rot90(first.rgb, k=-1)).all()

@@ -46,7 +46,10 @@ Selector = Callable[[int, float, Any], bool]
 class Frame:
     index: int  # decode order from 0 (the reference vPDQ's frame number)
     timestamp: float  # seconds
-    rgb: np.ndarray  # (H, W, 3) uint8
+    rgb: np.ndarray  # (H, W, 3) uint8, as coded (vPDQ hashes it so, as the reference does)
+    #: counter-clockwise degrees (0, 90, 180, 270) the display matrix turns the frame by: a
+    #: phone's portrait clip is coded sideways; the signals look at it turned (frame_media)
+    rotation: int = 0
 
 
 def every_n_frames(
@@ -163,7 +166,8 @@ def _iter_av(
                 if select is None or select(index, t, thumb):
                     with clock:
                         rgb = _rgb(frame, size)
-                    yield Frame(index, timestamps(index) if timestamps else t, rgb)
+                    turn = round(float(frame.rotation or 0) / 90.0) * 90 % 360
+                    yield Frame(index, timestamps(index) if timestamps else t, rgb, turn)
                 index += 1
     if index == 0:
         raise CorruptMediaError(f"{where}: no frame could be decoded; the file is damaged")

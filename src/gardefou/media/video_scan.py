@@ -78,6 +78,8 @@ def frame_media(video: Video, frame: Frame) -> Media:
         format="VIDEO_FRAME",
         width=img.width,
         height=img.height,
+        # the display rotation as the EXIF orientation that means it: oriented() applies it
+        exif_orientation={0: 1, 90: 8, 180: 3, 270: 6}.get(frame.rotation, 1),
         source=f"{video.source or '<bytes>'}@{frame.timestamp:.3f}s",
     )
     media._cache["sha256"] = f"{video.sha256}@{frame.index}"
