@@ -71,6 +71,8 @@ def test_thresholds_per_bank_and_negative_banks() -> None:
     far = noisy(v, 25, rng)  # beyond loose's distance 20, within the default 31
     assert b.id not in {m.entry_id for m in idx.match(far)}
     assert idx.match(query, banks=["loose"])[0].entry_id == b.id
+    with pytest.raises(NotFoundError, match="'nope'"):
+        idx.match(query, banks=["nope"])
     with pytest.raises(ConfigError, match="query_pct 120"):
         idx.create_bank("bad", query_pct=120.0)
     with pytest.raises(NotFoundError, match="no-such"):

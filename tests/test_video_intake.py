@@ -83,8 +83,8 @@ def test_sniffing_never_trusts_the_extension(tmp_path: Path) -> None:
 
 
 def test_no_secondary_opens() -> None:
-    """A demuxer asking for another resource (here a Matroska file whose codec asks nothing,
-    but io_open is the guard) never reads outside the bytes: the option is always set."""
+    """The io_open given to FFmpeg refuses any second resource a demuxer asks for (an HLS
+    segment, a QuickTime data reference): uploads are read from their bytes only."""
     from gardefou.media import video as video_mod
 
     with pytest.raises(PermissionError, match="read from memory only"):

@@ -252,7 +252,7 @@ class VideoIndex:
             qvariants, md5 = query.variants(), query.md5
         else:
             qvariants, md5 = [list(query)], None
-        wanted = set(banks) if banks is not None else set(self.banks)
+        wanted = {self.bank(b).name for b in banks} if banks is not None else set(self.banks)
         min_quality = min((self.banks[b].quality for b in wanted), default=QUALITY_THRESHOLD)
         radius = max((self.banks[b].distance for b in wanted), default=DISTANCE_THRESHOLD)
         results: dict[int, VideoMatch] = {}
