@@ -10,6 +10,8 @@ place; the CLI maps it to exit codes.
     │   ├── UnsupportedFormatError  content is not a supported image format (SVG, text, ...)
     │   ├── CorruptMediaError       truncated or undecodable bytes
     │   ├── MediaTooLargeError      bytes, pixels, dimensions or frames over a limit   (HTTP 413)
+    │   │   └── MediaTooLongError   a video's duration over the limit
+    │   ├── MediaTimeoutError       decoding took longer than the limit allows
     │   └── MediaUnreadableError    the file cannot be opened or read
     ├── SignalError                 a signal failed on one input
     │   └── ModelUnavailableError   a model or its package cannot be loaded (names the extra)
@@ -80,6 +82,18 @@ class CorruptMediaError(MediaError):
 class MediaTooLargeError(MediaError):
     code = "media_too_large"
     http_status = 413
+
+
+class MediaTooLongError(MediaTooLargeError):
+    """A video (or animation) runs longer than VideoLimits.max_seconds."""
+
+    code = "media_too_long"
+
+
+class MediaTimeoutError(MediaError):
+    """Decoding exceeded VideoLimits.max_decode_seconds (a slow or hostile file)."""
+
+    code = "media_timeout"
 
 
 class MediaUnreadableError(MediaError):

@@ -71,6 +71,7 @@ def main() -> None:
         "commands_consent",
         "commands_exchange",
         "commands_gateway",
+        "commands_video",
     ):
         try:
             __import__(f"gardefou.cli.{module}")

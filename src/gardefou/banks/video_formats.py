@@ -1,0 +1,164 @@
+"""Video bank files: ThreatExchange signal lines and gardefou's own JSON Lines store.
+
+``te``  python-threatexchange's signal lines, one per line: ``vpdq <signal>`` where the signal
+        is its VPDQ string (a JSON list of ``"hex,quality,timestamp"``), and ``video_md5 <hex>``
+        (an exact-file entry). Blank lines and ``#`` comments are skipped; ``pdq`` lines belong
+        to image banks (``banks.formats``) and are skipped here, as video lines are there.
+``jsonl`` every bank (with its thresholds) and entry (both variants, file hashes, provenance),
+        one JSON object per line: what ``gardefou video`` keeps between runs.
+
+Imports are all or nothing: every line is validated first; the first bad one raises BankError
+naming its line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from gardefou.banks.video import VideoIndex
+from gardefou.errors import BankError, GardefouError
+from gardefou.signals.vpdq import VpdqFeature, parse_signal_str, to_signal_str
+
+#: the signal types of video lines (``banks.formats`` skips them in image imports)
+VIDEO_SIGNAL_TYPES = frozenset({"vpdq", "video_md5"})
+_HEX = set("0123456789abcdef")
+
+
+def parse_te(text: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for line, raw in enumerate(text.splitlines(), start=1):
+        s = raw.strip()
+        if not s or s.startswith("#"):
+            continue
+        kind, _, value = s.partition(" ")
+        kind, value = kind.lower(), value.strip()
+        if kind == "pdq":
+            continue
+        if kind not in VIDEO_SIGNAL_TYPES:
+            raise BankError(
+                f"line {line}: signal type {kind[:40]!r} is not a video type; expected vpdq or "
+                "video_md5"
+            )
+        if kind == "video_md5":
+            md5 = value.lower()
+            if len(md5) != 32 or not set(md5) <= _HEX:
+                raise BankError(f"line {line}: video_md5 {value[:80]!r} is not 32 hex digits")
+            rows.append({"line": line, "md5": md5, "features": []})
+            continue
+        try:
+            features = parse_signal_str(value)
+        except GardefouError as exc:
+            raise BankError(f"line {line}: {exc}") from None
+        if not features:
+            raise BankError(f"line {line}: vpdq signal has no frame hash")
+        rows.append({"line": line, "md5": None, "features": features})
+    return rows
+
+
+def import_te(
+    index: VideoIndex, bank: str, text: str, *, source: str = "import:te"
+) -> tuple[int, list[int]]:
+    """Add every line's entry to ``bank``; returns (added, lines skipped as too uniform)."""
+    rows = parse_te(text)
+    b = index.bank(bank)
+    uniform = [
+        r["line"]
+        for r in rows
+        if r["features"] and not any(f.quality >= b.quality for f in r["features"])
+    ]
+    added = 0
+    for r in rows:
+        if r["line"] in uniform:
+            continue
+        index.add(bank, r["features"], md5=r["md5"], source=source)
+        added += 1
+    return added, uniform
+
+
+def export_te(index: VideoIndex, bank: str, out: IO[str]) -> int:
+    index.bank(bank)
+    n = 0
+    for e in sorted(index.entries.values(), key=lambda e: e.id):
+        if e.bank != bank:
+            continue
+        if e.features:
+            out.write(f"vpdq {to_signal_str(e.features)}\n")
+        if e.md5:
+            out.write(f"video_md5 {e.md5}\n")
+        n += 1
+    return n
+
+
+# ----- gardefou's JSON Lines store --------------------------------------------------------------
+
+
+def _features(items: list[list[Any]]) -> list[VpdqFeature]:
+    return [VpdqFeature(str(h), int(q), float(t), int(n)) for h, q, t, n in items]
+
+
+def _rows(features: tuple[VpdqFeature, ...]) -> list[list[Any]]:
+    return [[f.pdq_hex, f.quality, f.timestamp, f.frame_number] for f in features]
+
+
+def save(index: VideoIndex, path: str | Path) -> None:
+    """Write every bank and entry; the file is replaced atomically."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for b in index.banks.values():
+            out.write(json.dumps({"bank": b.__dict__}, sort_keys=True) + "\n")
+        for e in sorted(index.entries.values(), key=lambda e: e.id):
+            row = {
+                "entry": {
+                    "bank": e.bank,
+                    "features": [
+                        [f.pdq_hex, f.quality, f.timestamp, f.frame_number] for f in e.features
+                    ],
+                    "cropped": [
+                        [f.pdq_hex, f.quality, f.timestamp, f.frame_number] for f in e.cropped
+                    ],
+                    "md5": e.md5,
+                    "sha256": e.sha256,
+                    "source": e.source,
+                    "case_id": e.case_id,
+                    "note": e.note,
+                }
+            }
+            out.write(json.dumps(row, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+def load(path: str | Path) -> VideoIndex:
+    """Read a store written by ``save`` (a missing file is an empty store)."""
+    index = VideoIndex()
+    path = Path(path)
+    if not path.exists():
+        return index
+    for line, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+            if "bank" in obj:
+                spec = dict(obj["bank"])
+                index.create_bank(spec.pop("name"), **spec)
+            else:
+                e = obj["entry"]
+                index.add(
+                    e["bank"],
+                    _features(e["features"]),
+                    cropped=_features(e.get("cropped", [])),
+                    md5=e.get("md5"),
+                    sha256=e.get("sha256"),
+                    source=e.get("source", ""),
+                    case_id=e.get("case_id"),
+                    note=e.get("note", ""),
+                )
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+            raise BankError(f"{path}:{line}: not a video bank record ({exc})") from None
+    return index
+
+
+__all__ = ["VIDEO_SIGNAL_TYPES", "export_te", "import_te", "load", "parse_te", "save"]

@@ -1,0 +1,316 @@
+"""`gardefou video ...`: hash (vPDQ), match two videos, scan (signals + decision), video banks.
+
+Video banks live in a JSON Lines store (``--store``, ``$GARDEFOU_VIDEO_BANKS``, default
+``$XDG_DATA_HOME/gardefou/video-banks.jsonl``); image banks are the ``--db`` store's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gardefou.cli.main import EXIT_INPUT, cli, emit_json
+from gardefou.errors import GardefouError
+
+
+def _default_store() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "gardefou" / "video-banks.jsonl")
+
+
+store_opt = click.option(
+    "--store",
+    envvar="GARDEFOU_VIDEO_BANKS",
+    default=_default_store,
+    show_default="$XDG_DATA_HOME/gardefou/video-banks.jsonl",
+    help="Video bank store (JSON Lines).",
+)
+every_opt = click.option(
+    "--every",
+    "seconds_per_hash",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Seconds between hashed frames (0: every frame), as the reference's seconds_per_hash.",
+)
+
+
+def _size(value: str | None) -> tuple[int, int] | None:
+    if not value:
+        return None
+    try:
+        w, h = (int(x) for x in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not WIDTHxHEIGHT (e.g. 128x128)") from None
+    if w <= 0 or h <= 0:
+        raise click.BadParameter(f"{value!r}: width and height must be positive")
+    return w, h
+
+
+@cli.group("video")
+def video_group() -> None:
+    """Videos: vPDQ hashes, matching, scanning, video banks."""
+
+
+@video_group.command("hash")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@every_opt
+@click.option("--size", help="Downsample frames to WIDTHxHEIGHT before hashing (e.g. 128x128).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["lines", "te", "json"]),
+    default="json",
+    show_default=True,
+    help="lines: the reference CLI's frame,quality,hex,timestamp; te: ThreatExchange "
+    "vpdq/video_md5 lines; json: one object per file.",
+)
+def video_hash(files: tuple[str, ...], seconds_per_hash: float, size: str | None, fmt: str) -> None:
+    """vPDQ hash (and MD5/SHA-256) of each video."""
+    from gardefou.media.video import load_video
+    from gardefou.signals.vpdq import to_reference_lines, to_signal_str, video_hashes
+
+    failed = False
+    for path in files:
+        try:
+            video = load_video(path)
+            h = video_hashes(video, seconds_per_hash, _size(size), crop_bars=fmt == "json")
+        except GardefouError as exc:
+            failed = True
+            if fmt == "json":
+                emit_json({"path": path, "error": exc.to_dict()})
+            else:
+                click.echo(f"error: {exc}", err=True)
+            continue
+        if fmt == "lines":
+            click.echo(to_reference_lines(h.features), nl=False)
+        elif fmt == "te":
+            click.echo(f"vpdq {to_signal_str(h.features)}")
+            click.echo(f"video_md5 {h.md5}")
+        else:
+            emit_json(
+                {
+                    "path": path,
+                    "md5": h.md5,
+                    "sha256": h.sha256,
+                    "duration": video.duration,
+                    "vpdq": [f.compact() for f in h.features],
+                    "vpdq_cropped": [f.compact() for f in h.cropped],
+                }
+            )
+    if failed:
+        sys.exit(EXIT_INPUT)
+
+
+@video_group.command("match")
+@click.argument("a", type=click.Path(dir_okay=False))
+@click.argument("b", type=click.Path(dir_okay=False))
+@every_opt
+@click.option("--distance", type=click.IntRange(0, 64), default=31, show_default=True)
+@click.option("--quality", type=click.IntRange(0, 100), default=50, show_default=True)
+def video_match(a: str, b: str, seconds_per_hash: float, distance: int, quality: int) -> None:
+    """Share of each video's distinct frame hashes found in the other (both ways)."""
+    from gardefou.banks.video import match_hashes
+    from gardefou.media.video import load_video
+    from gardefou.signals.vpdq import video_hashes
+
+    ha, hb = (video_hashes(load_video(p), seconds_per_hash) for p in (a, b))
+    pa, pb, cropped = match_hashes(ha, hb, distance, quality)
+    emit_json(
+        {
+            "a": a,
+            "b": b,
+            "a_pct": round(pa, 2),
+            "b_pct": round(pb, 2),
+            "cropped": cropped,
+            "same_file": ha.md5 == hb.md5,
+        }
+    )
+
+
+@video_group.command("scan")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--signals", default="nudity,faces,age,identity,provenance", show_default=True)
+@click.option(
+    "--every",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Seconds between the frames the signals see.",
+)
+@click.option(
+    "--scene",
+    type=click.FloatRange(0, 1),
+    default=0.25,
+    show_default=True,
+    help="Also scan frames that differ this much (0-1) from the last scanned one.",
+)
+@store_opt
+@click.option(
+    "--image-banks/--no-image-banks",
+    default=False,
+    help="Also match every frame against the image banks of --db.",
+)
+@click.pass_context
+def video_scan(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    signals: str,
+    every: float,
+    scene: float,
+    store: str,
+    image_banks: bool,
+) -> None:
+    """Scan videos: vPDQ, signals on sampled frames, bank matches and the policy decision."""
+    from gardefou.banks.video_formats import load
+    from gardefou.media.video import load_video
+    from gardefou.media.video_decide import decide_video
+    from gardefou.media.video_scan import scan_video
+
+    names = [s.strip() for s in signals.split(",") if s.strip()]
+    index = load(store) if Path(store).exists() else None
+    banks: Any = None
+    if image_banks:
+        from gardefou.cli.commands_bank import _service
+
+        banks = _service(ctx)
+    failed = False
+    for path in files:
+        try:
+            scan = scan_video(load_video(path), names, every=every, scene=scene)
+            out = decide_video(scan, video_index=index, image_banks=banks)
+        except GardefouError as exc:
+            failed = True
+            emit_json({"path": path, "error": exc.to_dict()})
+            continue
+        emit_json({"path": path, **scan.to_dict(), **out.to_dict()})
+    if failed:
+        sys.exit(EXIT_INPUT)
+
+
+# ----- video banks ------------------------------------------------------------------------------
+
+
+@video_group.group("bank")
+def video_bank() -> None:
+    """Video banks (vPDQ hash lists with per-bank thresholds)."""
+
+
+def _load(store: str) -> Any:
+    from gardefou.banks.video_formats import load
+
+    return load(store)
+
+
+def _save(index: Any, store: str) -> None:
+    from gardefou.banks.video_formats import save
+
+    Path(store).parent.mkdir(parents=True, exist_ok=True)
+    save(index, store)
+
+
+@video_bank.command("create")
+@click.argument("name")
+@store_opt
+@click.option("--distance", type=click.IntRange(0, 64), default=31, show_default=True)
+@click.option("--quality", type=click.IntRange(0, 100), default=50, show_default=True)
+@click.option(
+    "--query-pct",
+    type=click.FloatRange(0, 100),
+    default=80.0,
+    show_default=True,
+    help="Share of the uploaded video's frames that must match.",
+)
+@click.option(
+    "--entry-pct",
+    type=click.FloatRange(0, 100),
+    default=0.0,
+    show_default=True,
+    help="Share of the banked video's frames that must match.",
+)
+@click.option("--negative", is_flag=True, help="Known-benign bank.")
+def bank_create(name: str, store: str, **thresholds: Any) -> None:
+    index = _load(store)
+    index.create_bank(name, **thresholds)
+    _save(index, store)
+    emit_json({"bank": name, **thresholds})
+
+
+@video_bank.command("add")
+@click.argument("name")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@store_opt
+@click.option("--case-id", default=None)
+@click.option("--source", default="cli")
+@click.option("--note", default="")
+@click.option(
+    "--every",
+    "seconds_per_hash",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds between hashed frames of the banked video; 0 (every frame) lets trimmed "
+    "copies, hashed once a second, find their frames (see docs/video.md).",
+)
+def bank_add(
+    name: str,
+    files: tuple[str, ...],
+    store: str,
+    case_id: str | None,
+    source: str,
+    note: str,
+    seconds_per_hash: float,
+) -> None:
+    """Hash videos and bank them (only the hashes are kept)."""
+    from gardefou.media.video import load_video
+    from gardefou.signals.vpdq import video_hashes
+
+    index = _load(store)
+    for path in files:
+        h = video_hashes(load_video(path), seconds_per_hash)
+        e = index.add(
+            name,
+            h.features,
+            cropped=h.cropped,
+            md5=h.md5,
+            sha256=h.sha256,
+            source=source,
+            case_id=case_id,
+            note=note,
+        )
+        emit_json({"path": path, "entry_id": e.id, "frames": len(h.features)})
+    _save(index, store)
+
+
+@video_bank.command("import")
+@click.argument("name")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@store_opt
+def bank_import(name: str, file: str, store: str) -> None:
+    """Import ThreatExchange ``vpdq``/``video_md5`` lines."""
+    from gardefou.banks.video_formats import import_te
+
+    index = _load(store)
+    added, uniform = import_te(
+        index, name, Path(file).read_text(encoding="utf-8-sig"), source=f"import:{Path(file).name}"
+    )
+    _save(index, store)
+    emit_json({"bank": name, "added": added, "too_uniform_lines": uniform})
+
+
+@video_bank.command("export")
+@click.argument("name")
+@store_opt
+def bank_export(name: str, store: str) -> None:
+    """Write the bank as ThreatExchange ``vpdq``/``video_md5`` lines."""
+    import io
+
+    from gardefou.banks.video_formats import export_te
+
+    out = io.StringIO()
+    export_te(_load(store), name, out)
+    click.echo(out.getvalue(), nl=False)

@@ -1,0 +1,75 @@
+"""`gardefou video ...` commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("av")
+
+from click.testing import CliRunner
+
+import gardefou.cli.commands_video  # noqa: F401 - registers the commands
+from gardefou.cli.main import cli
+from tests.video_support import mkv, reencode, synthetic_clip
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("videos")
+    clip = synthetic_clip(seconds=4.0, seed=5)
+    paths = {
+        "clip": tmp / "clip.mp4",
+        "small": tmp / "small.mp4",
+        "other": tmp / "other.webm",
+        "bad": tmp / "bad.mkv",
+    }
+    paths["clip"].write_bytes(clip)
+    paths["small"].write_bytes(reencode(clip, scale=0.5))
+    paths["other"].write_bytes(
+        synthetic_clip(seconds=4.0, seed=6, container="webm", codec="libvpx-vp9")
+    )
+    paths["bad"].write_bytes(mkv(100_000, 100_000, 2, payload=b"\x00" * 8))
+    return paths
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_hash_formats(files) -> None:
+    code, out = run("video", "hash", str(files["clip"]))
+    obj = json.loads(out)
+    assert code == 0 and len(obj["vpdq"]) == 4 and len(obj["md5"]) == 32
+    code, out = run("video", "hash", str(files["clip"]), "--format", "lines", "--every", "0")
+    assert code == 0 and len(out.splitlines()) == 60 and out.startswith("0,100,")
+    code, out = run("video", "hash", str(files["clip"]), "--format", "te")
+    assert out.splitlines()[0].startswith('vpdq ["') and out.splitlines()[1].startswith(
+        "video_md5 "
+    )
+
+
+def test_hostile_file_is_a_typed_error_and_exit_1(files) -> None:
+    code, out = run("video", "hash", str(files["bad"]), str(files["clip"]))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert lines[0]["error"]["error"] == "media_corrupt" and "vpdq" in lines[1]
+
+
+def test_match_and_bank_round_trip(files, tmp_path) -> None:
+    code, out = run("video", "match", str(files["clip"]), str(files["small"]))
+    assert code == 0 and json.loads(out)["a_pct"] >= 50  # 3 of 4 frames at half size
+    code, out = run("video", "match", str(files["clip"]), str(files["other"]))
+    assert json.loads(out)["a_pct"] == 0
+    store = str(tmp_path / "vb.jsonl")
+    assert run("video", "bank", "create", "reported", "--store", store)[0] == 0
+    code, out = run("video", "bank", "add", "reported", str(files["clip"]), "--store", store)
+    assert code == 0 and json.loads(out)["entry_id"] == 1
+    code, exported = run("video", "bank", "export", "reported", "--store", store)
+    te = tmp_path / "bank.te"
+    te.write_text(exported)
+    assert run("video", "bank", "create", "copy", "--store", store)[0] == 0
+    code, out = run("video", "bank", "import", "copy", str(te), "--store", store)
+    assert json.loads(out)["added"] == 2  # the vpdq line and the video_md5 line
