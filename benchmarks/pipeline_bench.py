@@ -49,6 +49,8 @@ from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+#: the shared data sets: $GARDEFOU_SHARED or ../shared beside the clone (as the tests)
+SHARED_ROOT = Path(os.environ.get("GARDEFOU_SHARED", REPO.parent / "shared"))
 sys.path.insert(0, str(REPO / "src"))
 
 from gardefou.pipeline import Envelope, Processor  # noqa: E402
@@ -59,7 +61,7 @@ from gardefou.pipeline.sources import iter_jsonl  # noqa: E402
 from gardefou.store import connect  # noqa: E402
 
 FLOOD_PER_S = 6700 / 3600
-PHOTOS = REPO.parent / "shared" / "data" / "photos"
+PHOTOS = SHARED_ROOT / "data" / "photos"
 
 
 def pct(values: list[float], q: int) -> float:
@@ -699,4 +701,7 @@ def report(out: dict[str, object], args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_env beside this file
+    from bench_env import run
+
+    run(main, "pipeline_bench")
