@@ -661,6 +661,11 @@ def report_cheap_first(out: dict[str, object], args: argparse.Namespace) -> None
             )
             print(f"{'':28} CPU ms/image by signal: {r['signal_cpu_ms_per_image_event']}")
     print(
+        "CPU ms by signal: work shared between signals is charged to the first one that needs "
+        "it (NudeNet's detections feed the faces signal, which feeds age and identity: "
+        "whichever of them runs first pays for NudeNet)"
+    )
+    print(
         "CPU time on one core. ms/image: image events alone (the text-only events of the mix, "
         "measured as ms/request, taken out); flood headroom = 1000 / (1.86 x (ms/image + "
         "ms/request)): each flood image comes with the request post it answers"
