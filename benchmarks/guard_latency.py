@@ -94,6 +94,10 @@ def main() -> None:
     t0 = time.perf_counter()
     g.check_request("warm up the encoder", images=[img])
     g.check_request("put him in a bikini", images=[img])  # loads the face and age models
+    # and every path timed below once: a first call that loads or compiles something (2.6 s CPU
+    # seen on the no-person-word path) must not become the p99 of a short run
+    g.check_request("make it nsfw", images=[img])
+    g_always.check_request("put him in a bikini", images=[img])
     warm = (time.perf_counter() - t0) * 1000
     enc = default_model()
     out = {
