@@ -86,3 +86,16 @@ def test_without_numba_the_numpy_plan_answers(monkeypatch) -> None:
     got = index.search(queries, 31)
     want = brute_force(words, queries, 31)
     assert _same(got, want)
+
+
+def test_popcount_without_numpy_bitwise_count_gives_the_same_distances(monkeypatch) -> None:
+    """numpy >= 1.26 is allowed and only numpy 2 has bitwise_count: the byte-table fallback."""
+    words, queries = _data(3000, 5)
+    want = index_mod.distances(words, queries[0])
+    table = index_mod._row_popcount_table(words ^ queries[0])
+    assert np.array_equal(table, want)
+    monkeypatch.setattr(index_mod, "_HAS_BITWISE_COUNT", False)
+    assert np.array_equal(index_mod.distances(words, queries[0]), want)
+    index = HashIndex.build(np.arange(len(words)), words)
+    index.kernel = "numpy"
+    assert _same(index.search(queries, 31), brute_force(words, queries, 31))

@@ -95,9 +95,27 @@ def chunk_values(words: np.ndarray, chunk: int) -> np.ndarray:
     return ((words[:, w] >> np.uint64(shift)) & mask).astype(np.uint32)
 
 
+_HAS_BITWISE_COUNT = hasattr(np, "bitwise_count")  # numpy >= 2
+_BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _row_popcount_table(x: np.ndarray) -> np.ndarray:
+    """Set bits per row of a (n, 4) uint64 array through a byte table: numpy < 2 has no
+    ``bitwise_count``; the counts are the same integers."""
+    x = np.ascontiguousarray(x, dtype=np.uint64)
+    return _BYTE_BITS[x.view(np.uint8)].reshape(len(x), -1).sum(axis=1, dtype=np.int32)
+
+
+def row_popcount(x: np.ndarray) -> np.ndarray:
+    """Set bits per row of a (n, 4) uint64 array (numpy's SIMD ``bitwise_count`` when present)."""
+    if _HAS_BITWISE_COUNT:
+        return np.bitwise_count(x).sum(axis=1, dtype=np.int32)
+    return _row_popcount_table(x)
+
+
 def distances(words: np.ndarray, query: np.ndarray) -> np.ndarray:
     """Hamming distance of each row of ``words`` (n, 4) to one query (4,)."""
-    return np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int32)
+    return row_popcount(words ^ query)
 
 
 _MASKS: dict[tuple[int, int], np.ndarray] = {}
@@ -355,7 +373,7 @@ class HashIndex:
             qrow, rows = base.candidates(qwords, radii)
             if len(rows):
                 probe = qwords[0] if len(qwords) == 1 else qwords[qrow]  # broadcast one query
-                dist = np.bitwise_count(base.words[rows] ^ probe).sum(axis=1, dtype=np.int32)
+                dist = row_popcount(base.words[rows] ^ probe)
                 ok = (dist <= radius) & ~dead[rows]
                 qs.append(qrow[ok])
                 ks.append(base.keys[rows[ok]].astype(np.int64))
