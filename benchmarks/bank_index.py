@@ -14,9 +14,14 @@ it (the restart path). Also measured: add 10,000 hashes incrementally, then quer
     .venv/bin/python benchmarks/bank_index.py                      # 1M hashes, a few minutes
     .venv/bin/python benchmarks/bank_index.py --n 10000000         # the 10M acceptance run
     .venv/bin/python benchmarks/bank_index.py --methods gardefou   # just ours
+    .venv/bin/python benchmarks/bank_index.py --n 10000000 --methods gardefou,gardefou-numpy \
+        --work /tmp/bank10m --reuse      # compiled plan vs numpy plan, data and index kept
 
 The machine running it may be shared: latencies are wall-clock per query, one query at a time,
-and CPU time per query (``cpu``), which preemption by other jobs distorts less.
+and CPU time per query (``cpu``), which preemption by other jobs distorts less. Each worker is
+pinned to one CPU with one thread (``bench_env``). ``gardefou-numpy`` is the same index with the
+numpy query plan (no numba): the in-run anchor for the compiled plan. The memory-mapped index is
+paged in (``HashIndex.warm``, timed apart) before the queries.
 """
 
 from __future__ import annotations
@@ -110,13 +115,18 @@ def run_method(method: str, work: Path, out_path: Path) -> None:
         result["rss_after_build"] = rss_mb()
         Path(out_path).write_text(json.dumps(result))
         return
-    if method == "gardefou":
+    if method in ("gardefou", "gardefou-numpy"):
         from gardefou.banks.index import HashIndex
 
         t = time.perf_counter()
         index = HashIndex.load(work / "gf-index")
+        if method == "gardefou-numpy":  # the numpy plan on the same files: the in-run anchor
+            index.kernel = "numpy"
         result["load_s"] = time.perf_counter() - t
-        index.search(queries[:1], THRESHOLD)
+        t = time.perf_counter()
+        index.warm()
+        result["warm_s"] = time.perf_counter() - t
+        index.search(queries[:1], THRESHOLD)  # compiles (or loads) the query plan
         for q in queries:
             t, c = time.perf_counter(), time.process_time()
             h = index.search(q[None, :], THRESHOLD)
@@ -187,6 +197,13 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--methods", default="gardefou,faiss-flat,faiss-mih")
     ap.add_argument("--work", default=None, help="scratch folder [a temporary one]")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the data and built index in --work when they match --n/--queries/--seed",
+    )
+    ap.add_argument("--brute", type=int, default=50, help="queries checked by brute force [50]")
+    ap.add_argument("--json-out", default=None, help="also write the results table here (JSON)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -203,20 +220,32 @@ def main() -> None:
             )
     work = Path(args.work or tempfile.mkdtemp(prefix="gardefou-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    stamp = {"n": args.n, "queries": args.queries, "seed": args.seed}
+    reuse = args.reuse and (work / "stamp.json").exists()
+    reuse = reuse and json.loads((work / "stamp.json").read_text()) == stamp
+    reuse = reuse and (work / "gf-index" / "manifest.json").exists()
     t = time.perf_counter()
-    data, queries = make_data(args.n, args.queries, args.seed)
-    np.save(work / "data.npy", data)
-    np.save(work / "queries.npy", queries)
+    if reuse:
+        queries = np.load(work / "queries.npy")
+        print(f"data and index reused from {work} ({args.n:,} hashes, seed {args.seed})")
+    else:
+        (work / "stamp.json").unlink(missing_ok=True)
+        data, queries = make_data(args.n, args.queries, args.seed)
+        np.save(work / "data.npy", data)
+        np.save(work / "queries.npy", queries)
+        del data
     print(
         f"data: {args.n:,} hashes, {args.queries} queries, threshold {THRESHOLD} "
-        f"({time.perf_counter() - t:.1f}s to generate; scratch {work})"
+        f"({time.perf_counter() - t:.1f}s to generate or load; scratch {work})"
     )
-    del data
-    print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()} on {os.cpu_count()} cores")
     methods = args.methods.split(",")
     results = {}
-    if "gardefou" in methods:
-        results["gardefou-build"] = spawn("gardefou-build", work)
+    if any(m.startswith("gardefou") for m in methods):
+        if reuse:
+            results["gardefou-build"] = json.loads((work / "gardefou-build.json").read_text())
+        else:
+            results["gardefou-build"] = spawn("gardefou-build", work)
+            (work / "stamp.json").write_text(json.dumps(stamp))
     for m in methods:
         results[m] = spawn(m, work)
         print(f"  {m}: done", flush=True)
@@ -226,13 +255,15 @@ def main() -> None:
     from gardefou.banks.index import brute_force
 
     data = np.load(work / "data.npy", mmap_mode="r")
-    bf = brute_force(data, queries[:50], THRESHOLD)
-    for i in range(50):
+    nb = min(args.brute, len(queries))
+    bf = brute_force(data, queries[:nb], THRESHOLD)
+    for i in range(nb):
         assert sorted(bf.key[bf.query == i].tolist()) == truth[i], f"reference wrong on query {i}"
     n_true = sum(len(h) for h in truth)
     print(
         f"reference: {truth_method} ({n_true} true hits over {len(truth)} queries; "
-        f"checked against numpy brute force on 50 queries)\n"
+        f"checked against numpy brute force on {nb} queries: "
+        f"{sum(len(truth[i]) for i in range(nb))} hits, all found)\n"
     )
     header = (
         f"{'method':<12} {'recall':>8} {'median ms':>10} {'p99 ms':>8} {'cpu med':>8} "
@@ -245,22 +276,28 @@ def main() -> None:
         found = sum(len(set(a) & set(b)) for a, b in zip(r["hits"], truth, strict=True))
         extra = sum(len(set(a) - set(b)) for a, b in zip(r["hits"], truth, strict=True))
         recall = found / n_true if n_true else 1.0
-        build = results["gardefou-build"]["build_s"] if m == "gardefou" else r["build_s"]
+        build = results["gardefou-build"]["build_s"] if m.startswith("gardefou") else r["build_s"]
         print(
             f"{m:<12} {recall:>8.2%} {r['median_ms']:>10.2f} {r['p99_ms']:>8.2f} "
             f"{r['cpu_median_ms']:>8.2f} {r['cpu_p99_ms']:>8.2f} {build:>8.1f} "
             f"{r['rss_mb']:>8.0f} {r['rss_anon_mb']:>6.0f}/{r['rss_file_mb']:<6.0f}"
             + (f"  ({extra} false hits!)" if extra else "")
         )
+    if args.json_out:
+        table = {m: {k: v for k, v in results[m].items() if k != "hits"} for m in methods}
+        for m in methods:
+            pairs = zip(results[m]["hits"], truth, strict=True)
+            found = sum(len(set(a) & set(b)) for a, b in pairs)
+            table[m]["recall"] = found / n_true if n_true else 1.0
+        Path(args.json_out).write_text(json.dumps({"brute_checked": nb, "methods": table}))
     if "gardefou" in results:
         g, b = results["gardefou"], results["gardefou-build"]
         print(
             f"\ngardefou: save {b['save_s']:.1f}s, restart (memory-map) "
-            f"{g['load_s'] * 1000:.0f} ms, "
+            f"{g['load_s'] * 1000:.0f} ms + warm (page in) {g['warm_s'] * 1000:.0f} ms, "
             f"add 10k incrementally {g['add_10k_s'] * 1000:.0f} ms, then p99 "
             f"{g['after_add_p99_ms']:.2f} ms, new hashes found: {g['after_add_found_new']}"
         )
-    print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()} on {os.cpu_count()} cores")
     print(
         f"\nrerun: .venv/bin/python benchmarks/bank_index.py --n {args.n} "
         f"--queries {args.queries} --seed {args.seed}  (shared machine: other jobs were running)"
@@ -268,4 +305,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_env beside this file
+    from bench_env import run, setup
+
+    if "--worker" in sys.argv:  # one method per process: one thread, one pinned CPU
+        setup(threads=1, pin=True)
+        main()
+    else:
+        run(main, "bank_index")

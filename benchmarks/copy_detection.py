@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import sys
 import time
@@ -44,7 +45,8 @@ from gardefou.signals.pdq_core import pdq_dihedral, pdq_hash
 
 THRESHOLD = 31
 MIN_QUALITY = 50
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+_DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(os.environ.get("GARDEFOU_SHARED", _DEFAULT_SHARED)) / "data"
 REFERENCE_ORIGINALS = (
     "bridge-mods/aaa-orig.jpg",
     "misc-images/modes/original.jpg",
@@ -238,4 +240,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_env beside this file
+    from bench_env import run
+
+    run(main, "copy_detection")

@@ -34,6 +34,8 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+#: the shared data sets: $GARDEFOU_SHARED or ../shared beside the clone (as the tests)
+SHARED_ROOT = Path(os.environ.get("GARDEFOU_SHARED", REPO.parent / "shared"))
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -44,7 +46,7 @@ from gardefou.signals import get_signal  # noqa: E402
 from gardefou.signals.faces import Face, FacesSignal, box_iou  # noqa: E402
 from gardefou.signals.identity import DEFAULT_THRESHOLD  # noqa: E402
 
-SHARED = REPO.parent / "shared" / "data"
+SHARED = SHARED_ROOT / "data"
 CONFIGS = {
     "yunet-fallback (default)": FacesSignal(scanner="yunet", scan="fallback"),
     "yunet-always": FacesSignal(scanner="yunet", scan="always"),
@@ -235,4 +237,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_env beside this file
+    from bench_env import run
+
+    run(main, "faces_eval")

@@ -22,6 +22,8 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
+#: the shared data sets: $GARDEFOU_SHARED or ../shared beside the clone (as the tests)
+SHARED_ROOT = Path(os.environ.get("GARDEFOU_SHARED", REPO.parent / "shared"))
 sys.path.insert(0, str(REPO / "src"))
 
 from gardefou.media import load_media  # noqa: E402
@@ -86,7 +88,7 @@ def report(label: str, dist: np.ndarray, same: np.ndarray) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "faces-orl"))
+    ap.add_argument("--data", default=str(SHARED_ROOT / "data" / "faces-orl"))
     ap.add_argument("--csv", default=None, help="write the ROC table (threshold, TAR, FAR) here")
     args = ap.parse_args()
     root = Path(args.data)
@@ -135,4 +137,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_env beside this file
+    from bench_env import run
+
+    run(main, "identity_roc")

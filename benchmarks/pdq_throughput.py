@@ -24,6 +24,8 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
+#: the shared data sets: $GARDEFOU_SHARED or ../shared beside the clone (as the tests)
+SHARED_ROOT = Path(os.environ.get("GARDEFOU_SHARED", REPO.parent / "shared"))
 sys.path.insert(0, str(REPO / "src"))
 
 from gardefou.media import load_media  # noqa: E402
@@ -56,7 +58,7 @@ def rate(fn, items: list[bytes], seconds: float) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--reference", type=Path, default=REPO.parent / "shared/data/pdq-reference")
+    ap.add_argument("--reference", type=Path, default=SHARED_ROOT / "data/pdq-reference")
     args = ap.parse_args()
     try:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
@@ -90,4 +92,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_env beside this file
+    from bench_env import run
+
+    run(main, "pdq_throughput")

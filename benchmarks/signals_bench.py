@@ -31,6 +31,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+#: the shared data sets: $GARDEFOU_SHARED or ../shared beside the clone (as the tests)
+SHARED_ROOT = Path(os.environ.get("GARDEFOU_SHARED", REPO.parent / "shared"))
 sys.path.insert(0, str(REPO / "src"))
 
 from gardefou.media import load_media  # noqa: E402
@@ -44,7 +46,7 @@ FIX = REPO / "tests" / "fixtures" / "signals"
 
 
 def test_image() -> bytes:
-    bsds = REPO.parent / "shared" / "data" / "photos" / "train" / "100075.jpg"
+    bsds = SHARED_ROOT / "data" / "photos" / "train" / "100075.jpg"
     bg = Image.open(bsds if bsds.exists() else FIX / "earth_apollo17.jpg").convert("RGB")
     bg = bg.resize((1024, 768))
     face = Image.open(FIX / "orl-s1-1.png").convert("RGB").resize((230, 280))
@@ -67,7 +69,7 @@ def benign_rates() -> None:
     """Nudity levels, face counts and age flags on benign data (false-positive side only)."""
     from collections import Counter
 
-    shared = REPO.parent / "shared" / "data"
+    shared = SHARED_ROOT / "data"
     photos = sorted((shared / "photos").glob("*/*.jpg"))
     orl = sorted((shared / "faces-orl").glob("s*/*.pgm"))
     if not photos or not orl:
@@ -294,4 +296,7 @@ def faster_paths(data: bytes, runs: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_env beside this file
+    from bench_env import run
+
+    run(main, "signals_bench")
