@@ -23,6 +23,7 @@ from gardefou.errors import ConfigError, ModelUnavailableError
 from gardefou.media import Media
 from gardefou.signals._models import onnx_session, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
+from gardefou.signals.photo_style import BACKBONE_OUTPUTS, with_backbone_outputs
 
 #: NudeNet 3.x output classes, in model order (columns 4.. of the output tensor)
 LABELS: tuple[str, ...] = (
@@ -60,6 +61,7 @@ EXPLICIT_LABELS = frozenset(
 SUGGESTIVE_LABELS = frozenset(
     {"FEMALE_GENITALIA_COVERED", "FEMALE_BREAST_COVERED", "BUTTOCKS_COVERED", "ANUS_COVERED"}
 )
+BREAST_COVERED = "FEMALE_BREAST_COVERED"
 #: an exposed belly is suggestive only together with a covered intimate part (bikini pattern)
 BELLY_LABEL = "BELLY_EXPOSED"
 #: exposed skin that turns a moderately scored covered part into "suggestive" (swimwear pattern)
@@ -74,6 +76,11 @@ class NudityThresholds:
     suggestive: float = 0.70  # a SUGGESTIVE_LABELS box at or above this alone -> "suggestive"
     suggestive_with_skin: float = 0.50  # ... or at or above this with exposed skin (SKIN_LABELS)
     skin: float = 0.30  # the exposed-skin score needed for the rule above
+    # FEMALE_BREAST_COVERED fires on fitted tops of clothed adults (0.59-0.71 on street-fashion
+    # photos, docs/model-cards/nudity.md): on its own it needs breast_alone, and with bare skin
+    # (or in the belly rule) the skin score must reach breast_skin
+    breast_alone: float = 0.85
+    breast_skin: float = 0.65
     belly: float = 0.50  # BELLY_EXPOSED at or above this ...
     belly_companion: float = 0.30  # ... with a SUGGESTIVE_LABELS box at or above this
     borderline_margin: float = 0.15  # a relevant score within this below a threshold: borderline
@@ -175,6 +182,20 @@ def _top(
     return max(hits, key=lambda d: d["score"]) if hits else None
 
 
+def _alone_threshold(label: str, t: NudityThresholds) -> float:
+    """A covered part's score needed on its own: FEMALE_BREAST_COVERED, which fires on fitted
+    tops of clothed people, needs ``breast_alone``; the lower covered parts ``suggestive``."""
+    return t.breast_alone if label == BREAST_COVERED else t.suggestive
+
+
+def _skin_needed(label: str, t: NudityThresholds) -> float:
+    return t.breast_skin if label == BREAST_COVERED else t.skin
+
+
+def _belly_needed(label: str, t: NudityThresholds) -> float:
+    return max(t.belly, t.breast_skin) if label == BREAST_COVERED else t.belly
+
+
 def level_from_detections(
     detections: Sequence[Mapping[str, Any]], thresholds: NudityThresholds = DEFAULT_THRESHOLDS
 ) -> tuple[str, float, str]:
@@ -188,21 +209,28 @@ def level_from_detections(
             f"exposed {exp['label']} detected with score {exp['score']:.2f} "
             f"(explicit threshold {t.explicit:.2f})",
         )
-    sug = _top(detections, SUGGESTIVE_LABELS)
-    if sug is not None and sug["score"] >= t.suggestive:
+    covered = sorted(
+        (d for d in detections if d["label"] in SUGGESTIVE_LABELS), key=lambda d: -d["score"]
+    )
+    alone = [d for d in covered if d["score"] >= _alone_threshold(d["label"], t)]
+    if alone:
+        sug = alone[0]
         return (
             "suggestive",
             float(sug["score"]),
             f"{sug['label']} detected with score {sug['score']:.2f} (suggestive threshold "
-            f"{t.suggestive:.2f}): swimwear, underwear or similar",
+            f"{_alone_threshold(sug['label'], t):.2f}): swimwear, underwear or similar",
         )
     skin = _top(detections, SKIN_LABELS)
-    if (
-        sug is not None
-        and sug["score"] >= t.suggestive_with_skin
+    with_skin = [
+        d
+        for d in covered
+        if d["score"] >= t.suggestive_with_skin
         and skin is not None
-        and skin["score"] >= t.skin
-    ):
+        and skin["score"] >= _skin_needed(d["label"], t)
+    ]
+    if with_skin and skin is not None:
+        sug = with_skin[0]
         return (
             "suggestive",
             float(sug["score"]),
@@ -210,12 +238,15 @@ def level_from_detections(
             "covered intimate part and bare skin, the swimwear/underwear pattern",
         )
     belly = _top(detections, frozenset({BELLY_LABEL}))
-    if (
-        belly is not None
-        and belly["score"] >= t.belly
-        and sug is not None
-        and sug["score"] >= t.belly_companion
-    ):
+    with_belly = [
+        d
+        for d in covered
+        if d["score"] >= t.belly_companion
+        and belly is not None
+        and belly["score"] >= _belly_needed(d["label"], t)
+    ]
+    if with_belly and belly is not None:
+        sug = with_belly[0]
         score = min(float(belly["score"]), float(sug["score"]))
         return (
             "suggestive",
@@ -248,14 +279,15 @@ def is_borderline(
     if exp is not None and t.explicit - m <= exp["score"] < t.explicit:
         return True
     if level == "none":
-        sug = _top(detections, SUGGESTIVE_LABELS)
         skin = _top(detections, SKIN_LABELS)
-        limit = (
-            t.suggestive_with_skin
-            if skin is not None and skin["score"] >= t.skin
-            else (t.suggestive)
-        )
-        return sug is not None and limit - m <= sug["score"] < limit
+        for d in detections:
+            if d["label"] not in SUGGESTIVE_LABELS:
+                continue
+            limit = _alone_threshold(d["label"], t)
+            if skin is not None and skin["score"] >= _skin_needed(d["label"], t):
+                limit = min(limit, t.suggestive_with_skin)
+            if limit - m <= d["score"] < limit:
+                return True
     return False
 
 
@@ -336,14 +368,24 @@ class NuditySignal(Signal):
                 f"NudeNet is installed but its bundled model {path} is missing; reinstall it "
                 "with `pip install --force-reinstall nudenet==3.4.2`"
             )
-        return onnx_session(path, "NudeNet 320n")
+        return onnx_session(with_backbone_outputs(path), "NudeNet 320n")
+
+    def _forward(
+        self, arrays: Sequence[np.ndarray], size: int
+    ) -> tuple[np.ndarray, list[list[np.ndarray]] | None]:
+        """(raw detector output, per image the backbone maps or None when not exposed)."""
+        session = self.model()
+        batch = np.stack([preprocess(a, size) for a in arrays])
+        outs = session.run(None, {session.get_inputs()[0].name: batch})
+        if len(outs) < 1 + len(BACKBONE_OUTPUTS):
+            return outs[0], None
+        maps = [[m[i] for m in outs[1 : 1 + len(BACKBONE_OUTPUTS)]] for i in range(len(arrays))]
+        return outs[0], maps
 
     def _run(
         self, arrays: Sequence[np.ndarray], size: int, thresholds: NudityThresholds
     ) -> list[list[dict[str, Any]]]:
-        session = self.model()
-        batch = np.stack([preprocess(a, size) for a in arrays])
-        (output,) = session.run(None, {session.get_inputs()[0].name: batch})[:1]
+        output, _ = self._forward(arrays, size)
         return [
             decode_output(output[i], a.shape[1], a.shape[0], size, thresholds)
             for i, a in enumerate(arrays)
@@ -352,14 +394,28 @@ class NuditySignal(Signal):
     def detect_batch(
         self, items: Sequence[Media], thresholds: NudityThresholds | None = None
     ) -> list[list[dict[str, Any]]]:
-        """320-px detections for each media, batched, cached on the media as 'nudenet'."""
+        """320-px detections for each media, batched, cached on the media as 'nudenet' (and
+        the backbone maps of the same pass as 'nudenet_maps', for the photo-style heads)."""
         t = thresholds or self.thresholds
         todo = [m for m in items if "nudenet" not in m._cache]
         if todo:
             arrays = [oriented_array(m) for m in todo]
-            for m, dets in zip(todo, self._run(arrays, self.input_size, t), strict=True):
-                m._cache["nudenet"] = dets
+            output, maps = self._forward(arrays, self.input_size)
+            for i, (m, a) in enumerate(zip(todo, arrays, strict=True)):
+                m._cache["nudenet"] = decode_output(
+                    output[i], a.shape[1], a.shape[0], self.input_size, t
+                )
+                m._cache["nudenet_maps"] = None if maps is None else maps[i]
         return [m._cache["nudenet"] for m in items]
+
+    def feature_maps(self, media: Media) -> list[np.ndarray] | None:
+        """The backbone maps of the 320-px pass (None when the graph could not expose them);
+        the pass runs here if the nudity signal has not run on this media yet."""
+        if "nudenet_maps" not in media._cache:
+            media._cache.pop("nudenet", None)  # detections cached without maps: redo both
+            self.detect_batch([media])
+        maps: list[np.ndarray] | None = media._cache["nudenet_maps"]
+        return maps
 
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
         return self.extract_batch([media], context)[0]
