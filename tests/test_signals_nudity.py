@@ -239,9 +239,14 @@ def test_second_pass_runs_only_on_borderline(signal, monkeypatch):
 
 def test_context_thresholds_override(signal):
     media = load_media(SIG / "earth_apollo17.jpg")
-    media._cache["nudenet"] = [det("FEMALE_BREAST_COVERED", 0.3)]
+    media._cache["nudenet"] = [det("BUTTOCKS_COVERED", 0.3)]
     r = N.NuditySignal(second_pass=False).extract(
         media, {"nudity_thresholds": {"suggestive": 0.25}}
+    )
+    assert r.value == "suggestive"
+    media._cache["nudenet"] = [det("FEMALE_BREAST_COVERED", 0.3)]
+    r = N.NuditySignal(second_pass=False).extract(
+        media, {"nudity_thresholds": {"breast_alone": 0.25}}
     )
     assert r.value == "suggestive"
 
