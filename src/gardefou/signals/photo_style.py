@@ -242,8 +242,9 @@ def load_heads(name: str = HEAD_FILE) -> dict[str, Any]:
             raw = json.loads(resources.files("gardefou.data").joinpath(name).read_text())
         except (OSError, ValueError) as exc:
             raise ModelUnavailableError(
-                f"the photo-style head gardefou/data/{name} cannot be read ({exc}); reinstall "
-                "gardefou or rebuild it with scripts/train_photo_style.py"
+                f"the photo-style head gardefou/data/{name} cannot be read ({exc}); reinstall it "
+                "with `pip install --force-reinstall gardefou` "
+                "(or rebuild it: scripts/train_photo_style.py)"
             ) from None
         return {k: Head.from_dict(v) if k in ("image", "face") else v for k, v in raw.items()}
 
