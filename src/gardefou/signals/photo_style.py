@@ -34,6 +34,11 @@ STATS_SIDE = 256
 #: a face box is grown by this fraction of its size on each side before pooling (hair, outline
 #: and background carry most of the drawing cues; tight boxes show only skin)
 FACE_MARGIN = 0.5
+#: faces scored one by one (a few ms each); the rest of a crowd takes the image's value
+MAX_FACES = 16
+#: the photo-style heads clip standardized features to +-Z_CLIP (in training too): an image unlike
+#: any training image must not push a linear head to an extreme by extrapolation
+Z_CLIP = 6.0
 
 STAT_NAMES: tuple[str, ...] = (
     "sat_mean", "sat_std", "sat_p90", "sat_high", "log_chroma",
@@ -198,13 +203,17 @@ class Head:
     intercept: float
     calib_a: float = 1.0
     calib_b: float = 0.0
+    clip: float | None = None  # standardized features clipped to +-clip (as in training)
 
     def predict(self, features: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(np.asarray(features, dtype=np.float64))
         if x.shape[1] != self.coef.shape[0]:
             raise ValueError(f"{x.shape[1]} features given, head {self.version} needs "
                              f"{self.coef.shape[0]}")  # fmt: skip
-        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        z = (x - self.mean) / self.scale
+        if self.clip is not None:
+            z = np.clip(z, -self.clip, self.clip)
+        z = z @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(self.calib_a * z + self.calib_b, -40, 40)))
 
     @classmethod
@@ -217,6 +226,7 @@ class Head:
             float(d["intercept"]),
             float(d.get("calib_a", 1.0)),
             float(d.get("calib_b", 0.0)),
+            None if d.get("clip") is None else float(d["clip"]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -231,6 +241,7 @@ class Head:
             "intercept": round(self.intercept, 7),
             "calib_a": round(self.calib_a, 7),
             "calib_b": round(self.calib_b, 7),
+            "clip": self.clip,
         }
 
 
