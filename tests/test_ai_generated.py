@@ -18,7 +18,7 @@ pytest.importorskip("cv2")
 
 def test_forensic_features_have_one_value_per_name_on_any_shape():
     rng = np.random.default_rng(1)
-    for shape in ((600, 800, 3), (40, 30, 3), (8, 8, 3)):
+    for shape in ((600, 800, 3), (40, 30, 3), (8, 8, 3), (20, 3000, 3), (1, 1, 3)):
         img = rng.integers(0, 256, shape, dtype=np.uint8)
         f = forensic_features(img)
         assert f.shape == (len(FORENSIC_NAMES),) and np.isfinite(f).all()

@@ -70,7 +70,11 @@ def forensic_features(rgb: np.ndarray) -> np.ndarray:
         out += [float((vals - near).mean()), float((vals - med).mean())]
     bs = 32
     hh, ww = res.shape[0] // bs * bs, res.shape[1] // bs * bs
-    blocks = np.sort(res[:hh, :ww].reshape(hh // bs, bs, ww // bs, bs).std(axis=(1, 3)).ravel())
+    if hh and ww:
+        blocks = res[:hh, :ww].reshape(hh // bs, bs, ww // bs, bs).std(axis=(1, 3)).ravel()
+    else:  # a strip thinner than one block: the whole residual is the only block
+        blocks = np.array([res.std()])
+    blocks = np.sort(blocks)
     quiet = float(blocks[: max(1, len(blocks) // 10)].mean())
     mean = float(blocks.mean())
     out += [float(np.log(quiet + 1e-3)), float(np.log(mean + 1e-3)), quiet / (mean + 1e-6)]
