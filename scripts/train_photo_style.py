@@ -42,16 +42,23 @@ from gardefou.signals import get_signal
 from gardefou.signals._models import oriented_array
 from gardefou.signals.photo_style import (
     HEAD_FILE,
+    N_MAP_FEATURES,
     Z_CLIP,
     Head,
     face_features,
+    grown_box,
     image_features,
+    image_statistics,
 )
 
 SEED = 20261203
 C = 1.0
 FACE_MIN = 0.5
 REGIONS = 3
+#: the heads read the pooled backbone maps only (the first N_INPUTS columns of the cached
+#: features; the 35 pixel statistics after them are cached for comparison): with the statistics
+#: the held-out AUROC was the same (0.9953 both, image head) and they cost ~12 ms an image
+N_INPUTS = N_MAP_FEATURES
 SYNTHETIC = 200
 PACS_OTHER = {
     "photo": (["dog", "elephant", "giraffe", "guitar", "horse", "house"], 45),
@@ -187,8 +194,12 @@ def item_features(nudity, name: str, data: bytes) -> tuple[np.ndarray, list]:
         if d["label"] in ("FACE_FEMALE", "FACE_MALE") and d["score"] >= FACE_MIN
     ]
     boxes += [(b, "region") for b in random_regions(name, rgb.shape[1], rgb.shape[0])]
-    faces = [(face_features(rgb, maps, box), kind) for box, kind in boxes]
-    return image_features(rgb, maps), faces
+    faces = []
+    for box, kind in boxes:  # the crop's statistics too, for comparison (not used by the heads)
+        x, y, bw, bh = grown_box(box, rgb.shape[1], rgb.shape[0])
+        crop_stats = image_statistics(rgb[y : y + bh, x : x + bw])
+        faces.append((np.concatenate([face_features(rgb, maps, box), crop_stats]), kind))
+    return np.concatenate([image_features(rgb, maps), image_statistics(rgb)]), faces
 
 
 def extract(items: list[tuple[str, int, str, bytes]], cache: Path | None) -> dict[str, np.ndarray]:
@@ -304,7 +315,7 @@ def main() -> None:
     feats = extract(items, args.cache)
     heads, metrics = {}, []
     for kind in ("img", "face"):
-        x, meta = feats[f"{kind}_x"], feats[f"{kind}_meta"]
+        x, meta = feats[f"{kind}_x"][:, :N_INPUTS], feats[f"{kind}_meta"]
         test = held_out(meta[:, 0])  # a face is held out with its image
         y = meta[:, 1].astype(int)
         train = ~test & (y >= 0)

@@ -10,6 +10,7 @@ import pytest
 from gardefou.media import load_media
 from gardefou.signals.faces import photo_fact
 from gardefou.signals.photo_style import (
+    N_MAP_FEATURES,
     STAT_NAMES,
     Head,
     PhotoStyle,
@@ -88,9 +89,9 @@ def test_the_fact_leans_to_photo_and_never_guesses_drawing():
 
 def test_shipped_heads_match_the_feature_layout():
     heads = load_heads()
-    n_maps = 2 * (64 + 128 + 256)
-    assert heads["image"].coef.shape == (n_maps + len(STAT_NAMES),)
-    assert heads["face"].coef.shape == (n_maps + len(STAT_NAMES),)
+    assert heads["image"].coef.shape == (N_MAP_FEATURES,) == (2 * (64 + 128 + 256),)
+    assert heads["face"].coef.shape == (N_MAP_FEATURES,)
+    assert heads["image"].clip == heads["face"].clip == 6.0
 
 
 # -- the real models -------------------------------------------------------------------------

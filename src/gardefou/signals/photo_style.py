@@ -34,6 +34,8 @@ STATS_SIDE = 256
 #: a face box is grown by this fraction of its size on each side before pooling (hair, outline
 #: and background carry most of the drawing cues; tight boxes show only skin)
 FACE_MARGIN = 0.5
+#: the heads' inputs: mean and standard deviation of each backbone channel
+N_MAP_FEATURES = 2 * (64 + 128 + 256)
 #: faces scored one by one (a few ms each); the rest of a crowd takes the image's value
 MAX_FACES = 16
 #: the photo-style heads clip standardized features to +-Z_CLIP (in training too): an image unlike
@@ -263,18 +265,16 @@ def load_heads(name: str = HEAD_FILE) -> dict[str, Any]:
 
 
 def image_features(rgb: np.ndarray, maps: Sequence[np.ndarray]) -> np.ndarray:
-    """The image head's input: backbone maps pooled over the image, then the statistics."""
+    """The image head's input: the backbone maps pooled over the image."""
     h, w = rgb.shape[:2]
-    return np.concatenate([pool_maps(maps, w, h), image_statistics(rgb)])
+    return pool_maps(maps, w, h)
 
 
 def face_features(rgb: np.ndarray, maps: Sequence[np.ndarray], box: Sequence[int]
                   ) -> np.ndarray:  # fmt: skip
-    """The face head's input: maps pooled over the grown face box, statistics of that crop."""
+    """The face head's input: the maps pooled over the grown face box."""
     h, w = rgb.shape[:2]
-    x, y, bw, bh = grown_box(box, w, h)
-    crop = rgb[y : y + bh, x : x + bw]
-    return np.concatenate([pool_maps(maps, w, h, (x, y, bw, bh)), image_statistics(crop)])
+    return pool_maps(maps, w, h, grown_box(box, w, h))
 
 
 @dataclass(frozen=True)
