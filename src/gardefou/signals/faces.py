@@ -18,6 +18,9 @@ Detectors, all offline and shipped by their packages:
   loose, HOG's is the tight one dlib's landmark and identity models were trained on, so it
   replaces NudeNet's when it overlaps. YuNet's boxes are tight already and used as they are.
 
+Each face and the image also get a ``photo_likelihood`` (photograph or drawing; signals/
+photo_style.py, ~1 ms from NudeNet's cached backbone maps); the policy's real_person reads it.
+
 ``scan`` says when the scanning detector (YuNet or HOG) runs: ``"fallback"`` (default) only
 when NudeNet found no face, ``"always"`` on every image (more small faces beside a large one,
 for the scan's cost on those images too; docs/model-cards/faces.md has the measured difference).

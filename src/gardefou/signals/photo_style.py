@@ -3,11 +3,12 @@ rather than a drawing, painting, cartoon, anime, sketch or 3D render.
 
 No new network: the features are NudeNet's own backbone activations, read from the pass the
 nudity signal already makes (``NuditySignal.feature_maps``: three extra outputs of the same
-graph, ~free), pooled over the image (or a face box), plus cheap pixel statistics (colour
-palette, gradients, noise residuals, spectrum). A logistic head trained by
+graph, ~free), pooled over the image (or a face box). A logistic head trained by
 ``scripts/train_photo_style.py`` (fixed seeds, data and figures in
 docs/model-cards/photo-style.md) turns them into a calibrated probability; its weights ship in
-``gardefou/data/photo_style_head.json`` and run in numpy.
+``gardefou/data/photo_style_head.json`` and run in numpy. ``image_statistics`` (colour palette,
+gradients, noise residuals, spectrum) is here too: the AI-generated signal uses it, and the
+training script compares the heads with it (the same accuracy for ~12 ms, so not shipped).
 
 Everything here is pure except ``PhotoStyle.assess``, which asks the nudity signal for its maps.
 When the maps cannot be had (NudeNet or onnx missing) the answer is None, which the policy reads
