@@ -181,7 +181,7 @@ def preprocess(rgb: np.ndarray, input_size: int) -> np.ndarray:
 
 # -- the signal ------------------------------------------------------------------------------------
 class NuditySignal(Signal):
-    version = "nudenet-3.4.2-320n/1"
+    version = "nudenet-3.4.2-320n/2"  # /2: the breast-class thresholds (issue 19)
     extra = "models"
     needs_model = True
     input_size = 320
