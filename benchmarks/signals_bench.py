@@ -225,6 +225,7 @@ def main() -> None:
     print(f"\nnudity batching ({args.batch} images, incl. decode): batch {b:.2f} ms/image, "
           f"one by one {s:.2f} ms/image")  # fmt: skip
     faster_paths(data, args.runs)
+    judgement_cost(data, args.runs)
     print("\nrerun: .venv/bin/python benchmarks/signals_bench.py")
 
 
@@ -293,6 +294,35 @@ def faster_paths(data: bytes, runs: int) -> None:
     print(f"  {'':40} {'before':>8} {'now':>8}")
     for label, before, now in rows:
         print(f"  {label:40} {before:8.2f} {now:8.2f}  ({before / now:.1f}x)")
+
+
+def judgement_cost(data: bytes, runs: int) -> None:
+    """What photo-or-drawing and the pixel AI-generated score add (CPU ms): NudeNet's graph with
+    the three backbone outputs against the plain graph; the photo-style heads inside `faces`
+    (statistics + pooling, maps already computed); `ai_generated` (optional, not in `content`)."""
+    import nudenet
+
+    from gardefou.signals._models import onnx_session, oriented_array
+    from gardefou.signals.nudity import preprocess
+    from gardefou.signals.photo_style import PhotoStyle, with_backbone_outputs
+
+    path = os.path.join(os.path.dirname(str(nudenet.__file__)), "320n.onnx")
+    plain, extended = onnx_session(path, "plain"), onnx_session(with_backbone_outputs(path), "x")
+    x = preprocess(oriented_array(load_media(data)), 320)[None]
+    name = plain.get_inputs()[0].name
+    media = load_media(data)
+    boxes = [f.box for f in get_signal("faces").detect(media)]  # type: ignore[attr-defined]
+    ai = get_signal("ai_generated")
+    print("\nphoto-or-drawing and AI-generated (CPU ms, median):")
+    print(
+        f"  NudeNet pass, plain graph {cpu_ms(lambda: plain.run(None, {name: x}), runs):.2f}; "
+        f"with backbone outputs {cpu_ms(lambda: extended.run(None, {name: x}), runs):.2f}"
+    )
+    print(
+        f"  photo_likelihood in faces ({len(boxes)} face(s), maps cached): "
+        f"{cpu_ms(lambda: PhotoStyle.assess(media, boxes), runs):.2f}"
+    )
+    print(f"  ai_generated signal (optional): {cpu_ms(lambda: ai.extract(media, None), runs):.2f}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -52,7 +53,11 @@ def test_check_bad_file_exit_2(tmp_path):
 def test_shipped_cases_pass():
     r = run("policy", "test", "default")
     assert r.exit_code == 0, r.output
-    assert "15/15 cases pass under gardefou-ncii@1" in r.output
+    # every shipped case passes (the count grows as cases are added: no pinned number)
+    m = re.search(r"(\d+)/(\d+) cases pass under gardefou-ncii@1", r.output)
+    assert m and m.group(1) == m.group(2) and int(m.group(1)) >= 20, r.output
+    # drawings (photo_likelihood < 0.5) are not real people (photo_likelihood)
+    assert "PASS  explicit painting of a nude figure (photo_likelihood 0.08): allow" in r.output
 
 
 def test_mismatch_exit_3(tmp_path):

@@ -38,7 +38,33 @@ LEVEL_CASES = [
     ([det("MALE_GENITALIA_EXPOSED", 0.50)], "explicit", 0.50),  # exactly at threshold
     ([det("BUTTOCKS_EXPOSED", 0.49)], "none", 0.51),  # just below
     ([det("ANUS_EXPOSED", 0.6), det("FEMALE_BREAST_COVERED", 0.9)], "explicit", 0.6),
-    ([det("FEMALE_BREAST_COVERED", 0.72)], "suggestive", 0.72),
+    # a fitted top scores FEMALE_BREAST_COVERED up to ~0.71 on clothed street photos: on its
+    # own the breast class needs 0.85 (issue 19); the lower covered parts keep 0.70
+    ([det("FEMALE_BREAST_COVERED", 0.72)], "none", 0.28),
+    ([det("FEMALE_BREAST_COVERED", 0.86)], "suggestive", 0.86),
+    ([det("FEMALE_GENITALIA_COVERED", 0.72)], "suggestive", 0.72),
+    ([det("BUTTOCKS_COVERED", 0.70), det("FEMALE_BREAST_COVERED", 0.6)], "suggestive", 0.70),
+    # recorded detections of clothed street photos that were "suggestive" (ccp_0331, ccp_1756)
+    (
+        [
+            det("FEMALE_BREAST_COVERED", 0.7033),
+            det("FEMALE_BREAST_COVERED", 0.6782),
+            det("ARMPITS_EXPOSED", 0.6703),
+        ],
+        "none",
+        0.2967,
+    ),
+    (
+        [
+            det("FEMALE_BREAST_COVERED", 0.672),
+            det("FEMALE_BREAST_COVERED", 0.5921),
+            det("BELLY_EXPOSED", 0.567),
+        ],
+        "none",
+        0.328,
+    ),
+    # breast class with clearly bare skin is still the swimwear pattern
+    ([det("FEMALE_BREAST_COVERED", 0.6), det("BELLY_EXPOSED", 0.7)], "suggestive", 0.6),
     # a covered part alone at 0.5-0.7 fired on clothed people in the benign photos: not enough
     ([det("FEMALE_BREAST_COVERED", 0.62)], "none", 0.38),
     # ... but with bare skin it is the swimwear pattern
@@ -47,6 +73,9 @@ LEVEL_CASES = [
     ([det("FEMALE_GENITALIA_COVERED", 0.8), det("BELLY_EXPOSED", 0.9)], "suggestive", 0.8),
     # bikini pattern: belly + weaker covered part
     ([det("BELLY_EXPOSED", 0.7), det("FEMALE_BREAST_COVERED", 0.35)], "suggestive", 0.35),
+    ([det("BELLY_EXPOSED", 0.55), det("FEMALE_GENITALIA_COVERED", 0.35)], "suggestive", 0.35),
+    # ... with the breast class only, the belly must reach breast_skin (0.65): a crop top
+    ([det("BELLY_EXPOSED", 0.6), det("FEMALE_BREAST_COVERED", 0.35)], "none", 0.65),
     # a bare belly alone is not suggestive (crop tops, sport)
     ([det("BELLY_EXPOSED", 0.9)], "none", 1.0),
     ([det("BELLY_EXPOSED", 0.9), det("FEMALE_BREAST_COVERED", 0.2)], "none", 0.8),
@@ -62,6 +91,14 @@ def test_level_rules(detections, level, score):
     assert why
 
 
+def test_breast_thresholds_restore_the_previous_rules():
+    old = NudityThresholds(breast_alone=0.70, breast_skin=0.30)
+    top = [det("FEMALE_BREAST_COVERED", 0.672), det("BELLY_EXPOSED", 0.567)]
+    assert level_from_detections(top, old)[0] == "suggestive"
+    assert level_from_detections(top)[0] == "none"
+    assert level_from_detections([det("FEMALE_BREAST_COVERED", 0.72)], old)[0] == "suggestive"
+
+
 def test_thresholds_are_configurable_and_validated():
     strict = NudityThresholds(explicit=0.3, suggestive=0.3)
     assert level_from_detections([det("BUTTOCKS_EXPOSED", 0.35)], strict)[0] == "explicit"
@@ -74,9 +111,15 @@ def test_thresholds_are_configurable_and_validated():
 
 def test_borderline():
     assert is_borderline([det("BUTTOCKS_EXPOSED", 0.35)], "none")
-    assert is_borderline([det("FEMALE_BREAST_COVERED", 0.60)], "none")
+    assert is_borderline([det("FEMALE_GENITALIA_COVERED", 0.60)], "none")
+    assert is_borderline([det("FEMALE_BREAST_COVERED", 0.75)], "none")  # below breast_alone
+    assert not is_borderline([det("FEMALE_BREAST_COVERED", 0.60)], "none")
     assert not is_borderline([det("FEMALE_BREAST_COVERED", 0.40)], "none")
-    assert is_borderline([det("FEMALE_BREAST_COVERED", 0.40), det("BELLY_EXPOSED", 0.35)], "none")
+    assert is_borderline([det("BUTTOCKS_COVERED", 0.40), det("BELLY_EXPOSED", 0.35)], "none")
+    assert is_borderline([det("FEMALE_BREAST_COVERED", 0.40), det("BELLY_EXPOSED", 0.7)], "none")
+    assert not is_borderline(
+        [det("FEMALE_BREAST_COVERED", 0.40), det("BELLY_EXPOSED", 0.35)], "none"
+    )  # a crop top's faint belly no longer lowers the breast class's limit
     assert not is_borderline([det("FEMALE_BREAST_COVERED", 0.20)], "none")
     assert is_borderline([det("FEMALE_BREAST_COVERED", 0.6), det("ANUS_EXPOSED", 0.4)],
                          "suggestive")  # fmt: skip
@@ -196,9 +239,14 @@ def test_second_pass_runs_only_on_borderline(signal, monkeypatch):
 
 def test_context_thresholds_override(signal):
     media = load_media(SIG / "earth_apollo17.jpg")
-    media._cache["nudenet"] = [det("FEMALE_BREAST_COVERED", 0.3)]
+    media._cache["nudenet"] = [det("BUTTOCKS_COVERED", 0.3)]
     r = N.NuditySignal(second_pass=False).extract(
         media, {"nudity_thresholds": {"suggestive": 0.25}}
+    )
+    assert r.value == "suggestive"
+    media._cache["nudenet"] = [det("FEMALE_BREAST_COVERED", 0.3)]
+    r = N.NuditySignal(second_pass=False).extract(
+        media, {"nudity_thresholds": {"breast_alone": 0.25}}
     )
     assert r.value == "suggestive"
 

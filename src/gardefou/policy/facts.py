@@ -143,6 +143,21 @@ SIGNAL_FACTS: dict[str, dict[str, FactSpec]] = {
             "identity.count", NUMBER, "faces with an embedding", read=lambda r: len(r.value or [])
         ),
     },
+    "ai_generated": {
+        "likely": FactSpec(
+            "ai_generated.likely",
+            BOOL,
+            "pixel statistics put the image above the AI-generated operating threshold (advisory: "
+            "label or review on it, never remove on it alone)",
+            read=lambda r: bool((r.value or {})["likely"]),
+        ),
+        "probability": FactSpec(
+            "ai_generated.probability",
+            NUMBER,
+            "calibrated AI-generated probability from pixels (advisory)",
+            read=lambda r: float((r.value or {})["probability"]),
+        ),
+    },
     "provenance": {
         "ai_generated": FactSpec(
             "provenance.ai_generated",

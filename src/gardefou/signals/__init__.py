@@ -26,6 +26,7 @@ _BUILTINS: dict[str, str] = {
     "age": "gardefou.signals.age:AgeSignal",
     "identity": "gardefou.signals.identity:IdentitySignal",
     "provenance": "gardefou.signals.provenance:ProvenanceSignal",
+    "ai_generated": "gardefou.signals.ai_generated:AiGeneratedSignal",
 }
 
 _instances: dict[str, Signal] = {}

@@ -18,6 +18,9 @@ Detectors, all offline and shipped by their packages:
   loose, HOG's is the tight one dlib's landmark and identity models were trained on, so it
   replaces NudeNet's when it overlaps. YuNet's boxes are tight already and used as they are.
 
+Each face and the image also get a ``photo_likelihood`` (photograph or drawing; signals/
+photo_style.py, ~1 ms from NudeNet's cached backbone maps); the policy's real_person reads it.
+
 ``scan`` says when the scanning detector (YuNet or HOG) runs: ``"fallback"`` (default) only
 when NudeNet found no face, ``"always"`` on every image (more small faces beside a large one,
 for the scan's cost on those images too; docs/model-cards/faces.md has the measured difference).
@@ -44,6 +47,7 @@ from gardefou.signals._models import (
     shared,
 )
 from gardefou.signals.base import Signal, SignalResult
+from gardefou.signals.photo_style import PhotoStyle
 
 #: HOG runs on a copy whose long side is at most this (cost ~ pixels); images up to 512 px are
 #: upsampled once by dlib (2x the faces on 481x321 photos for ~4x the HOG time), up to 160 twice
@@ -356,13 +360,32 @@ class FacesSignal(Signal):
                 f"{n} face{'s' if n > 1 else ''} detected, best score {faces[0].score:.2f} "
                 f"({', '.join(sorted({f.source for f in faces}))})"
             )
+        style = PhotoStyle.assess(media, [f.box for f in faces])
+        values = [f.to_value() for f in faces]
+        for v, p in zip(values, style.faces, strict=True):
+            v["photo_likelihood"] = p
+        likelihood = photo_fact(style)
+        if likelihood is not None:
+            why += f"; photo likelihood {likelihood:.2f} (a drawing, painting or render below 0.5)"
         return self.result(
-            [f.to_value() for f in faces],
+            values,
             round(max((f.score for f in faces), default=0.0), 4),
             why,
             count=n,
             detector=self.version,
             scanner=self._scanner(),
             scan=self.scan,
-            photo_likelihood=None,
+            photo_likelihood=likelihood,
+            image_photo_likelihood=style.image,
+            photo_style=style.version,
         )
+
+
+def photo_fact(style: PhotoStyle) -> float | None:
+    """The policy's ``faces.photo_likelihood``: the most photographic of the faces and the
+    image (a real person's face anywhere makes the image a real person's; leaning to "photo"
+    is the cautious side), or None when it could not be measured (then read as a photo)."""
+    scores = [p for p in (style.image, *style.faces) if p is not None]
+    if style.image is None or len(scores) < 1 + len(style.faces):
+        return None  # a part could not be scored: never guess "drawing"
+    return max(scores)

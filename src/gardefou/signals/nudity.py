@@ -14,15 +14,26 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
-from gardefou.errors import ConfigError, ModelUnavailableError
+from gardefou.errors import ModelUnavailableError
 from gardefou.media import Media
 from gardefou.signals._models import onnx_session, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
+from gardefou.signals.nudity_levels import (
+    BELLY_LABEL,
+    BREAST_COVERED,
+    DEFAULT_THRESHOLDS,
+    EXPLICIT_LABELS,
+    SKIN_LABELS,
+    SUGGESTIVE_LABELS,
+    NudityThresholds,
+    is_borderline,
+    level_from_detections,
+)
+from gardefou.signals.photo_style import BACKBONE_OUTPUTS, with_backbone_outputs
 
 #: NudeNet 3.x output classes, in model order (columns 4.. of the output tensor)
 LABELS: tuple[str, ...] = (
@@ -45,59 +56,6 @@ LABELS: tuple[str, ...] = (
     "FEMALE_BREAST_COVERED",
     "BUTTOCKS_COVERED",
 )
-
-#: exposed intimate parts: any one above threshold makes the image "explicit"
-EXPLICIT_LABELS = frozenset(
-    {
-        "FEMALE_GENITALIA_EXPOSED",
-        "MALE_GENITALIA_EXPOSED",
-        "FEMALE_BREAST_EXPOSED",
-        "BUTTOCKS_EXPOSED",
-        "ANUS_EXPOSED",
-    }
-)
-#: covered intimate parts (swimwear, underwear, tight clothing): "suggestive"
-SUGGESTIVE_LABELS = frozenset(
-    {"FEMALE_GENITALIA_COVERED", "FEMALE_BREAST_COVERED", "BUTTOCKS_COVERED", "ANUS_COVERED"}
-)
-#: an exposed belly is suggestive only together with a covered intimate part (bikini pattern)
-BELLY_LABEL = "BELLY_EXPOSED"
-#: exposed skin that turns a moderately scored covered part into "suggestive" (swimwear pattern)
-SKIN_LABELS = frozenset({"BELLY_EXPOSED", "MALE_BREAST_EXPOSED"})
-
-
-@dataclass(frozen=True)
-class NudityThresholds:
-    """Decision thresholds on NudeNet class scores (documented in docs/model-cards/nudity.md)."""
-
-    explicit: float = 0.50  # an EXPLICIT_LABELS box at or above this -> "explicit"
-    suggestive: float = 0.70  # a SUGGESTIVE_LABELS box at or above this alone -> "suggestive"
-    suggestive_with_skin: float = 0.50  # ... or at or above this with exposed skin (SKIN_LABELS)
-    skin: float = 0.30  # the exposed-skin score needed for the rule above
-    belly: float = 0.50  # BELLY_EXPOSED at or above this ...
-    belly_companion: float = 0.30  # ... with a SUGGESTIVE_LABELS box at or above this
-    borderline_margin: float = 0.15  # a relevant score within this below a threshold: borderline
-    min_score: float = 0.20  # raw detections below this are dropped (NudeNet's own cut)
-    nms_iou: float = 0.45
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
-                raise ConfigError(f"nudity threshold {f.name}={value!r} must be in [0, 1]")
-
-    @classmethod
-    def from_mapping(cls, raw: Mapping[str, Any] | None) -> NudityThresholds:
-        if not raw:
-            return cls()
-        known = {f.name for f in fields(cls)}
-        bad = sorted(set(raw) - known)
-        if bad:
-            raise ConfigError(f"unknown nudity threshold(s) {bad}; known: {sorted(known)}")
-        return replace(cls(), **{k: float(v) for k, v in raw.items()})
-
-
-DEFAULT_THRESHOLDS = NudityThresholds()
 
 
 # -- pure parts ------------------------------------------------------------------------------------
@@ -168,97 +126,6 @@ def decode_output(
     return out
 
 
-def _top(
-    detections: Sequence[Mapping[str, Any]], labels: frozenset[str]
-) -> Mapping[str, Any] | None:
-    hits = [d for d in detections if d["label"] in labels]
-    return max(hits, key=lambda d: d["score"]) if hits else None
-
-
-def level_from_detections(
-    detections: Sequence[Mapping[str, Any]], thresholds: NudityThresholds = DEFAULT_THRESHOLDS
-) -> tuple[str, float, str]:
-    """(level, confidence of that level, explanation) from NudeNet detections. Pure."""
-    t = thresholds
-    exp = _top(detections, EXPLICIT_LABELS)
-    if exp is not None and exp["score"] >= t.explicit:
-        return (
-            "explicit",
-            float(exp["score"]),
-            f"exposed {exp['label']} detected with score {exp['score']:.2f} "
-            f"(explicit threshold {t.explicit:.2f})",
-        )
-    sug = _top(detections, SUGGESTIVE_LABELS)
-    if sug is not None and sug["score"] >= t.suggestive:
-        return (
-            "suggestive",
-            float(sug["score"]),
-            f"{sug['label']} detected with score {sug['score']:.2f} (suggestive threshold "
-            f"{t.suggestive:.2f}): swimwear, underwear or similar",
-        )
-    skin = _top(detections, SKIN_LABELS)
-    if (
-        sug is not None
-        and sug["score"] >= t.suggestive_with_skin
-        and skin is not None
-        and skin["score"] >= t.skin
-    ):
-        return (
-            "suggestive",
-            float(sug["score"]),
-            f"{sug['label']} ({sug['score']:.2f}) with {skin['label']} ({skin['score']:.2f}): "
-            "covered intimate part and bare skin, the swimwear/underwear pattern",
-        )
-    belly = _top(detections, frozenset({BELLY_LABEL}))
-    if (
-        belly is not None
-        and belly["score"] >= t.belly
-        and sug is not None
-        and sug["score"] >= t.belly_companion
-    ):
-        score = min(float(belly["score"]), float(sug["score"]))
-        return (
-            "suggestive",
-            score,
-            f"exposed belly ({belly['score']:.2f}) with {sug['label']} ({sug['score']:.2f}): "
-            "the swimwear/underwear pattern",
-        )
-    relevant = [d["score"] for d in detections if d["label"] in EXPLICIT_LABELS | SUGGESTIVE_LABELS]
-    top = max(relevant, default=0.0)
-    if top == 0.0:
-        return "none", 1.0, "no exposed or covered intimate body part detected"
-    return (
-        "none",
-        round(1.0 - float(top), 4),
-        f"strongest intimate-part detection {top:.2f} is below the thresholds "
-        f"(explicit {t.explicit:.2f}, suggestive {t.suggestive:.2f})",
-    )
-
-
-def is_borderline(
-    detections: Sequence[Mapping[str, Any]],
-    level: str,
-    thresholds: NudityThresholds = DEFAULT_THRESHOLDS,
-) -> bool:
-    """True when a relevant score sits just under the threshold that would raise the level."""
-    t, m = thresholds, thresholds.borderline_margin
-    if level == "explicit":
-        return False
-    exp = _top(detections, EXPLICIT_LABELS)
-    if exp is not None and t.explicit - m <= exp["score"] < t.explicit:
-        return True
-    if level == "none":
-        sug = _top(detections, SUGGESTIVE_LABELS)
-        skin = _top(detections, SKIN_LABELS)
-        limit = (
-            t.suggestive_with_skin
-            if skin is not None and skin["score"] >= t.skin
-            else (t.suggestive)
-        )
-        return sug is not None and limit - m <= sug["score"] < limit
-    return False
-
-
 def merge_detections(
     a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]], iou: float = 0.45
 ) -> list[dict[str, Any]]:
@@ -314,7 +181,7 @@ def preprocess(rgb: np.ndarray, input_size: int) -> np.ndarray:
 
 # -- the signal ------------------------------------------------------------------------------------
 class NuditySignal(Signal):
-    version = "nudenet-3.4.2-320n/1"
+    version = "nudenet-3.4.2-320n/2"  # /2: the breast-class thresholds (issue 19)
     extra = "models"
     needs_model = True
     input_size = 320
@@ -336,14 +203,24 @@ class NuditySignal(Signal):
                 f"NudeNet is installed but its bundled model {path} is missing; reinstall it "
                 "with `pip install --force-reinstall nudenet==3.4.2`"
             )
-        return onnx_session(path, "NudeNet 320n")
+        return onnx_session(with_backbone_outputs(path), "NudeNet 320n")
+
+    def _forward(
+        self, arrays: Sequence[np.ndarray], size: int
+    ) -> tuple[np.ndarray, list[list[np.ndarray]] | None]:
+        """(raw detector output, per image the backbone maps or None when not exposed)."""
+        session = self.model()
+        batch = np.stack([preprocess(a, size) for a in arrays])
+        outs = session.run(None, {session.get_inputs()[0].name: batch})
+        if len(outs) < 1 + len(BACKBONE_OUTPUTS):
+            return outs[0], None
+        maps = [[m[i] for m in outs[1 : 1 + len(BACKBONE_OUTPUTS)]] for i in range(len(arrays))]
+        return outs[0], maps
 
     def _run(
         self, arrays: Sequence[np.ndarray], size: int, thresholds: NudityThresholds
     ) -> list[list[dict[str, Any]]]:
-        session = self.model()
-        batch = np.stack([preprocess(a, size) for a in arrays])
-        (output,) = session.run(None, {session.get_inputs()[0].name: batch})[:1]
+        output, _ = self._forward(arrays, size)
         return [
             decode_output(output[i], a.shape[1], a.shape[0], size, thresholds)
             for i, a in enumerate(arrays)
@@ -352,14 +229,28 @@ class NuditySignal(Signal):
     def detect_batch(
         self, items: Sequence[Media], thresholds: NudityThresholds | None = None
     ) -> list[list[dict[str, Any]]]:
-        """320-px detections for each media, batched, cached on the media as 'nudenet'."""
+        """320-px detections for each media, batched, cached on the media as 'nudenet' (and
+        the backbone maps of the same pass as 'nudenet_maps', for the photo-style heads)."""
         t = thresholds or self.thresholds
         todo = [m for m in items if "nudenet" not in m._cache]
         if todo:
             arrays = [oriented_array(m) for m in todo]
-            for m, dets in zip(todo, self._run(arrays, self.input_size, t), strict=True):
-                m._cache["nudenet"] = dets
+            output, maps = self._forward(arrays, self.input_size)
+            for i, (m, a) in enumerate(zip(todo, arrays, strict=True)):
+                m._cache["nudenet"] = decode_output(
+                    output[i], a.shape[1], a.shape[0], self.input_size, t
+                )
+                m._cache["nudenet_maps"] = None if maps is None else maps[i]
         return [m._cache["nudenet"] for m in items]
+
+    def feature_maps(self, media: Media) -> list[np.ndarray] | None:
+        """The backbone maps of the 320-px pass (None when the graph could not expose them);
+        the pass runs here if the nudity signal has not run on this media yet."""
+        if "nudenet_maps" not in media._cache:
+            media._cache.pop("nudenet", None)  # detections cached without maps: redo both
+            self.detect_batch([media])
+        maps: list[np.ndarray] | None = media._cache["nudenet_maps"]
+        return maps
 
     def extract(self, media: Media, context: Mapping[str, Any] | None = None) -> SignalResult:
         return self.extract_batch([media], context)[0]
@@ -395,3 +286,22 @@ class NuditySignal(Signal):
                 )
             )
         return results
+
+
+__all__ = [
+    "BELLY_LABEL",
+    "BREAST_COVERED",
+    "DEFAULT_THRESHOLDS",
+    "EXPLICIT_LABELS",
+    "LABELS",
+    "SKIN_LABELS",
+    "SUGGESTIVE_LABELS",
+    "NuditySignal",
+    "NudityThresholds",
+    "decode_output",
+    "is_borderline",
+    "level_from_detections",
+    "merge_detections",
+    "nms",
+    "preprocess",
+]
