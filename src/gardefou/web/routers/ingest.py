@@ -50,44 +50,9 @@ async def ingest(request: Request, svc: Svc, caller: Platform) -> JSONResponse:
     def run() -> tuple[int, dict[str, Any], dict[str, str]]:
         # One decode slot for the batch (its images are decoded one event at a time).
         with decode_gate(svc).hold(), _lock:
-            status, payload, headers = _handler(svc).handle(body)
-            if status == 200:
-                _keep_media(svc, body, payload.get("outcomes", []))
-            return status, payload, headers
+            # cases awaiting a person keep their images as they are recorded
+            # (gardefou.cases.review_keep), as in every other path
+            return _handler(svc).handle(body)
 
     status, payload, headers = await run_in_threadpool(run)
     return JSONResponse(payload, status_code=status, headers=headers)
-
-
-def _keep_media(svc: Services, body: bytes, outcomes: list[dict[str, Any]]) -> None:
-    """Inline images of newly decided events whose case awaits a person, for the console."""
-    import json
-
-    from gardefou.web.routers.decisions import keep_review_media
-
-    lines = [ln for ln in body.splitlines() if ln.strip()]  # as the handler numbers them
-    for i, outcome in enumerate(outcomes):
-        if outcome.get("status") != "decided" or i >= len(lines):
-            continue
-        try:
-            event = json.loads(lines[i])
-        except (ValueError, RecursionError):  # it was decided: cannot happen, but never a 500
-            continue
-        if not isinstance(event, dict) or str(event.get("id")) != outcome.get("event_id"):
-            continue
-        row = svc.db.query_one(
-            "SELECT case_id FROM decisions WHERE event_id = ?", (str(event["id"]),)
-        )
-        if row is None or row["case_id"] is None:
-            continue
-        refs = [
-            *_list(event.get("media")),
-            *_list(event.get("output_media")),
-            *_list(event.get("input_media")),
-        ]
-        b64 = [r.get("b64") for r in refs if isinstance(r, dict)]
-        keep_review_media(svc, str(event["id"]), int(row["case_id"]), b64)
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
