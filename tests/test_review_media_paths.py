@@ -44,7 +44,8 @@ def _decider() -> PlatformDecider:
 def _events() -> list[dict]:
     b64 = {k: base64.b64encode(v).decode() for k, v in IMAGES.items()}
     return [
-        {"id": "p1", "kind": "post", "author": "alice", "text": "", "media": [{"b64": b64["benign"]}]},
+        {"id": "p1", "kind": "post", "author": "alice", "text": "",
+         "media": [{"b64": b64["benign"]}]},
         {"id": "r1", "kind": "post", "author": "bob", "reply_to": "p1", "text": "",
          "media": [{"b64": b64["review"]}]},
     ]  # fmt: skip
