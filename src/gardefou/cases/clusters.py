@@ -26,6 +26,7 @@ from gardefou.errors import ConfigError
 log = logging.getLogger(__name__)
 DEFAULT_PDQ_THRESHOLD = 31
 SPLIT = "split"
+BANK_SIGNAL_NAME = "pdq_dihedral"  # gardefou.decide_context.BANK_SIGNAL
 EXACT = ("bank", "parent", "consent")
 
 
@@ -40,9 +41,9 @@ def _keys(db: Any, services: Any, decided: Any) -> set[tuple[str, str]]:
     for m in decided.parent_images:
         keys.add(("parent", "sha256:" + m.sha256))
     for item in decided.items:
-        pdq = item.signals.get("pdq")
-        if pdq is not None and pdq.available and isinstance(pdq.value, str):
-            keys.add(("pdq", pdq.value))
+        pdq = _pdq(item.signals)
+        if pdq:
+            keys.add(("pdq", pdq))
         bank = item.signals.get(BANK_SIGNAL)
         if services.banks is not None and bank is not None and bank.available:
             try:
@@ -60,6 +61,18 @@ def _keys(db: Any, services: Any, decided: Any) -> set[tuple[str, str]]:
             except Exception as exc:  # noqa: BLE001
                 log.warning("case keys: consent look-up failed (%s)", exc)
     return keys
+
+
+def _pdq(signals: Any) -> str | None:
+    """The image's PDQ hash: the pdq signal's, else the unrotated one of pdq_dihedral."""
+    for name in ("pdq", BANK_SIGNAL_NAME):
+        r = signals.get(name)
+        if r is None or not r.available:
+            continue
+        value = r.value.get("original") if isinstance(r.value, dict) else r.value
+        if isinstance(value, str) and len(value) == 64:
+            return value.lower()
+    return None
 
 
 def record_case_keys(db: Any, services: Any, decided: Any, case: Any) -> None:
