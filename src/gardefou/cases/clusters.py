@@ -7,7 +7,10 @@ cannot keep up. Cases awaiting a person form one cluster when they share (transi
   replies edit; for a generation, ``parent:sha256:<input>``), a consent-registry template
   (``consent:<template id>``) - exact keys, recorded when the case opens (``record_case_keys``);
 - a PDQ hash within the bank threshold of another case's (the smallest threshold of the enabled
-  positive banks; 31 without banks).
+  positive banks; 31 without banks);
+
+and await the same step (first or second review) with the same proposed action: a copy that
+escalates (a possible minor) is never swept into a plain removal.
 
 A cluster decision is applied case by case (``CaseStore.review``): each case keeps its own
 ``case_actions`` row and its own DSA statement. A case split out (``split``) is never grouped.
@@ -145,6 +148,10 @@ def _near_pairs(items: Sequence[tuple[int, str]], threshold: int) -> Iterable[tu
                 yield int(ids[start + r]), int(ids[c])
 
 
+def _lane(case: Any) -> tuple[str, str]:
+    return case.status, str(getattr(case.action, "value", case.action))
+
+
 @dataclass
 class Cluster:
     id: int  # its smallest case id
@@ -184,8 +191,9 @@ def clusters(db: Any, cases: Sequence[Any], deadline: Callable[[Any], float]) ->
         for kind, value in keys[i]:
             if kind not in EXACT:
                 continue
-            # cases of different statuses (a first and a second review) are decided differently
-            k = (by_id[i].status, kind, value)
+            # only cases awaiting the same step with the same proposed action are one decision
+            # (a copy that escalates for a possible minor is never swept into a plain removal)
+            k = (*_lane(by_id[i]), kind, value)
             if k in owner:
                 u.join(owner[k], i)
                 how[i].add(kind)
@@ -194,7 +202,7 @@ def clusters(db: Any, cases: Sequence[Any], deadline: Callable[[Any], float]) ->
                 owner[k] = i
     hashes = [(i, v) for i in sorted(by_id) if i not in solo for k, v in keys[i] if k == "pdq"]
     for a, b in _near_pairs(hashes, pdq_threshold(db)):
-        if by_id[a].status == by_id[b].status:
+        if _lane(by_id[a]) == _lane(by_id[b]):
             u.join(a, b)
             how[a].add("pdq")
             how[b].add("pdq")
