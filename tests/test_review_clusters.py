@@ -114,7 +114,7 @@ def test_one_decision_per_cluster_each_case_its_own_statement(web) -> None:
         assert (
             db.query("SELECT id FROM review_media WHERE event_id = ?", (f"r{ids.index(case_id)}",))
             == []
-        )  # noqa: E501
+        )
     assert clusters(web) == []
 
 
@@ -175,3 +175,43 @@ def test_queue_is_sorted_by_deadline_then_severity(web) -> None:
     q = web.client.get("/v1/cases", headers=web.h("moderator")).json()
     keys = [(c["deadline_at"], -c["severity"]) for c in q]
     assert keys == sorted(keys)
+
+
+def test_bank_entry_and_consent_template_group_cases(tmp_path) -> None:
+    """Exact keys (a victim-bank entry, a consent template) group transitively; a different
+    proposed action (an escalation) is never grouped with a plain review."""
+    from types import SimpleNamespace
+
+    from gardefou.cases.clusters import clusters as group
+    from gardefou.decision import Action
+    from gardefou.store import connect
+
+    db = connect(tmp_path / "k.db")
+    keys = {1: [("bank", "7")], 2: [("bank", "7"), ("consent", "3")], 3: [("consent", "3")],
+            4: [("bank", "7")], 5: [("bank", "8")]}  # fmt: skip
+    for case_id, ks in keys.items():
+        for kind, value in ks:
+            db.execute(
+                "INSERT INTO case_keys (case_id, kind, value) VALUES (?,?,?)",
+                (case_id, kind, value),
+            )
+    cases = [
+        SimpleNamespace(id=i, status="pending_review", severity=20,
+                        action=Action.REMOVE_ESCALATE if i == 4 else Action.REVIEW)
+        for i in keys
+    ]  # fmt: skip
+    got = sorted(c.case_ids for c in group(db, cases, lambda c: 0.0))
+    assert got == [[1, 2, 3], [4], [5]]
+    db.close()
+
+
+def test_bank_entries_are_recorded_from_the_decision_not_looked_up_again() -> None:
+    from gardefou.decide_context import bank_facts
+
+    class Banks:
+        def match(self, value, quality=None):
+            return [{"entry_id": 12, "bank": "victims", "source": "submission", "distance": 3}]
+
+    services = type("S", (), {"banks": Banks(), "victim_banks": None})()
+    facts = bank_facts(services, {"pdq_dihedral": T.pdq_dihedral("0" * 64)})
+    assert facts["bank.entries"] == ["12"]

@@ -208,3 +208,13 @@ def test_review_media_policy_is_validated() -> None:
     bad = default_policy_text().replace("  parent_hours: 24", "  parent_hours: -1")
     with pytest.raises(PolicyError, match="parent_hours must be a number >= 0"):
         parse_policy(bad)
+
+
+def test_service_cap_shortens_the_policy_retention(tmp_path: Path) -> None:
+    """The web service's ``review_media_days`` caps the policy's ``review_media.days``."""
+    db = connect(tmp_path / "cap.db")
+    decider = PlatformDecider(lambda d: services_for(d, extract=Fake(), review_media_days=1))
+    run_inline(iter_jsonl([_write(tmp_path)]), Processor(db, decider))
+    rows = db.query("SELECT stored_at, expires_at FROM review_media WHERE event_id = 'r1'")
+    assert rows and all(abs(r["expires_at"] - r["stored_at"] - 86400) < 1 for r in rows)
+    db.close()

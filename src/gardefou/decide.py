@@ -105,6 +105,9 @@ class Services:
     #: cheap signals first; faces/age/identity only when an undecided rule needs them
     #: (``gardefou.policy.needs``; same decisions). False: every signal on every image.
     lazy: bool = True
+    #: a deployment's cap, in days, on the policy's ``review_media.days`` (the web service's
+    #: ``Settings.review_media_days``); None: the policy's alone
+    review_media_days: float | None = None
 
     def __post_init__(self) -> None:
         if self.banks is STORE_BANKS:

@@ -33,9 +33,8 @@ BANK_SIGNAL_NAME = "pdq_dihedral"  # gardefou.decide_context.BANK_SIGNAL
 EXACT = ("bank", "parent", "consent")
 
 
-def _keys(db: Any, services: Any, decided: Any) -> set[tuple[str, str]]:
+def _keys(db: Any, decided: Any) -> set[tuple[str, str]]:
     from gardefou.cases.review_keep import ancestor_id
-    from gardefou.decide_context import BANK_SIGNAL
 
     keys: set[tuple[str, str]] = set()
     parent = ancestor_id(db, decided)
@@ -47,22 +46,11 @@ def _keys(db: Any, services: Any, decided: Any) -> set[tuple[str, str]]:
         pdq = _pdq(item.signals)
         if pdq:
             keys.add(("pdq", pdq))
-        bank = item.signals.get(BANK_SIGNAL)
-        if services.banks is not None and bank is not None and bank.available:
-            try:
-                quality = (bank.details or {}).get("quality")
-                for m in services.banks.match(bank.value, quality=quality):
-                    entry = getattr(m, "entry_id", None)
-                    if entry is not None and not getattr(m, "negative", False):
-                        keys.add(("bank", str(entry)))
-            except Exception as exc:  # noqa: BLE001 - grouping is a convenience, never a gate
-                log.warning("case keys: bank look-up failed (%s)", exc)
-        if services.consent is not None and item.facts.embeddings:
-            try:
-                for m in services.consent.match(item.facts.embeddings):
-                    keys.add(("consent", str(m.template_id)))
-            except Exception as exc:  # noqa: BLE001
-                log.warning("case keys: consent look-up failed (%s)", exc)
+        # the look-ups the decision made (``bank.entries``, ``consent.templates``): none again
+        for kind, fact in (("bank", "bank.entries"), ("consent", "consent.templates")):
+            found = item.context.get(fact)
+            if isinstance(found, list | tuple):  # never UNKNOWN (it has no truth value)
+                keys.update((kind, str(v)) for v in found)
     return keys
 
 
@@ -82,7 +70,7 @@ def record_case_keys(db: Any, services: Any, decided: Any, case: Any) -> None:
     """Store what may group ``case`` with others (inside ``record``'s transaction)."""
     from gardefou.cases.review_keep import request_text
 
-    keys = _keys(db, services, decided)
+    keys = _keys(db, decided)
     text = request_text(db, decided)
     if text:  # shown to the moderator beside the pair; never a grouping key
         keys.add(("request", text[:1000]))

@@ -69,7 +69,11 @@ def keep_for_case(db: Any, services: Any, decided: Any, case: Any) -> int:
         return 0
     rules = services.policy.review_media
     now = services.clock().timestamp()
-    expires = now + rules.days * DAY
+    days = rules.days
+    cap = getattr(services, "review_media_days", None)
+    if cap is not None:
+        days = min(days, float(cap))
+    expires = now + days * DAY
     from gardefou.store.media import ReviewMedia, ThreadMedia
 
     try:

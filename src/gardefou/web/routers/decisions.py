@@ -22,7 +22,6 @@ from gardefou.web.media import decode_gate
 router = APIRouter(prefix="/v1", tags=["decisions"])
 Platform = Annotated[Principal, Depends(require(Role.PLATFORM))]
 Reader = Annotated[Principal, Depends(require(Role.PLATFORM, Role.MODERATOR, Role.AUDITOR))]
-DAY = 86400.0
 
 
 class MediaIn(BaseModel):
@@ -54,7 +53,12 @@ def decide_services(svc: Services) -> Any:
 
     return svc.lazy(
         "decide",
-        lambda: DecideServices(svc.db, banks=svc.banks(), limits=svc.settings.media_limits()),
+        lambda: DecideServices(
+            svc.db,
+            banks=svc.banks(),
+            limits=svc.settings.media_limits(),
+            review_media_days=svc.settings.review_media_days,
+        ),
     )
 
 

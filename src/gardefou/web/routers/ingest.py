@@ -29,11 +29,17 @@ _BODY = {
 
 def _handler(svc: Services) -> Any:
     def build() -> Any:
+        from gardefou.decide import services_for
+        from gardefou.decide_pipeline import PlatformDecider
         from gardefou.pipeline.core import Processor
         from gardefou.pipeline.deciders import default_decider
         from gardefou.pipeline.sources import IngestHandler
 
-        processor = Processor(svc.db, default_decider(), limits=svc.settings.media_limits())
+        decider = default_decider()
+        if isinstance(decider, PlatformDecider):  # the service's cap on review images applies
+            days = svc.settings.review_media_days
+            decider = PlatformDecider(lambda db: services_for(db, review_media_days=days))
+        processor = Processor(svc.db, decider, limits=svc.settings.media_limits())
         return IngestHandler(processor=processor, max_body_bytes=svc.settings.max_upload_bytes)
 
     return svc.lazy("ingest", build)
