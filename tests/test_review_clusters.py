@@ -215,3 +215,33 @@ def test_bank_entries_are_recorded_from_the_decision_not_looked_up_again() -> No
     services = type("S", (), {"banks": Banks(), "victim_banks": None})()
     facts = bank_facts(services, {"pdq_dihedral": T.pdq_dihedral("0" * 64)})
     assert facts["bank.entries"] == ["12"]
+
+
+def test_near_components_are_exact() -> None:
+    """The vectorized grouping gives the components a pairwise comparison gives."""
+    import itertools
+    import random
+
+    from gardefou.cases.clusters import _near_components
+
+    rng = random.Random(7)
+    bases = [rng.getrandbits(256) for _ in range(6)]
+    items = []
+    for i in range(240):
+        h = bases[i % 6]
+        for _ in range(rng.randint(0, 40)):
+            h ^= 1 << rng.randrange(256)
+        items.append((i + 1, f"{h:064x}"))
+    parent = {i: i for i, _ in items}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for (i, a), (j, b) in itertools.combinations(items, 2):
+        if bin(int(a, 16) ^ int(b, 16)).count("1") <= 31:
+            ri, rj = find(i), find(j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    assert dict(_near_components(items, 31)) == {i: find(i) for i, _ in items}

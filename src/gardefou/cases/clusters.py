@@ -112,28 +112,46 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _near_pairs(items: Sequence[tuple[int, str]], threshold: int) -> Iterable[tuple[int, int]]:
-    """Pairs of cases whose PDQ hashes are within ``threshold`` bits (exact, chunked)."""
+def _popcount(x: Any) -> Any:
+    import numpy as np
+
+    if hasattr(np, "bitwise_count"):  # numpy >= 2.0
+        return np.bitwise_count(x)
+    return np.unpackbits(x.view(np.uint8), axis=-1).reshape(*x.shape, 64).sum(axis=-1)
+
+
+def _near_components(items: Sequence[tuple[int, str]], threshold: int) -> list[tuple[int, int]]:
+    """(case id, the first case id of its component) per hash: connected by PDQ hashes within
+    ``threshold`` bits (exact: every pair is compared, in blocks; edges joined vectorized)."""
     import numpy as np
 
     if len(items) < 2:
-        return
-    ids = np.array([i for i, _ in items])
-    bits = np.unpackbits(
-        np.frombuffer(b"".join(bytes.fromhex(h) for _, h in items), dtype=np.uint8).reshape(
-            len(items), 32
-        ),
-        axis=1,
-    ).astype(np.float32)
-    ones = bits.sum(axis=1)
-    for start in range(0, len(items), 512):
-        block = bits[start : start + 512]
-        # hamming = |a| + |b| - 2 a.b (exact in float32 for 256-bit vectors)
-        dist = ones[start : start + 512, None] + ones[None, :] - 2.0 * (block @ bits.T)
-        rows, cols = np.nonzero(dist <= threshold)
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            if start + r < c:
-                yield int(ids[start + r]), int(ids[c])
+        return []
+    ids = np.array([i for i, _ in items], dtype=np.int64)
+    words = np.frombuffer(b"".join(bytes.fromhex(h) for _, h in items), dtype=">u8")
+    words = words.astype(np.uint64).reshape(len(items), 4)
+    rows, cols = [], []
+    for start in range(0, len(items), 256):
+        block = words[start : start + 256]
+        pc = _popcount(block[:, None, :] ^ words[None, :, :])
+        # four adds instead of .sum(): reductions over a tiny axis are slow in numpy
+        dist = pc[..., 0].astype(np.uint16) + pc[..., 1] + pc[..., 2] + pc[..., 3]
+        r, c = np.nonzero(dist <= threshold)
+        keep = start + r < c
+        rows.append(start + r[keep])
+        cols.append(c[keep])
+    a, b = np.concatenate(rows), np.concatenate(cols)
+    label = np.arange(len(items))
+    while True:  # min-label propagation over the edges, then pointer jumping
+        m = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, a, m)
+        np.minimum.at(new, b, m)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    return [(int(ids[k]), int(ids[label[k]])) for k in range(len(items))]
 
 
 def _lane(case: Any) -> tuple[str, str]:
@@ -189,11 +207,20 @@ def clusters(db: Any, cases: Sequence[Any], deadline: Callable[[Any], float]) ->
             else:
                 owner[k] = i
     hashes = [(i, v) for i in sorted(by_id) if i not in solo for k, v in keys[i] if k == "pdq"]
-    for a, b in _near_pairs(hashes, pdq_threshold(db)):
-        if _lane(by_id[a]) == _lane(by_id[b]):
-            u.join(a, b)
-            how[a].add("pdq")
-            how[b].add("pdq")
+    # near hashes are compared within a lane (same step, same proposed action) only
+    lanes: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for i, v in hashes:
+        lanes.setdefault(_lane(by_id[i]), []).append((i, v))
+    threshold = pdq_threshold(db)
+    for lane_hashes in lanes.values():
+        comp = _near_components(lane_hashes, threshold)
+        sizes: dict[int, int] = {}
+        for _, root in comp:
+            sizes[root] = sizes.get(root, 0) + 1
+        for i, root in comp:
+            if sizes[root] > 1:  # a hash alone in its component groups nothing
+                u.join(i, root)
+                how[i].add("pdq")
     groups: dict[int, list[int]] = {}
     for i in sorted(by_id):
         groups.setdefault(u.find(i), []).append(i)
