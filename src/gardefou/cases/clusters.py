@@ -190,7 +190,7 @@ def clusters(db: Any, cases: Sequence[Any], deadline: Callable[[Any], float]) ->
     solo = {i for i, ks in keys.items() if (SPLIT, "1") in ks}
     u = _Union(by_id)
     how: dict[int, set[str]] = {i: set() for i in by_id}
-    owner: dict[tuple[str, str, str], int] = {}
+    owner: dict[tuple[str, str, str, str], int] = {}
     for i in sorted(by_id):
         if i in solo:
             continue
