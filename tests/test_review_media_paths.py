@@ -218,3 +218,28 @@ def test_service_cap_shortens_the_policy_retention(tmp_path: Path) -> None:
     rows = db.query("SELECT stored_at, expires_at FROM review_media WHERE event_id = 'r1'")
     assert rows and all(abs(r["expires_at"] - r["stored_at"] - 86400) < 1 for r in rows)
     db.close()
+
+
+def test_review_key_file_is_made_once_owner_only_and_checked(tmp_path: Path, monkeypatch) -> None:
+    import stat
+
+    from gardefou.cases.media_crypto import ReviewCipher, load_key
+    from gardefou.errors import ConfigError, EvidenceError
+
+    monkeypatch.delenv("GARDEFOU_REVIEW_MEDIA_KEY", raising=False)
+    monkeypatch.delenv("GARDEFOU_EVIDENCE_KEYS", raising=False)
+    db = connect(tmp_path / "k.db")
+    key = load_key(db)
+    path = tmp_path / "evidence-keys" / "review-media.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_key(db) == key  # read back, never replaced
+    sealed = ReviewCipher(key).seal(b"pixels", "r1", "a" * 64)
+    assert ReviewCipher(key).open(sealed, "r1", "a" * 64) == b"pixels"
+    with pytest.raises(EvidenceError, match="fails authentication"):
+        ReviewCipher(key).open(sealed, "r2", "a" * 64)  # moved to another case's row
+    with pytest.raises(EvidenceError, match="wrong key"):
+        ReviewCipher(bytes(32)).open(sealed, "r1", "a" * 64)
+    monkeypatch.setenv("GARDEFOU_REVIEW_MEDIA_KEY", "c2hvcnQ=")
+    with pytest.raises(ConfigError, match="not 32 bytes"):
+        load_key(db)
+    db.close()
