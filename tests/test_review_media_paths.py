@@ -243,3 +243,17 @@ def test_review_key_file_is_made_once_owner_only_and_checked(tmp_path: Path, mon
     with pytest.raises(ConfigError, match="not 32 bytes"):
         load_key(db)
     db.close()
+
+
+def test_reply_decided_before_its_parent_gets_the_parent_image(tmp_path: Path) -> None:
+    """Workers decide concurrently: when the parent is recorded after the reply, the reply's
+    open case receives the parent's image (and its cluster key)."""
+    path = tmp_path / "late.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in reversed(_events())), encoding="utf-8")
+    db = connect(tmp_path / "late.db")
+    assert run_inline(iter_jsonl([path]), Processor(db, _decider())).counts == {"decided": 2}
+    assert_kept(db)
+    case = db.query_one("SELECT id FROM cases WHERE event_id = 'r1'")
+    keys = db.query("SELECT kind, value FROM case_keys WHERE case_id = ?", (case["id"],))
+    assert ("parent", "p1") in {(k["kind"], k["value"]) for k in keys}
+    db.close()

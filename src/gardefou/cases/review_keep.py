@@ -98,6 +98,47 @@ def keep_for_case(db: Any, services: Any, decided: Any, case: Any) -> int:
     return kept
 
 
+def attach_parent_images(db: Any, services: Any, event_id: str, reply_to: str | None) -> int:
+    """A reply decided before its parent (late thread context): once the parent is recorded,
+    its held images join the reply's case if that case still awaits a person, and the parent
+    becomes the case's cluster key. Idempotent."""
+    rules = services.policy.review_media
+    if "parent" not in rules.keep or not reply_to:
+        return 0
+    row = db.query_one("SELECT id, status FROM cases WHERE event_id = ?", (event_id,))
+    if row is None or row["status"] not in AWAITING_PERSON:
+        return 0
+    from gardefou.thread import ThreadStore, ancestor_media
+
+    ancestor, _ = ancestor_media(ThreadStore(db), reply_to)
+    if ancestor is None:
+        return 0
+    from gardefou.store.media import ReviewMedia, ThreadMedia
+
+    try:
+        store = ReviewMedia(db, _cipher(db))
+    except GardefouError as exc:
+        log.warning("case %s: parent images not kept: %s", row["id"], exc)
+        return 0
+    now = services.clock().timestamp()
+    days = rules.days
+    cap = getattr(services, "review_media_days", None)
+    expires = now + (min(days, float(cap)) if cap is not None else days) * DAY
+    held = ThreadMedia(db, store.cipher).images(str(ancestor.post_id), now)
+    kept = 0
+    for data in held:
+        m = _decode(data, f"{ancestor.post_id} image")
+        if m is not None:
+            store.keep(event_id, m.data, _thumbs(m), now, expires, role="parent")
+            kept += 1
+    db.execute(
+        "INSERT INTO case_keys (case_id, kind, value) VALUES (?,?,?) "
+        "ON CONFLICT (case_id, kind, value) DO NOTHING",
+        (int(row["id"]), "parent", str(ancestor.post_id)),
+    )
+    return kept
+
+
 def hold_post_images(db: Any, services: Any, decided: Any) -> int:
     """Hold a post's images for ``parent_hours`` (encrypted) in case a reply edits them."""
     rules = services.policy.review_media
