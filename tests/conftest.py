@@ -25,6 +25,20 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def review_media_key():
+    """One review-image key for the session (gardefou.cases.media_crypto), so that tests over
+    PostgreSQL never write a key file into the user's data folder."""
+    import base64
+    import secrets
+
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get("GARDEFOU_REVIEW_MEDIA_KEY"):
+            key = base64.b64encode(secrets.token_bytes(32)).decode()
+            mp.setenv("GARDEFOU_REVIEW_MEDIA_KEY", key)
+        yield
+
+
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES

@@ -65,7 +65,12 @@ def test_consent_facts():
     alice = ConsentMatch(1, 0.1, 0.99, "alice")
     bob = ConsentMatch(2, 0.1, 0.99, None)
     assert consent_facts([], "x") == {}
-    assert consent_facts([alice], "mallory") == {"consent.match": True, "consent.evidence": False}
-    assert consent_facts([alice], "alice") == {"consent.match": True, "consent.evidence": True}
+    # the templates matched group their cases in the review queue (gardefou.cases.clusters)
+    assert consent_facts([alice], "mallory") == {
+        "consent.match": True,
+        "consent.evidence": False,
+        "consent.templates": ["1"],
+    }
+    assert consent_facts([alice], "alice")["consent.evidence"] is True
     # alice posting an image that also shows protected bob: no consent evidence for bob
     assert consent_facts([alice, bob], "alice")["consent.evidence"] is False

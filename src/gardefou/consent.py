@@ -220,4 +220,6 @@ def consent_facts(matches: Sequence[ConsentMatch], poster: str | None) -> dict[s
         return {}
     others = [m for m in matches if poster is None or m.owner_account != poster]
     # their own post is consent evidence only when every protected person shown is the poster
-    return {"consent.match": True, "consent.evidence": not others}
+    # which templates: the review queue groups the cases of one protected person
+    templates = sorted({str(m.template_id) for m in matches})
+    return {"consent.match": True, "consent.evidence": not others, "consent.templates": templates}

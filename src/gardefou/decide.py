@@ -105,6 +105,9 @@ class Services:
     #: cheap signals first; faces/age/identity only when an undecided rule needs them
     #: (``gardefou.policy.needs``; same decisions). False: every signal on every image.
     lazy: bool = True
+    #: a deployment's cap, in days, on the policy's ``review_media.days`` (the web service's
+    #: ``Settings.review_media_days``); None: the policy's alone
+    review_media_days: float | None = None
 
     def __post_init__(self) -> None:
         if self.banks is STORE_BANKS:
@@ -165,6 +168,9 @@ class Decided:
     thread_post: ThreadPost
     poster: str | None
     requester: str | None
+    #: the judged images and, for a generation, its inputs: what a moderator is shown
+    media: tuple[Media, ...] = ()
+    parent_images: tuple[Media, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,10 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
         media=tuple(r.facts for r in results),
         created_at=created.astimezone(UTC).isoformat(timespec="seconds"),
     )
-    return Decided(event, decision, results, post, poster, requester)
+    parents = tuple(media.get("input", ())) if isinstance(event, GenerationEvent) and items else ()
+    if isinstance(event, GenerationEvent) and not media.get("output"):
+        parents = ()  # refused: the inputs are what is judged (and shown as the case's own)
+    return Decided(event, decision, results, post, poster, requester, tuple(items), parents)
 
 
 def post_context(
@@ -475,6 +484,15 @@ def record(db: Any, decided: Decided, services: Services) -> StoredDecision:
         )
         if case is not None:
             db.execute("UPDATE decisions SET case_id = ? WHERE event_id = ?", (case.id, ev.id))
+            # what a moderator needs to see and what groups copies (docs/web.md), every path
+            from gardefou.cases.clusters import record_case_keys
+            from gardefou.cases.review_keep import keep_for_case
+
+            keep_for_case(db, services, decided, case)
+            record_case_keys(db, services, decided, case)
+        from gardefou.cases.review_keep import hold_post_images
+
+        hold_post_images(db, services, decided)
         if isinstance(ev, Post) and db is services.db:
             # replies decided before this post was known are judged again with it
             from gardefou.cases.reevaluate import reevaluate_replies

@@ -93,6 +93,8 @@ def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]
         "bank.match": True,
         "bank.victim_match": any(victim(m) for m in live),
         "bank.min_distance": min(int(get(m, "distance", 256)) for m in live),
+        # which entries: copies of one victim's image are one cluster in the review queue
+        "bank.entries": sorted({str(get(m, "entry_id")) for m in live if get(m, "entry_id")}),
         **facts,
     }
 

@@ -41,6 +41,7 @@ def stored_signals(mf: MediaFacts) -> dict[str, SignalResult]:
 
 def reevaluate_replies(db: Any, services: Any, post_id: str, depth: int = MAX_DEPTH) -> list[Any]:
     """Re-judge the decided descendants of ``post_id``; returns the escalated StoredDecisions."""
+    from gardefou.cases.review_keep import attach_parent_images
     from gardefou.decide import StoredDecision, combine, judge_items, post_context
 
     assert services.policy is not None
@@ -59,6 +60,8 @@ def reevaluate_replies(db: Any, services: Any, post_id: str, depth: int = MAX_DE
             tp = services.threads.get(cid)
             if row is None or row["kind"] != "post" or tp is None or not tp.media:
                 continue
+            # the moderator of a case still open now sees the parent's photo beside the reply
+            attach_parent_images(db, services, cid, tp.reply_to)
             old = Decision.from_dict(json.loads(row["decision_json"]))
             thread_base, notes, requester, parents = post_context(services, tp.author, tp.reply_to)
             base = {"event.kind": "post", "event.is_reply": bool(tp.reply_to), **thread_base}

@@ -40,6 +40,10 @@ def purge_review_media(db: Any, now: float | None = None, event_id: str | None =
         params.append(event_id)
     cur = db.execute(sql, params)
     deleted = max(int(getattr(cur, "rowcount", 0) or 0), 0)
+    if event_id is None:  # a post's images held for replies: only their own expiry counts
+        cur = db.execute("DELETE FROM thread_media WHERE expires_at < ?", (now,))
+        deleted += max(int(getattr(cur, "rowcount", 0) or 0), 0)
+        db.execute("DELETE FROM thread_requests WHERE expires_at < ?", (now,))
     if deleted and event_id is None:
         log.info("purged %d review image(s) no moderator needs any more", deleted)
     return deleted

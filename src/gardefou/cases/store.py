@@ -287,6 +287,13 @@ class CaseStore(StrikesMixin):
             "the decision applies"
         )
 
+    def statement_fields(
+        self, case: Case, action: Action | str, rule_id: str | None = None
+    ) -> dict[str, Any]:
+        """The DSA statement fields a person's ``action`` would give ``case`` ({} for an action
+        that restricts nothing): the console's preview, the same fields ``review`` records."""
+        return self._fields(case, _human_action(action), rule_id)
+
     def _deciders(self, case_id: int) -> set[str]:
         return {a.actor for a in self.history(case_id) if a.kind != "auto"}
 

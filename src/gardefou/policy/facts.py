@@ -228,6 +228,12 @@ CONTEXT_FACTS: dict[str, FactSpec] = {
             default=(),
         ),
         FactSpec(
+            "bank.entries",
+            LIST,
+            "the bank entries matched (ids): the review queue groups the cases that share one",
+            default=(),
+        ),
+        FactSpec(
             "thread.parent_same_person",
             BOOL,
             "a face matches a face in the reply parent's "
@@ -279,6 +285,12 @@ CONTEXT_FACTS: dict[str, FactSpec] = {
             "a face matches a template in the consent registry "
             "(a person who asked to be protected)",
             default=False,
+        ),
+        FactSpec(
+            "consent.templates",
+            LIST,
+            "the consent-registry templates matched (ids): the review queue groups their cases",
+            default=(),
         ),
         FactSpec(
             "consent.evidence",

@@ -37,6 +37,7 @@ from gardefou.policy.model import (
     Condition,
     Not,
     Policy,
+    ReviewMediaPolicy,
     Rule,
     Sanction,
     Test,
@@ -57,6 +58,7 @@ _TOP = {
     "dsa",
     "content",
     "accountability",
+    "review_media",
 }
 _RULE = {"id", "description", "when", "action", "reason", "score", "dsa", "strike_weight"}
 _REASON = {"code", "message", "category"}
@@ -360,6 +362,7 @@ def parse_policy(
         synthetic = ck.condition(content["synthetic_when"], ("content", "synthetic_when"))
         ck.check_uses(synthetic, defines, ("content", "synthetic_when"))
     accountability = _accountability(ck, data.get("accountability"))
+    review_media = _review_media(ck, data.get("review_media"))
     default = ck.action(data.get("default_action", "allow"), ("default_action",))
     on_unknown = ck.action(data.get("on_unknown", "review"), ("on_unknown",))
     if ck.errors:
@@ -377,8 +380,30 @@ def parse_policy(
         synthetic_when=synthetic,
         content_type=content_type,
         accountability=accountability,
+        review_media=review_media,
         source=source,
     )
+
+
+def _review_media(ck: _Checker, raw: Any) -> ReviewMediaPolicy:
+    if raw is None:
+        return ReviewMediaPolicy()
+    path: Path_ = ("review_media",)
+    if not ck.keys(raw, {"keep", "days", "parent_hours"}, path, "review_media"):
+        return ReviewMediaPolicy()
+    default = ReviewMediaPolicy()
+    keep = raw.get("keep", list(default.keep))
+    if not isinstance(keep, list) or any(k not in ("media", "parent") for k in keep):
+        ck.err((*path, "keep"), f"keep must be a list of 'media' and 'parent', not {keep!r}")
+        keep = list(default.keep)
+    nums = {}
+    for key in ("days", "parent_hours"):
+        v = raw.get(key, getattr(default, key))
+        if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+            ck.err((*path, key), f"{key} must be a number >= 0, not {v!r}")
+            v = getattr(default, key)
+        nums[key] = float(v)
+    return ReviewMediaPolicy(tuple(keep), nums["days"], nums["parent_hours"])
 
 
 def _accountability(ck: _Checker, raw: Any) -> Accountability:

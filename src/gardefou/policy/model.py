@@ -106,6 +106,19 @@ class Accountability:
 
 
 @dataclass(frozen=True)
+class ReviewMediaPolicy:
+    """What a moderator is shown while a case awaits a person, and for how long at most
+    (``review_media`` in the policy file; docs/web.md). Images are purged when the case is
+    decided, and on schedule once ``days`` have passed, whichever comes first."""
+
+    #: "media": the case's own images; "parent": the parent post's image beside a reply's case
+    keep: tuple[str, ...] = ("media", "parent")
+    days: float = 7.0
+    #: how long a post's images are held (encrypted) in case a reply edits them; 0: never
+    parent_hours: float = 24.0
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     version: str
@@ -121,6 +134,7 @@ class Policy:
     synthetic_when: Condition | None = None
     content_type: tuple[str, ...] = ("CONTENT_TYPE_IMAGE",)
     accountability: Accountability = field(default_factory=Accountability)
+    review_media: ReviewMediaPolicy = field(default_factory=ReviewMediaPolicy)
     source: str = "<string>"
 
     @property

@@ -82,40 +82,104 @@ class MediaRepository:
 
 
 class ReviewMedia:
-    """Images of cases awaiting a person (table ``review_media``), each stored with its two
-    thumbnails (plain and blurred JPEG) made once at intake: the console serves those and
-    never decodes the original again."""
+    """Images of cases awaiting a person (table ``review_media``), each stored encrypted with its
+    two thumbnails (plain and blurred JPEG) made once when kept: the console serves those and
+    never decodes the original again. ``role``: the case's own image ("media") or the parent
+    post's, kept beside a reply's case ("parent")."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cipher: Any = None) -> None:
         self.db = db
+        self._cipher = cipher
+
+    @property
+    def cipher(self) -> Any:
+        if self._cipher is None:
+            from gardefou.cases.media_crypto import ReviewCipher
+
+            self._cipher = ReviewCipher.for_db(self.db)
+        return self._cipher
 
     def keep(self, event_id: str, data: bytes, thumbs: tuple[bytes, bytes] | None,
-             stored_at: float, expires_at: float) -> None:  # fmt: skip
+             stored_at: float, expires_at: float, role: str = "media") -> None:  # fmt: skip
         import hashlib
 
+        sha = hashlib.sha256(data).hexdigest()
         plain, blurred = thumbs if thumbs is not None else (None, None)
+        seal = self.cipher.seal
         self.db.execute(
             "INSERT INTO review_media (event_id, sha256, data, thumb, thumb_blurred, stored_at,"
-            " expires_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (event_id, sha256) DO NOTHING",
-            (event_id, hashlib.sha256(data).hexdigest(), data, plain, blurred, stored_at,
-             expires_at),
+            " expires_at, role, encrypted) VALUES (?,?,?,?,?,?,?,?,1)"
+            " ON CONFLICT (event_id, sha256) DO NOTHING",
+            (event_id, sha, seal(data, event_id, sha), seal(plain, event_id, sha + ":thumb"),
+             seal(blurred, event_id, sha + ":blurred"), stored_at, expires_at, role),
         )  # fmt: skip
+
+    def rows(self, event_id: str) -> list[dict[str, Any]]:
+        """The kept images of an event: its own first, then the parent's (id, sha256, role)."""
+        return self.db.query(
+            "SELECT id, sha256, role FROM review_media WHERE event_id = ? "
+            "ORDER BY CASE WHEN role = 'media' THEN 0 ELSE 1 END, id",
+            (event_id,),
+        )
+
+    def _open(self, row: dict[str, Any], column: str, suffix: str) -> bytes | None:
+        value = row[column]
+        if value is None or not row["encrypted"]:
+            return None if value is None else bytes(value)
+        return self.cipher.open(value, row["event_id"], row["sha256"] + suffix)
 
     def thumbnail(self, row_id: int, blurred: bool, make: Any) -> bytes:
         """The stored thumbnail of a row; ``make(original) -> (plain, blurred)`` runs only for a
         row kept before thumbnails were stored, once: its result is stored."""
-        column = "thumb_blurred" if blurred else "thumb"
-        row = self.db.query_one(f"SELECT {column} AS t FROM review_media WHERE id = ?", (row_id,))
-        if row is not None and row["t"] is not None:
-            return bytes(row["t"])
-        raw = self.db.query_one("SELECT data FROM review_media WHERE id = ?", (row_id,))
-        if raw is None:
+        column, suffix = ("thumb_blurred", ":blurred") if blurred else ("thumb", ":thumb")
+        row = self.db.query_one(
+            f"SELECT event_id, sha256, encrypted, {column} FROM review_media WHERE id = ?",
+            (row_id,),
+        )
+        if row is None:
             from gardefou.errors import NotFoundError
 
             raise NotFoundError(f"review image {row_id} is gone (expired or purged)")
-        plain, blur = make(bytes(raw["data"]))
+        thumb = self._open(row, column, suffix)
+        if thumb is not None:
+            return thumb
+        raw = self.db.query_one(
+            "SELECT event_id, sha256, encrypted, data FROM review_media WHERE id = ?", (row_id,)
+        )
+        assert raw is not None
+        plain, blur = make(self._open(raw, "data", ""))
+        enc = bool(raw["encrypted"])
+        ev, sha = raw["event_id"], raw["sha256"]
         self.db.execute(
             "UPDATE review_media SET thumb = ?, thumb_blurred = ? WHERE id = ?",
-            (plain, blur, row_id),
-        )
+            (self.cipher.seal(plain, ev, sha + ":thumb") if enc else plain,
+             self.cipher.seal(blur, ev, sha + ":blurred") if enc else blur, row_id),
+        )  # fmt: skip
         return bytes(blur if blurred else plain)
+
+
+class ThreadMedia:
+    """A post's images held, encrypted, for the policy's ``review_media.parent_hours`` (table
+    ``thread_media``), so that a reply's case can show the original beside the edit."""
+
+    def __init__(self, db: Database, cipher: Any) -> None:
+        self.db, self.cipher = db, cipher
+
+    def hold(self, post_id: str, data: bytes, stored_at: float, expires_at: float) -> None:
+        import hashlib
+
+        sha = hashlib.sha256(data).hexdigest()
+        self.db.execute(
+            "INSERT INTO thread_media (post_id, sha256, data, stored_at, expires_at)"
+            " VALUES (?,?,?,?,?) ON CONFLICT (post_id, sha256) DO NOTHING",
+            (post_id, sha, self.cipher.seal(data, "post:" + post_id, sha), stored_at,
+             expires_at),
+        )  # fmt: skip
+
+    def images(self, post_id: str, now: float) -> list[bytes]:
+        rows = self.db.query(
+            "SELECT sha256, data FROM thread_media WHERE post_id = ? AND expires_at >= ? "
+            "ORDER BY id",
+            (post_id, now),
+        )
+        return [self.cipher.open(r["data"], "post:" + post_id, r["sha256"]) for r in rows]

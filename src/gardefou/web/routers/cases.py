@@ -1,4 +1,5 @@
-"""Cases for the review console: the queue (most severe first, then nearest deadline), one case
+"""Cases for the review console: the queue (nearest deadline first, then most severe; or as
+clusters of copies, ``gardefou.cases.clusters``), one case
 with the decision's reasons and rule trace, its media (blurred and grey unless revealed, each
 reveal counted), decisions with DSA grounds, second review and appeals."""
 
@@ -69,7 +70,7 @@ def _summary(case: Any) -> dict[str, Any]:
     return d
 
 
-@router.get("", summary="Cases awaiting a person: most severe first, then nearest deadline")
+@router.get("", summary="Cases awaiting a person: nearest deadline first, then most severe")
 def queue(
     svc: Svc,
     caller: Staff,
@@ -82,9 +83,93 @@ def queue(
     store = _store(svc)
     statuses = (status,) if status else NEEDS_PERSON
     cases = [c for s in statuses for c in store.queue(s, limit=limit)]
-    cases.sort(key=lambda c: (-c.severity, _deadline(c), c.id))
+    cases.sort(key=lambda c: (_deadline(c), -c.severity, c.id))
     response.headers["X-Total-Count"] = str(sum(store.count(s) for s in statuses))
     return [_summary(c) for c in cases[:limit]]
+
+
+class ClusterDecideIn(DecideIn):
+    case_ids: list[int] = Field(min_length=1, max_length=5000, description="the cases seen")
+
+
+@router.get("/clusters", summary="The queue as clusters of copies: earliest deadline first")
+def cluster_queue(
+    svc: Svc,
+    caller: Staff,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:
+    """Cases awaiting a first or second review grouped by what they share (a victim-bank entry,
+    a parent post, a consent template, a near-identical PDQ hash); ``X-Total-Count`` is the
+    number of clusters."""
+    from gardefou.cases.clusters import clusters
+
+    store = _store(svc)
+    cases = [c for s in ("pending_review", "second_review") for c in store.queue(s, limit=5000)]
+    found = clusters(svc.db, cases, _deadline)
+    response.headers["X-Total-Count"] = str(len(found))
+    by_id = {c.id: c for c in cases}
+    out = []
+    for cl in found[:limit]:
+        d = cl.to_dict()
+        d["first"] = _summary(by_id[cl.id])
+        out.append(d)
+    return out
+
+
+@router.post("/clusters/{cluster_id}/decisions", summary="One decision for a cluster's cases")
+def decide_cluster(
+    cluster_id: RowId, body: ClusterDecideIn, svc: Svc, caller: Moderator
+) -> dict[str, Any]:
+    """Applied case by case: each keeps its own record and DSA statement. ``case_ids`` are the
+    cases the moderator saw; leave one out to split it as an exception (it is then never
+    grouped again and is decided on its own)."""
+    from gardefou.cases.clusters import clusters, decide_cluster, split
+
+    store = _store(svc)
+    cases = [c for s in ("pending_review", "second_review") for c in store.queue(s, limit=5000)]
+    cluster = next((c for c in clusters(svc.db, cases, _deadline) if c.id == cluster_id), None)
+    if cluster is None:
+        raise NotFoundError(f"no cluster {cluster_id} awaits a decision (reload the queue)")
+    unknown = sorted(set(body.case_ids) - set(cluster.case_ids))
+    if unknown:
+        raise ConfigError(f"cases {unknown} are not in cluster {cluster_id} (reload the queue)")
+    for left_out in sorted(set(cluster.case_ids) - set(body.case_ids)):
+        split(svc.db, left_out)
+    decided = decide_cluster(
+        store, body.case_ids, caller.name, body.action, body.note, body.rule_id
+    )
+    svc.record_exposure(caller.name, decisions=1)
+    return {
+        "cluster_id": cluster_id,
+        "decided": [_summary(c) for c in decided],
+        "split_out": sorted(set(cluster.case_ids) - set(body.case_ids)),
+    }
+
+
+@router.post("/{case_id}/split", summary="Take a case out of its cluster (an exception)")
+def split_case(case_id: RowId, svc: Svc, caller: Moderator) -> dict[str, Any]:
+    from gardefou.cases.clusters import split
+
+    case = _store(svc).get(case_id)
+    split(svc.db, case_id)
+    return _summary(case)
+
+
+@router.get("/{case_id}/statement", summary="The DSA statement a decision would give")
+def statement_preview(
+    case_id: RowId,
+    svc: Svc,
+    caller: Staff,
+    action: Action,
+    rule_id: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    """What the affected person would receive (DSA Art. 17) for ``action`` on this case; an
+    action that restricts nothing gives no statement."""
+    store = _store(svc)
+    case = store.get(case_id)
+    fields = store.statement_fields(case, action, rule_id)
+    return {"action": action.value, "rule_id": rule_id, "statement": fields or None}
 
 
 @router.get("/{case_id}", summary="One case: decision, reasons, rule trace, history, appeals")
@@ -112,9 +197,18 @@ def get_case(case_id: RowId, svc: Svc, caller: Staff) -> dict[str, Any]:
     out["appeals"] = [a.__dict__ for a in store.appeals(case_id)]
     media = _media_rows(svc, case.event_id)
     out["media"] = [
-        {"index": i, "sha256": m["sha256"], "url": f"/v1/cases/{case_id}/media/{i}"}
+        {
+            "index": i,
+            "sha256": m["sha256"],
+            "role": m["role"],
+            "url": f"/v1/cases/{case_id}/media/{i}",
+        }
         for i, m in enumerate(media)
     ]
+    from gardefou.web.case_view import facts_in_words, thread_view
+
+    out["thread"] = thread_view(svc.db, case, out.get("decision"))
+    out["facts"] = facts_in_words(out.get("decision"))
     policy = store.policy
     out["actions"] = [a.value for a in Action if a not in (Action.REFUSE,)]
     out["dsa_options"] = [
@@ -133,10 +227,10 @@ def get_case(case_id: RowId, svc: Svc, caller: Staff) -> dict[str, Any]:
 
 
 def _media_rows(svc: Services, event_id: str) -> list[dict[str, Any]]:
+    from gardefou.store.media import ReviewMedia
+
     svc.db.execute("DELETE FROM review_media WHERE expires_at < ?", (svc.settings.clock(),))
-    return svc.db.query(
-        "SELECT id, sha256 FROM review_media WHERE event_id = ? ORDER BY id", (event_id,)
-    )
+    return ReviewMedia(svc.db).rows(event_id)
 
 
 @router.get(

@@ -5,7 +5,6 @@ review is kept (for the blurred console view) until the case is decided or the r
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import json
 from typing import Annotated, Any
@@ -18,12 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gardefou.errors import MediaTooLargeError, NotFoundError
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Services, Svc, require
-from gardefou.web.media import decode_gate, make_thumbnails
+from gardefou.web.media import decode_gate
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 Platform = Annotated[Principal, Depends(require(Role.PLATFORM))]
 Reader = Annotated[Principal, Depends(require(Role.PLATFORM, Role.MODERATOR, Role.AUDITOR))]
-DAY = 86400.0
 
 
 class MediaIn(BaseModel):
@@ -55,7 +53,12 @@ def decide_services(svc: Services) -> Any:
 
     return svc.lazy(
         "decide",
-        lambda: DecideServices(svc.db, banks=svc.banks(), limits=svc.settings.media_limits()),
+        lambda: DecideServices(
+            svc.db,
+            banks=svc.banks(),
+            limits=svc.settings.media_limits(),
+            review_media_days=svc.settings.review_media_days,
+        ),
     )
 
 
@@ -109,9 +112,8 @@ def _decide(body: EventIn, svc: Services) -> dict[str, Any]:
     has_media = any(event.get(k) for k in _MEDIA_FIELDS)
     # One decode slot while the event's images are decoded and their thumbnails made.
     with decode_gate(svc).hold() if has_media else contextlib.nullcontext():
+        # a case awaiting a person keeps its images there (gardefou.cases.review_keep)
         stored = decide_event(event, decide_services(svc))
-        if stored.created and stored.case_id is not None:
-            _keep_for_review(svc, body, stored.case_id)
     return {
         "event_id": stored.event_id,
         "case_id": stored.case_id,
@@ -191,37 +193,3 @@ def get_decision(event_id: str, svc: Svc, caller: Reader) -> dict[str, Any]:
     if stored is None:
         raise NotFoundError(f"no decision for event {event_id!r}; POST it to /v1/decisions")
     return {"event_id": event_id, "case_id": stored.case_id, "decision": stored.decision.to_dict()}
-
-
-def _keep_for_review(svc: Services, body: EventIn, case_id: int) -> None:
-    """Keep the event's images only when a person must look at them (pending review)."""
-    media = [m.b64 for m in [*body.media, *body.output_media, *body.input_media]]
-    keep_review_media(svc, body.id, case_id, media)
-
-
-def keep_review_media(svc: Services, event_id: str, case_id: int, b64_items: list[Any]) -> None:
-    """Store inline (base64) images of a case awaiting a person, each with its review thumbnails
-    made now, once (the console never decodes the original). The caller holds a decode slot."""
-    from gardefou.cases import PENDING_REVIEW, SECOND_REVIEW
-    from gardefou.errors import MediaError
-    from gardefou.store.media import ReviewMedia
-
-    row = svc.db.query_one("SELECT status FROM cases WHERE id = ?", (case_id,))
-    if row is None or row["status"] not in (PENDING_REVIEW, SECOND_REVIEW):
-        return
-    now = svc.settings.clock()
-    expires = now + svc.settings.review_media_days * DAY
-    kept = []
-    for item in b64_items:
-        if not isinstance(item, str):
-            continue
-        try:
-            data = base64.b64decode(item, validate=True)
-            thumbs = make_thumbnails(svc, data, f"event {event_id} image")
-        except (binascii.Error, ValueError, MediaError):
-            continue  # the decision layer already rejected undecodable media
-        kept.append((data, thumbs))
-    store = ReviewMedia(svc.db)
-    with svc.db.transaction():
-        for data, thumbs in kept:
-            store.keep(event_id, data, thumbs, now, expires)
