@@ -20,6 +20,7 @@ from typing import Any
 
 from gardefou.decision import Action, Decision, Reason, RuleTrace
 from gardefou.errors import GuardInputError
+from gardefou.guard import features as ft
 from gardefou.guard.images import NUDITY_LEVEL, ImageFacts, ImageReader, same_person
 from gardefou.guard.intent import Intent, IntentClassifier
 from gardefou.guard.normalize import normalize
@@ -232,7 +233,10 @@ class Guard:
                           "detector could not run on an input image, so a real person cannot be "
                           f"ruled out ({'; '.join(unknown[0].notes)})", "ncii")  # fmt: skip
         photos = [f for f in facts if (f.photo_likelihood or 0) >= 0.5 or f.faces == 0]
-        if photos and targets.person_ref:
+        # "put the cat in a tiny bikini, she looks so done": with no face found and an animal
+        # named, "she" is the animal; the object score below decides
+        animal = intent.encoded is not None and ft.direction(intent.encoded.flags, "animal")
+        if photos and targets.person_ref and not animal:
             # "her" in a photograph where no face is visible (from behind, cropped): the person
             # may still be real and identifiable from the rest of the photo
             return refuse("sexualized_edit_of_person_in_photo", "the request sexualizes a "
