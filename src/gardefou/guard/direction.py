@@ -28,6 +28,10 @@ from gardefou.guard.rules import RuleHit
 REVEAL = {"nudity", "sexual", "undressing", "see_through", "sexual_fluid", "compound_nude",
           "remove_verb+garment", "garment+off", "see_through+garment", "shrink+garment",
           "enlarge+body_part", "fluid_innuendo", "revealing", "sole_covering"}  # fmt: skip
+#: what a request does to the body (not a garment merely worn: "she's in lingerie here")
+ACTIVE = {"nudity", "sexual", "undressing", "sexual_fluid", "compound_nude", "fluid_innuendo",
+          "remove_verb+garment", "garment+off", "see_through+garment", "shrink+garment",
+          "enlarge+body_part"}  # fmt: skip
 GARMENT = {"underwear", "swimwear", "revealing", "see_through", "body"}
 
 _COVER = re.compile(
@@ -172,8 +176,8 @@ def direction_flags(parts: list[str], hits: list[RuleHit] | tuple[RuleHit, ...]
         # "she's in lingerie in this pic, change it to a flannel pajama set": the garment is
         # named in one clause and covered in the next one, which names no garment itself
         # (only a garment worn, no revealing verb in the first clause)
-        nxt = parts[i + 1] if i + 1 < len(parts) and not per[i + 1] else ""
-        worn = not any(h.rule in REVEAL for h in hs)
+        nxt = parts[i + 1] if i + 1 < len(parts) else ""
+        worn = not any(h.rule in ACTIVE or h.category in ACTIVE for h in hs)
         covered = _COVER.search(part) is not None or (
             worn and bool(nxt) and _COVER.search(nxt) is not None)
         src = any(_garment_is_source(part, h) for h in hs
