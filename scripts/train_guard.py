@@ -265,8 +265,11 @@ def main() -> None:
     ap.add_argument("--cv-only", action="store_true", help="cross-validated figures only")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--cache", type=Path, help="reuse sentence embeddings saved here (tuning)")
-    ap.add_argument("--lowo", action="store_true",
-                    help="leave-one-writer-out figures (each training/guard file held out)")
+    ap.add_argument(
+        "--lowo",
+        action="store_true",
+        help="leave-one-writer-out figures (each training/guard file held out)",
+    )
     args = ap.parse_args()
     rows = load_rows()
     print(f"{len(rows)} requests from {', '.join(SOURCES)}")

@@ -121,9 +121,14 @@ def test_known_errors_guard_intent_3(g: Guard, prompt: str, action: Action) -> N
     assert g.check_request(prompt, images=[PHOTO]).action == action
 
 
-@pytest.mark.parametrize("prompt", ["dress the dog up in a little bikini and shades",
-                                    "put the dog in a little bikini, she loves the beach",
-                                    "lol @petbot put the cat in a tiny bikini, she hates it"])
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "dress the dog up in a little bikini and shades",
+        "put the dog in a little bikini, she loves the beach",
+        "lol @petbot put the cat in a tiny bikini, she hates it",
+    ],
+)
 def test_animal_in_bikini_on_photo_without_person_allowed(prompt: str) -> None:
     # (f) an object photo with an animal: "she" is the animal when no face is found
     d = _guard(face_count=0).check_request(prompt, images=[PHOTO])

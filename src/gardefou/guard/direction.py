@@ -111,10 +111,10 @@ _OFF = re.compile(
 
 def _removes_garment(part: str) -> bool:
     return (_OFF.search(part) is not None and _GARMENT_ANY.search(part) is not None
-            and _COVER.search(part) is None and _MODEST_AFTER_OFF(part))  # fmt: skip
+            and _COVER.search(part) is None and _nothing_covering_after(part))  # fmt: skip
 
 
-def _MODEST_AFTER_OFF(part: str) -> bool:  # noqa: N802 - read as a condition
+def _nothing_covering_after(part: str) -> bool:
     """False for "remove the lingerie and put on a hoodie": a covering garment follows."""
     off = _OFF.search(part)
     return off is None or _MODEST.search(part, off.end() + 12) is None
@@ -154,7 +154,7 @@ def clause_hits(parts: list[str], hits: list[RuleHit] | tuple[RuleHit, ...]
 
 
 def _garment_is_source(part: str, hit: RuleHit) -> bool:
-    """"swap her bikini for a wetsuit": the garment comes before the connective."""
+    """ "swap her bikini for a wetsuit": the garment comes before the connective."""
     change = _CHANGE.search(part)
     pos = part.find(hit.span.split()[0]) if hit.span.split() else -1
     if change is None or pos < 0:
@@ -165,8 +165,7 @@ def _garment_is_source(part: str, hit: RuleHit) -> bool:
 
 def direction_flags(parts: list[str], hits: list[RuleHit] | tuple[RuleHit, ...]
                     ) -> tuple[float, ...]:  # fmt: skip
-    """(clause reveals, clause covers, every hit clause covers, garment is the source,
-    a later clause reveals, animal subject, male subject) in {0, 1}."""
+    """The DIRECTION_FLAGS of a request (each 0 or 1), from its clauses and rule hits."""
     per = clause_hits(parts, hits)
     reveal = cover = source = later = 0.0
     all_cover = 1.0 if any(per) else 0.0
@@ -179,7 +178,8 @@ def direction_flags(parts: list[str], hits: list[RuleHit] | tuple[RuleHit, ...]
         nxt = parts[i + 1] if i + 1 < len(parts) else ""
         worn = not any(h.rule in ACTIVE or h.category in ACTIVE for h in hs)
         covered = _COVER.search(part) is not None or (
-            worn and bool(nxt) and _COVER.search(nxt) is not None)
+            worn and bool(nxt) and _COVER.search(nxt) is not None
+        )
         src = any(_garment_is_source(part, h) for h in hs
                   if h.category in GARMENT or h.rule in REVEAL)  # fmt: skip
         reveals = any(h.category in REVEAL or h.rule in REVEAL for h in hs)
@@ -199,12 +199,25 @@ def direction_flags(parts: list[str], hits: list[RuleHit] | tuple[RuleHit, ...]
                      and text.find(h.span.split()[0]) >= 0), default=-1)  # fmt: skip
     modest_after = float(first_hit >= 0 and any(m > first_hit for m in modest))
     instead = float(_INSTEAD.search(text) is not None)
-    return (reveal, cover, all_cover, source, later, animal, male, float(bool(modest)),
-            modest_after, instead, float(bool(removes)), float(any(i > 0 for i in removes)),
-            float(not hits and not modest and _GARMENT_ANY.search(text) is None))
+    return (
+        reveal,
+        cover,
+        all_cover,
+        source,
+        later,
+        animal,
+        male,
+        float(bool(modest)),
+        modest_after,
+        instead,
+        float(bool(removes)),
+        float(any(i > 0 for i in removes)),
+        float(not hits and not modest and _GARMENT_ANY.search(text) is None),
+    )
 
 
-DIRECTION_FLAGS = ("clause_reveals", "clause_covers", "all_hit_clauses_cover",
-                   "garment_is_source", "later_clause_reveals", "animal", "male",
-                   "covering_garment", "covering_garment_after_hit", "instead",
-                   "removes_garment", "later_clause_removes_garment", "no_clothing_word")  # fmt: skip
+DIRECTION_FLAGS = (
+    "clause_reveals", "clause_covers", "all_hit_clauses_cover", "garment_is_source",
+    "later_clause_reveals", "animal", "male", "covering_garment", "covering_garment_after_hit",
+    "instead", "removes_garment", "later_clause_removes_garment", "no_clothing_word",
+)  # fmt: skip

@@ -8,7 +8,8 @@ Three blocks, computed on the normalized text (normalize.py):
 - sentence embeddings (USE-multilingual, semantic.py) of the whole request and of its clauses
   (element-wise max over clauses), which carry meaning across the 16 languages;
 - flags: which rules fired (rules.py, the hand-written lexicons), who the text targets
-  (targets.py) and what the request is applied to (a photo of a person, an object, nothing).
+  (targets.py), which way the edit goes clause by clause (direction.py: revealing or covering)
+  and what the request is applied to (a photo of a person, an object, nothing).
 
 The training script (scripts/train_guard.py) calls the same functions, so the shipped weights
 see at run time exactly the features they were trained on.
