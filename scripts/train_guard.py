@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from gardefou.guard import features as ft  # noqa: E402
-from gardefou.guard.model import WEIGHTS, Encoded, IntentModel, encode  # noqa: E402
+from gardefou.guard.model import WEIGHTS, Encoded, IntentModel, embedded_texts, encode  # noqa: E402
 from gardefou.guard.normalize import normalize  # noqa: E402
 from gardefou.guard.rules import rule_hits  # noqa: E402
 from gardefou.guard.semantic import default_model  # noqa: E402
@@ -68,33 +68,43 @@ def load_rows() -> list[dict]:
     return rows
 
 
-def featurize(rows: list[dict]) -> list[Encoded]:
-    emb = default_model()
+class _Batched:
+    """The encoder, run once over every text the rows need, in batches (the same vectors as
+    one call per request within float rounding; --check compares probabilities at 1e-4).
+    ``known`` holds vectors computed before (the --cache file: a speed-up while tuning)."""
+
+    def __init__(self, texts: list[str], known: dict[str, np.ndarray] | None = None) -> None:
+        self.vec: dict[str, np.ndarray] = dict(known or {})
+        todo = [t for t in dict.fromkeys(texts) if t not in self.vec]
+        if todo:
+            enc = default_model()
+            for i in range(0, len(todo), 64):
+                chunk = todo[i : i + 64]
+                self.vec.update(zip(chunk, enc.embed(chunk), strict=True))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self.vec[t] for t in texts])
+
+
+def featurize(rows: list[dict], cache: Path | None = None) -> list[Encoded]:
+    import pickle
+
+    known = None
+    if cache and cache.exists():
+        with cache.open("rb") as f:
+            known = pickle.load(f)
+    folded = [normalize(r["prompt"]).folded for r in rows]
+    emb = _Batched([t for f in folded for t in embedded_texts(f)], known)
+    if cache:
+        with cache.open("wb") as f:
+            pickle.dump(emb.vec, f)
     out = []
     for r in rows:
         norm = normalize(r["prompt"])
         hits = rule_hits(norm.folded)
         targets = text_targets(r["prompt"], norm.folded)
-        out.append(encode(norm, hits, targets, r["input_image"], emb))
+        out.append(encode(norm, hits, targets, r["input_image"], emb))  # type: ignore[arg-type]
     return out
-
-
-def featurize_cached(rows: list[dict], cache: Path | None) -> list[Encoded]:
-    """Features, reused from ``cache`` when it was written for exactly these rows (a speed-up
-    while tuning; the shipped weights are built without it)."""
-    import pickle
-
-    key = f"{data_digest(rows)}:{ft.N_BUCKETS}:{ft.N_FLAGS}"
-    if cache and cache.exists():
-        with cache.open("rb") as f:
-            k, xs = pickle.load(f)
-        if k == key:
-            return xs
-    xs = featurize(rows)
-    if cache:
-        with cache.open("wb") as f:
-            pickle.dump((key, xs), f)
-    return xs
 
 
 def matrix(xs: list[Encoded]):
@@ -215,6 +225,31 @@ def export(model, ab: tuple[float, float], rows: list[dict], xs: list[Encoded], 
     }
 
 
+def leave_one_writer_out(rows: list[dict], X, y: np.ndarray) -> None:
+    """Train on every other file, score the held-out writer's file (uncalibrated logit >= 0,
+    the protocol of the model card): the honest estimate for a new writer's set."""
+    files = np.array([r["_file"] for r in rows])
+    cats = np.array([r.get("category", "?") for r in rows])
+    pooled: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for name in sorted(set(files)):
+        if name.startswith("test_") or not (REPO / "training/guard" / name).exists():
+            continue
+        te = files == name
+        pred = fit(X[~te], y[~te]).decision_function(X[te]) >= 0
+        r, f = rates(y[te], pred)
+        print(f"LOWO {name:28} n={int(te.sum()):4d} recall {r:.3f} false refusals {f:.3f}")
+        pooled.append((y[te], pred, cats[te]))
+    yy = np.concatenate([p[0] for p in pooled])
+    pp = np.concatenate([p[1] for p in pooled])
+    cc = np.concatenate([p[2] for p in pooled])
+    r, f = rates(yy, pp)
+    print(f"LOWO pooled n={len(yy)} recall {r:.3f} false refusals {f:.3f}\nper category:")
+    for c in sorted(set(cc)):
+        m = cc == c
+        r, f = rates(yy[m], pp[m])
+        print(f"  {c:28} n={int(m.sum()):4d} recall {r:.3f} false refusals {f:.3f}")
+
+
 def data_digest(rows: list[dict]) -> str:
     h = hashlib.sha256()
     for r in rows:
@@ -229,13 +264,21 @@ def main() -> None:
     )
     ap.add_argument("--cv-only", action="store_true", help="cross-validated figures only")
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--cache", type=Path, help="reuse features saved here for the same data")
+    ap.add_argument("--cache", type=Path, help="reuse sentence embeddings saved here (tuning)")
+    ap.add_argument(
+        "--lowo",
+        action="store_true",
+        help="leave-one-writer-out figures (each training/guard file held out)",
+    )
     args = ap.parse_args()
     rows = load_rows()
     print(f"{len(rows)} requests from {', '.join(SOURCES)}")
-    xs = featurize_cached(rows, args.cache)
+    xs = featurize(rows, args.cache)
     X = matrix(xs)
     y = np.array([r["expected"] == "refuse" for r in rows], dtype=int)
+    if args.lowo:
+        leave_one_writer_out(rows, X, y)
+        return
     z = cross_val(X, y)
     ab = platt(z, y)
     p = 1 / (1 + np.exp(-(ab[0] * z + ab[1])))

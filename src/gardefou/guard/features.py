@@ -8,7 +8,8 @@ Three blocks, computed on the normalized text (normalize.py):
 - sentence embeddings (USE-multilingual, semantic.py) of the whole request and of its clauses
   (element-wise max over clauses), which carry meaning across the 16 languages;
 - flags: which rules fired (rules.py, the hand-written lexicons), who the text targets
-  (targets.py) and what the request is applied to (a photo of a person, an object, nothing).
+  (targets.py), which way the edit goes clause by clause (direction.py: revealing or covering)
+  and what the request is applied to (a photo of a person, an object, nothing).
 
 The training script (scripts/train_guard.py) calls the same functions, so the shipped weights
 see at run time exactly the features they were trained on.
@@ -21,6 +22,7 @@ import zlib
 
 import numpy as np
 
+from gardefou.guard.direction import DIRECTION_FLAGS, direction_flags
 from gardefou.guard.rules import RuleHit
 from gardefou.guard.targets import TextTargets
 
@@ -39,7 +41,7 @@ TARGET_FLAGS = ("named_person", "minor", "person_ref", "mention", "role")
 #: a person word, each kind of input; a named person in a text-only request
 INTERACTIONS = ("rule*named", "rule*minor", "rule*person_ref", "rule*real_person",
                 "rule*object", "rule*none", "named*none")  # fmt: skip
-N_BASE = len(RULE_FLAGS) + len(TARGET_FLAGS)
+N_BASE = len(RULE_FLAGS) + len(TARGET_FLAGS) + len(DIRECTION_FLAGS)
 N_FLAGS = N_BASE + len(KINDS) + len(INTERACTIONS)
 #: the first nine rule flags are the categories (the rest name the rule that fired)
 _N_CATEGORIES = 9
@@ -61,40 +63,48 @@ def _bucket(s: str) -> int:
     return zlib.crc32(s.encode("utf-8")) & (N_BUCKETS - 1)
 
 
-def ngrams(folded: str) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted bucket indices and their L2-normalized sublinear weights."""
+def _counts(text: str, ns: str = "") -> dict[int, float]:
     counts: dict[int, int] = {}
-    words = _WORD.findall(folded)
+    words = _WORD.findall(text)
     for w in words:
         padded = f" {w} "
         for n in CHAR_N:
             for i in range(max(1, len(padded) - n + 1)):
-                b = _bucket("c" + padded[i : i + n])
+                b = _bucket(ns + "c" + padded[i : i + n])
                 counts[b] = counts.get(b, 0) + 1
     for i, w in enumerate(words):
-        b = _bucket("w" + w)
+        b = _bucket(ns + "w" + w)
         counts[b] = counts.get(b, 0) + 1
         if i + 1 < len(words):
-            b = _bucket(f"b{w} {words[i + 1]}")
+            b = _bucket(f"{ns}b{w} {words[i + 1]}")
             counts[b] = counts.get(b, 0) + 1
+    if not counts:
+        return {}
+    val = 1.0 + np.log(np.fromiter(counts.values(), np.float64, len(counts)))
+    val /= np.linalg.norm(val)
+    return dict(zip(counts, val.tolist(), strict=True))
+
+
+def ngrams(folded: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted bucket indices and their L2-normalized sublinear weights."""
+    counts = _counts(folded)
     if not counts:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     idx = np.fromiter(counts, np.int64, len(counts))
-    val = 1.0 + np.log(np.fromiter(counts.values(), np.float32, len(counts)))
+    val = np.fromiter(counts.values(), np.float32, len(counts))
     order = np.argsort(idx)
-    idx, val = idx[order], val[order]
-    return idx, (val / np.linalg.norm(val)).astype(np.float32)
+    return idx[order], val[order]
 
 
-def clauses(folded: str) -> list[str]:
+def clauses(folded: str, limit: int | None = MAX_CLAUSES) -> list[str]:
     """The request cut into clauses or steps ("keep her face, remove the dress" -> two)."""
     parts = [p.strip() for p in _CLAUSE_SPLIT.split(folded)]
     parts = [p for p in parts if len(p) >= 3]
-    return parts[:MAX_CLAUSES] or [folded]
+    return parts[:limit] or [folded]
 
 
-def flags(hits: list[RuleHit] | tuple[RuleHit, ...], targets: TextTargets, kind: str
-          ) -> np.ndarray:  # fmt: skip
+def flags(hits: list[RuleHit] | tuple[RuleHit, ...], targets: TextTargets, kind: str,
+          folded: str = "") -> np.ndarray:  # fmt: skip
     out = np.zeros(N_FLAGS, np.float32)
     seen = {h.category for h in hits} | {h.rule.removesuffix("_term") for h in hits}
     for i, name in enumerate(RULE_FLAGS):
@@ -106,6 +116,9 @@ def flags(hits: list[RuleHit] | tuple[RuleHit, ...], targets: TextTargets, kind:
     out[o + 2] = targets.person_ref
     out[o + 3] = any(n.startswith("mention:") for n in named)
     out[o + 4] = any(n.startswith("role:") for n in named)
+    # every clause, not only the embedded ones: the revealing step is often the last of many
+    o += len(TARGET_FLAGS)
+    out[o : o + len(DIRECTION_FLAGS)] = direction_flags(clauses(folded, None), hits)
     return with_kind(out, kind)
 
 
@@ -121,6 +134,11 @@ def with_kind(flags: np.ndarray, kind: str) -> np.ndarray:
     out[N_BASE + len(KINDS) :] = (rule * named, rule * minor, rule * person, rule * k[0],
                                   rule * k[1], rule * k[2], named * k[2])  # fmt: skip
     return out
+
+
+def direction(flags: np.ndarray, name: str) -> bool:
+    """One of direction.DIRECTION_FLAGS read back from a flag vector."""
+    return bool(flags[len(RULE_FLAGS) + len(TARGET_FLAGS) + DIRECTION_FLAGS.index(name)])
 
 
 def kind_index(flags: np.ndarray) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 
 from gardefou.decision import Action, Decision, Reason, RuleTrace
 from gardefou.errors import GuardInputError
+from gardefou.guard import features as ft
 from gardefou.guard.images import NUDITY_LEVEL, ImageFacts, ImageReader, same_person
 from gardefou.guard.intent import Intent, IntentClassifier
 from gardefou.guard.normalize import normalize
@@ -195,7 +196,10 @@ class Guard:
         if not intent.sexual:
             return self._not_sexual(intent, targets, media, trace, unavailable)
 
-        if media and targets.person_ref and self.config.image_signals == "needed":
+        # "put the cat in a tiny bikini, she looks so done": with an animal named, "she" may be
+        # the animal, so the image signals run (a face found still refuses below)
+        animal = intent.encoded is not None and ft.direction(intent.encoded.flags, "animal")
+        if media and targets.person_ref and not animal and self.config.image_signals == "needed":
             why = ("the request points at the person in the input image; faces/age cannot change "
                    "the action (GuardConfig.image_signals='always' runs them)")  # fmt: skip
             trace.append(RuleTrace("image_signals_skipped", True, why))
@@ -232,7 +236,8 @@ class Guard:
                           "detector could not run on an input image, so a real person cannot be "
                           f"ruled out ({'; '.join(unknown[0].notes)})", "ncii")  # fmt: skip
         photos = [f for f in facts if (f.photo_likelihood or 0) >= 0.5 or f.faces == 0]
-        if photos and targets.person_ref:
+        # no face found and an animal named: "she" is the animal, the object score decides
+        if photos and targets.person_ref and not animal:
             # "her" in a photograph where no face is visible (from behind, cropped): the person
             # may still be real and identifiable from the rest of the photo
             return refuse("sexualized_edit_of_person_in_photo", "the request sexualizes a "

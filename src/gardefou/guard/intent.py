@@ -67,7 +67,7 @@ class Intent:
 
 
 class IntentClassifier:
-    version = "guard-intent-2"
+    version = "guard-intent-3"
 
     def __init__(self, model: IntentModel | None = None, use_model: bool = True,
                  threshold: float | None = None, **_legacy: object) -> None:  # fmt: skip

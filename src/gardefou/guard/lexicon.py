@@ -119,7 +119,7 @@ SEXUAL = [
 ]  # fmt: skip
 
 UNDERWEAR = [
-    "lingerie", "underwear", "undies", "just his briefs", "only his briefs", "in her briefs", "just briefs", "only briefs", "in boxer briefs", "just his boxers", "only his boxers", "jockstrap", "y-fronts", "tighty whit", "tighty-whit", "bra$", "bralette", "braless", "boxer shorts", "in his boxers",
+    "lingerie", "underwear", "undies", "boxer briefs", "boxerbriefs", "just his briefs", "only his briefs", "in her briefs", "just briefs", "only briefs", "in boxer briefs", "just his boxers", "only his boxers", "jockstrap", "y-fronts", "tighty whit", "tighty-whit", "bra$", "bralette", "braless", "boxer shorts", "in his boxers",
     "in his briefs", "nuisette", "porte-jarretelle", "sosten", "brasier", "bombacha", "hilo dental", "hoschen",
     "mutande", "パンツ一丁", "パンツ姿", "bh$", "panties", "panty", "thong", "g-string",
     "gstring", "knickers", "negligee", "nightie", "see-through nightgown", "corset", "garter",
@@ -139,6 +139,7 @@ UNDERWEAR = [
 
 SWIMWEAR = [
     "bikini", "swimsuit", "swim suit", "swimwear", "bathing suit", "monokini", "speedo",
+    "budgie smuggler", "banana hammock", "swim briefs", "kapielowki", "kapielowkach", "sunga",
     "swim trunks", "two piece", "two-piece", "2 piece", "one-piece swim", "maillot de bain", "en maillot$", "deux-pieces",
     "traje de bano", "banador", "biquini", "badeanzug", "badehose", "badeklamotten",
     "maio de banho", "traje de banho", "costume da bagno", "costume intero", "costumino",
@@ -313,7 +314,13 @@ PERSON_REF = [
 ]  # fmt: skip
 PUBLIC_ROLE = [
     "prime minister", "president", "chancellor", "senator", "congresswoman", "congressman",
-    "governor", "mayor", "minister", "first lady", "queen", "king$", "princess", "prince$",
+    "governor", "mayor", "minister", "first lady", "secretary of", "health secretary",
+    "home secretary", "foreign secretary", "press secretary", "defense secretary",
+    "defence secretary", "attorney general", "member of parliament", "spokeswoman",
+    "quarterback", "goalkeeper", "striker", "midfielder", "linebacker", "point guard",
+    "weather lady", "weather girl", "weatherwoman", "weatherman", "tv presenter",
+    "talk show host", "anchorwoman", "newsreader", "aussenministerin", "innenministerin",
+    "gesundheitsministerin", "moderatorin", "abgeordnete", "queen", "king$", "princess", "prince$",
     "celebrity", "celeb$", "famous", "actress", "actor$", "singer", "pop star",
     "popstar", "rapper", "influencer", "streamer", "youtuber", "tiktoker", "instagram model",
     "news anchor", "newscaster", "journalist", "reporter", "politician", "athlete",

@@ -44,12 +44,16 @@ def encode(norm: Normalized, hits: list[RuleHit] | tuple[RuleHit, ...], targets:
            kind: str, embedder: SemanticModel) -> Encoded:  # fmt: skip
     folded = norm.folded
     idx, val = ft.ngrams(folded)
-    parts = ft.clauses(folded)
-    texts = [folded[:MAX_CHARS]] + ([p[:MAX_CHARS] for p in parts] if len(parts) > 1 else [])
-    vecs = embedder.embed(texts)
+    vecs = embedder.embed(embedded_texts(folded))
     emb = vecs[0]
     clause_max = vecs[1:].max(axis=0) if len(vecs) > 1 else emb
-    return Encoded(idx, val, emb, clause_max, ft.flags(hits, targets, kind))
+    return Encoded(idx, val, emb, clause_max, ft.flags(hits, targets, kind, folded))
+
+
+def embedded_texts(folded: str) -> list[str]:
+    """What the encoder reads for one request: the whole text, then each clause if several."""
+    parts = ft.clauses(folded)
+    return [folded[:MAX_CHARS]] + ([p[:MAX_CHARS] for p in parts] if len(parts) > 1 else [])
 
 
 @dataclass(frozen=True)

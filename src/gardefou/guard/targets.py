@@ -137,7 +137,12 @@ def _mentions(original: str) -> list[str]:
     # the first mention at the very start addresses the bot ("@grok put her in ...")
     if ms and original.lstrip().startswith(ms[0]):
         ms = ms[1:]
+    # "lol @imgbot put the cat in ...": a handle that names a bot addresses it wherever it is
+    ms = [m for m in ms if not _BOT_HANDLE.search(m)]
     return [f"mention: {m}" for m in ms]
+
+
+_BOT_HANDLE = re.compile(r"(?i)bot$|grok")
 
 
 def minor_cues(folded: str) -> list[str]:
