@@ -24,7 +24,9 @@ SRC = str(Path(__file__).resolve().parent.parent / "src")
 
 
 def test_kill_9_mid_fetch_then_resume_exact_counts(tmp_path) -> None:
-    fake = FakeStopNCII(6000, video_every=7, delay=0.02)
+    # a page every 0.1 s at least: a full fetch takes ~4 s, so every round is cut mid-fetch even
+    # on a fast machine (with 0.02 s the fetch could finish before the first kill)
+    fake = FakeStopNCII(6000, video_every=7, delay=0.1)
     url = fake.start()
     db_path = str(tmp_path / "g.db")
     svc = ExchangeService(BankService(connect(db_path), index_dir=tmp_path / "idx"))

@@ -177,7 +177,15 @@ _CHILD = textwrap.dedent(
         except Exception as exc:  # noqa: BLE001 - an untyped error is a failure
             out[name] = {"untyped": repr(exc)}
         out[name]["seconds"] = time.monotonic() - t
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM is this process image's own peak. ru_maxrss is not: Linux carries the peak of the
+    # process that forked us across exec, so a child of a grown test runner would report the
+    # runner's size (1.8 GB in a full run) instead of its own.
+    try:
+        with open("/proc/self/status") as f:
+            hwm = next(line for line in f if line.startswith("VmHWM:"))
+        out["peak_rss_mb"] = int(hwm.split()[1]) / 1024
+    except OSError:
+        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
     """
 )
