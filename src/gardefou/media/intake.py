@@ -226,30 +226,40 @@ def load_media(
 ) -> Media:
     """Read and decode one image safely. Raises a MediaError subclass naming the reason."""
     limits = limits or Limits()
-    if isinstance(source, bytes | bytearray | memoryview):
-        data = bytes(source)
-        where = label or "<bytes>"
-    else:
-        path = Path(source)
-        where = label or str(path)
-        try:
-            size = path.stat().st_size
-            if size > limits.max_bytes:
-                raise MediaTooLargeError(
-                    f"{where}: file is {size:,} bytes (limit {limits.max_bytes:,}); "
-                    "raise Limits.max_bytes or send a smaller file"
-                )
-            data = path.read_bytes()
-        except MediaTooLargeError:
-            raise
-        except IsADirectoryError:
-            raise MediaUnreadableError(f"{where}: is a directory, not a file") from None
-        except OSError as exc:
-            raise MediaUnreadableError(
-                f"{where}: cannot read file ({exc.strerror or exc}); check that it exists "
-                "and that this user may read it"
-            ) from None
+    data, where = read_source(
+        source, limits.max_bytes, label, "Limits.max_bytes or send a smaller file"
+    )
     return _decode(data, limits, where)
+
+
+def read_source(
+    source: str | os.PathLike[str] | bytes | bytearray | memoryview,
+    max_bytes: int,
+    label: str | None,
+    fix: str,
+) -> tuple[bytes, str]:
+    """The bytes of ``source`` (bytes, or a path read whole only when its size is within
+    ``max_bytes``) and the name errors use; ``fix`` ends the size error ("raise <fix>")."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), label or "<bytes>"
+    path = Path(source)
+    where = label or str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise MediaTooLargeError(
+                f"{where}: file is {size:,} bytes (limit {max_bytes:,}); raise {fix}"
+            )
+        return path.read_bytes(), where
+    except MediaTooLargeError:
+        raise
+    except IsADirectoryError:
+        raise MediaUnreadableError(f"{where}: is a directory, not a file") from None
+    except OSError as exc:
+        raise MediaUnreadableError(
+            f"{where}: cannot read file ({exc.strerror or exc}); check that it exists "
+            "and that this user may read it"
+        ) from None
 
 
 def _decode(data: bytes, limits: Limits, where: str) -> Media:

@@ -24,7 +24,6 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from gardefou.errors import (
@@ -33,10 +32,10 @@ from gardefou.errors import (
     EmptyMediaError,
     MediaTooLargeError,
     MediaTooLongError,
-    MediaUnreadableError,
     ModelUnavailableError,
     UnsupportedFormatError,
 )
+from gardefou.media.intake import read_source
 
 #: container -> FFmpeg demuxer name (None: decoded by Pillow)
 DEMUXERS: dict[str, str | None] = {
@@ -142,28 +141,9 @@ def load_video(
 ) -> Video:
     """Read and probe one video safely; raises a MediaError subclass naming the reason."""
     limits = limits or VideoLimits()
-    if isinstance(source, bytes | bytearray | memoryview):
-        data, where = bytes(source), label or "<bytes>"
-    else:
-        path = Path(source)
-        where = label or str(path)
-        try:
-            size = path.stat().st_size
-            if size > limits.max_bytes:
-                raise MediaTooLargeError(
-                    f"{where}: file is {size:,} bytes (limit {limits.max_bytes:,}); "
-                    "raise VideoLimits.max_bytes or send a shorter clip"
-                )
-            data = path.read_bytes()
-        except MediaTooLargeError:
-            raise
-        except IsADirectoryError:
-            raise MediaUnreadableError(f"{where}: is a directory, not a file") from None
-        except OSError as exc:
-            raise MediaUnreadableError(
-                f"{where}: cannot read file ({exc.strerror or exc}); check that it exists "
-                "and that this user may read it"
-            ) from None
+    data, where = read_source(
+        source, limits.max_bytes, label, "VideoLimits.max_bytes or send a shorter clip"
+    )
     return probe(data, limits, where, threads)
 
 
