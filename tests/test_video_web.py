@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("av")
 
 from tests.video_support import mkv, synthetic_clip
-from tests.web_support import make_web
+from tests.web_support import make_web, takedown_body
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -100,3 +100,73 @@ def test_ingest_decides_a_clip_and_dead_letters_a_hostile_one(web, clip) -> None
     assert outcomes[1]["reason_code"].startswith("media_"), outcomes[1]
     got = web.client.get("/v1/decisions/i1", headers=web.h("platform")).json()
     assert got["decision"]["dsa_fields"]["content_type"][0] == "CONTENT_TYPE_VIDEO"
+
+
+def _video_takedown(web, clip: bytes, **over):
+    from gardefou.media.video import load_video
+    from gardefou.signals.vpdq import hash_video, to_signal_str
+
+    video = load_video(clip)
+    body = takedown_body(
+        hashes=[], videos=[{"vpdq": to_signal_str(hash_video(video, 0)), "md5": video.md5}]
+    )
+    body.update(over)
+    return web.client.post("/v1/takedown", json=body)
+
+
+def test_accepted_takedown_banks_the_clip_and_its_reupload_matches(web, clip, tmp_path) -> None:
+    r = _video_takedown(web, clip)
+    assert r.status_code == 201, r.text
+    rid = web.client.get("/v1/takedown/requests", headers=web.h("moderator")).json()[0]["id"]
+    staff = web.client.get(f"/v1/takedown/requests/{rid}", headers=web.h("moderator")).json()
+    assert staff["videos"] == 1 and staff["video_list"][0]["vpdq_frames"] == 30
+    r = web.client.post(f"/v1/takedown/requests/{rid}/accept", json={}, headers=web.h("moderator"))
+    assert r.status_code == 200, r.text
+    assert "1 hashes banked" in r.json()["history"][-1]["note"] or r.json()["status"] == "removed"
+    assert (tmp_path / "web.db.video-banks.jsonl").exists()
+    # a re-encode at another bitrate is not the same file: it matches by vPDQ
+    from tests.video_support import reencode
+
+    copy = reencode(clip, bitrate=200_000)
+    scanned = _scan(web, copy).json()
+    assert [m["bank"] for m in scanned["video_matches"]] == ["victim-videos"], scanned
+    d = _post(web, copy, "reupload").json()["decision"]
+    context = " ".join(t["detail"] for t in d["rule_trace"] if t["rule"] == "context")
+    assert "bank.victim_match=True" in context, context
+    assert d["action"] != "allow"
+
+
+def test_takedown_with_a_malformed_video_hash_is_refused(web, clip) -> None:
+    body = takedown_body(hashes=[], videos=[{"vpdq": '["zz,100,0.0"]'}])
+    r = web.client.post("/v1/takedown", json=body)
+    assert r.status_code == 422 and "zz" in r.text, r.text
+
+
+def test_takedown_service_without_a_video_bank_refuses_to_accept_a_clip(tmp_db) -> None:
+    """Fail closed: accepting would close the request without banking the clip."""
+    from gardefou.errors import TakedownError
+    from gardefou.takedown import (
+        Contact,
+        Kind,
+        NewRequest,
+        Signature,
+        TakedownService,
+        VideoHash,
+    )
+
+    svc = TakedownService(tmp_db)
+    req = NewRequest(
+        Kind.TAKE_IT_DOWN,
+        Signature("Jane Example"),
+        (),
+        (),
+        "a clip of me",
+        "I believe in good faith this was published without my consent.",
+        Contact(email="jane@example.org"),
+        videos=(VideoHash(md5="0" * 32),),
+    )
+    case, pin = svc.submit(req)
+    rid = svc.lookup(case, pin).id
+    with pytest.raises(TakedownError, match="no video bank"):
+        svc.accept(rid, "mod")
+    assert str(svc.get(rid).status) != "removed"
