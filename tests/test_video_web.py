@@ -4,6 +4,7 @@ where they take images, under the service's video limits, with one hostile clip 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import warnings
 
@@ -73,9 +74,11 @@ def test_decision_on_a_clip_is_a_video_decision_with_evidence_facts(web, clip) -
     d = r.json()["decision"]
     assert d["dsa_fields"]["content_type"][0] == "CONTENT_TYPE_VIDEO"
     assert "CONTENT_TYPE_IMAGE" not in d["dsa_fields"]["content_type"]
-    context = " ".join(t["detail"] for t in d["rule_trace"] if t["rule"] == "context")
-    assert "video.md5=" in context and "video.vpdq_sha256=" in context, context
-    assert "video.deciding_frames=" in context
+    (trace,) = [t for t in d["rule_trace"] if t["rule"] == "video_evidence"]
+    facts = json.loads(trace["detail"])
+    assert len(facts["md5"]) == 32 and len(facts["vpdq_sha256"]) == 64, facts
+    assert facts["vpdq_frames"] == 3 and facts["frames_scanned"] >= 3
+    assert all(isinstance(t, float) for t in facts["deciding_frames"]), facts
 
 
 def test_decision_on_a_truncated_clip_is_refused(web, clip) -> None:
@@ -134,6 +137,21 @@ def test_accepted_takedown_banks_the_clip_and_its_reupload_matches(web, clip, tm
     context = " ".join(t["detail"] for t in d["rule_trace"] if t["rule"] == "context")
     assert "bank.victim_match=True" in context, context
     assert d["action"] != "allow"
+    # the case's evidence keeps the clip's hashes and deciding frame times, never its pixels
+    from gardefou.evidence import EvidenceKeys, EvidenceStore
+    from gardefou.evidence.from_store import preserve_cases
+
+    db = web.app.state.services.db
+    store = EvidenceStore(db, tmp_path / "blobs", EvidenceKeys.generate())
+    assert preserve_cases(store, "job", "test") >= 1
+    blob = db.query_one("SELECT sha256 FROM evidence_blobs WHERE kind = 'decision'")
+    record = json.loads(store.blobs.get(blob["sha256"]))
+    (video,) = record["videos"]
+    assert video["md5"] == hashlib.md5(copy).hexdigest()
+    assert video["sha256"] == hashlib.sha256(copy).hexdigest()
+    assert video["deciding_frames"] and video["vpdq_frames"] == 3
+    assert set(video) <= {"item", "md5", "sha256", "vpdq_sha256", "vpdq_frames", "duration",
+                          "frames_scanned", "deciding_frames"}  # fmt: skip
 
 
 def test_takedown_with_a_malformed_video_hash_is_refused(web, clip) -> None:

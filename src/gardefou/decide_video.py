@@ -3,18 +3,23 @@ on every sampled frame, aggregated per video (``media.video_scan.aggregate``), t
 of an image (thread, consent), then ``media.video_decide.decide_video`` for the bank facts (video
 banks and every frame against the image banks) and ``CONTENT_TYPE_VIDEO``.
 
-The evidence facts of the clip (``video.*`` in its context: MD5, SHA-256, the vPDQ digest, the
-deciding frames' timestamps; no pixels) travel with the decision's trace.
+The evidence facts of the clip (MD5, SHA-256, the vPDQ digest, the deciding frames' timestamps;
+no pixels) travel with the decision as a ``video_evidence`` trace entry (JSON), which the stored
+decision and the evidence log keep (``evidence.from_store``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gardefou.media.video import Video
 
+#: the rule name of the trace entry that holds a clip's evidence facts (JSON)
+EVIDENCE_TRACE = "video_evidence"
 #: hash signals of images: a video's are its vPDQ features and file hashes instead
 _IMAGE_HASHES = frozenset({"pdq", "pdq_dihedral", "crypto_hash"})
 
@@ -60,12 +65,13 @@ def evidence_facts(scan: Any, signals: Mapping[str, Any]) -> dict[str, Any]:
         }
     )
     return {
-        "video.md5": scan.hashes.md5,
-        "video.sha256": scan.hashes.sha256,
-        "video.vpdq_sha256": vpdq_digest(scan),
-        "video.vpdq_frames": len(scan.hashes.features),
-        "video.duration": round(scan.video.duration, 3),
-        "video.deciding_frames": deciding,
+        "md5": scan.hashes.md5,
+        "sha256": scan.hashes.sha256,
+        "vpdq_sha256": vpdq_digest(scan),
+        "vpdq_frames": len(scan.hashes.features),
+        "duration": round(scan.video.duration, 3),
+        "frames_scanned": len(scan.frames),
+        "deciding_frames": deciding,
     }
 
 
@@ -106,15 +112,19 @@ def judge_video(
         victim_banks=services.victim_banks,
         parents=parent_media,
     )
-    context = {**vd.context, **evidence_facts(scan, signals)}
+    from gardefou.decision import RuleTrace
+
+    facts_json = json.dumps({"item": label, **evidence_facts(scan, signals)}, sort_keys=True)
+    decision = dataclasses.replace(
+        vd.decision,
+        rule_trace=(*vd.decision.rule_trace, RuleTrace(EVIDENCE_TRACE, False, facts_json)),
+    )
     frames.clear()  # the decoded frames are not kept past the decision
-    return ItemResult(label, signals, context, vd.decision, facts)
+    return ItemResult(label, signals, vd.context, decision, facts)
 
 
 def with_video_type(decision: Any, any_image: bool) -> Any:
     """An event with a clip is a video for the DSA; with images too it is both."""
-    import dataclasses
-
     from gardefou.media.video_decide import video_content_type
 
     if not any_image:
@@ -125,4 +135,24 @@ def with_video_type(decision: Any, any_image: bool) -> Any:
     return dataclasses.replace(decision, dsa_fields={**decision.dsa_fields, "content_type": types})
 
 
-__all__ = ["evidence_facts", "frame_signals", "judge_video", "vpdq_digest", "with_video_type"]
+def trace_evidence(decision: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The clips' evidence facts in a stored decision (``Decision.to_dict()``)."""
+    out = []
+    for t in (decision or {}).get("rule_trace") or ():
+        if t.get("rule") == EVIDENCE_TRACE:
+            try:
+                out.append(json.loads(t["detail"]))
+            except (ValueError, TypeError):
+                continue  # a trace entry is text: an unreadable one is skipped, not fatal
+    return out
+
+
+__all__ = [
+    "EVIDENCE_TRACE",
+    "evidence_facts",
+    "frame_signals",
+    "judge_video",
+    "trace_evidence",
+    "vpdq_digest",
+    "with_video_type",
+]
