@@ -188,3 +188,41 @@ def test_takedown_service_without_a_video_bank_refuses_to_accept_a_clip(tmp_db) 
     with pytest.raises(TakedownError, match="no video bank"):
         svc.accept(rid, "mod")
     assert str(svc.get(rid).status) != "removed"
+
+
+def _context(d: dict) -> str:
+    return " ".join(t["detail"] for t in d["rule_trace"] if t["rule"] == "context")
+
+
+def test_hash_only_submission_of_a_clip_is_review_only_until_confirmed(web, clip) -> None:
+    from gardefou.media.video import load_video
+    from gardefou.signals.vpdq import hash_video, to_signal_str
+
+    video = load_video(clip)
+    body = {"videos": [{"vpdq": to_signal_str(hash_video(video, 0)), "md5": video.md5}]}
+    r = web.client.post("/v1/submissions", json=body)
+    assert r.status_code == 201 and r.json()["videos"] == 1, r.text
+    case, pin = r.json()["case_number"], r.json()["pin"]
+    # anonymous and unconfirmed: the same file goes to review, never to an automated removal
+    d = _post(web, clip, "sub-1").json()["decision"]
+    assert "bank.unconfirmed_match=True" in _context(d), _context(d)
+    assert "bank.match=True" not in _context(d) and d["action"] not in ("remove", "block")
+    scanned = _scan(web, clip).json()["video_matches"]
+    assert [m["confirmed"] for m in scanned] == [False]
+    r = web.client.post(f"/v1/submissions/{case}/confirm", json={}, headers=web.h("moderator"))
+    assert r.status_code == 200, r.text
+    d = _post(web, clip, "sub-2").json()["decision"]
+    assert "bank.victim_match=True" in _context(d), _context(d)
+    # withdrawn: its clip stops matching at once
+    r = web.client.post("/v1/submissions/withdraw", json={"case_number": case, "pin": pin})
+    assert r.status_code == 200, r.text
+    assert _scan(web, clip).json()["video_matches"] == []
+
+
+def test_submission_with_a_malformed_clip_hash_is_refused_before_anything_is_stored(web) -> None:
+    r = web.client.post("/v1/submissions", json={"videos": [{"md5": "", "vpdq": "[1"}]})
+    assert r.status_code == 422, r.text
+    r = web.client.post("/v1/submissions", json={"hashes": [], "videos": []})
+    assert r.status_code in (400, 422), r.text
+    db = web.app.state.services.db
+    assert db.query_one("SELECT COUNT(*) AS n FROM bank_submissions")["n"] == 0

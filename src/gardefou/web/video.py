@@ -60,21 +60,57 @@ class LiveVideoIndex:
         return list(video_index(self._svc).match(query, banks))
 
 
-def bank_video_hashes(
-    svc: Any, features: list[Any], md5: str | None, *, source: str, case_id: str | None
-) -> int:
-    """Add one clip's hashes to the victim video bank and save the store; the entry id."""
+def _save(svc: Any, index: Any) -> None:
+    """Write the store (atomically) and remember its new time; the caller holds ``_lock``."""
     from gardefou.banks.video_formats import save
 
     path = store_path(svc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save(index, path)
+    svc.lazy("video_index_cache", dict)["mtime"] = path.stat().st_mtime_ns
+
+
+def bank_video_hashes(
+    svc: Any,
+    features: list[Any],
+    md5: str | None,
+    *,
+    source: str,
+    case_id: str | None,
+    note: str = "",
+) -> int:
+    """Add one clip's hashes to the victim video bank and save the store; the entry id.
+    ``source="submission"`` with ``note="pending"``: an anonymous submission, review only."""
     index = video_index(svc)
     with _lock:
-        entry = index.add(VICTIM_VIDEO_BANK, features, md5=md5, source=source, case_id=case_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save(index, path)
-        cached = svc.lazy("video_index_cache", dict)
-        cached["mtime"] = path.stat().st_mtime_ns
+        entry = index.add(
+            VICTIM_VIDEO_BANK, features, md5=md5, source=source, case_id=case_id, note=note
+        )
+        _save(svc, index)
     return int(entry.id)
+
+
+def set_submission_state(svc: Any, case_number: str, state: str) -> int:
+    """Follow a hash-only submission's review in the video store: ``confirmed`` makes its clips'
+    matches actionable, ``rejected`` / ``withdrawn`` remove them. Returns the entries changed."""
+    index = video_index(svc)
+    case = case_number.strip().upper()
+    with _lock:
+        mine = [
+            e
+            for e in list(index.entries.values())
+            if e.source == "submission" and (e.case_id or "").upper() == case
+        ]
+        for e in mine:
+            index.remove(e.id)
+            if state == "confirmed":
+                index.add(
+                    e.bank, e.features, cropped=e.cropped, md5=e.md5, sha256=e.sha256,
+                    source=e.source, case_id=e.case_id, note="confirmed",
+                )  # fmt: skip
+        if mine:
+            _save(svc, index)
+    return len(mine)
 
 
 def scan_clip(svc: Any, data: bytes, label: str) -> dict[str, Any]:
@@ -105,6 +141,7 @@ __all__ = [
     "LiveVideoIndex",
     "bank_video_hashes",
     "scan_clip",
+    "set_submission_state",
     "store_path",
     "video_index",
 ]
