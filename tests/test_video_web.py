@@ -204,7 +204,13 @@ def test_hash_only_submission_of_a_clip_is_review_only_until_confirmed(web, clip
     assert r.status_code == 201 and r.json()["videos"] == 1, r.text
     case, pin = r.json()["case_number"], r.json()["pin"]
     # anonymous and unconfirmed: the same file goes to review, never to an automated removal
-    d = _post(web, clip, "sub-1").json()["decision"]
+    posted = _post(web, clip, "sub-1").json()
+    d = posted["decision"]
+    # a case awaiting a person keeps a few key frames (blurred in the console, like images)
+    view = web.client.get(f"/v1/cases/{posted['case_id']}", headers=web.h("moderator")).json()
+    assert 1 <= len(view["media"]) <= 4, view["media"]
+    got = web.client.get(view["media"][0]["url"], headers=web.h("moderator"))
+    assert got.status_code == 200 and got.headers["content-type"].startswith("image/")
     assert "bank.unconfirmed_match=True" in _context(d), _context(d)
     assert "bank.match=True" not in _context(d) and d["action"] not in ("remove", "block")
     scanned = _scan(web, clip).json()["video_matches"]

@@ -281,8 +281,10 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
     parents = tuple(media.get("input", ())) if isinstance(event, GenerationEvent) and items else ()
     if isinstance(event, GenerationEvent) and not media.get("output"):
         parents = ()  # refused: the inputs are what is judged (and shown as the case's own)
-    # review images are still images: a clip's key frames are not kept here
-    shown = tuple(m for m in items if isinstance(m, Media))
+    # what a moderator is shown: the images, and each clip's few key frames (decide_video)
+    shown = tuple(
+        k for m in items for k in ([m] if isinstance(m, Media) else m._cache.get("key_frames", []))
+    )
     parents = tuple(m for m in parents if isinstance(m, Media))
     return Decided(event, decision, results, post, poster, requester, shown, parents)
 

@@ -20,6 +20,8 @@ from gardefou.media.video import Video
 
 #: the rule name of the trace entry that holds a clip's evidence facts (JSON)
 EVIDENCE_TRACE = "video_evidence"
+#: key frames of a clip kept for review (blurred in the console, like a case's images)
+KEY_FRAMES = 4
 #: hash signals of images: a video's are its vPDQ features and file hashes instead
 _IMAGE_HASHES = frozenset({"pdq", "pdq_dihedral", "crypto_hash"})
 
@@ -119,8 +121,38 @@ def judge_video(
         vd.decision,
         rule_trace=(*vd.decision.rule_trace, RuleTrace(EVIDENCE_TRACE, False, facts_json)),
     )
+    video._cache["key_frames"] = key_frames(frames, facts_json)
     frames.clear()  # the decoded frames are not kept past the decision
     return ItemResult(label, signals, vd.context, decision, facts)
+
+
+def key_frames(frames: Sequence[tuple[float, Any]], facts_json: str) -> list[Any]:
+    """Up to ``KEY_FRAMES`` frames as JPEG images (``Media``) for a case's review media: the
+    frames that decided a signal first, then frames spread over the clip. Review media are
+    encrypted, blurred in the console and expire (gardefou.cases.review_keep); evidence keeps
+    none of them."""
+    import io
+
+    from gardefou.media import Limits, load_media
+
+    if not frames:
+        return []
+    deciding = json.loads(facts_json)["deciding_frames"]
+    times = [t for t, _ in frames]
+    chosen = [min(range(len(times)), key=lambda i: abs(times[i] - t)) for t in deciding]
+    step = max(1, len(frames) // KEY_FRAMES)
+    for i in [*chosen, *range(0, len(frames), step)]:
+        if i not in chosen:
+            chosen.append(i)
+    out = []
+    for i in sorted(dict.fromkeys(chosen[:KEY_FRAMES])):
+        _, media = frames[i]
+        buf = io.BytesIO()
+        img = media.image.convert("RGB")
+        img.thumbnail((768, 768))
+        img.save(buf, "JPEG", quality=85)
+        out.append(load_media(buf.getvalue(), Limits(), label=f"{media.source}"))
+    return out
 
 
 def with_video_type(decision: Any, any_image: bool) -> Any:
