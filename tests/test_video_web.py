@@ -232,3 +232,26 @@ def test_submission_with_a_malformed_clip_hash_is_refused_before_anything_is_sto
     assert r.status_code in (400, 422), r.text
     db = web.app.state.services.db
     assert db.query_one("SELECT COUNT(*) AS n FROM bank_submissions")["n"] == 0
+
+
+def test_generation_with_a_clip_output_and_an_image_input_is_decided(web, clip) -> None:
+    """A generated clip is judged (its inputs are the parent images); both content types."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 90, 60)).save(buf, "PNG")
+    event = {
+        "id": "g1",
+        "kind": "generation",
+        "requester": "u2",
+        "request": "animate this landscape",
+        "input_media": [{"b64": base64.b64encode(buf.getvalue()).decode()}],
+        "output_media": [{"b64": base64.b64encode(clip).decode()}],
+    }
+    r = web.client.post("/v1/decisions", json=event, headers=web.h("platform"))
+    assert r.status_code == 200, r.text
+    d = r.json()["decision"]
+    assert d["dsa_fields"]["content_type"][0] == "CONTENT_TYPE_VIDEO", d["dsa_fields"]
+    assert any(t["rule"] == "video_evidence" for t in d["rule_trace"])
