@@ -247,7 +247,7 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
     # (from its stored signals), so it gets every signal now
     late = bool(event.reply_to) and not parent_media
     images = [(label, m) for label, m in _labels(items) if isinstance(m, Media)]
-    clips = [(label, m) for label, m in _labels(items) if not isinstance(m, Media)]
+    clips: list[tuple[str, Any]] = [(lb, m) for lb, m in _labels(items) if not isinstance(m, Media)]
     if services.lazy and not late:
         results = [
             judge_lazily(services, base, parent_media, event.actor, label, m, names)
