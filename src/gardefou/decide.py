@@ -43,7 +43,7 @@ from gardefou.decide_context import (  # noqa: F401 - bank_facts, consent_contex
 )
 from gardefou.decision import SEVERITY, Action, Decision, Reason, RuleTrace
 from gardefou.events import Event, GenerationEvent, Post, parse_event
-from gardefou.media import Limits, Media, load_media
+from gardefou.media import Limits, Media
 from gardefou.policy import Policy, evaluate, load_default_policy
 from gardefou.policy.facts import UNKNOWN
 from gardefou.policy.needs import EXPENSIVE_SIGNALS, needed_signals, thread_memory_signals
@@ -108,6 +108,11 @@ class Services:
     #: a deployment's cap, in days, on the policy's ``review_media.days`` (the web service's
     #: ``Settings.review_media_days``); None: the policy's alone
     review_media_days: float | None = None
+    #: limits of a clip in an event (``media.video.VideoLimits``); None: ``limits``' byte limit,
+    #: 2 minutes, 1 minute of decoding (``media.video_items.default_video_limits``)
+    video_limits: Any = None
+    #: video banks (``banks.video.VideoIndex``) a clip is matched against; None: image banks only
+    video_index: Any = None
 
     def __post_init__(self) -> None:
         if self.banks is STORE_BANKS:
@@ -184,8 +189,14 @@ class StoredDecision:
 # -- deciding --------------------------------------------------------------------------------------
 
 
-def _load(refs: Sequence[Any], services: Services) -> list[Media]:
-    return [load_media(r.resolve(services.base_dir), services.limits, label=r.label) for r in refs]
+def _load(refs: Sequence[Any], services: Services) -> list[Any]:
+    """Images as ``Media``, clips (MP4, MOV, WebM, MKV) as probed ``media.video.Video``."""
+    from gardefou.media.video_items import load_item
+
+    return [
+        load_item(r.resolve(services.base_dir), services.limits, services.video_limits, r.label)
+        for r in refs
+    ]
 
 
 def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Services) -> Decided:
@@ -219,6 +230,7 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
             parent_media = tuple(
                 MediaFacts.from_signals(services.extract(m, ["nudity", "identity"]))
                 for m in media.get("input", ())
+                if isinstance(m, Media)  # an input clip is judged as the output's source only
             )
             notes.append(f"{len(parent_media)} input image(s) compared with the output")
         else:
@@ -234,15 +246,27 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
     # a reply decided before its image ancestors are known is judged again when they arrive
     # (from its stored signals), so it gets every signal now
     late = bool(event.reply_to) and not parent_media
+    images = [(label, m) for label, m in _labels(items) if isinstance(m, Media)]
+    clips: list[tuple[str, Any]] = [(lb, m) for lb, m in _labels(items) if not isinstance(m, Media)]
     if services.lazy and not late:
         results = [
             judge_lazily(services, base, parent_media, event.actor, label, m, names)
-            for label, m in _labels(items)
+            for label, m in images
         ]
     else:
-        labelled = [(label, services.extract(m, names)) for label, m in _labels(items)]
+        labelled = [(label, services.extract(m, names)) for label, m in images]
         results = judge_items(services, base, parent_media, event.actor, labelled)
+    if clips:  # every signal on the sampled frames (docs/video.md), then decide_video
+        from gardefou.decide_video import judge_video
+
+        results += [
+            judge_video(services, base, parent_media, event.actor, label, v) for label, v in clips
+        ]
     decision = combine(services.policy, results, notes)
+    if clips:
+        from gardefou.decide_video import with_video_type
+
+        decision = with_video_type(decision, any_image=bool(images))
     created = event.created_at or services.clock()
     post = ThreadPost(
         post_id=event.id,
@@ -257,7 +281,12 @@ def decide(event: Event, media: Mapping[str, Sequence[Media]], services: Service
     parents = tuple(media.get("input", ())) if isinstance(event, GenerationEvent) and items else ()
     if isinstance(event, GenerationEvent) and not media.get("output"):
         parents = ()  # refused: the inputs are what is judged (and shown as the case's own)
-    return Decided(event, decision, results, post, poster, requester, tuple(items), parents)
+    # what a moderator is shown: the images, and each clip's few key frames (decide_video)
+    shown = tuple(
+        k for m in items for k in ([m] if isinstance(m, Media) else m._cache.get("key_frames", []))
+    )
+    parents = tuple(m for m in parents if isinstance(m, Media))
+    return Decided(event, decision, results, post, poster, requester, shown, parents)
 
 
 def post_context(

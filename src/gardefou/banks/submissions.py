@@ -29,15 +29,18 @@ class Submissions(SubmissionReview):
         submitter: str | None = None,
         limits: SubmissionLimits | None = None,
         confirmed: bool = False,
+        videos: int = 0,
     ) -> tuple[str, str]:
         """Hash-only submission (no image). Each item: hex, or (hex, quality). Returns
         (case_number, pin); the PIN is shown once and stored only as an argon2id hash."""
         b = self.get_bank(bank)
-        if not hashes:
-            raise BankError("a submission needs at least one PDQ hash")
+        # ``videos``: clips whose hashes the caller keeps in the video bank store under this
+        # case number (gardefou.web.video); each counts as one hash against the limits
+        if not hashes and not videos:
+            raise BankError("a submission needs at least one PDQ hash or one clip's hashes")
         limits = limits or SubmissionLimits()
-        if len(hashes) > limits.max_hashes:
-            self.check_submission_limits("", len(hashes), limits)  # raises the clear error
+        if len(hashes) + videos > limits.max_hashes:
+            self.check_submission_limits("", len(hashes) + videos, limits)  # the clear error
         rows = []
         for item in hashes:
             pdq, quality = (item, 100) if isinstance(item, str) else item
@@ -47,11 +50,11 @@ class Submissions(SubmissionReview):
         status = "confirmed" if confirmed else "pending"
         with self.db.transaction():
             if submitter is not None:
-                self.check_submission_limits(submitter, len(rows), limits)
+                self.check_submission_limits(submitter, len(rows) + videos, limits)
             sub_id = self.db.insert(
                 "INSERT INTO bank_submissions (case_number, pin_hash, bank_id, status, created_at, "
                 "submitter, hashes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (case_number, _hash_pin(pin), b.id, status, now(), submitter, len(rows)),
+                (case_number, _hash_pin(pin), b.id, status, now(), submitter, len(rows) + videos),
             )
             for row in rows:
                 self._insert_entry(b.id, row, "submission", case_number, note, sub_id, True)

@@ -91,6 +91,8 @@ class VideoMatch:
     frames: tuple[tuple[float, float, int], ...] = ()
     case_id: str | None = None
     source: str = ""
+    #: False for an anonymous submission no moderator has confirmed: review only, never removal
+    confirmed: bool = True
 
     @property
     def actionable(self) -> bool:
@@ -118,6 +120,7 @@ class VideoMatch:
             "cropped": self.cropped,
             "frames": [list(f) for f in self.frames],
             "case_id": self.case_id,
+            "confirmed": self.confirmed,
             "actionable": self.actionable,
             "explanation": self.explain(),
         }
@@ -338,6 +341,7 @@ class VideoIndex:
             frames,
             e.case_id,
             e.source,
+            not (e.source == "submission" and e.note != "confirmed"),
         )
 
 

@@ -68,6 +68,12 @@ def preserve_cases(store: EvidenceStore, actor: str, reason: str) -> int:
             "decision": json.loads(d["decision_json"]) if d else None,
             "history": history.get(int(c["id"]), []), "appeals": appeals.get(int(c["id"]), []),
         }  # fmt: skip
+        if d is not None:
+            from gardefou.decide_video import trace_evidence
+
+            videos = trace_evidence(record["decision"])
+            if videos:  # a clip's hashes and deciding frame times (never its pixels)
+                record["videos"] = videos
         labels = {"case": str(c["id"]), "event": c["event_id"]}
         kept += _keep(store, record, "decision", actor, reason, c["poster"], labels)
     return kept

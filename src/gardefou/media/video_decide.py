@@ -58,8 +58,20 @@ def bank_context(
         fm = match_frames(image_banks, scan.hashes.features) if image_banks is not None else []
     except Exception:  # noqa: BLE001 - a bank outage is "unknown", never "no match"
         return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}, [], []
-    live = [m for m in [*vm, *fm] if m.actionable]
-    ctx: dict[str, Any] = {"bank.match": bool(live)}
+    # an unconfirmed hash (an anonymous submission no moderator has confirmed, in a video bank or
+    # an image bank) only sends the clip to review, as for images: never bank.match
+    live = [m for m in [*vm, *fm] if m.actionable and getattr(m, "confirmed", True) is not False]
+    unconfirmed = [
+        m
+        for m in [*vm, *fm]
+        if not m.negative
+        and not getattr(m, "suppressed", False)
+        and getattr(m, "confirmed", True) is False
+    ]
+    ctx: dict[str, Any] = {"bank.match": bool(live), "bank.unconfirmed_match": bool(unconfirmed)}
+    if unconfirmed:
+        cases = {str(m.case_id) for m in unconfirmed if getattr(m, "case_id", None)}
+        ctx["bank.unconfirmed_cases"] = sorted(cases)
     if live:
         ctx["bank.victim_match"] = any(_victim(m, victim_banks) for m in live)
         distances = [int(m.distance) for m in fm if m.actionable]

@@ -85,6 +85,7 @@ class Processor:
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         metrics: Metrics | None = None,
         worker: str | None = None,
+        video_limits: Any = None,
     ) -> None:
         self.db = db
         self.ledger = PipelineLedger(db)
@@ -93,6 +94,8 @@ class Processor:
         if callable(bind):  # deciders that read context (threads, consent) use this store
             bind(db)
         self.limits = limits or Limits()
+        #: limits of a clip in an event (``media.video.VideoLimits``); None: the default
+        self.video_limits = video_limits
         self.max_event_bytes = max_event_bytes
         self.metrics = metrics
         self.worker = worker or worker_name()
@@ -125,7 +128,7 @@ class Processor:
                     "for events sent over the network: inline the image as 'b64'",
                 )
             try:
-                media = event.load_media(self.limits, env.base_dir)
+                media = event.load_media(self.limits, env.base_dir, self.video_limits)
             except MediaError as exc:
                 return self._dead(env, out, exc.code, str(exc))
             lap("intake")

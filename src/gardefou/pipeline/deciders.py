@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from gardefou.decision import Action, Decision, Reason, RuleTrace
 from gardefou.errors import ConfigError, MediaUnreadableError, PipelineEventError
-from gardefou.media import Limits, Media, load_media
+from gardefou.media import Limits, Media
 from gardefou.store.db import Database
 
 #: event fields that hold media references, with the role each plays
@@ -54,12 +54,18 @@ class PipelineEvent:
     payload: dict[str, Any]
     media_refs: list[MediaRef] = field(default_factory=list)
 
-    def load_media(self, limits: Limits, base_dir: Path | None = None) -> list[Media]:
-        """Decode every referenced image; raises the intake's MediaError on the first bad one."""
-        out = []
+    def load_media(
+        self, limits: Limits, base_dir: Path | None = None, video_limits: Any = None
+    ) -> list[Media]:
+        """Decode every referenced image and probe every clip (``media.video_items``: a clip is
+        a ``Video``, decided by ``decide_video``); raises the intake's MediaError on the first
+        bad one."""
+        from gardefou.media.video_items import load_item
+
+        out: list[Any] = []
         for ref in self.media_refs:
             if ref.data is not None:
-                out.append(load_media(ref.data, limits, label=ref.label))
+                out.append(load_item(ref.data, limits, video_limits, label=ref.label))
                 continue
             assert ref.path is not None
             path = Path(ref.path)
@@ -70,7 +76,7 @@ class PipelineEvent:
                     f"event {self.id}: media file {str(path)!r} does not exist; paths in an event "
                     "are relative to the JSONL file's folder"
                 )
-            out.append(load_media(path, limits, label=ref.label))
+            out.append(load_item(path, limits, video_limits, label=ref.label))
         return out
 
 

@@ -20,6 +20,7 @@ from gardefou.takedown.models import (
     Signature,
     Status,
     TakedownRequest,
+    VideoHash,
 )
 from gardefou.takedown.service import TakedownService
 
@@ -34,5 +35,6 @@ __all__ = [
     "Status",
     "TakedownRequest",
     "TakedownService",
+    "VideoHash",
     "validate",
 ]

@@ -4,13 +4,35 @@ from __future__ import annotations
 
 import re
 
-from gardefou.errors import TakedownError
+from gardefou.errors import HashFormatError, TakedownError
 from gardefou.signals.pdq_core import hex_to_bytes
 from gardefou.takedown.models import REGULATORS, Kind, NewRequest
 
 MAX_HASHES = 64
 MAX_LOCATIONS = 64
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+#: clips per request, and frame hashes per clip (a 10-minute clip hashed once a second: 600)
+MAX_VIDEOS = 16
+MAX_VIDEO_FRAMES = 2000
+
+
+def check_video_hash(vpdq: str, md5: str, what: str) -> None:
+    """Raise HashFormatError / TakedownError naming a malformed clip hash."""
+    from gardefou.signals.vpdq import parse_signal_str
+
+    if not vpdq.strip() and not md5.strip():
+        raise TakedownError(f"{what}: give its vPDQ hash list, its MD5, or both")
+    if md5 and not re.fullmatch(r"[0-9a-fA-F]{32}", md5):
+        raise HashFormatError(f"{what}: MD5 {md5[:80]!r} is not 32 hexadecimal digits")
+    if vpdq.strip():
+        features = parse_signal_str(vpdq)  # raises HashFormatError quoting the bad feature
+        if not features or len(features) > MAX_VIDEO_FRAMES:
+            raise TakedownError(
+                f"{what}: {len(features)} frame hashes (1 to {MAX_VIDEO_FRAMES}); hash the clip "
+                "once a second"
+            )
 
 
 def validate(req: NewRequest) -> None:
@@ -25,7 +47,7 @@ def validate(req: NewRequest) -> None:
             "signature on behalf of someone else: say on what basis you act for them "
             "(for example 'parent' or 'legal representative')"
         )
-    if not req.hashes and not req.locations:
+    if not req.hashes and not req.locations and not req.videos:
         raise TakedownError(
             "identification of the depiction missing: add at least one image hash "
             "(computed in your browser) or one link or post id where it appears"
@@ -35,6 +57,12 @@ def validate(req: NewRequest) -> None:
             f"too many items: {len(req.hashes)} hashes and {len(req.locations)} locations "
             f"(limit {MAX_HASHES} each); file several requests"
         )
+    if len(req.videos) > MAX_VIDEOS:
+        raise TakedownError(
+            f"too many videos: {len(req.videos)} (limit {MAX_VIDEOS}); file several requests"
+        )
+    for n, v in enumerate(req.videos, start=1):
+        check_video_hash(v.vpdq, v.md5, f"video {n}")
     for h in req.hashes:
         hex_to_bytes(h.pdq)  # raises HashFormatError quoting the value
         if not 0 <= h.quality <= 100:

@@ -19,6 +19,7 @@ way with its own deadline.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -74,6 +75,15 @@ class DepictionHash:
 
 
 @dataclass(frozen=True)
+class VideoHash:
+    """A clip: its vPDQ hash list (python-threatexchange's VPDQ signal string, a JSON list of
+    ``hex,quality,timestamp``) and/or the file's MD5, both computed where the clip is."""
+
+    vpdq: str = ""
+    md5: str = ""
+
+
+@dataclass(frozen=True)
 class Contact:
     email: str = ""
     phone: str = ""
@@ -97,6 +107,7 @@ class NewRequest:
     lang: str = "en"
     issuer: str = ""  # regulator key (REGULATORS) for notices
     issuer_reference: str = ""  # the regulator's own notice number
+    videos: tuple[VideoHash, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,7 @@ class TakedownRequest:
     verified: bool = False  # a regulator's notice filed with a staff key (not the public form)
     hashes: tuple[DepictionHash, ...] = ()
     locations: tuple[str, ...] = ()
+    videos: tuple[VideoHash, ...] = ()
     events: tuple[dict[str, Any], ...] = field(default=())
 
     @property
@@ -156,6 +168,7 @@ class TakedownRequest:
             "resolution": self.resolution,
             "copies_removed": self.copies_removed,
             "hashes": len(self.hashes),
+            "videos": len(self.videos),
             "locations": len(self.locations),
             "clock": self.clock(now),
             "history": [{"at": e["at"], "status": e["status"]} for e in self.events],
@@ -186,6 +199,10 @@ class TakedownRequest:
             verified=self.verified,
             hash_list=[{"pdq": h.pdq, "quality": h.quality} for h in self.hashes],
             location_list=list(self.locations),
+            video_list=[
+                {"md5": v.md5, "vpdq_frames": len(json.loads(v.vpdq)) if v.vpdq else 0}
+                for v in self.videos
+            ],
             history=[dict(e) for e in self.events],
         )
         return d

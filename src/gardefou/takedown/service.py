@@ -33,6 +33,7 @@ from gardefou.takedown.models import (
     Signature,
     Status,
     TakedownRequest,
+    VideoHash,
 )
 
 VICTIM_BANK = "victims"
@@ -49,8 +50,12 @@ class TakedownService:
         clock: Callable[[], float] = time.time,
         banks: Any = None,
         victim_bank: str = VICTIM_BANK,
+        bank_video: Callable[..., int] | None = None,
     ) -> None:
         self.db = db
+        #: ``bank_video(features, md5, source=, case_id=) -> entry id``: where an accepted
+        #: request's clips go (the web service: ``web.video.bank_video_hashes``, victim bank)
+        self.bank_video = bank_video
         self.clock = clock
         self._banks = banks
         self.victim_bank = victim_bank
@@ -107,6 +112,12 @@ class TakedownService:
                     "INSERT INTO takedown_items (request_id, item_type, value, quality) "
                     "VALUES (?, 'pdq', ?, ?)",
                     (rid, hex_to_bytes(h.pdq).hex(), h.quality),
+                )
+            for v in req.videos:
+                self.db.execute(
+                    "INSERT INTO takedown_items (request_id, item_type, value, quality) "
+                    "VALUES (?, 'video', ?, NULL)",
+                    (rid, json.dumps({"vpdq": v.vpdq, "md5": v.md5.lower()})),
                 )
             for loc in req.locations:
                 self.db.execute(
@@ -219,7 +230,12 @@ class TakedownService:
         ``resolution`` is what the person reads; ``note`` is internal (staff history only)."""
         r = self.get(request_id)
         self._require_open(r, "accept")
-        entries = self._bank_hashes(r, actor)
+        if r.videos and self.bank_video is None:
+            raise TakedownError(
+                f"request {r.case_number} holds {len(r.videos)} video hash(es) and this service "
+                "has no video bank: give TakedownService a bank_video (the web service does)"
+            )
+        entries = self._bank_hashes(r, actor) + self._bank_videos(r)
         copies = self._remove_known_copies(r)
         now = self.clock()
         with self.db.transaction():
@@ -309,6 +325,18 @@ class TakedownService:
         )
         return len(ids)
 
+    def _bank_videos(self, r: TakedownRequest) -> int:
+        """Bank every clip of the request (re-uploads then match as a victim video)."""
+        from gardefou.signals.vpdq import parse_signal_str
+
+        bank = self.bank_video
+        if bank is None:  # accept() refused a request with clips before getting here
+            return 0
+        for v in r.videos:
+            features = parse_signal_str(v.vpdq) if v.vpdq else []
+            bank(features, v.md5 or None, source="takedown", case_id=r.case_number)
+        return len(r.videos)
+
     def _remove_known_copies(self, r: TakedownRequest) -> int:
         """Record every stored media within MATCH_THRESHOLD of a request hash as removed."""
         import numpy as np
@@ -380,5 +408,8 @@ class TakedownService:
                 if i["item_type"] == "pdq"
             ),
             locations=tuple(i["value"] for i in items if i["item_type"] == "location"),
+            videos=tuple(
+                VideoHash(**json.loads(i["value"])) for i in items if i["item_type"] == "video"
+            ),
             events=tuple(events),
         )

@@ -8,6 +8,7 @@ is rate-limited (429). Static files are served from the package: no CDN, no netw
 from __future__ import annotations
 
 import logging
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -26,6 +27,7 @@ from gardefou.web.deps import Services
 from gardefou.web.limits import BodyLimitMiddleware, RateLimiter
 from gardefou.web.purge import purge_lifespan
 from gardefou.web.settings import Settings
+from gardefou.web.video import bank_video_hashes
 
 log = logging.getLogger("gardefou.web")
 
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_buckets=settings.rate_limit_buckets,
         ),
     )
+    # accepted takedowns bank their clips in the service's video store (gardefou.web.video)
+    services.takedown.bank_video = partial(bank_video_hashes, services)
     app = FastAPI(
         title="gardefou",
         version=__version__,

@@ -30,6 +30,8 @@ _MEDIA_ENV: tuple[tuple[str, str, type, float], ...] = (
     ("GARDEFOU_MAX_ANIMATION_MP", "max_total_pixels", int, 1e6),
     ("GARDEFOU_MAX_DECODES", "max_decodes", int, 1),
     ("GARDEFOU_DECODE_WAIT_S", "decode_wait_s", float, 1),
+    ("GARDEFOU_MAX_VIDEO_S", "max_video_seconds", float, 1),
+    ("GARDEFOU_MAX_VIDEO_DECODE_S", "max_video_decode_seconds", float, 1),
 )
 
 
@@ -55,6 +57,12 @@ class Settings:
     max_total_pixels: int = 500_000_000
     max_decodes: int = 2
     decode_wait_s: float = 5.0
+    # Clips (MP4, MOV, WebM, MKV) on /v1/scan, /v1/decisions and /v1/ingest: every frame is
+    # decoded (vPDQ samples by frame number), ~0.1 CPU s per second of 720p video, so the
+    # duration bounds the CPU one upload can take; the byte limit is max_upload_bytes.
+    max_video_seconds: float = 60.0
+    max_video_decode_seconds: float = 30.0
+    video_banks: str | None = None  # JSON Lines video bank store; None: next to the database
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
@@ -66,6 +74,8 @@ class Settings:
             "max_image_pixels",
             "max_total_pixels",
             "max_decodes",
+            "max_video_seconds",
+            "max_video_decode_seconds",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"setting {name}={getattr(self, name)!r} must be positive")
@@ -98,6 +108,18 @@ class Settings:
             max_total_pixels=self.max_total_pixels,
         )
 
+    def video_limits(self) -> Any:
+        """Limits of one clip (``gardefou.media.video.VideoLimits``): the upload byte limit,
+        the image pixel limit capped at 1080p, the duration and decode-time settings."""
+        from gardefou.media.video import VideoLimits
+
+        return VideoLimits(
+            max_bytes=self.max_upload_bytes,
+            max_pixels=min(self.max_image_pixels, 1920 * 1088),
+            max_seconds=self.max_video_seconds,
+            max_decode_seconds=self.max_video_decode_seconds,
+        )
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Settings from GARDEFOU_DB, GARDEFOU_ADMIN_KEY, GARDEFOU_MAX_UPLOAD_MB,
@@ -113,6 +135,8 @@ class Settings:
         values["api_docs"] = docs in _TRUE
         if os.environ.get("GARDEFOU_DB"):
             values["db"] = os.environ["GARDEFOU_DB"]
+        if os.environ.get("GARDEFOU_VIDEO_BANKS"):
+            values["video_banks"] = os.environ["GARDEFOU_VIDEO_BANKS"]
         if os.environ.get("GARDEFOU_ADMIN_KEY"):
             values["admin_key"] = os.environ["GARDEFOU_ADMIN_KEY"]
         if os.environ.get("GARDEFOU_MAX_UPLOAD_MB"):

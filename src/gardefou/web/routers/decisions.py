@@ -18,6 +18,7 @@ from gardefou.errors import MediaTooLargeError, NotFoundError
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Services, Svc, require
 from gardefou.web.media import decode_gate
+from gardefou.web.video import LiveVideoIndex
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 Platform = Annotated[Principal, Depends(require(Role.PLATFORM))]
@@ -26,7 +27,7 @@ Reader = Annotated[Principal, Depends(require(Role.PLATFORM, Role.MODERATOR, Rol
 
 class MediaIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    b64: str = Field(min_length=1, description="the image bytes, base64")
+    b64: str = Field(min_length=1, description="the image or clip bytes, base64")
 
 
 class EventIn(BaseModel):
@@ -58,6 +59,8 @@ def decide_services(svc: Services) -> Any:
             banks=svc.banks(),
             limits=svc.settings.media_limits(),
             review_media_days=svc.settings.review_media_days,
+            video_limits=svc.settings.video_limits(),
+            video_index=LiveVideoIndex(svc),
         ),
     )
 

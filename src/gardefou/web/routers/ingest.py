@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Services, Svc, require
 from gardefou.web.media import decode_gate
+from gardefou.web.video import LiveVideoIndex
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 Platform = Annotated[Principal, Depends(require(Role.PLATFORM))]
@@ -38,8 +39,20 @@ def _handler(svc: Services) -> Any:
         decider = default_decider()
         if isinstance(decider, PlatformDecider):  # the service's cap on review images applies
             days = svc.settings.review_media_days
-            decider = PlatformDecider(lambda db: services_for(db, review_media_days=days))
-        processor = Processor(svc.db, decider, limits=svc.settings.media_limits())
+            decider = PlatformDecider(
+                lambda db: services_for(
+                    db,
+                    review_media_days=days,
+                    video_limits=svc.settings.video_limits(),
+                    video_index=LiveVideoIndex(svc),
+                )
+            )
+        processor = Processor(
+            svc.db,
+            decider,
+            limits=svc.settings.media_limits(),
+            video_limits=svc.settings.video_limits(),
+        )
         return IngestHandler(processor=processor, max_body_bytes=svc.settings.max_upload_bytes)
 
     return svc.lazy("ingest", build)

@@ -18,7 +18,7 @@ from gardefou.banks.review import SubmissionLimits, submitter_key
 from gardefou.errors import AuthError, BankError, NotFoundError
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Caller, Services, Svc, require
-from gardefou.web.routers.takedown import HashIn, LookupIn
+from gardefou.web.routers.takedown import HashIn, LookupIn, VideoIn
 
 Moderator = Annotated[Principal, Depends(require(Role.MODERATOR))]
 CaseNumber = Annotated[str, Path(min_length=1, max_length=32, description="case number GF-...")]
@@ -30,7 +30,9 @@ BANK = "victims"
 class SubmissionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # the schema bound keeps the body small; SubmissionLimits.max_hashes is the real limit
-    hashes: list[HashIn] = Field(min_length=1, max_length=256)
+    hashes: list[HashIn] = Field(default_factory=list, max_length=256)
+    #: clips: vPDQ signal and/or MD5 (``gardefou video hash --format te``), each one hash
+    videos: list[VideoIn] = Field(default_factory=list, max_length=16)
 
 
 class ReviewIn(BaseModel):
@@ -64,12 +66,52 @@ def submit(body: SubmissionIn, svc: Svc, caller: Caller, request: Request) -> di
             f"{len(low)} hash(es) have quality below 50 (too uniform to match "
             "reliably); choose a sharper copy of the image"
         )
+    clips = _clips(body)
     pairs = [(h.pdq.lower(), h.quality) for h in body.hashes]
     address = request.client.host if request.client else "unknown"
     case_number, pin = _banks(svc).submit_hashes(
-        BANK, pairs, actor="portal", submitter=submitter_key(address), limits=_limits(svc)
+        BANK,
+        pairs,
+        actor="portal",
+        submitter=submitter_key(address),
+        limits=_limits(svc),
+        videos=len(clips),
     )
-    return {"case_number": case_number, "pin": pin, "hashes": len(pairs), "status": "pending"}
+    if clips:  # pending like the image hashes: a match sends the upload to review only
+        from gardefou.web.video import bank_video_hashes
+
+        for features, md5 in clips:
+            bank_video_hashes(
+                svc, features, md5, source="submission", case_id=case_number, note="pending"
+            )
+    return {
+        "case_number": case_number,
+        "pin": pin,
+        "hashes": len(pairs),
+        "videos": len(clips),
+        "status": "pending",
+    }
+
+
+def _clips(body: SubmissionIn) -> list[tuple[list[Any], str | None]]:
+    """Each clip's parsed vPDQ features and MD5 (HashFormatError / TakedownError naming it)."""
+    from gardefou.signals.vpdq import parse_signal_str
+    from gardefou.takedown.checks import check_video_hash
+
+    if not body.hashes and not body.videos:
+        raise BankError("a submission needs at least one PDQ hash or one clip's hashes")
+    out = []
+    for n, v in enumerate(body.videos, start=1):
+        check_video_hash(v.vpdq, v.md5, f"video {n}")
+        out.append((parse_signal_str(v.vpdq) if v.vpdq else [], v.md5.lower() or None))
+    return out
+
+
+def _follow(svc: Services, case_number: str, state: str) -> None:
+    """The submission's clips follow its review (gardefou.web.video.set_submission_state)."""
+    from gardefou.web.video import set_submission_state
+
+    set_submission_state(svc, case_number, state)
 
 
 def _lookup(svc: Services, body: LookupIn) -> Any:
@@ -96,6 +138,7 @@ def status(body: LookupIn, svc: Svc, caller: Caller) -> dict[str, Any]:
 def withdraw(body: LookupIn, svc: Svc, caller: Caller) -> dict[str, Any]:
     _lookup(svc, body)
     removed = _banks(svc).withdraw_submission(body.case_number, body.pin, actor="portal")
+    _follow(svc, body.case_number, "withdrawn")
     return {
         "case_number": body.case_number.strip().upper(),
         "status": "withdrawn",
@@ -123,6 +166,7 @@ def confirm(case_number: CaseNumber, body: ReviewIn, svc: Svc, who: Moderator) -
     sub = _banks(svc).review_submission(
         case_number, confirm=True, actor=f"key:{who.name}", reason=body.reason
     )
+    _follow(svc, case_number, "confirmed")
     return sub.to_dict()
 
 
@@ -131,4 +175,5 @@ def reject(case_number: CaseNumber, body: ReviewIn, svc: Svc, who: Moderator) ->
     sub = _banks(svc).review_submission(
         case_number, confirm=False, actor=f"key:{who.name}", reason=body.reason
     )
+    _follow(svc, case_number, "rejected")
     return sub.to_dict()

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gardefou.takedown import Contact, DepictionHash, Kind, NewRequest, Signature
+from gardefou.takedown import Contact, DepictionHash, Kind, NewRequest, Signature, VideoHash
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Caller, RowId, Svc, require
 
@@ -32,6 +32,15 @@ class HashIn(_Strict):
     quality: int = Field(ge=0, le=100)
 
 
+class VideoIn(_Strict):
+    """A clip's hashes: ``gardefou video hash --format te`` prints both."""
+
+    vpdq: str = Field(
+        "", max_length=200_000, description="vPDQ signal: JSON list of hex,quality,timestamp"
+    )
+    md5: str = Field("", max_length=32, pattern="^([0-9a-fA-F]{32})?$")
+
+
 class ContactIn(_Strict):
     email: str = Field("", max_length=320)
     phone: str = Field("", max_length=50)
@@ -45,6 +54,7 @@ class TakedownIn(_Strict):
     signature: SignatureIn
     hashes: list[HashIn] = Field(default_factory=list, max_length=64)
     locations: list[str] = Field(default_factory=list, max_length=64)
+    videos: list[VideoIn] = Field(default_factory=list, max_length=16)
     description: str = Field("", max_length=2000)
     good_faith_statement: str = Field("", max_length=4000)
     contact: ContactIn
@@ -91,6 +101,7 @@ def submit(body: TakedownIn, svc: Svc, caller: Caller) -> dict[str, Any]:
         ),
         hashes=tuple(DepictionHash(h.pdq.lower(), h.quality) for h in body.hashes),
         locations=tuple(body.locations),
+        videos=tuple(VideoHash(v.vpdq, v.md5.lower()) for v in body.videos),
         description=body.description,
         good_faith_statement=body.good_faith_statement,
         contact=Contact(body.contact.email, body.contact.phone, body.contact.postal),
