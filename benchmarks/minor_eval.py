@@ -99,6 +99,11 @@ def main() -> None:
                      max((f["minor_probability"] for f in faces), default=-1.0),
                      bool(res.value["minor_risk"])))  # fmt: skip
     elapsed = time.perf_counter() - start
+    if args.csv:
+        with open(args.csv, "w") as fh:
+            fh.write("file,age,band,faces,min_age,max_minor_probability,minor_risk\n")
+            for r in rows:
+                fh.write(",".join(str(v) for v in r) + "\n")
     bands = np.array([r[2] for r in rows])
     face = np.array([r[3] > 0 for r in rows])
     ages = np.array([r[4] for r in rows], dtype=np.float64)
@@ -108,7 +113,11 @@ def main() -> None:
           f"faces found in {int(face.sum())}; {elapsed / len(rows) * 1000:.0f} ms/image "
           "(shared machine)")  # fmt: skip
     t0, c0 = MINOR_PROBABILITY_THRESHOLD, CAUTION_AGE
-    assert (flagged(ages, probs, t0, c0) == risk).all(), "re-scoring disagrees with the signal"
+    # the signal decides on unrounded estimates, the value carries rounded ones: a face within
+    # 0.05 years of the caution age or 5e-5 of the threshold can re-score the other way
+    differ = int((flagged(ages, probs, t0, c0) != risk).sum())
+    print(f"re-scoring the rounded values at today's thresholds differs from the signal on "
+          f"{differ} image(s)")  # fmt: skip
     table(f"today: P(under 18) >= {t0:.2f} or age < {c0:.0f} (all images)", bands, risk, face)
     table("today, faces found only", bands[face], risk[face], face[face])
 
@@ -133,11 +142,27 @@ def main() -> None:
     table("calibrated, held-out odd half", bands[held],
           flagged(ages, probs, tb, cb)[held], face[held])  # fmt: skip
     table("today, same held-out odd half", bands[held], risk[held], face[held])
-    if args.csv:
-        with open(args.csv, "w") as fh:
-            fh.write("file,age,band,faces,min_age,max_minor_probability,minor_risk\n")
-            for r in rows:
-                fh.write(",".join(str(v) for v in r) + "\n")
+
+    print("\ntrade-off: per caution age, the largest P threshold meeting both recall goals on "
+          "the even half, scored on the odd half")  # fmt: skip
+    print(" caution  P>=   under-16  16-17   18-24   25+ (25-29 / 30+)")
+    true_age = np.array([r[1] for r in rows])
+    young_adult, older = held & (true_age >= 25) & (true_age < 30), held & (true_age >= 30)
+    for c in (0.0, 18.0, 20.0, 22.0, 24.0, 25.0, 26.0, 28.0, 30.0):
+        ok_t = [
+            float(t)
+            for t in np.round(np.arange(0.02, 0.61, 0.02), 2)
+            if flagged(ages, probs, float(t), c)[fit & under16].mean() >= 0.95
+            and flagged(ages, probs, float(t), c)[fit & mid].mean() >= 0.85
+        ]
+        if not ok_t:
+            print(f" {c:5.0f}    none reaches the recall goals on the even half")
+            continue
+        hit = flagged(ages, probs, max(ok_t), c)
+        print(f" {c:5.0f}   {max(ok_t):.2f}   {hit[held & under16].mean():6.1%}  "
+              f"{hit[held & mid].mean():6.1%}  {hit[held & (bands == '18-24')].mean():6.1%}  "
+              f"{hit[held & adult].mean():6.1%} ({hit[young_adult].mean():.1%} / "
+              f"{hit[older].mean():.1%})")  # fmt: skip
     print(f"\nrerun: .venv/bin/python benchmarks/minor_eval.py --data {root} "
           f"--per-band {args.per_band} --seed {args.seed}")  # fmt: skip
 
