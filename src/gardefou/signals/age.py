@@ -30,7 +30,9 @@ from gardefou.signals.faces import MIN_AGE_FACE_PX, model_faces
 ADULT_AGE = 18
 #: a face with at least this much probability mass under 18 raises minor_risk
 MINOR_PROBABILITY_THRESHOLD = 0.20
-#: ... and so does an estimated age under this (the model's error is several years)
+#: ... and so does an estimated age under this (the model's error is several years). On UTKFace
+#: (benchmarks/minor_eval.py) it flags 87% of 13-15, 70% of 16-17 and 5% of 25+; 28 would flag
+#: 90% / 86% / 9%, but also 37% of 25-29: a policy choice, see docs/model-cards/age.md.
 CAUTION_AGE = 25.0
 
 

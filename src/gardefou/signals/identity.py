@@ -33,7 +33,9 @@ EMBEDDING_SIZE = 128
 #: distance at or below which two faces are called the same person. Calibrated by
 #: benchmarks/identity_roc.py on ORL (1,800 same / 78,000 different pairs): the largest
 #: threshold with FAR <= 0.1% was 0.5135; at 0.51 ORL gave TAR 98.8%, FAR 0.09%. dlib's usual
-#: 0.6 gave FAR 2.1% on ORL. Harder, in-the-wild photos will have lower TAR at this threshold.
+#: 0.6 gave FAR 2.1% on ORL. On LFW's colour photos (benchmarks/identity_colour.py) 0.51 gave
+#: TAR 80%, FAR 0.03%; LFW's FAR-0.1% threshold (~0.55) would give ORL FAR ~0.4% and TAR only
+#: ~90%, so the encoder, not this threshold, is the limit there (docs/model-cards/identity.md).
 DEFAULT_THRESHOLD = 0.51
 #: width of the logistic that maps distance to the ``score`` of a comparison
 SCORE_SOFTNESS = 0.05
