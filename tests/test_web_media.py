@@ -109,8 +109,16 @@ def test_console_serves_stored_thumbnails_without_decoding(web, monkeypatch) -> 
     assert r.status_code == 200, r.text
     case_id = r.json()["case_id"]
     db = web.app.state.services.db
-    row = db.query_one("SELECT thumb, thumb_blurred FROM review_media WHERE event_id = 't1'")
+    row = db.query_one(
+        "SELECT sha256, encrypted, thumb, thumb_blurred FROM review_media WHERE event_id = 't1'"
+    )
     assert row["thumb"] and row["thumb_blurred"], "thumbnails made when the image was kept"
+    assert row["encrypted"], "review thumbnails are encrypted at rest like the images"
+    from gardefou.cases.media_crypto import ReviewCipher
+
+    stored_blurred = ReviewCipher.for_db(db).open(
+        row["thumb_blurred"], "t1", row["sha256"] + ":blurred"
+    )
 
     def no_decoding(*args, **kwargs):
         raise AssertionError("the console decoded the original")
@@ -120,7 +128,7 @@ def test_console_serves_stored_thumbnails_without_decoding(web, monkeypatch) -> 
         r = c.get(f"/v1/cases/{case_id}/media/0?reveal={reveal}", headers=web.h("moderator"))
         assert r.status_code == 200 and r.content[:2] == b"\xff\xd8", r.text
     blurred = c.get(f"/v1/cases/{case_id}/media/0", headers=web.h("moderator")).content
-    assert blurred == bytes(row["thumb_blurred"])
+    assert blurred == stored_blurred
 
 
 def test_image_kept_before_thumbnails_gets_them_once(web, monkeypatch) -> None:
