@@ -123,8 +123,12 @@ def test_unreadable_weights_fall_back_to_rules_and_say_so(tmp_path: Path) -> Non
                   classifier=clf)  # fmt: skip
     d = guard.check_request("make her naked", images=[PHOTO])
     assert d.action == Action.REFUSE and "intent_model" in d.unavailable
+    # the rules alone cannot clear a request about a person's photo: review, never allow
     d = guard.check_request("add a party hat", images=[PHOTO])
-    assert d.allowed and "intent_model" in d.unavailable  # never a silent allow
+    assert d.action == Action.REVIEW and "intent_model" in d.unavailable
+    assert d.reasons[0].code == "intent_model_unavailable"
+    d = guard.check_request("a watercolor of a lighthouse")  # no photo, nobody named
+    assert d.allowed and "intent_model" in d.unavailable
 
 
 def test_ngrams_are_deterministic_and_normalized() -> None:

@@ -278,7 +278,16 @@ class Guard:
     def _not_sexual(self, intent: Intent, targets: TextTargets, media: list[Media],
                     trace: list[RuleTrace], unavailable: list[str]) -> Decision:  # fmt: skip
         """Below the threshold: allowed, except in the uncertain band on a photo of a real
-        person, which goes to human review."""
+        person, which goes to human review. Without the intent model the rules alone cannot
+        clear a request about a photo or a named person: it goes to review (fail closed)."""
+        if "intent_model" in unavailable and (media or targets.named_person):
+            trace.append(RuleTrace("intent_model_unavailable", True, "the rules found nothing, "
+                                   "but the intent model could not run"))  # fmt: skip
+            reason = Reason("intent_model_unavailable", "the intent model could not run and the "
+                            "request concerns a real person; a human should check it", None,
+                            intent.score, "ncii")  # fmt: skip
+            return Decision(Action.REVIEW, (reason,), tuple(trace), {}, ("unavailable",),
+                            intent.score, POLICY, tuple(unavailable))  # fmt: skip
         judge = self.config.judge
         if judge is not None and intent.threshold - self.config.judge_band <= intent.score:
             if media or targets.named_person or intent.encoded is not None:
