@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gardefou.banks import index as index_mod
+from gardefou.banks import index_plan
 from gardefou.banks.index import HashIndex, _Base, brute_force
 
 pytest.importorskip("numba", reason="numba not installed (gardefou[fast])")
@@ -91,11 +92,11 @@ def test_without_numba_the_numpy_plan_answers(monkeypatch) -> None:
 def test_popcount_without_numpy_bitwise_count_gives_the_same_distances(monkeypatch) -> None:
     """numpy >= 1.26 is allowed and only numpy 2 has bitwise_count: the byte-table fallback."""
     words, queries = _data(3000, 5)
-    want = index_mod.distances(words, queries[0])
-    table = index_mod._row_popcount_table(words ^ queries[0])
+    want = index_plan.distances(words, queries[0])
+    table = index_plan._row_popcount_table(words ^ queries[0])
     assert np.array_equal(table, want)
-    monkeypatch.setattr(index_mod, "_HAS_BITWISE_COUNT", False)
-    assert np.array_equal(index_mod.distances(words, queries[0]), want)
+    monkeypatch.setattr(index_plan, "_HAS_BITWISE_COUNT", False)
+    assert np.array_equal(index_plan.distances(words, queries[0]), want)
     index = HashIndex.build(np.arange(len(words)), words)
     index.kernel = "numpy"
     assert _same(index.search(queries, 31), brute_force(words, queries, 31))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from gardefou.banks.index import CHUNKS, WORDS, HashIndex, _dedupe, neighbour_masks, plan_radii
+from gardefou.banks.index_plan import CHUNKS, neighbour_masks
 
 _LAYOUT = tuple(np.array(col, dtype=np.int64) for col in zip(*CHUNKS, strict=True))
 _NO_MASKS = np.zeros(0, dtype=np.uint32)
@@ -137,23 +137,3 @@ def _grow(a, cap):  # pragma: no cover - compiled
     out = np.empty(cap, a.dtype)
     out[: a.shape[0]] = a
     return out
-
-
-def agrees_with_numpy() -> bool:
-    """Compile (or load from the cache) and compare with the numpy plan on a fixed index: a
-    platform where numba cannot compile or cache, or computes differently, keeps numpy."""
-    rng = np.random.default_rng(20261203)
-    words = rng.integers(0, 2**64, size=(3000, WORDS), dtype=np.uint64)
-    flips = np.uint64(1) << rng.integers(0, 64, size=(40, WORDS), dtype=np.uint64)
-    queries = words[rng.integers(0, 3000, size=40)] ^ flips
-    reference = HashIndex.build(np.arange(3000), words)
-    reference.kernel = "numpy"
-    want = reference.search(queries, 31)
-    base = reference._base
-    try:
-        q, rows, d = search(queries, 31, base, plan_radii(31, base.n), reference._dead_base)
-    except Exception:  # noqa: BLE001 - any compile/cache failure means "use the numpy plan"
-        return False
-    got = _dedupe(q, base.keys[rows].astype(np.int64), d)
-    pairs = ((got.query, want.query), (got.key, want.key), (got.distance, want.distance))
-    return len(want) > 0 and all(np.array_equal(a, b) for a, b in pairs)

@@ -32,24 +32,47 @@ import shutil
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from itertools import combinations
-from math import comb
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gardefou.errors import BankError
-from gardefou.signals.pdq_core import hex_to_bytes
-
-WORDS = 4
-#: (word, shift, bits) for each chunk: three chunks per 64-bit word, 22 + 21 + 21 bits
-CHUNKS: tuple[tuple[int, int, int], ...] = tuple(
-    (w, shift, bits) for w in range(WORDS) for shift, bits in ((42, 22), (21, 21), (0, 21))
+from gardefou.banks.index_plan import (
+    CHUNKS,
+    MAX_CHUNK_RADIUS,
+    WORDS,
+    Hits,
+    chunk_values,
+    dedupe,
+    distances,
+    hexes_to_words,
+    neighbour_masks,
+    plan_radii,
+    row_popcount,
+    words_to_hexes,
 )
-MAX_CHUNK_RADIUS = 3
+from gardefou.errors import BankError
+
+# the plan's names stay importable from here, where callers have always found them
+__all__ = [
+    "CHUNKS",
+    "DEFAULT_DELTA_LIMIT",
+    "FORMAT_VERSION",
+    "MAX_CHUNK_RADIUS",
+    "WORDS",
+    "HashIndex",
+    "Hits",
+    "brute_force",
+    "chunk_values",
+    "distances",
+    "hexes_to_words",
+    "neighbour_masks",
+    "plan_radii",
+    "read_manifest",
+    "row_popcount",
+    "words_to_hexes",
+]
+
 FORMAT_VERSION = 1
 #: fold the delta into the base once it holds this many rows (brute force stays ~1 ms below it)
 DEFAULT_DELTA_LIMIT = 50_000
@@ -67,7 +90,7 @@ def _fast_kernel() -> Any:
             from gardefou.banks import _index_numba
         except ImportError:
             return None
-        if not _index_numba.agrees_with_numpy():
+        if not _compiled_agrees(_index_numba.search):
             warnings.warn(
                 "the compiled bank index plan failed its self-check here; using the numpy plan",
                 RuntimeWarning,
@@ -78,117 +101,24 @@ def _fast_kernel() -> Any:
     return _KERNEL[0]
 
 
-def hexes_to_words(hexes: Iterable[str]) -> np.ndarray:
-    """PDQ hex strings -> (n, 4) uint64, big-endian words (bit 0 of the hash is the top bit)."""
-    raw = b"".join(hex_to_bytes(h) for h in hexes)
-    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, WORDS)
-
-
-def words_to_hexes(words: np.ndarray) -> list[str]:
-    raw = np.ascontiguousarray(words, dtype=np.uint64).astype(">u8").tobytes()
-    return [raw[i : i + 32].hex() for i in range(0, len(raw), 32)]
-
-
-def chunk_values(words: np.ndarray, chunk: int) -> np.ndarray:
-    w, shift, bits = CHUNKS[chunk]
-    mask = np.uint64((1 << bits) - 1)
-    return ((words[:, w] >> np.uint64(shift)) & mask).astype(np.uint32)
-
-
-_HAS_BITWISE_COUNT = hasattr(np, "bitwise_count")  # numpy >= 2
-_BYTE_BITS = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-
-
-def _row_popcount_table(x: np.ndarray) -> np.ndarray:
-    """Set bits per row of a (n, 4) uint64 array through a byte table: numpy < 2 has no
-    ``bitwise_count``; the counts are the same integers."""
-    x = np.ascontiguousarray(x, dtype=np.uint64)
-    return _BYTE_BITS[x.view(np.uint8)].reshape(len(x), -1).sum(axis=1, dtype=np.int32)
-
-
-def row_popcount(x: np.ndarray) -> np.ndarray:
-    """Set bits per row of a (n, 4) uint64 array (numpy's SIMD ``bitwise_count`` when present)."""
-    if _HAS_BITWISE_COUNT:
-        return np.bitwise_count(x).sum(axis=1, dtype=np.int32)
-    return _row_popcount_table(x)
-
-
-def distances(words: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Hamming distance of each row of ``words`` (n, 4) to one query (4,)."""
-    return row_popcount(words ^ query)
-
-
-_MASKS: dict[tuple[int, int], np.ndarray] = {}
-
-
-def neighbour_masks(bits: int, radius: int) -> np.ndarray:
-    """XOR masks of every value within ``radius`` bits, for a ``bits``-bit chunk."""
-    key = (bits, radius)
-    if key not in _MASKS:
-        masks = [0]
-        for k in range(1, radius + 1):
-            masks.extend(sum(1 << b for b in combo) for combo in combinations(range(bits), k))
-        _MASKS[key] = np.array(masks, dtype=np.uint32)
-    return _MASKS[key]
-
-
-def plan_radii(threshold: int, rows: int) -> list[int] | None:
-    """Per-chunk radii with sum(k_i + 1) >= threshold + 1 at the least estimated cost, or None
-    when the threshold is too large for the index (the caller then brute-forces). Plans are
-    remembered per (threshold, rows): every query against an unchanged segment reuses one."""
-    plan = _plan_cached(threshold, rows)
-    return None if plan is None else list(plan)
-
-
-@lru_cache(maxsize=1024)
-def _plan_cached(threshold: int, rows: int) -> tuple[int, ...] | None:
-    plan = _plan(threshold, rows)
-    return None if plan is None else tuple(plan)
-
-
-def _plan(threshold: int, rows: int) -> list[int] | None:
-    if threshold < 0:
-        return [-1] * len(CHUNKS)
-    radii = [-1] * len(CHUNKS)
-
-    def step_cost(i: int) -> float:
-        bits = CHUNKS[i][2]
-        k = radii[i] + 1
-        if k > MAX_CHUNK_RADIUS:
-            return float("inf")
-        # a look-up costs about as much as verifying ~4 candidates in numpy
-        return comb(bits, k) * (4.0 + rows / 2**bits)
-
-    for _ in range(threshold + 1):
-        best = min(range(len(CHUNKS)), key=step_cost)
-        if step_cost(best) == float("inf"):
-            return None
-        radii[best] += 1
-    return radii
-
-
-@dataclass(frozen=True)
-class Hits:
-    """Search results: for each hit, the query row, the stored key and the distance."""
-
-    query: np.ndarray
-    key: np.ndarray
-    distance: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.key)
-
-
-def _dedupe(query: np.ndarray, key: np.ndarray, dist: np.ndarray) -> Hits:
-    """One hit per (query, key), the smallest distance."""
-    if len(key) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return Hits(empty, empty.copy(), np.zeros(0, dtype=np.int32))
-    order = np.lexsort((dist, key, query))
-    q, k, d = query[order], key[order], dist[order]
-    first = np.ones(len(k), dtype=bool)
-    first[1:] = (q[1:] != q[:-1]) | (k[1:] != k[:-1])
-    return Hits(q[first].astype(np.int64), k[first].astype(np.int64), d[first].astype(np.int32))
+def _compiled_agrees(search: Any) -> bool:
+    """Compile (or load from the cache) and compare with the numpy plan on a fixed index: a
+    platform where numba cannot compile or cache, or computes differently, keeps numpy."""
+    rng = np.random.default_rng(20261203)
+    words = rng.integers(0, 2**64, size=(3000, WORDS), dtype=np.uint64)
+    flips = np.uint64(1) << rng.integers(0, 64, size=(40, WORDS), dtype=np.uint64)
+    queries = words[rng.integers(0, 3000, size=40)] ^ flips
+    reference = HashIndex.build(np.arange(3000), words)
+    reference.kernel = "numpy"
+    want = reference.search(queries, 31)
+    base = reference._base
+    try:
+        q, rows, d = search(queries, 31, base, plan_radii(31, base.n), reference._dead_base)
+    except Exception:  # noqa: BLE001 - any compile/cache failure means "use the numpy plan"
+        return False
+    got = dedupe(q, base.keys[rows].astype(np.int64), d)
+    pairs = ((got.query, want.query), (got.key, want.key), (got.distance, want.distance))
+    return len(want) > 0 and all(np.array_equal(a, b) for a, b in pairs)
 
 
 class _Base:
@@ -383,8 +313,8 @@ class HashIndex:
         if len(dkeys):
             self._brute(dwords, dkeys, qwords, radius, qs, ks, ds, None)
         if not ks:
-            return _dedupe(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
-        return _dedupe(np.concatenate(qs), np.concatenate(ks), np.concatenate(ds))
+            return dedupe(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
+        return dedupe(np.concatenate(qs), np.concatenate(ks), np.concatenate(ds))
 
     @staticmethod
     def _brute(
@@ -517,5 +447,5 @@ def brute_force(
         words, keys, np.asarray(qwords, np.uint64).reshape(-1, WORDS), radius, qs, ks, ds, None
     )
     if not ks:
-        return _dedupe(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
-    return _dedupe(np.concatenate(qs), np.concatenate(ks), np.concatenate(ds))
+        return dedupe(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
+    return dedupe(np.concatenate(qs), np.concatenate(ks), np.concatenate(ds))

@@ -5,14 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gardefou.banks.core import BankCore
 from gardefou.banks.index import hexes_to_words
 from gardefou.banks.models import MIN_QUALITY, Bank, Match, rollout_bucket
 from gardefou.signals.pdq_core import DIHEDRAL_NAMES, hex_to_bytes
-
-if TYPE_CHECKING:
-    from gardefou.banks.service import BankService
 
 _IN_BATCH = 500
 
@@ -51,7 +49,7 @@ class MatchQuery:
         )
 
 
-def _rows_by_id(service: BankService, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def _rows_by_id(service: BankCore, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     for i in range(0, len(ids), _IN_BATCH):
         batch = list(ids[i : i + _IN_BATCH])
@@ -66,7 +64,7 @@ def _rows_by_id(service: BankService, ids: Sequence[int]) -> dict[int, dict[str,
     return out
 
 
-def _unconfirmed_entries(service: BankService, ids: Sequence[int]) -> set[int]:
+def _unconfirmed_entries(service: BankCore, ids: Sequence[int]) -> set[int]:
     """Which of these entries come from a submission no moderator has confirmed: their matches
     only ever send content to review (docs/banks.md). Read from the table at each query, so a
     confirmation or rejection counts at once in every process."""
@@ -84,7 +82,7 @@ def _unconfirmed_entries(service: BankService, ids: Sequence[int]) -> set[int]:
 
 
 def resolve_matches(
-    service: BankService, query: MatchQuery, only_banks: Sequence[str] | None
+    service: BankCore, query: MatchQuery, only_banks: Sequence[str] | None
 ) -> list[Match]:
     banks = {b.id: b for b in service.list_banks() if b.enabled}
     if only_banks is not None:
