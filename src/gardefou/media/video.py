@@ -162,8 +162,6 @@ def probe(data: bytes, limits: VideoLimits, where: str, threads: int = 1) -> Vid
             f"supported: {SUPPORTED}"
         )
     if DEMUXERS[fmt] is None:
-        from gardefou.media.video_frames import probe_animation
-
         return probe_animation(data, fmt, limits, where)
     with _av_open(data, fmt, limits, where) as container:
         stream = _video_stream(container, where)
@@ -194,6 +192,78 @@ def probe(data: bytes, limits: VideoLimits, where: str, threads: int = 1) -> Vid
         threads=threads,
         source=where,
     )
+
+
+# Probing an animated GIF / WebP lives here, beside ``probe``, so that ``video_frames`` (which
+# decodes) imports this module and never the other way round.
+def probe_animation(data: bytes, fmt: str, limits: VideoLimits, where: str) -> Video:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        img = Image.open(io.BytesIO(data))
+        width, height = img.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise CorruptMediaError(f"{where}: {fmt} header cannot be parsed ({exc})") from None
+    check_size(width, height, limits, where, "declares")
+    if fmt == "WEBP" and not getattr(img, "is_animated", False):
+        raise UnsupportedFormatError(f"{where}: a still WebP is an image; use image intake")
+    frames, seconds = count_animation(data, fmt, limits.max_frames)
+    if frames > limits.max_frames:
+        raise MediaTooLargeError(
+            f"{where}: declares more than {limits.max_frames:,} frames (limit "
+            f"{limits.max_frames:,}); raise VideoLimits.max_frames"
+        )
+    check_duration(seconds, limits, where, "declares")
+    return Video(
+        data=data,
+        format=fmt,
+        codec=fmt.lower(),
+        width=width,
+        height=height,
+        fps=0.0,
+        duration=seconds,
+        declared_frames=frames,
+        limits=limits,
+        source=where,
+    )
+
+
+def count_animation(data: bytes, fmt: str, limit: int) -> tuple[int, float]:
+    """(frames, seconds) from the GIF blocks or WebP chunks, without decoding a pixel; stops
+    counting past ``limit`` (a 25 MB GIF can hold a million 1x1 frames: Pillow would decode
+    each one, ~0.4 ms apiece, before the decoded-frame limit trips)."""
+    frames, centis = 0, 0
+    if fmt == "GIF":
+        n = len(data)
+        pos = 13 + (3 << ((data[10] & 7) + 1) if n > 10 and data[10] & 0x80 else 0)
+        delay = 0
+        while pos < n and frames <= limit:
+            block = data[pos]
+            if block == 0x3B:  # trailer
+                break
+            if block == 0x21 and pos + 1 < n:  # extension: graphic control carries the delay
+                if data[pos + 1] == 0xF9 and pos + 6 <= n:
+                    delay = data[pos + 4] | data[pos + 5] << 8
+                pos += 2
+            elif block == 0x2C and pos + 10 <= n:  # image descriptor (+ local palette, LZW size)
+                packed = data[pos + 9]
+                pos += 10 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0) + 1
+                frames += 1
+                centis += delay
+            else:
+                break  # damaged: the decoder will say where
+            while pos < n and data[pos]:  # data sub-blocks
+                pos += data[pos] + 1
+            pos += 1
+        return frames, centis / 100.0
+    pos, millis = 12, 0
+    while pos + 8 <= len(data) and frames <= limit:
+        kind, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
+        if kind == b"ANMF" and pos + 23 <= len(data):
+            frames += 1
+            millis += int.from_bytes(data[pos + 20 : pos + 23], "little")
+        pos += 8 + size + (size & 1)
+    return frames, millis / 1000.0
 
 
 def check_size(width: int, height: int, limits: VideoLimits, where: str, verb: str) -> None:
@@ -290,7 +360,9 @@ __all__ = [
     "VideoLimits",
     "check_duration",
     "check_size",
+    "count_animation",
     "load_video",
     "probe",
+    "probe_animation",
     "sniff_video",
 ]
