@@ -24,8 +24,9 @@ from gardefou.banks import other_signals as _other
 from gardefou.banks.records import now
 from gardefou.errors import ConfigError
 from gardefou.exchanges import feedback, store
-from gardefou.exchanges.clients import KINDS, Client
+from gardefou.exchanges.clients import Client
 from gardefou.exchanges.credentials import check_reference, default_reference
+from gardefou.exchanges.kinds import KINDS
 from gardefou.exchanges.store import Exchange
 from gardefou.exchanges.sync import FetchReport, client_for, fetch
 

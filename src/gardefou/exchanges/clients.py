@@ -87,7 +87,7 @@ def _requests_errors() -> tuple[type[BaseException], ...]:
     return (requests.RequestException,)
 
 
-def _retry_after(exc: BaseException) -> float | None:
+def retry_after(exc: BaseException) -> float | None:
     response = getattr(exc, "response", None)
     value = response.headers.get("Retry-After") if response is not None else None
     try:
@@ -136,7 +136,7 @@ class StopNCIIClient(Client):
                 raise ExchangeError(f"StopNCII sent a malformed page (not JSON: {exc})") from None
             err = ExchangeError(
                 f"StopNCII fetch failed: {type(exc).__name__}: {str(exc)[:300]}",
-                retry_after=_retry_after(exc),
+                retry_after=retry_after(exc),
             )
             err.status = status
             raise err from None
@@ -204,7 +204,7 @@ class StopNCIIClient(Client):
                     f"StopNCII refused the feedback key (HTTP {status})"
                 ) from None
             raise ExchangeError(
-                f"StopNCII feedback failed: {str(exc)[:300]}", retry_after=_retry_after(exc)
+                f"StopNCII feedback failed: {str(exc)[:300]}", retry_after=retry_after(exc)
             ) from None
 
 
@@ -254,24 +254,3 @@ class FileClient(Client):
         records = [Record("pdq", r["pdq"], False, {"line": r["line"]}) for r in pdq]
         records += [Record(o["signal_type"], o["value"], False, {"line": o["line"]}) for o in other]
         return Page(records, {"sha256": digest}, False, snapshot=True)
-
-
-KINDS = ("stopncii", "ncmec", "threatexchange", "file")
-
-
-def make_client(kind: str, url: str, secret: str | None, config: dict[str, Any]) -> Client:
-    if kind == "stopncii":
-        return StopNCIIClient(url, secret or "", int(config.get("page_size", 800)))
-    if kind == "file":
-        return FileClient(url)
-    if kind == "ncmec":
-        from gardefou.exchanges.ncmec import NCMECClient
-
-        env, lag = str(config.get("environment", "")), float(config.get("lag", 5.0))
-        return NCMECClient(url, secret or "", env, lag)
-    if kind == "threatexchange":
-        from gardefou.exchanges.threatexchange import ThreatExchangeClient
-
-        lag = float(config.get("lag", 5.0))
-        return ThreatExchangeClient(url, secret or "", config.get("privacy_group"), lag)
-    raise ConfigError(f"exchange kind {kind!r} is unknown; use one of {', '.join(KINDS)}")

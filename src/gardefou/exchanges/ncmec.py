@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gardefou.errors import ConfigError, ExchangeAuthError, ExchangeError
-from gardefou.exchanges.clients import Client, Page, Record, _retry_after
+from gardefou.exchanges.clients import Client, Page, Record, retry_after
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class NCMECClient(Client):
                 raise ExchangeAuthError(
                     f"NCMEC refused the credentials (HTTP {status}); check user and password"
                 ) from None
-            err = ExchangeError(f"NCMEC fetch failed: {str(exc)[:300]}", _retry_after(exc))
+            err = ExchangeError(f"NCMEC fetch failed: {str(exc)[:300]}", retry_after(exc))
             err.status = status
             raise err from None
         except Exception as exc:  # noqa: BLE001 - the library raises bare Exception on bad XML

@@ -25,8 +25,9 @@ from gardefou.banks.records import normalize_pdq, now
 from gardefou.banks.service import BankService
 from gardefou.errors import ExchangeAuthError, ExchangeError, GardefouError
 from gardefou.exchanges import store
-from gardefou.exchanges.clients import Client, Page, Record, make_client
+from gardefou.exchanges.clients import Client, Page, Record
 from gardefou.exchanges.credentials import resolve
+from gardefou.exchanges.kinds import make_client
 
 log = logging.getLogger(__name__)
 _IN = 500

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from gardefou.errors import ConfigError, ExchangeAuthError, ExchangeError
-from gardefou.exchanges.clients import Client, Page, Record, _retry_after
+from gardefou.exchanges.clients import Client, Page, Record, retry_after
 
 FIELDS = ("id", "indicator", "type", "creation_time", "last_updated", "should_delete", "tags")
 _TYPES = {"HASH_PDQ": "pdq", "HASH_MD5": "md5"}
@@ -90,7 +90,7 @@ class ThreatExchangeClient(Client):
                 ) from None
             if isinstance(exc, ValueError):
                 raise ExchangeError(f"ThreatExchange sent a malformed page ({exc})") from None
-            err = ExchangeError(f"ThreatExchange fetch failed: {str(exc)[:300]}", _retry_after(exc))
+            err = ExchangeError(f"ThreatExchange fetch failed: {str(exc)[:300]}", retry_after(exc))
             err.status = status
             raise err from None
         if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
