@@ -24,11 +24,12 @@ from gardefou.guard import features as ft
 from gardefou.guard.images import NUDITY_LEVEL, ImageFacts, ImageReader, same_person
 from gardefou.guard.intent import Intent, IntentClassifier
 from gardefou.guard.normalize import normalize
+from gardefou.guard.output import decide_output
 from gardefou.guard.targets import TextTargets, text_targets
+from gardefou.guard.verdicts import POLICY, dsa_fields
 from gardefou.media import Limits, Media, load_media
 from gardefou.signals.base import Signal
 
-POLICY = "guard-default@1"
 ImageInput = Media | bytes | str | os.PathLike[str]
 
 
@@ -71,15 +72,6 @@ class Context:
     """Earlier requests of the same conversation, oldest first."""
 
     history: tuple[str, ...] = ()
-
-
-def _dsa(category: str) -> dict[str, Any]:
-    if category == "minor":
-        return {"category": "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
-                "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT"}  # fmt: skip
-    return {"category": "STATEMENT_CATEGORY_CYBER_VIOLENCE",
-            "category_specification": ["KEYWORD_NON_CONSENSUAL_IMAGE_SHARING"],
-            "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT"}  # fmt: skip
 
 
 def validate_prompt(prompt: Any, max_chars: int) -> str:
@@ -181,7 +173,7 @@ class Guard:
         def refuse(code: str, message: str, category: str, signal: str | None = None,
                    s: float | None = None) -> Decision:  # fmt: skip
             reasons.append(Reason(code, message, signal, s if s is not None else score, category))
-            return Decision(Action.REFUSE, tuple(reasons), tuple(trace), _dsa(category),
+            return Decision(Action.REFUSE, tuple(reasons), tuple(trace), dsa_fields(category),
                             (category, *cats), score, POLICY, tuple(unavailable))  # fmt: skip
 
         trace.append(RuleTrace("minor_in_text", bool(targets.minor), "; ".join(targets.minor)))
@@ -322,7 +314,7 @@ class Guard:
             reason = Reason("judge_refused", f"uncertain request ({intent.explain()}); the "
                             f"configured judge says refuse ({v.detail})", "judge", intent.score,
                             "ncii")  # fmt: skip
-            return Decision(Action.REFUSE, (reason,), tuple(trace), _dsa("ncii"), ("ncii",),
+            return Decision(Action.REFUSE, (reason,), tuple(trace), dsa_fields("ncii"), ("ncii",),
                             intent.score, POLICY, tuple(unavailable))  # fmt: skip
         # fail closed: the judge could not answer, a human decides
         reason = Reason("judge_unavailable", f"uncertain request ({intent.explain()}) and the "
@@ -334,8 +326,6 @@ class Guard:
     # -- output -----------------------------------------------------------------------------------
     def check_output(self, output: ImageInput, request: str | bytes | None = None,
                      inputs: Sequence[ImageInput] = ()) -> Decision:  # fmt: skip
-        from gardefou.guard.output import decide_output
-
         out_media = self.load_images([output])[0]
         in_media = self.load_images(inputs)
         text = None if request is None else validate_prompt(request, self.config.max_prompt_chars)

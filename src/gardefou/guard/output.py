@@ -10,20 +10,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from gardefou.decision import Action, Decision, Reason, RuleTrace
-from gardefou.guard.guard import POLICY, _dsa
 from gardefou.guard.images import NUDITY_LEVEL, ImageFacts
 from gardefou.guard.normalize import normalize
 from gardefou.guard.targets import text_targets
+from gardefou.guard.verdicts import POLICY, OutputJudge, dsa_fields
 from gardefou.media import Media
 
-if TYPE_CHECKING:
-    from gardefou.guard.guard import Guard
 
-
-def decide_output(guard: Guard, out: Media, inputs: list[Media], text: str | None) -> Decision:
+def decide_output(
+    guard: OutputJudge, out: Media, inputs: list[Media], text: str | None
+) -> Decision:
     reader = guard.images
     fo = reader.people(out)
     reader.nudity(out, fo)
@@ -34,7 +31,7 @@ def decide_output(guard: Guard, out: Media, inputs: list[Media], text: str | Non
     def decision(action: Action, code: str, msg: str, category: str, signal: str | None = None,
                  score: float | None = None) -> Decision:  # fmt: skip
         r = (Reason(code, msg, signal, score, category),)
-        dsa = _dsa(category) if action == Action.REFUSE else {}
+        dsa = dsa_fields(category) if action == Action.REFUSE else {}
         cats = (category,) if category else ()
         return Decision(action, r, tuple(trace), dsa, cats, score, POLICY, tuple(unavailable))
 
