@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.main import cli, emit_json
+from gardefou.cli.group import cli, emit_json
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 

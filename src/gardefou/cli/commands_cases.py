@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from gardefou.cli.main import cli, emit_json
+from gardefou.cli.group import cli, emit_json
 
 
 @cli.group("cases")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.main import cli, emit_json
+from gardefou.cli.group import cli, emit_json
 from gardefou.errors import ConfigError
 
 

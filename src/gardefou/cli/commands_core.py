@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gardefou.cli.main import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json
 from gardefou.errors import GardefouError
 from gardefou.media import Limits, load_media
 from gardefou.scan import ScanRecord, iter_files, scan_file

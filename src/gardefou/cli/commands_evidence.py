@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.main import EXIT_UNAUTHENTICATED, EXIT_VERIFY, cli, emit_json
+from gardefou.cli.group import EXIT_UNAUTHENTICATED, EXIT_VERIFY, cli, emit_json
 from gardefou.errors import ConfigError
 
 

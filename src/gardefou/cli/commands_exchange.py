@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from gardefou.cli.commands_bank import _service
-from gardefou.cli.main import cli, emit_json
+from gardefou.cli.group import cli, emit_json
 from gardefou.errors import GardefouError
 
 

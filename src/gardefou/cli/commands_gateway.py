@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.main import cli
+from gardefou.cli.group import cli
 
 
 @cli.command()

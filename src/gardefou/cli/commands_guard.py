@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from gardefou.cli.main import cli, emit_json
+from gardefou.cli.group import cli, emit_json
 from gardefou.decision import Decision
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.main import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json
 from gardefou.errors import ConfigError
 
 REDIS_OPT = click.option(

@@ -20,7 +20,7 @@ from typing import Any
 import click
 import yaml
 
-from gardefou.cli.main import EXIT_VERIFY, cli, emit_json
+from gardefou.cli.group import EXIT_VERIFY, cli, emit_json
 from gardefou.decision import Action
 from gardefou.errors import PolicyError
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.main import cli, emit_json
+from gardefou.cli.group import cli, emit_json
 from gardefou.errors import ConfigError
 
 
@@ -92,7 +92,7 @@ def report_dsa_validate(file: str) -> None:
     body {"statements": [...]}. Prints every error by statement and field; exit 3 if any."""
     import sys
 
-    from gardefou.cli.main import EXIT_VERIFY
+    from gardefou.cli.group import EXIT_VERIFY
     from gardefou.reports.dsa import personal_data_problems, validate
 
     data = json.loads(Path(file).read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from gardefou.cli.commands_bank import _actor, _service, bank_group, json_opt, reason_opt
-from gardefou.cli.main import emit_json
+from gardefou.cli.group import emit_json
 
 
 @bank_group.command("submissions")

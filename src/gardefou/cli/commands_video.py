@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.main import EXIT_INPUT, cli, emit_json
+from gardefou.cli.group import EXIT_INPUT, cli, emit_json
 from gardefou.errors import GardefouError
 
 

@@ -1,82 +1,60 @@
-"""The `gardefou` command.
-
-Exit codes (all subcommands):
-  0  success (scan: every file scanned)
-  1  some inputs were rejected (scan: at least one file had an error; match: no match is NOT 1)
-  2  usage or configuration error (bad option, unknown signal, unreadable policy)
-  3  a verification failed (evidence verify, policy test mismatches)
-  4  evidence verify: the bundle is intact but its authenticity was not checked (no pinned
-     --key and no --checkpoint saved earlier: it may have been re-signed with another key)
-"""
+"""The `gardefou` command: ``main()`` registers every subcommand module on the group (in
+``group.py``, with the exit codes) and runs it."""
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Any
+import importlib
 
-import click
-
-from gardefou import __version__
-from gardefou.errors import GardefouError
-
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_VERIFY, EXIT_UNAUTHENTICATED = 0, 1, 2, 3, 4
-
-
-def emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str))
-
-
-class GardefouGroup(click.Group):
-    """Maps the project's exception tree to exit codes with one clear line on stderr."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except GardefouError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-
-
-@click.group(cls=GardefouGroup)
-@click.version_option(__version__, prog_name="gardefou")
-@click.option(
-    "--db",
-    envvar="GARDEFOU_DB",
-    default=None,
-    metavar="URL|PATH",
-    help="Store: a SQLite path or postgresql:// URL "
-    "[default: $XDG_DATA_HOME/gardefou/gardefou.db].",
+# the group and exit codes stay importable from here, where tests and scripts find them
+from gardefou.cli.group import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_UNAUTHENTICATED,
+    EXIT_USAGE,
+    EXIT_VERIFY,
+    GardefouGroup,
+    cli,
+    emit_json,
 )
-@click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
-    """gardefou: stop sexualized deepfakes of real people."""
-    ctx.ensure_object(dict)
-    ctx.obj["db"] = db
+
+__all__ = [
+    "COMMAND_MODULES",
+    "EXIT_INPUT",
+    "EXIT_OK",
+    "EXIT_UNAUTHENTICATED",
+    "EXIT_USAGE",
+    "EXIT_VERIFY",
+    "GardefouGroup",
+    "cli",
+    "emit_json",
+    "main",
+]
+
+#: the modules whose import registers subcommands; a missing optional one is skipped
+COMMAND_MODULES = (
+    "gardefou.cli.commands_core",
+    "gardefou.cli.commands_bank",
+    "gardefou.cli.commands_submissions",
+    "gardefou.cli.commands_cases",
+    "gardefou.cli.commands_guard",
+    "gardefou.cli.commands_policy",
+    "gardefou.cli.commands_pipeline",
+    "gardefou.cli.commands_evidence",
+    "gardefou.cli.commands_report",
+    "gardefou.cli.commands_web",
+    "gardefou.cli.commands_consent",
+    "gardefou.cli.commands_exchange",
+    "gardefou.cli.commands_gateway",
+    "gardefou.cli.commands_video",
+)
 
 
 def main() -> None:
-    from gardefou.cli import commands_core  # noqa: F401 - registers subcommands
-
-    for module in (
-        "commands_bank",
-        "commands_submissions",
-        "commands_cases",
-        "commands_guard",
-        "commands_policy",
-        "commands_pipeline",
-        "commands_evidence",
-        "commands_report",
-        "commands_web",
-        "commands_consent",
-        "commands_exchange",
-        "commands_gateway",
-        "commands_video",
-    ):
+    for module in COMMAND_MODULES:
         try:
-            __import__(f"gardefou.cli.{module}")
+            importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != f"gardefou.cli.{module}":
+            if exc.name != module:
                 raise
     cli(prog_name="gardefou")
 

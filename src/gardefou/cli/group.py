@@ -1,0 +1,56 @@
+"""The `gardefou` command group, its exit codes and its JSON output: the leaf every
+``commands_*`` module imports (``main.py`` imports the command modules, never the reverse).
+
+Exit codes (all subcommands):
+  0  success (scan: every file scanned)
+  1  some inputs were rejected (scan: at least one file had an error; match: no match is NOT 1)
+  2  usage or configuration error (bad option, unknown signal, unreadable policy)
+  3  a verification failed (evidence verify, policy test mismatches)
+  4  evidence verify: the bundle is intact but its authenticity was not checked (no pinned
+     --key and no --checkpoint saved earlier: it may have been re-signed with another key)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from gardefou import __version__
+from gardefou.errors import GardefouError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_VERIFY, EXIT_UNAUTHENTICATED = 0, 1, 2, 3, 4
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str))
+
+
+class GardefouGroup(click.Group):
+    """Maps the project's exception tree to exit codes with one clear line on stderr."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GardefouError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=GardefouGroup)
+@click.version_option(__version__, prog_name="gardefou")
+@click.option(
+    "--db",
+    envvar="GARDEFOU_DB",
+    default=None,
+    metavar="URL|PATH",
+    help="Store: a SQLite path or postgresql:// URL "
+    "[default: $XDG_DATA_HOME/gardefou/gardefou.db].",
+)
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """gardefou: stop sexualized deepfakes of real people."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
