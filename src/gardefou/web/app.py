@@ -98,7 +98,7 @@ def _include_routers(app: FastAPI) -> None:
     for module in (scan, banks, takedown, submissions, keys, pages):
         app.include_router(module.router)
     from gardefou.web.routers.bank_entries import router as bank_entries_router
-    from gardefou.web.routers.hma import mount as mount_hma
+    from gardefou.web.routers.hma_mount import mount as mount_hma
 
     app.include_router(bank_entries_router)
     mount_hma(app)  # the HMA-compatible API, only when GARDEFOU_HMA_API is set

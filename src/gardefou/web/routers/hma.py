@@ -14,6 +14,8 @@ moderation bots, scripts) call gardefou unchanged. Off unless ``GARDEFOU_HMA_API
   ``/status/live`` always "I-AM-ALIVE"
 - ``/c/...`` banks, bank content and exchanges: see hma_curation.py
 
+``hma_mount.mount`` adds these routes and the curation and exchange ones to an app.
+
 Errors are HMA's ``{"message": ...}``. Distances are strings, as HMA sends them. ``?url=`` is
 refused (403) unless the operator sets ``GARDEFOU_HMA_ALLOW_URL=1``: fetching any URL a caller
 names lets callers reach internal addresses. Auth: an API key (``X-API-Key`` or ``Authorization:
@@ -25,14 +27,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
 
 from gardefou.errors import AuthError, GardefouError, NotFoundError
 from gardefou.media import Limits, load_media
@@ -70,39 +71,6 @@ class HmaAbort(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def mount(app: FastAPI, config: HmaConfig | None = None) -> bool:
-    """Add the HMA routes when the mode is on; returns whether it did."""
-    config = config or HmaConfig.from_env()
-    if not config.enabled:
-        return False
-    from gardefou.web.routers import hma_curation, hma_exchanges
-
-    app.state.hma = config
-    app.state.hma_ready = threading.Event()
-
-    async def abort_handler(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HmaAbort)
-        return JSONResponse({"message": str(exc)}, status_code=exc.status)
-
-    app.add_exception_handler(HmaAbort, abort_handler)
-    app.include_router(router)
-    app.include_router(hma_curation.router)
-    app.include_router(hma_exchanges.router)
-    svc: Services = app.state.services
-
-    def load() -> None:  # memory-maps (or builds) the bank index off the request path
-        try:
-            svc.banks().index.refresh()
-            app.state.hma_ready.set()
-        except Exception:
-            import logging
-
-            logging.getLogger("gardefou.web").exception("HMA mode: bank index failed to load")
-
-    threading.Thread(target=load, name="hma-index-load", daemon=True).start()
-    return True
 
 
 # -- auth ----------------------------------------------------------------------------------------
@@ -353,4 +321,4 @@ def now_ts() -> float:
     return time.time()
 
 
-__all__ = ["HmaAbort", "HmaConfig", "NotFoundError", "mount", "router"]
+__all__ = ["HmaAbort", "HmaConfig", "NotFoundError", "router"]
