@@ -55,10 +55,10 @@ sys.path.insert(0, str(REPO / "src"))
 
 from gardefou.pipeline import Envelope, Processor  # noqa: E402
 from gardefou.pipeline.deciders import default_decider  # noqa: E402
-from gardefou.pipeline.fakes import benign_jpeg  # noqa: E402
 from gardefou.pipeline.runners import WorkerConfig, run_inline, run_pool  # noqa: E402
 from gardefou.pipeline.sources import iter_jsonl  # noqa: E402
 from gardefou.store import connect  # noqa: E402
+from gardefou.testing.fake_pipeline import benign_jpeg  # noqa: E402
 
 FLOOD_PER_S = 6700 / 3600
 PHOTOS = SHARED_ROOT / "data" / "photos"
@@ -509,7 +509,7 @@ def bench_streams(
 
 def bench_backfill(work: Path, photos: list[Path], n: int) -> dict[str, float]:
     from gardefou.pipeline.backfill import BackfillConfig, run_backfill
-    from gardefou.pipeline.raycluster import local_cluster
+    from gardefou.testing.ray_cluster import local_cluster
 
     folder = work / "archive"
     folder.mkdir()

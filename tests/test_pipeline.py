@@ -10,10 +10,10 @@ import pytest
 
 from gardefou.errors import PipelineEventError
 from gardefou.pipeline import Envelope, Metrics, PipelineLedger, Processor, parse_event
-from gardefou.pipeline.fakes import RecordingDecider, benign_jpeg, write_stream
 from gardefou.pipeline.runners import WorkerConfig, run_inline, run_pool
 from gardefou.pipeline.sources import IngestHandler, iter_jsonl
 from gardefou.store import connect
+from gardefou.testing.fake_pipeline import RecordingDecider, benign_jpeg, write_stream
 
 
 def effects(db) -> dict[str, int]:
@@ -130,7 +130,7 @@ def test_ingest_handler_inline(tmp_db):
 def test_pool_runner_two_workers(tmp_path: Path):
     src, expected = write_stream(tmp_path / "s", 30, corrupt_every=10)
     url = str(tmp_path / "pool.db")
-    cfg = WorkerConfig(db_url=url, decider="gardefou.pipeline.fakes:recording_decider")
+    cfg = WorkerConfig(db_url=url, decider="gardefou.testing.fake_pipeline:recording_decider")
     metrics = Metrics()
     summary = run_pool(iter_jsonl([src]), cfg, workers=2, queue_size=2, metrics=metrics)
     assert summary.counts == {"decided": 27, "dead_letter": 3}
@@ -157,7 +157,7 @@ def test_run_cli(tmp_path: Path):
             str(src),
             "--json",
             "--decider",
-            "gardefou.pipeline.fakes:recording_decider",
+            "gardefou.testing.fake_pipeline:recording_decider",
         ],
     )
     assert r.exit_code == 1, r.output  # two dead letters

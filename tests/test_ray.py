@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gardefou.pipeline.backfill import BackfillConfig, run_backfill
-from gardefou.pipeline.fakes import benign_jpeg
 from gardefou.store import connect
+from gardefou.testing.fake_pipeline import benign_jpeg
 
 
 def archive(folder: Path, n: int) -> Path:
@@ -70,7 +70,7 @@ def test_ray_backfill_on_a_local_two_node_cluster(tmp_path: Path):
             "Ray was imported before RAY_AUTH_MODE=token was set; run this test alone "
             "or with RAY_AUTH_MODE=token in the environment"
         )
-    from gardefou.pipeline.raycluster import local_cluster
+    from gardefou.testing.ray_cluster import local_cluster
 
     src = archive(tmp_path / "a", 16)
     with local_cluster(nodes=2, cpus_per_node=1) as address:

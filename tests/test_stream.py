@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 
 from gardefou.pipeline import Metrics, PipelineLedger, Processor
-from gardefou.pipeline.fakes import RecordingDecider, write_stream
 from gardefou.pipeline.metrics import serve_metrics
 from gardefou.pipeline.sources import IngestHandler, iter_jsonl
-from gardefou.pipeline.streams import FAULT_ENV, RedisStream, StreamWorker
+from gardefou.pipeline.streams import RedisStream, StreamWorker
 from gardefou.store import connect
+from gardefou.testing.fake_pipeline import RecordingDecider, write_stream
+from gardefou.testing.faults import CRASH_EXIT_CODE
 
 pytestmark = pytest.mark.redis
 
@@ -143,16 +144,22 @@ def _worker(
     db_url: str,
     stream: RedisStream,
     consumer: str,
-    env_extra: dict[str, str],
     claim_ms: int,
     until_idle: bool = True,
+    crash_after: int | None = None,
 ) -> subprocess.Popen:
-    env = dict(os.environ, GARDEFOU_FAKE_DECIDE_MS="8", **env_extra)
+    env = dict(os.environ, GARDEFOU_FAKE_DECIDE_MS="8")
     until = ["--until-idle"] if until_idle else []
+    fault = (
+        f"from gardefou.testing.faults import install_crash_after_commits; "
+        f"install_crash_after_commits({crash_after}); "
+        if crash_after
+        else ""
+    )
     cmd = [
         sys.executable,
         "-c",
-        "from gardefou.cli.main import main; main()",
+        f"{fault}from gardefou.cli.main import main; main()",
         "--db",
         db_url,
         "stream",
@@ -174,7 +181,7 @@ def _worker(
         str(claim_ms),
         "--json",
         "--decider",
-        "gardefou.pipeline.fakes:recording_decider",
+        "gardefou.testing.fake_pipeline:recording_decider",
     ]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -193,14 +200,14 @@ def test_kill_9_mid_batch_then_restart_decides_each_event_exactly_once(
     # w0 dies right after committing its 25th decision, before acknowledging the batch;
     # w1 is killed with SIGKILL at an arbitrary point once 120 events are decided.
     # (no claiming between them in this phase: w0's unacknowledged batch stays w0's)
-    w0 = _worker(db_url, stream, "w0", {FAULT_ENV: "25"}, claim_ms=60_000)
-    w1 = _worker(db_url, stream, "w1", {}, claim_ms=60_000)
+    w0 = _worker(db_url, stream, "w0", claim_ms=60_000, crash_after=25)
+    w1 = _worker(db_url, stream, "w1", claim_ms=60_000)
     deadline = time.time() + 120
     while ledger.count() < 120 and time.time() < deadline:
         time.sleep(0.02)
     os.kill(w1.pid, signal.SIGKILL)
     err0 = w0.communicate(timeout=120)[1]
-    assert w0.returncode == 137, err0
+    assert w0.returncode == CRASH_EXIT_CODE, err0
     w1.communicate(timeout=30)
     assert w1.returncode == -signal.SIGKILL
     assert stream.pending_count() > 0  # messages taken but never acknowledged
@@ -208,8 +215,8 @@ def test_kill_9_mid_batch_then_restart_decides_each_event_exactly_once(
     assert decided_before < n
     # restart w0 under its name (re-reads its own pending history) and a fresh w2 (claims w1's
     # stale messages after --claim-idle-ms)
-    w0b = _worker(db_url, stream, "w0", {}, claim_ms=1500)
-    w2 = _worker(db_url, stream, "w2", {}, claim_ms=1500)
+    w0b = _worker(db_url, stream, "w0", claim_ms=1500)
+    w2 = _worker(db_url, stream, "w2", claim_ms=1500)
     outs = [p.communicate(timeout=180) for p in (w0b, w2)]
     assert [p.returncode for p in (w0b, w2)] == [0, 0], outs
     assert ledger.count() == n
@@ -254,7 +261,7 @@ def test_stream_cli_push_work_status_metrics(stream: RedisStream, tmp_path: Path
             "--block-ms",
             "50",
             "--decider",
-            "gardefou.pipeline.fakes:recording_decider",
+            "gardefou.testing.fake_pipeline:recording_decider",
         ],
     )
     assert r.exit_code == 0, r.output
@@ -284,7 +291,7 @@ def test_sigterm_stops_a_worker_cleanly(stream: RedisStream, tmp_path: Path):
     stream.push_source(iter_jsonl([src]))
     db_url = str(tmp_path / "t.db")
     db = connect(db_url)
-    w = _worker(db_url, stream, "t0", {}, claim_ms=60_000, until_idle=False)  # runs until told
+    w = _worker(db_url, stream, "t0", claim_ms=60_000, until_idle=False)  # runs until told
     deadline = time.time() + 60
     while PipelineLedger(db).count() < 20 and time.time() < deadline:
         time.sleep(0.02)

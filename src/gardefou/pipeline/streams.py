@@ -17,7 +17,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,6 @@ from gardefou.pipeline.runners import RunSummary
 DEFAULT_STREAM = "gardefou:events"
 DEFAULT_GROUP = "gardefou-deciders"
 #: test hook: exit abruptly after committing the Nth event and before acknowledging it
-FAULT_ENV = "GARDEFOU_FAULT_EXIT_AFTER_COMMIT"
 
 
 def _redis(url: str) -> Any:
@@ -147,6 +146,9 @@ class StreamWorker:
     claim_idle_ms: int = 30_000
     max_deliveries: int = 5
     metrics: Metrics | None = None
+    #: called with the number of decisions this worker committed so far, after each commit and
+    #: before the acknowledgement (``gardefou.testing.faults`` crashes a worker exactly there)
+    on_commit: Callable[[int], None] | None = None
     _committed: int = 0
 
     def run(self, until_idle: bool = False, max_events: int | None = None) -> RunSummary:
@@ -164,7 +166,6 @@ class StreamWorker:
                 signal.signal(sig, handler)
 
     def _run(self, stop: threading.Event, until_idle: bool, max_events: int | None) -> RunSummary:
-        fault_after = int(os.environ.get(FAULT_ENV, "0") or 0)
         summary = RunSummary()
         start = time.perf_counter()
         own_backlog = True  # first re-read this consumer's own pending history (a restart)
@@ -192,8 +193,8 @@ class StreamWorker:
                 if out.status != "retry":
                     if out.status == "decided":
                         self._committed += 1
-                        if fault_after and self._committed >= fault_after:
-                            os._exit(137)  # simulated crash: committed, never acknowledged
+                        if self.on_commit is not None:
+                            self.on_commit(self._committed)
                     self.stream.r.xack(self.stream.stream, self.stream.group, msg_id)
             if self.metrics is not None:
                 self.metrics.set(

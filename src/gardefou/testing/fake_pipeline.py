@@ -85,7 +85,7 @@ class RecordingDecider:
 
 
 def recording_decider() -> RecordingDecider:
-    """Factory for ``--decider gardefou.pipeline.fakes:recording_decider``."""
+    """Factory for ``--decider gardefou.testing.fake_pipeline:recording_decider``."""
     return RecordingDecider()
 
 
