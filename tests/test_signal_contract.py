@@ -4,7 +4,9 @@ For each name in the registry: the class derives or declares that name, has a ve
 model lazily (never in ``__init__``), returns a SignalResult whose value and details survive
 ``json.dumps``, explains itself, keeps its score in [0, 1] or None, and, when its model cannot
 load, yields an *unavailable* result through ``run_signals`` instead of crashing or looking
-clean. Built-in model signals also name the package to install when an import is missing.
+clean. Built-in model signals also name the package to install when an import is missing. The
+policy facts a signal declares are well formed, read its own results, and are the ones a policy
+sees (the registry derives the fact table from the declarations).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import pytest
 
 from gardefou import signals as registry
 from gardefou.errors import ModelUnavailableError
+from gardefou.fact_spec import ANY, BOOL, LIST, NUMBER, STRING, UNKNOWN
 from gardefou.media import load_media
+from gardefou.policy.facts import lookup, resolve, signal_fact_table
 from gardefou.scan import run_signals
 from gardefou.signals import _models, available_signals
 from gardefou.signals.base import Signal, SignalResult
@@ -30,8 +34,31 @@ OBJECT = FIXTURES / "signals" / "earth_apollo17.jpg"
 NAMES = sorted(available_signals())
 
 
+INSTANCES = registry.REGISTRY._instances
+#: a value of each fact type
+TYPE_CHECKS = {
+    BOOL: lambda v: isinstance(v, bool),
+    NUMBER: lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    STRING: lambda v: isinstance(v, str),
+    LIST: lambda v: isinstance(v, list | tuple),
+    ANY: lambda v: True,
+}
+
+
 def fresh(name: str) -> Signal:
-    return registry._load_target(available_signals()[name])()
+    return registry.REGISTRY.signal_class(name)()
+
+
+def check_facts(sig: Signal, r: SignalResult) -> None:
+    """Every fact the signal declares reads its result as the declared type (or UNKNOWN)."""
+    for attr, spec in sig.facts.items():
+        value = resolve(f"{sig.name}.{attr}", spec, {sig.name: r}, {})
+        if not r.available:
+            assert value is UNKNOWN, f"{spec.name} on an unavailable result must be UNKNOWN"
+        elif value is not UNKNOWN:
+            assert TYPE_CHECKS[spec.type](value), f"{spec.name} read {value!r}, not {spec.type}"
+            if spec.choices:
+                assert value in spec.choices, f"{spec.name} read {value!r} not in {spec.choices}"
 
 
 def check_result(sig: Signal, r: SignalResult) -> None:
@@ -64,7 +91,21 @@ def test_extract_returns_a_valid_result(name, path):
         assert "pip install" in str(exc), f"{name}: ModelUnavailableError must name the package"
         pytest.skip(f"{name}: model unavailable here: {exc}")
     check_result(sig, result)
+    check_facts(sig, result)
     assert result.available
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_declared_facts_are_what_a_policy_sees(name):
+    cls = registry.REGISTRY.signal_class(name)
+    names = frozenset(NAMES)
+    for attr, spec in cls.facts.items():
+        assert spec.name == f"{name}.{attr}" and spec.type in TYPE_CHECKS and callable(spec.read)
+        assert lookup(spec.name, names) is spec
+    for generic in ("score", "value", "available"):
+        assert not isinstance(lookup(f"{name}.{generic}", names), str)
+    assert signal_fact_table()[name] == dict(cls.facts)
+    check_facts(fresh(name), fresh(name).unavailable("simulated: no model"))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -77,7 +118,7 @@ def test_model_failure_gives_unavailable_not_clean(name, monkeypatch):
         raise ModelUnavailableError("simulated: pip install 'gardefou[models]'")
 
     monkeypatch.setattr(sig, "load_model", broken)
-    monkeypatch.setitem(registry._instances, name, sig)
+    monkeypatch.setitem(INSTANCES, name, sig)
     (result,) = run_signals(load_media(PORTRAIT), [name])
     assert result.available is False and result.value is None
     assert "ModelUnavailableError" in result.explanation and "pip install" in result.explanation
@@ -100,11 +141,11 @@ def test_missing_package_names_the_extra(name, monkeypatch):
     monkeypatch.setattr(_models, "_shared", {})
     sig = fresh(name)
     for dependency in ("faces", "nudity"):  # age/identity reach faces through the registry
-        monkeypatch.setitem(registry._instances, dependency, fresh(dependency))
+        monkeypatch.setitem(INSTANCES, dependency, fresh(dependency))
     with pytest.raises(ModelUnavailableError) as err:
         sig.extract(load_media(PORTRAIT), None)
     assert package in str(err.value) and "gardefou[models]" in str(err.value)
-    monkeypatch.setitem(registry._instances, name, sig)
+    monkeypatch.setitem(INSTANCES, name, sig)
     (result,) = run_signals(load_media(PORTRAIT), [name])
     assert not result.available and package in result.explanation
 

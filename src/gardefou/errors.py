@@ -5,6 +5,7 @@ place; the CLI maps it to exit codes.
 
     GardefouError
     ├── ConfigError                 bad configuration value or file            (HTTP 400, exit 2)
+    │   └── RegistryError           a signal registered twice, or not as its entry point says
     ├── MediaError                  input media rejected by intake             (HTTP 422, exit 1)
     │   ├── EmptyMediaError         zero bytes
     │   ├── UnsupportedFormatError  content is not a supported image format (SVG, text, ...)
@@ -59,6 +60,13 @@ class ConfigError(GardefouError):
     code = "config"
     http_status = 400
     exit_code = 2
+
+
+class RegistryError(ConfigError):
+    """A signal name registered twice (two plugins, or a plugin shadowing a built-in), or an
+    entry point whose class is not the signal it names."""
+
+    code = "registry"
 
 
 class MediaError(GardefouError):

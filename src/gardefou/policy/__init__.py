@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from gardefou.policy.engine import dsa_fields, evaluate
-from gardefou.policy.facts import CONTEXT_FACTS, SIGNAL_FACTS, UNKNOWN
+from gardefou.policy.facts import CONTEXT_FACTS, UNKNOWN, signal_fact_table
 from gardefou.policy.loader import (
     default_policy_text,
     load_default_policy,
@@ -21,7 +21,6 @@ from gardefou.policy.model import Accountability, Policy, Rule, Sanction
 
 __all__ = [
     "CONTEXT_FACTS",
-    "SIGNAL_FACTS",
     "UNKNOWN",
     "Accountability",
     "Policy",
@@ -33,4 +32,5 @@ __all__ = [
     "load_default_policy",
     "load_policy",
     "parse_policy",
+    "signal_fact_table",
 ]

@@ -4,7 +4,8 @@ A policy names facts as ``namespace.attribute``. Two kinds exist:
 
 * **signal facts** (``nudity.level``, ``faces.count``, ...): read from the SignalResult of a
   registered signal. A signal must be registered (``gardefou.signals.available_signals()``) for a
-  policy to name it. Known signals have typed attributes below; any other registered signal
+  policy to name it. Each signal class declares its typed facts (``Signal.facts``) and the
+  registry derives the table from them (``signal_fact_table()``); every registered signal also
   offers ``<name>.score``, ``<name>.value`` and ``<name>.available``.
 * **context facts** (``bank.victim_match``, ``thread.sexualized_edit``, ``consent.match``, ...):
   derived by the decision layer (banks, thread, consent registry) and passed in ``context``.
@@ -15,167 +16,12 @@ then treats the rule as undecided and the decision goes to review instead of all
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-
-class _Unknown:
-    """A fact that cannot be established (its signal was unavailable or did not run)."""
-
-    _instance: _Unknown | None = None
-
-    def __new__(cls) -> _Unknown:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-    def __bool__(self) -> bool:
-        raise TypeError("UNKNOWN has no truth value; test `is UNKNOWN`")
-
-
-UNKNOWN: Any = _Unknown()
-
-BOOL, NUMBER, STRING, LIST, ANY = "bool", "number", "string", "list", "any"
-LEVELS = ("explicit", "suggestive", "none")
-
-
-@dataclass(frozen=True)
-class FactSpec:
-    name: str
-    type: str
-    doc: str
-    choices: tuple[str, ...] | None = None
-    #: signal facts: how to read the attribute from a SignalResult-like object
-    read: Callable[[Any], Any] | None = None
-    #: context facts: the value when the context does not provide the fact
-    default: Any = None
-    #: anyone can make this fact true (an anonymous submission): a rule naming it may only
-    #: send to review (or allow); the loader refuses one that restricts content
-    review_only: bool = False
-
-
-def _details(r: Any) -> Mapping[str, Any]:
-    return getattr(r, "details", None) or {}
-
-
-def _faces_count(r: Any) -> int:
-    d = _details(r)
-    if "count" in d:
-        return int(d["count"])
-    return len(r.value or [])
-
-
-def _photo_likelihood(r: Any) -> float:
-    # Not measured means "assume a photograph": the cautious reading for a real-person rule.
-    v = _details(r).get("photo_likelihood")
-    return 1.0 if v is None else float(v)
-
-
-def _max_face_score(r: Any) -> float:
-    return max((float(f.get("score") or 0.0) for f in r.value or []), default=0.0)
-
-
-def _level(r: Any) -> str:
-    v = r.value
-    if isinstance(v, Mapping):  # tolerate {"level": ...}
-        v = v.get("level")
-    if v not in LEVELS:
-        raise ValueError(f"nudity level {v!r} is not one of {LEVELS}")
-    return str(v)
-
-
-def _minor_risk(r: Any) -> bool:
-    v = r.value
-    return bool(v.get("minor_risk")) if isinstance(v, Mapping) else bool(v)
-
-
-def _ai_generated(r: Any) -> bool:
-    # Provenance is positive-only evidence: "no manifest" (None) is not "not generated".
-    v = r.value or {}
-    return v.get("ai_generated") is True
-
-
-def _c2pa_present(r: Any) -> bool:
-    c2pa = (r.value or {}).get("c2pa") or {}
-    return bool(c2pa.get("present", bool(c2pa)))
-
-
-def _score(r: Any) -> float:
-    return UNKNOWN if r.score is None else float(r.score)
-
-
-SIGNAL_FACTS: dict[str, dict[str, FactSpec]] = {
-    "nudity": {
-        "level": FactSpec("nudity.level", STRING, "explicit | suggestive | none", LEVELS, _level),
-        "score": FactSpec("nudity.score", NUMBER, "confidence of the level, 0..1", read=_score),
-        "sexualized": FactSpec(
-            "nudity.sexualized",
-            BOOL,
-            "level is explicit or suggestive",
-            read=lambda r: _level(r) != "none",
-        ),
-        "explicit": FactSpec(
-            "nudity.explicit", BOOL, "level is explicit", read=lambda r: _level(r) == "explicit"
-        ),
-    },
-    "faces": {
-        "count": FactSpec("faces.count", NUMBER, "number of faces found", read=_faces_count),
-        "photo_likelihood": FactSpec(
-            "faces.photo_likelihood",
-            NUMBER,
-            "likelihood the faces are photographic (1.0 when not measured)",
-            read=_photo_likelihood,
-        ),
-        "max_score": FactSpec(
-            "faces.max_score", NUMBER, "best face detection score", read=_max_face_score
-        ),
-    },
-    "age": {
-        "minor_risk": FactSpec("age.minor_risk", BOOL, "a face may be a minor's", read=_minor_risk),
-        "score": FactSpec("age.score", NUMBER, "confidence of minor_risk", read=_score),
-    },
-    "identity": {
-        "count": FactSpec(
-            "identity.count", NUMBER, "faces with an embedding", read=lambda r: len(r.value or [])
-        ),
-    },
-    "ai_generated": {
-        "likely": FactSpec(
-            "ai_generated.likely",
-            BOOL,
-            "pixel statistics put the image above the AI-generated operating threshold (advisory: "
-            "label or review on it, never remove on it alone)",
-            read=lambda r: bool((r.value or {})["likely"]),
-        ),
-        "probability": FactSpec(
-            "ai_generated.probability",
-            NUMBER,
-            "calibrated AI-generated probability from pixels (advisory)",
-            read=lambda r: float((r.value or {})["probability"]),
-        ),
-    },
-    "provenance": {
-        "ai_generated": FactSpec(
-            "provenance.ai_generated",
-            BOOL,
-            "positive evidence of AI generation (C2PA, IPTC, watermark)",
-            read=_ai_generated,
-        ),
-        "c2pa_present": FactSpec(
-            "provenance.c2pa_present", BOOL, "a C2PA manifest is present", read=_c2pa_present
-        ),
-    },
-}
-
-_GENERIC: dict[str, FactSpec] = {
-    "score": FactSpec("*.score", NUMBER, "the signal's score", read=_score),
-    "value": FactSpec("*.value", ANY, "the signal's raw value", read=lambda r: r.value),
-    "available": FactSpec("*.available", BOOL, "the signal ran", read=lambda r: True),
-}
+# the fact vocabulary is shared with the signals (which declare their facts); it stays
+# importable from here
+from gardefou.fact_spec import ANY, BOOL, LIST, NUMBER, STRING, UNKNOWN, FactSpec
 
 CONTEXT_FACTS: dict[str, FactSpec] = {
     s.name: s
@@ -323,10 +169,24 @@ def lookup(name: str, signal_names: set[str] | frozenset[str]) -> FactSpec | str
             f"{', '.join(sorted(signal_names)) or 'none'}; context facts: "
             f"{', '.join(sorted(CONTEXT_NAMESPACES))}"
         )
-    attrs = {**_GENERIC, **SIGNAL_FACTS.get(ns, {})}
+    attrs = _signal_facts(ns)
     if attr not in attrs:
         return f"signal {ns!r} has no fact {attr!r}; known: {', '.join(sorted(attrs))}"
     return attrs[attr]
+
+
+def _signal_facts(signal: str) -> dict[str, FactSpec]:
+    # the registry loads the signal's class (not its model) to read its declarations
+    from gardefou.signals import signal_facts
+
+    return signal_facts(signal)
+
+
+def signal_fact_table() -> dict[str, dict[str, FactSpec]]:
+    """attribute -> FactSpec for every registered signal, as the signals declare them."""
+    from gardefou.signals import REGISTRY
+
+    return REGISTRY.fact_table()
 
 
 def resolve(
@@ -359,3 +219,19 @@ class _AttrView:
         self.score = d.get("score")
         self.available = d.get("available", True)
         self.details = d.get("details") or {}
+
+
+__all__ = [
+    "ANY",
+    "BOOL",
+    "CONTEXT_FACTS",
+    "CONTEXT_NAMESPACES",
+    "LIST",
+    "NUMBER",
+    "STRING",
+    "UNKNOWN",
+    "FactSpec",
+    "lookup",
+    "resolve",
+    "signal_fact_table",
+]

@@ -3,68 +3,41 @@
 Built-in signals register through the same entry-point group a plugin would use
 (``gardefou.signals`` in pyproject), so adding a signal touches its file, its entry point and
 its test. ``get_signal(name)`` returns one shared instance per process so models load once.
+The registry is one validated ``SignalRegistry`` instance (``registry.py``): a name claimed by
+two signals is refused with ``RegistryError``, and the policy's table of signal facts is derived
+from what each signal class declares (``Signal.facts``).
 """
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import entry_points
-from typing import Any
-
 from gardefou.errors import ConfigError
+from gardefou.fact_spec import FactSpec
 from gardefou.signals.base import Signal, SignalResult
+from gardefou.signals.registry import BUILTINS, ENTRY_POINT_GROUP, SignalRegistry
 
-ENTRY_POINT_GROUP = "gardefou.signals"
-
-# Built-ins are listed here too so the package works from a source tree without installation.
-_BUILTINS: dict[str, str] = {
-    "pdq": "gardefou.signals.pdq:PdqSignal",
-    "pdq_dihedral": "gardefou.signals.pdq_dihedral:PdqDihedralSignal",
-    "crypto_hash": "gardefou.signals.crypto_hash:CryptoHashSignal",
-    "nudity": "gardefou.signals.nudity:NuditySignal",
-    "faces": "gardefou.signals.faces:FacesSignal",
-    "age": "gardefou.signals.age:AgeSignal",
-    "identity": "gardefou.signals.identity:IdentitySignal",
-    "provenance": "gardefou.signals.provenance:ProvenanceSignal",
-    "ai_generated": "gardefou.signals.ai_generated:AiGeneratedSignal",
-}
-
-_instances: dict[str, Signal] = {}
-
-
-def _load_target(target: str) -> type[Signal]:
-    module, _, attr = target.partition(":")
-    cls = getattr(importlib.import_module(module), attr)
-    if not (isinstance(cls, type) and issubclass(cls, Signal)):
-        raise ConfigError(f"signal entry point {target!r} is not a Signal subclass")
-    return cls
+#: the process's registry: built-ins, then installed plugins, then run-time ``register()``
+REGISTRY = SignalRegistry(BUILTINS, ENTRY_POINT_GROUP)
 
 
 def available_signals() -> dict[str, str]:
     """Map of registered signal name -> 'module:Class'."""
-    found = dict(_BUILTINS)
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(ep.name, ep.value)
-    return found
+    return REGISTRY.targets()
 
 
 def register(cls: type[Signal]) -> type[Signal]:
-    """Register a signal class at run time (tests, notebooks). Usable as a decorator."""
-    _BUILTINS[cls.name] = f"{cls.__module__}:{cls.__qualname__}"
-    _instances.pop(cls.name, None)
-    return cls
+    """Register a signal class at run time (tests, notebooks). Usable as a decorator; a name
+    already taken by another class raises RegistryError."""
+    return REGISTRY.register(cls)
 
 
 def get_signal(name: str) -> Signal:
     """The shared instance of a signal, created on first request."""
-    if name not in _instances:
-        targets = available_signals()
-        if name not in targets:
-            raise ConfigError(
-                f"unknown signal {name!r}; known signals: {', '.join(sorted(targets))}"
-            )
-        _instances[name] = _load_target(targets[name])()
-    return _instances[name]
+    return REGISTRY.get(name)
+
+
+def signal_facts(name: str) -> dict[str, FactSpec]:
+    """The policy facts of signal ``name`` (generic + declared), derived from its class."""
+    return REGISTRY.facts(name)
 
 
 DEFAULT_SCAN_SIGNALS: tuple[str, ...] = ("crypto_hash", "pdq", "pdq_dihedral")
@@ -94,11 +67,16 @@ def signal_names(spec: str | None = None, default: tuple[str, ...] = DEFAULT_SCA
 
 
 __all__ = [
-    "Any",
+    "CONTENT_SIGNALS",
+    "DEFAULT_SCAN_SIGNALS",
+    "ENTRY_POINT_GROUP",
+    "REGISTRY",
     "Signal",
+    "SignalRegistry",
     "SignalResult",
     "available_signals",
     "get_signal",
     "register",
+    "signal_facts",
     "signal_names",
 ]

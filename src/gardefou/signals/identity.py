@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from gardefou.errors import ConfigError
+from gardefou.fact_spec import NUMBER, FactSpec
 from gardefou.media import Media
 from gardefou.signals._dlib_resnet import CHIP_PADDING, CHIP_SIZE
 from gardefou.signals._models import DLIB_LOCK, dlib_encoder_models, oriented_array, require
@@ -74,12 +75,21 @@ def distances(query: np.ndarray, gallery: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.asarray(gallery, float) - np.asarray(query, float)[None, :], axis=1)
 
 
+#: the policy facts this signal provides: the registry derives the policy's fact table from them
+FACTS = {
+    "count": FactSpec(
+        "identity.count", NUMBER, "faces with an embedding", read=lambda r: len(r.value or [])
+    ),
+}
+
+
 class IdentitySignal(Signal):
     #: /4: the int8 network stores weights as uint8 (exact on CPUs without VNNI, where /3's int8
     #: weights saturated) and falls back to float32 where its load-time self-check fails
     version = "dlib-resnet-v1/4"
     extra = "models"
     needs_model = True
+    facts = FACTS
 
     def load_model(self) -> Any:
         return dlib_encoder_models()

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from gardefou.errors import ModelUnavailableError
+from gardefou.fact_spec import BOOL, STRING, FactSpec, score_fact
 from gardefou.media import Media
 from gardefou.signals._models import onnx_session, oriented_array, require
 from gardefou.signals.base import Signal, SignalResult
@@ -180,10 +181,40 @@ def preprocess(rgb: np.ndarray, input_size: int) -> np.ndarray:
 
 
 # -- the signal ------------------------------------------------------------------------------------
+#: the policy facts this signal provides (``nudity.level``, ...): the registry derives the
+#: policy's fact table from these declarations
+_LEVELS = ("explicit", "suggestive", "none")
+
+
+def _level(r: Any) -> str:
+    v = r.value
+    if isinstance(v, Mapping):  # tolerate {"level": ...}
+        v = v.get("level")
+    if v not in _LEVELS:
+        raise ValueError(f"nudity level {v!r} is not one of {_LEVELS}")
+    return str(v)
+
+
+FACTS = {
+    "level": FactSpec("nudity.level", STRING, "explicit | suggestive | none", _LEVELS, _level),
+    "score": score_fact("nudity", "confidence of the level, 0..1"),
+    "sexualized": FactSpec(
+        "nudity.sexualized",
+        BOOL,
+        "level is explicit or suggestive",
+        read=lambda r: _level(r) != "none",
+    ),
+    "explicit": FactSpec(
+        "nudity.explicit", BOOL, "level is explicit", read=lambda r: _level(r) == "explicit"
+    ),
+}
+
+
 class NuditySignal(Signal):
     version = "nudenet-3.4.2-320n/2"  # /2: the breast-class thresholds (issue 19)
     extra = "models"
     needs_model = True
+    facts = FACTS
     input_size = 320
     second_pass_size = 640
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gardefou.errors import ModelUnavailableError
+from gardefou.fact_spec import BOOL, FactSpec
 from gardefou.media import Media
 from gardefou.signals import _watermark
 from gardefou.signals._models import oriented_array
@@ -308,10 +309,36 @@ def verdict(
     )
 
 
+def _ai_generated(r: Any) -> bool:
+    # Provenance is positive-only evidence: "no manifest" (None) is not "not generated".
+    v = r.value or {}
+    return v.get("ai_generated") is True
+
+
+def _c2pa_present(r: Any) -> bool:
+    c2pa = (r.value or {}).get("c2pa") or {}
+    return bool(c2pa.get("present", bool(c2pa)))
+
+
+#: the policy facts this signal provides: the registry derives the policy's fact table from them
+FACTS = {
+    "ai_generated": FactSpec(
+        "provenance.ai_generated",
+        BOOL,
+        "positive evidence of AI generation (C2PA, IPTC, watermark)",
+        read=_ai_generated,
+    ),
+    "c2pa_present": FactSpec(
+        "provenance.c2pa_present", BOOL, "a C2PA manifest is present", read=_c2pa_present
+    ),
+}
+
+
 class ProvenanceSignal(Signal):
     version = "c2pa+iptc+exif+sdwm/1"
     extra = "models"
     needs_model = False  # C2PA is loaded only when a manifest is present
+    facts = FACTS
 
     def __init__(self, check_watermark: bool = True) -> None:
         super().__init__()
