@@ -51,7 +51,7 @@ def test_report_dsa_rejects_personal_data(tmp_path: Path) -> None:
 
 def test_report_dsa_from_store(tmp_db, tmp_path: Path, monkeypatch) -> None:
     from gardefou.reports.dsa import statements_from_records
-    from gardefou.reports.sources import dsa_records
+    from gardefou.reports.from_store import dsa_records
 
     _populate_store(tmp_db)
     records = dsa_records(tmp_db)
@@ -79,7 +79,7 @@ def test_sanctions_export_as_account_statements(tmp_db) -> None:
     policy_mod = pytest.importorskip("gardefou.policy")
     cases_mod = pytest.importorskip("gardefou.cases")
     from gardefou.reports.dsa import statements_from_records
-    from gardefou.reports.sources import dsa_records
+    from gardefou.reports.from_store import dsa_records
 
     policy = policy_mod.load_default_policy()
     store = cases_mod.CaseStore(tmp_db, policy)

@@ -130,7 +130,7 @@ def _populate_store(db) -> None:
 
 
 def test_store_adapter_and_cli(tmp_db, tmp_path: Path) -> None:
-    from gardefou.reports.sources import transparency_records
+    from gardefou.reports.from_store import transparency_records
 
     _populate_store(tmp_db)
     actions, takedowns, appeals = transparency_records(tmp_db)

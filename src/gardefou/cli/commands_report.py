@@ -70,7 +70,7 @@ def report_dsa(ctx: click.Context, out: str, source: str | None, batch_dir: str 
     if source:
         records: list[Any] = _jsonl(source)
     else:
-        from gardefou.reports.sources import dsa_records
+        from gardefou.reports.from_store import dsa_records
 
         records = dsa_records(_db(ctx), since, until)
     statements = list(statements_from_records(records, puid_secret))
@@ -146,7 +146,7 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
     if source:
         actions, takedowns, appeals = _records_file(source)
     else:
-        from gardefou.reports.sources import transparency_records
+        from gardefou.reports.from_store import transparency_records
 
         actions, takedowns, appeals = transparency_records(_db(ctx), since, until)
     period = (since, until) if since and until else None
@@ -194,7 +194,7 @@ def measure_cmd(ctx: click.Context, sample: str | None, population: str | None,
     if from_store == bool(sample):
         raise ConfigError("give either a SAMPLE file or --from-store")
     if from_store:
-        from gardefou.reports.sources import prevalence_samples
+        from gardefou.reports.from_store import prevalence_samples
 
         samples = prevalence_samples(_db(ctx), since, until)
     else:

@@ -1,7 +1,7 @@
 """Transparency report: what was actioned, how it was found, how fast, and what was reversed.
 
 Built from plain records (``ActionRecord``, ``TakedownRecord``, ``AppealRecord``), so any
-platform can feed it; ``gardefou.reports.sources`` reads them from gardefou's own store. Writes
+platform can feed it; ``gardefou.reports.from_store`` reads them from gardefou's own store. Writes
 ``index.html`` (tables and matplotlib plots, no scripts, no external assets) with one CSV per
 table beside it, for regulators who want the numbers rather than the pictures.
 """

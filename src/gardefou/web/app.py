@@ -23,7 +23,7 @@ from gardefou.errors import AuthError, GardefouError, RateLimitError
 from gardefou.store.db import connect
 from gardefou.takedown import TakedownService
 from gardefou.web.auth import KeyStore
-from gardefou.web.deps import Services
+from gardefou.web.deps import WebServices
 from gardefou.web.limits import BodyLimitMiddleware, RateLimiter
 from gardefou.web.purge import purge_lifespan
 from gardefou.web.settings import Settings
@@ -51,7 +51,7 @@ hours. Authenticate with an `X-API-Key` header; the takedown portal needs no key
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     db = connect(settings.db)
-    services = Services(
+    services = WebServices(
         settings=settings,
         db=db,
         keys=KeyStore(db, settings.admin_key),

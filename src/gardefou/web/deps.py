@@ -20,7 +20,10 @@ from gardefou.web.settings import Settings
 
 
 @dataclass
-class Services:
+class WebServices:
+    """What the HTTP routers share (settings, store, keys, limits, lazily built services);
+    not ``gardefou.decide.Services``, which holds what one decision needs."""
+
     settings: Settings
     db: Database
     keys: KeyStore
@@ -67,8 +70,8 @@ class Services:
         return row
 
 
-def services(request: Request) -> Services:
-    svc: Services = request.app.state.services
+def services(request: Request) -> WebServices:
+    svc: WebServices = request.app.state.services
     return svc
 
 
@@ -81,7 +84,7 @@ _api_key = APIKeyHeader(
 
 def principal(
     request: Request,
-    svc: Annotated[Services, Depends(services)],
+    svc: Annotated[WebServices, Depends(services)],
     key: Annotated[str | None, Security(_api_key)] = None,
 ) -> Principal:
     """The caller, rate-limited: by key, or by client address when anonymous. Wrong keys are
@@ -123,7 +126,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
     return check
 
 
-Svc = Annotated[Services, Depends(services)]
+Svc = Annotated[WebServices, Depends(services)]
 Caller = Annotated[Principal, Depends(principal)]
 
 #: a row id in a path: bounded so that no database integer overflows (SQLite/PostgreSQL BIGINT)

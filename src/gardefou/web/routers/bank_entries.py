@@ -13,12 +13,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from gardefou.banks import other_signals
 from gardefou.banks.formats import FORMATS, export_bank, import_text
 from gardefou.errors import BankError
 from gardefou.web.auth import Principal, Role
+from gardefou.web.bodies import StrictBody
 from gardefou.web.deps import RowId, Svc, require
 
 router = APIRouter(prefix="/v1", tags=["banks"])
@@ -28,11 +29,7 @@ Admin = Annotated[Principal, Depends(require())]
 _MEDIA = {"csv": "text/csv", "te": "text/plain", "hma": "application/x-ndjson"}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class EntryPatch(_Strict):
+class EntryPatch(StrictBody):
     enabled: bool | None = None
     disabled_until: float | None = Field(
         None, ge=0, description="unix seconds before which the entry does not match"
@@ -43,7 +40,7 @@ class EntryPatch(_Strict):
     reason: str = Field("", max_length=500)
 
 
-class BankPatch(_Strict):
+class BankPatch(StrictBody):
     threshold: int | None = Field(None, ge=0, le=128)
     negative: bool | None = None
     enabled: bool | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from gardefou.web.auth import Principal, Role
+from gardefou.web.bodies import StrictBody
 from gardefou.web.deps import RowId, Svc, require
 
 router = APIRouter(prefix="/v1", tags=["banks"])
@@ -18,11 +19,7 @@ Admin = Annotated[Principal, Depends(require())]
 HEX = "^[0-9a-fA-F]{64}$"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BankIn(_Strict):
+class BankIn(StrictBody):
     name: str = Field(min_length=1, max_length=64, pattern="^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     threshold: int = Field(31, ge=0, le=128)
     negative: bool = False
@@ -30,7 +27,7 @@ class BankIn(_Strict):
     enable_ratio: float = Field(1.0, ge=0.0, le=1.0)
 
 
-class EntryIn(_Strict):
+class EntryIn(StrictBody):
     pdq: str = Field(pattern=HEX)
     quality: int = Field(ge=50, le=100)
     source: str = Field("", max_length=200)
@@ -38,17 +35,17 @@ class EntryIn(_Strict):
     note: str = Field("", max_length=500)
 
 
-class EntriesIn(_Strict):
+class EntriesIn(StrictBody):
     entries: list[EntryIn] = Field(min_length=1, max_length=10_000)
     reason: str = Field("", max_length=500)
 
 
-class EnabledIn(_Strict):
+class EnabledIn(StrictBody):
     enabled: bool
     reason: str = Field("", max_length=500)
 
 
-class MatchIn(_Strict):
+class MatchIn(StrictBody):
     pdq: list[str] = Field(min_length=1, max_length=8, description="1 hash, or the 8 dihedral")
     quality: int | None = Field(None, ge=0, le=100)
     banks: list[str] | None = Field(None, max_length=50)

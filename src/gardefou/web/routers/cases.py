@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gardefou.decision import Action
 from gardefou.errors import ConfigError, NotFoundError
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import RowId, Services, Svc, require
+from gardefou.web.deps import RowId, Svc, WebServices, require
 from gardefou.web.routers.decisions import decide_services
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -55,7 +55,7 @@ class AppealIn(BaseModel):
     statement: str = Field("", max_length=5000)
 
 
-def _store(svc: Services) -> Any:
+def _store(svc: WebServices) -> Any:
     return decide_services(svc).cases()
 
 
@@ -226,7 +226,7 @@ def get_case(case_id: RowId, svc: Svc, caller: Staff) -> dict[str, Any]:
     return out
 
 
-def _media_rows(svc: Services, event_id: str) -> list[dict[str, Any]]:
+def _media_rows(svc: WebServices, event_id: str) -> list[dict[str, Any]]:
     from gardefou.store.media import ReviewMedia
 
     svc.db.execute("DELETE FROM review_media WHERE expires_at < ?", (svc.settings.clock(),))
@@ -259,7 +259,7 @@ def media(
     )
 
 
-def _thumbnail(svc: Services, row_id: int, blur: bool) -> bytes:
+def _thumbnail(svc: WebServices, row_id: int, blur: bool) -> bytes:
     """The thumbnail stored when the image was kept (at most 768 px; the protected view is
     greyscale and heavily blurred on the server, so unblurred pixels reach the browser only on
     an explicit reveal). Viewing never decodes the original: only an image kept before

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gardefou.errors import MediaTooLargeError, NotFoundError
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import Services, Svc, require
+from gardefou.web.deps import Svc, WebServices, require
 from gardefou.web.media import decode_gate
 from gardefou.web.video import LiveVideoIndex
 
@@ -49,7 +49,7 @@ class EventIn(BaseModel):
     output_media: list[MediaIn] = Field(default_factory=list, max_length=32)
 
 
-def decide_services(svc: Services) -> Any:
+def decide_services(svc: WebServices) -> Any:
     from gardefou.decide import Services as DecideServices
 
     return svc.lazy(
@@ -102,7 +102,7 @@ async def decide(request: Request, svc: Svc, caller: Platform) -> dict[str, Any]
     return await run_in_threadpool(_decide, body, svc)
 
 
-def _decide(body: EventIn, svc: Services) -> dict[str, Any]:
+def _decide(body: EventIn, svc: WebServices) -> dict[str, Any]:
     from gardefou.decide import decide_event
 
     event = body.model_dump(exclude_none=True)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gardefou.errors import GuardInputError
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import Services, Svc, require
+from gardefou.web.deps import Svc, WebServices, require
 from gardefou.web.media import decode_gate
 
 router = APIRouter(prefix="/v1/guard", tags=["guard"])
@@ -33,7 +33,7 @@ class OutputIn(BaseModel):
     inputs: list[str] = Field(default_factory=list, max_length=8, description="base64 images")
 
 
-def _guard(svc: Services) -> Any:
+def _guard(svc: WebServices) -> Any:
     from gardefou.guard import Guard, GuardConfig
 
     limits = svc.settings.media_limits()

@@ -39,7 +39,7 @@ from gardefou.errors import AuthError, GardefouError, NotFoundError
 from gardefou.media import Limits, load_media
 from gardefou.signals.pdq_core import DIHEDRAL_NAMES, pdq_dihedral
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import Services, principal, services
+from gardefou.web.deps import WebServices, principal, services
 
 _TRUE = ("1", "true", "yes", "on")
 PDQ_THRESHOLD = 31  # HMA's PDQ match threshold, for /m/compare
@@ -74,7 +74,7 @@ class HmaAbort(Exception):
 
 
 # -- auth ----------------------------------------------------------------------------------------
-def caller(request: Request, svc: Annotated[Services, Depends(services)]) -> Principal:
+def caller(request: Request, svc: Annotated[WebServices, Depends(services)]) -> Principal:
     config: HmaConfig = request.app.state.hma
     host = request.client.host if request.client else ""
     if config.trusted_proxies and host in config.trusted_proxies:
@@ -102,7 +102,7 @@ def reader(p: Annotated[Principal, Depends(caller)]) -> Principal:
 
 
 Reader = Annotated[Principal, Depends(reader)]
-Svc = Annotated[Services, Depends(services)]
+Svc = Annotated[WebServices, Depends(services)]
 
 router = APIRouter(tags=["hma"], include_in_schema=True)
 
@@ -120,7 +120,7 @@ def check_pdq(value: str) -> str:
     return v
 
 
-def hash_bytes(data: bytes, svc: Services) -> tuple[dict[str, str], int]:
+def hash_bytes(data: bytes, svc: WebServices) -> tuple[dict[str, str], int]:
     """The 8 dihedral PDQ hashes (the first is the plain hash) and the quality."""
     try:
         media = load_media(data, Limits(max_bytes=svc.settings.max_upload_bytes), label="upload")
@@ -132,7 +132,7 @@ def hash_bytes(data: bytes, svc: Services) -> tuple[dict[str, str], int]:
     return dict(zip(DIHEDRAL_NAMES, hashes, strict=True)), quality
 
 
-def fetch_url(request: Request, url: str, svc: Services) -> bytes:
+def fetch_url(request: Request, url: str, svc: WebServices) -> bytes:
     if not request.app.state.hma.allow_url:
         raise HmaAbort(
             403, "fetching ?url= is disabled on this server; upload the file instead (the "
@@ -179,7 +179,7 @@ def by_bank(matches: list[Any], banks: set[str] | None) -> dict[str, list[dict[s
     return out
 
 
-def lookup_signal(svc: Services, signal: str, signal_type: str) -> list[Any]:
+def lookup_signal(svc: WebServices, signal: str, signal_type: str) -> list[Any]:
     if signal_type == "pdq":
         return svc.banks().match(check_pdq(signal))
     if signal_type == "md5":

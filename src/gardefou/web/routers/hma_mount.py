@@ -9,7 +9,7 @@ import threading
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from gardefou.web.deps import Services
+from gardefou.web.deps import WebServices
 from gardefou.web.routers import hma_curation, hma_exchanges
 from gardefou.web.routers.hma import HmaAbort, HmaConfig, router
 
@@ -30,7 +30,7 @@ def mount(app: FastAPI, config: HmaConfig | None = None) -> bool:
     app.include_router(router)
     app.include_router(hma_curation.router)
     app.include_router(hma_exchanges.router)
-    svc: Services = app.state.services
+    svc: WebServices = app.state.services
 
     def load() -> None:  # memory-maps (or builds) the bank index off the request path
         try:

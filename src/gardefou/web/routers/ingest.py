@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import Services, Svc, require
+from gardefou.web.deps import Svc, WebServices, require
 from gardefou.web.media import decode_gate
 from gardefou.web.video import LiveVideoIndex
 
@@ -28,7 +28,7 @@ _BODY = {
 }
 
 
-def _handler(svc: Services) -> Any:
+def _handler(svc: WebServices) -> Any:
     def build() -> Any:
         from gardefou.decide import services_for
         from gardefou.decide_pipeline import PlatformDecider

@@ -45,7 +45,7 @@ def transparency(
     start: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
     end: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
 ) -> dict[str, Any]:
-    from gardefou.reports.sources import transparency_records
+    from gardefou.reports.from_store import transparency_records
     from gardefou.reports.transparency import build_report
 
     _period(start, end)
@@ -63,7 +63,7 @@ def dsa(
     import os
 
     from gardefou.reports.dsa import statements_from_records
-    from gardefou.reports.sources import dsa_records
+    from gardefou.reports.from_store import dsa_records
 
     _period(start, end)
     if not os.environ.get("GARDEFOU_PUID_SECRET"):

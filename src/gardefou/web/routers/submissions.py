@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gardefou.banks.review import SubmissionLimits, submitter_key
 from gardefou.errors import AuthError, BankError, NotFoundError
 from gardefou.web.auth import Principal, Role
-from gardefou.web.deps import Caller, Services, Svc, require
+from gardefou.web.deps import Caller, Svc, WebServices, require
 from gardefou.web.routers.takedown import HashIn, LookupIn, VideoIn
 
 Moderator = Annotated[Principal, Depends(require(Role.MODERATOR))]
@@ -40,7 +40,7 @@ class ReviewIn(BaseModel):
     reason: str = Field(default="", max_length=2000)
 
 
-def _banks(svc: Services) -> Any:
+def _banks(svc: WebServices) -> Any:
     banks = svc.banks()
     try:
         banks.get_bank(BANK)
@@ -53,7 +53,7 @@ def _banks(svc: Services) -> Any:
     return banks
 
 
-def _limits(svc: Services) -> SubmissionLimits:
+def _limits(svc: WebServices) -> SubmissionLimits:
     limits: SubmissionLimits = svc.lazy("submission_limits", SubmissionLimits.from_env)
     return limits
 
@@ -107,14 +107,14 @@ def _clips(body: SubmissionIn) -> list[tuple[list[Any], str | None]]:
     return out
 
 
-def _follow(svc: Services, case_number: str, state: str) -> None:
+def _follow(svc: WebServices, case_number: str, state: str) -> None:
     """The submission's clips follow its review (gardefou.web.video.set_submission_state)."""
     from gardefou.web.video import set_submission_state
 
     set_submission_state(svc, case_number, state)
 
 
-def _lookup(svc: Services, body: LookupIn) -> Any:
+def _lookup(svc: WebServices, body: LookupIn) -> Any:
     try:
         return _banks(svc).get_submission(body.case_number, body.pin)
     except (NotFoundError, AuthError):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from gardefou.takedown import Contact, DepictionHash, Kind, NewRequest, Signature, VideoHash
 from gardefou.web.auth import Principal, Role
+from gardefou.web.bodies import StrictBody
 from gardefou.web.deps import Caller, RowId, Svc, require
 
 router = APIRouter(prefix="/v1/takedown", tags=["takedown"])
@@ -17,22 +18,18 @@ Staff = Annotated[Principal, Depends(require(Role.MODERATOR, Role.AUDITOR))]
 Moderator = Annotated[Principal, Depends(require(Role.MODERATOR))]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SignatureIn(_Strict):
+class SignatureIn(StrictBody):
     name: str = Field(max_length=200, description="full name typed as an electronic signature")
     on_behalf: bool = False
     authority: str = Field("", max_length=200, description="basis for acting on someone's behalf")
 
 
-class HashIn(_Strict):
+class HashIn(StrictBody):
     pdq: str = Field(min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
     quality: int = Field(ge=0, le=100)
 
 
-class VideoIn(_Strict):
+class VideoIn(StrictBody):
     """A clip's hashes: ``gardefou video hash --format te`` prints both."""
 
     vpdq: str = Field(
@@ -41,13 +38,13 @@ class VideoIn(_Strict):
     md5: str = Field("", max_length=32, pattern="^([0-9a-fA-F]{32})?$")
 
 
-class ContactIn(_Strict):
+class ContactIn(StrictBody):
     email: str = Field("", max_length=320)
     phone: str = Field("", max_length=50)
     postal: str = Field("", max_length=500)
 
 
-class TakedownIn(_Strict):
+class TakedownIn(StrictBody):
     """The four elements of a TAKE IT DOWN Act request, or a regulator's removal notice."""
 
     kind: Literal["take_it_down", "regulator_notice"] = "take_it_down"
@@ -63,7 +60,7 @@ class TakedownIn(_Strict):
     issuer_reference: str = Field("", max_length=200)
 
 
-class LookupIn(_Strict):
+class LookupIn(StrictBody):
     case_number: str = Field(min_length=1, max_length=40)
     pin: str = Field(min_length=1, max_length=40)
 
@@ -75,11 +72,11 @@ class LookupIn(_Strict):
         return v
 
 
-class RejectIn(_Strict):
+class RejectIn(StrictBody):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class AcceptIn(_Strict):
+class AcceptIn(StrictBody):
     note: str = Field("", max_length=2000, description="internal note (staff history only)")
     resolution: str = Field(
         "", max_length=2000, description="text the person reads (default: 'removed')"
