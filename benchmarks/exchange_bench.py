@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from gardefou.banks import BankService
 from gardefou.exchanges import ExchangeService
-from gardefou.exchanges.fake import FakeStopNCII, fake_pdq
 from gardefou.store import connect
+from gardefou.testing.fake_stopncii import FakeStopNCII, fake_pdq
 
 
 def cpu_s() -> float:

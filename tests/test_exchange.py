@@ -15,8 +15,8 @@ pytest.importorskip("threatexchange")
 from gardefou.banks import BankService
 from gardefou.errors import ConfigError, ExchangeAuthError, ExchangeError
 from gardefou.exchanges import ExchangeService, feedback
-from gardefou.exchanges.fake import FakeStopNCII, fake_pdq
 from gardefou.store import connect
+from gardefou.testing.fake_stopncii import FakeStopNCII, fake_pdq
 
 ENV = "GARDEFOU_EXCHANGE_SNCII_CREDENTIALS"
 

@@ -17,8 +17,8 @@ pytest.importorskip("threatexchange")
 
 from gardefou.banks import BankService
 from gardefou.exchanges import ExchangeService
-from gardefou.exchanges.fake import FakeStopNCII, fake_pdq
 from gardefou.store import connect
+from gardefou.testing.fake_stopncii import FakeStopNCII, fake_pdq
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 

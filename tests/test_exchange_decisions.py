@@ -18,7 +18,7 @@ from gardefou.thread import rules_intent
 pytest.importorskip("threatexchange")
 
 from gardefou.exchanges import ExchangeService, feedback
-from gardefou.exchanges.fake import FakeStopNCII, fake_pdq
+from gardefou.testing.fake_stopncii import FakeStopNCII, fake_pdq
 
 SIGNALS = {*T.POLICY_SIGNALS, "pdq_dihedral"}
 

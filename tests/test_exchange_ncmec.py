@@ -16,8 +16,8 @@ from gardefou.banks import BankService
 from gardefou.cli.main import cli
 from gardefou.errors import ExchangeAuthError, ExchangeError
 from gardefou.exchanges import ExchangeService
-from gardefou.exchanges.fake import fake_pdq
-from gardefou.exchanges.fake_ncmec import FakeNCMEC
+from gardefou.testing.fake_ncmec import FakeNCMEC
+from gardefou.testing.fake_stopncii import fake_pdq
 
 ENV = "GARDEFOU_EXCHANGE_NCMEC_CREDENTIALS"
 

@@ -12,7 +12,7 @@ pytest.importorskip("threatexchange")
 from gardefou.banks import BankService
 from gardefou.errors import ConfigError, ExchangeAuthError
 from gardefou.exchanges import ExchangeService
-from gardefou.exchanges.fake_threatexchange import FakeThreatExchange
+from gardefou.testing.fake_threatexchange import FakeThreatExchange
 
 ENV = "GARDEFOU_EXCHANGE_TE_CREDENTIALS"
 

@@ -7,6 +7,8 @@
   streams of benign generated images, for the runners
   (``--decider gardefou.testing.fake_pipeline:recording_decider``).
 - ``gardefou.testing.ray_cluster``: a throwaway multi-node Ray cluster on this machine.
+- ``gardefou.testing.fake_stopncii``, ``fake_ncmec``, ``fake_threatexchange``: local fake
+  exchange servers (paging, withdrawals, injected 429/5xx) for the exchange clients.
 - ``gardefou.testing.faults``: crashes injected at the worst moment (production code has no
   fault switch, only ordinary hooks these use).
 

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape
 
-from gardefou.exchanges.fake import fake_pdq
+from gardefou.testing.fake_stopncii import fake_pdq
 
 BASE_TS = 1_700_000_000
 _FMT = "%Y-%m-%dT%H:%M:%SZ"

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-from gardefou.exchanges.fake import fake_pdq
+from gardefou.testing.fake_stopncii import fake_pdq
 
 BASE_TS = 1_600_000_000
 
