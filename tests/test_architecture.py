@@ -224,6 +224,28 @@ def test_the_walker_sees_every_kind_of_import() -> None:
     assert "gardefou.media" in graph["gardefou.guard.output"]
 
 
+@pytest.mark.parametrize(
+    ("source", "module", "is_package", "want"),
+    [
+        ("from . import index", "gardefou.banks.service", False, ["gardefou.banks.index"]),
+        ("from ..errors import BankError", "gardefou.banks.service", False, ["gardefou.errors"]),
+        ("from .index import HashIndex", "gardefou.banks", True, ["gardefou.banks.index"]),
+        ("from . import Bank", "gardefou.banks.service", False, ["gardefou.banks"]),
+        (
+            "from gardefou.banks import index, Bank",
+            "x",
+            False,
+            ["gardefou.banks.index", "gardefou.banks"],
+        ),
+        ("from numpy import array", "gardefou.banks.index", False, []),
+    ],
+)
+def test_relative_and_from_package_imports_resolve(source, module, is_package, want) -> None:
+    node = ast.parse(source).body[0]
+    assert isinstance(node, ast.ImportFrom)
+    assert _import_from_targets(node, module, is_package) == want
+
+
 def test_no_import_cycles() -> None:
     graph = import_graph()
     cycles = [c for c in strongly_connected(graph) if not set(c) <= PENDING_DECIDE_REDESIGN]
