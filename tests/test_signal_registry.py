@@ -90,3 +90,31 @@ def test_an_unknown_signal_is_a_config_error_and_registry_errors_are_config_erro
 
 def test_a_name_the_registry_does_not_know_offers_the_generic_facts_only() -> None:
     assert set(registry().facts("hypothetical")) == {"score", "value", "available"}
+
+
+#: the signal facts a policy can name (public surface: a policy file depends on them), as the
+#: hard-coded table in policy/facts.py listed them before the signals declared their own
+EXPECTED_SIGNAL_FACTS = {
+    ("age.minor_risk", "bool", None),
+    ("age.score", "number", None),
+    ("ai_generated.likely", "bool", None),
+    ("ai_generated.probability", "number", None),
+    ("faces.count", "number", None),
+    ("faces.max_score", "number", None),
+    ("faces.photo_likelihood", "number", None),
+    ("identity.count", "number", None),
+    ("nudity.explicit", "bool", None),
+    ("nudity.level", "string", ("explicit", "suggestive", "none")),
+    ("nudity.score", "number", None),
+    ("nudity.sexualized", "bool", None),
+    ("provenance.ai_generated", "bool", None),
+    ("provenance.c2pa_present", "bool", None),
+}
+
+
+def test_the_derived_fact_table_is_the_one_policies_were_written_against() -> None:
+    from gardefou.policy import signal_fact_table
+
+    table = signal_fact_table()
+    got = {(s.name, s.type, s.choices) for facts in table.values() for s in facts.values()}
+    assert got == EXPECTED_SIGNAL_FACTS
