@@ -62,7 +62,8 @@ def test_crash_after_commits_refuses_a_bad_count(n) -> None:
         faults.crash_after_commits(n)
 
 
-def test_the_stream_worker_calls_its_commit_hook() -> None:
+def test_a_stream_worker_has_no_commit_hook_unless_given_one() -> None:
+    """The hook firing at the right moment is the slow kill -9 test in test_stream.py."""
     from gardefou.pipeline.streams import StreamWorker
 
     assert StreamWorker.__dataclass_fields__["on_commit"].default is None
