@@ -174,9 +174,16 @@ def packages() -> list[str]:
     return found
 
 
+def _pin_line(name: str) -> str:
+    """The EXPECTED_ALL line for a package as it is now (to paste once the change is meant)."""
+    exported = getattr(importlib.import_module(name), "__all__", None)
+    return f"    {name!r}: {sorted(exported)!r}," if exported is not None else f"{name}: no __all__"
+
+
 def test_every_package_is_pinned() -> None:
     missing = sorted(set(packages()) - set(EXPECTED_ALL))
-    assert not missing, f"packages without a pinned __all__: {missing}; add them to EXPECTED_ALL"
+    lines = "\n".join(_pin_line(n) for n in missing)
+    assert not missing, f"packages without a pinned __all__; add to EXPECTED_ALL:\n{lines}"
     gone = sorted(set(EXPECTED_ALL) - set(packages()))
     assert not gone, f"{gone} are no longer packages: remove them from EXPECTED_ALL"
 
@@ -187,7 +194,7 @@ def test_all_is_what_the_package_promises(name: str) -> None:
     exported = getattr(module, "__all__", None)
     assert exported is not None, f"{name} has no __all__"
     assert len(exported) == len(set(exported)), f"{name}.__all__ lists a name twice"
-    assert sorted(exported) == EXPECTED_ALL[name]
+    assert sorted(exported) == EXPECTED_ALL[name], f"if meant, pin:\n{_pin_line(name)}"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ALL))
