@@ -246,6 +246,16 @@ def test_relative_and_from_package_imports_resolve(source, module, is_package, w
     assert _import_from_targets(node, module, is_package) == want
 
 
+def test_a_cycle_is_found_and_printed_with_its_lines() -> None:
+    graph = {"a": {"b": 3}, "b": {"c": 7}, "c": {"a": 1, "d": 2}, "d": {}}
+    assert strongly_connected(graph) == [["a", "b", "c"]]
+    assert one_cycle(graph, ["a", "b", "c"]).split("\n    ") == [
+        "a (line 3) -> b",
+        "b (line 7) -> c",
+        "c (line 1) -> a",
+    ]
+
+
 def test_no_import_cycles() -> None:
     graph = import_graph()
     cycles = [c for c in strongly_connected(graph) if not set(c) <= PENDING_DECIDE_REDESIGN]
