@@ -15,7 +15,7 @@ from typing import Any
 
 from gardefou.decision import Action, Decision
 from gardefou.errors import StoreError
-from gardefou.reports.dsa import ACTION_VISIBILITY
+from gardefou.policy.dsa import ACTION_VISIBILITY
 from gardefou.reports.prevalence import HourSample
 from gardefou.reports.transparency import ActionRecord, AppealRecord, TakedownRecord
 
