@@ -19,9 +19,9 @@ import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from gardefou import clock
 from gardefou.errors import ConfigError, ForbiddenError, NotFoundError
 
 EMBEDDING_SIZE = 128
@@ -52,10 +52,6 @@ class Template:
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _hash_code(code: str, salt: str) -> str:
@@ -110,7 +106,7 @@ class ConsentRegistry:
                 label,
                 owner_account,
                 _hash_code(code, secrets.token_hex(8)),
-                _now(),
+                clock.now("seconds"),
             ),
         )
         self._cache = None
@@ -139,7 +135,7 @@ class ConsentRegistry:
         if row["withdrawn_at"] is None:
             self.db.execute(
                 "UPDATE consent_templates SET withdrawn_at = ?, embedding_json = NULL WHERE id = ?",
-                (datetime.now(UTC).isoformat(timespec="microseconds"), template_id),
+                (clock.now(), template_id),
             )
         self._cache = None
 

@@ -6,8 +6,8 @@ import secrets
 from collections.abc import Sequence
 
 from gardefou.banks.models import Bank, Submission
-from gardefou.banks.records import now
 from gardefou.banks.review import SubmissionLimits, SubmissionReview
+from gardefou.clock import now
 from gardefou.errors import AuthError, BankError, NotFoundError
 from gardefou.pins import Attempts
 from gardefou.pins import hash_pin as _hash_pin

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from gardefou.cases.models import (
@@ -30,6 +30,7 @@ from gardefou.cases.models import (
 )
 from gardefou.cases.review_media import purge_review_media
 from gardefou.cases.strikes import StrikesMixin, _iso
+from gardefou.clock import utcnow
 from gardefou.decision import SEVERITY, Action, Decision
 from gardefou.errors import ConfigError, ForbiddenError, NotFoundError
 from gardefou.policy import Policy, dsa_fields
@@ -67,7 +68,7 @@ class CaseStore(StrikesMixin):
     ) -> None:
         self.db, self.policy = db, policy
         self.exempt = frozenset(a.lower() for a in exempt_accounts)
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
 
     # -- reading --------------------------------------------------------------------------------
     def get(self, case_id: int) -> Case:
