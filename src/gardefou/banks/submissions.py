@@ -9,7 +9,7 @@ from gardefou.banks.models import Bank, Submission
 from gardefou.banks.review import SubmissionLimits, SubmissionReview
 from gardefou.clock import now
 from gardefou.errors import AuthError, BankError, NotFoundError
-from gardefou.pins import Attempts
+from gardefou.pins import Attempts, needs_rehash
 from gardefou.pins import hash_pin as _hash_pin
 
 
@@ -82,6 +82,11 @@ class Submissions(SubmissionReview):
                 raise NotFoundError(f"no submission {case_number!r}; check the case number")
             raise AuthError(f"wrong PIN for submission {case_number!r}")
         assert row is not None  # verify() is False for an unknown case
+        if needs_rehash(row["pin_hash"]):  # a PBKDF2 hash from an older release: upgrade it
+            self.db.execute(
+                "UPDATE bank_submissions SET pin_hash = ? WHERE id = ?",
+                (_hash_pin(str(pin).strip()), row["id"]),
+            )
         ids = tuple(
             int(r["id"])
             for r in self.db.query(
