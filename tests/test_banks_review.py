@@ -222,3 +222,16 @@ def test_old_pbkdf2_submission_pin_opens_and_is_upgraded(banks, tmp_db) -> None:
     stored = tmp_db.query_one("SELECT pin_hash FROM bank_submissions")["pin_hash"]
     assert stored.startswith("$argon2id$")
     assert banks.get_submission(case, "24681357").case_number == case
+
+
+def test_the_person_sees_the_review_of_their_submission(banks) -> None:
+    """get_submission (the person's view, with the PIN) reads the row like the moderator's
+    view does: the review's outcome and reason are not dropped."""
+    case, pin = banks.submit_hashes("victims", [(rand_hex(random.Random(8)), 100)])
+    banks.review_submission(case, confirm=False, actor="mod:ann", reason="not the person")
+    sub = banks.get_submission(case, pin)
+    assert (sub.status, sub.reviewed_by, sub.review_reason) == (
+        "rejected",
+        "mod:ann",
+        "not the person",
+    )

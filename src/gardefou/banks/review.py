@@ -22,7 +22,6 @@ from typing import Any
 from gardefou import clock
 from gardefou.banks.core import BankCore
 from gardefou.banks.models import Submission
-from gardefou.clock import now
 from gardefou.errors import BankError, ConfigError, NotFoundError, RateLimitError
 
 _ENV = {
@@ -171,7 +170,7 @@ class SubmissionReview(BankCore):
                 f"submission {sub.case_number} is {sub.status}; only a "
                 f"{' or '.join(allowed)} submission can be {verb}ed"
             )
-        status, stamp = ("confirmed" if confirm else "rejected"), now()
+        status, stamp = ("confirmed" if confirm else "rejected"), clock.now()
         with self.db.transaction():
             if not confirm:
                 self.db.execute(

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Sequence
 
 from gardefou.banks.models import Bank, Submission
-from gardefou.banks.review import SubmissionLimits, SubmissionReview
+from gardefou.banks.review import SubmissionLimits, SubmissionReview, submission_from_row
 from gardefou.clock import now
 from gardefou.errors import AuthError, BankError, NotFoundError
 from gardefou.pins import Attempts, needs_rehash
@@ -93,15 +93,7 @@ class Submissions(SubmissionReview):
                 "SELECT id FROM bank_entries WHERE submission_id = ? ORDER BY id", (row["id"],)
             )
         )
-        return Submission(
-            id=int(row["id"]),
-            case_number=row["case_number"],
-            bank_id=int(row["bank_id"]),
-            status=row["status"],
-            created_at=row["created_at"],
-            withdrawn_at=row["withdrawn_at"],
-            entry_ids=ids,
-        )
+        return submission_from_row(row, ids)
 
     def withdraw_submission(
         self, case_number: str, pin: str, *, actor: str = "submitter", reason: str = ""
