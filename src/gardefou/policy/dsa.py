@@ -175,6 +175,12 @@ TEMPLATE_KEYS = frozenset(
 MAX_LEN = {k: v for k, v in _spec.MAX_LEN.items() if k in TEMPLATE_KEYS}
 
 
+def template_part(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a statement that come from a policy template (what ``template_problems``
+    checks), without those the decision adds (visibility, automation, dates)."""
+    return {k: v for k, v in fields.items() if k in TEMPLATE_KEYS}
+
+
 def template_problems(t: dict[str, Any]) -> list[tuple[str, str]]:
     """Problems of one DSA template as (key, message); empty when it would validate."""
     out: list[tuple[str, str]] = []
