@@ -56,3 +56,20 @@ def test_one_has_table(tmp_path):
     db = connect(tmp_path / "s.db")
     assert db.has_table("cases") and not db.has_table("no_such_table")
     assert not hasattr(sources, "_has") and not hasattr(from_store, "_has")
+
+
+def test_one_pdq_quality_floor():
+    """The PDQ quality floor is set once (signals/pdq_core.py); the signal, the banks and the
+    takedown service read it."""
+    import re
+
+    from gardefou.signals import pdq_core
+    from tests.conftest import REPO
+
+    src = REPO / "src" / "gardefou"
+    setters = sorted(
+        str(p.relative_to(src))
+        for p in src.rglob("*.py")
+        if re.search(r"^MIN_QUALITY\s*=", p.read_text(encoding="utf-8"), re.M)
+    )
+    assert setters == ["signals/pdq_core.py"] and pdq_core.MIN_QUALITY == 50
