@@ -19,8 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gardefou.signals.nudity_levels import LEVELS
-
 
 class _Unknown:
     """A fact that cannot be established (its signal was unavailable or did not run)."""
@@ -42,6 +40,7 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 BOOL, NUMBER, STRING, LIST, ANY = "bool", "number", "string", "list", "any"
+LEVELS = ("explicit", "suggestive", "none")
 
 
 @dataclass(frozen=True)
