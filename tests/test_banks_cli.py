@@ -11,8 +11,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageOps
 
-import gardefou.cli.commands_bank
-import gardefou.cli.commands_submissions  # noqa: F401 - registers submit and withdraw
+import gardefou.cli.commands_bank  # noqa: F401 - registers the commands
 from gardefou.cli.main import cli
 
 

@@ -1,8 +1,7 @@
-"""`gardefou bank submit|withdraw|submissions|confirm|reject`: hash-only submissions by people
-depicted, withdrawn with their PIN, reviewed by moderators.
+"""`gardefou bank submissions|confirm|reject`: moderators review hash-only submissions.
 
 A submission's hashes only send matching content to review until a moderator confirms it;
-rejecting or withdrawing it stops its hashes matching at once (docs/banks.md)."""
+rejecting it stops its hashes matching at once (docs/banks.md)."""
 
 from __future__ import annotations
 
@@ -10,52 +9,6 @@ import click
 
 from gardefou.cli.commands_bank import _actor, _service, bank_group, json_opt, reason_opt
 from gardefou.cli.main import emit_json
-
-
-@bank_group.command("submit")
-@click.argument("name")
-@click.argument("hashes", nargs=-1, required=True)
-@click.option("--note", default="")
-@click.option(
-    "--confirmed",
-    is_flag=True,
-    help="A moderator has checked it: matches act at once (default: pending review).",
-)
-@json_opt
-@click.pass_context
-def submit_cmd(
-    ctx: click.Context,
-    name: str,
-    hashes: tuple[str, ...],
-    note: str,
-    confirmed: bool,
-    as_json: bool,
-) -> None:
-    """Hash-only submission by a person depicted: HEX or HEX:QUALITY items. Prints the case
-    number and the PIN needed to withdraw (shown once). Its matches go to review until it is
-    confirmed (`gardefou bank confirm CASE`)."""
-    items: list[str | tuple[str, int]] = []
-    for h in hashes:
-        hex_part, _, q = h.partition(":")
-        items.append((hex_part, int(q)) if q else hex_part)
-    case, pin = _service(ctx).submit_hashes(
-        name, items, note=note, confirmed=confirmed, actor=_actor()
-    )
-    if as_json:
-        emit_json({"case_number": case, "pin": pin})
-    else:
-        click.echo(f"case {case}\nPIN  {pin}  (keep it: it is needed to withdraw)")
-
-
-@bank_group.command("withdraw")
-@click.argument("case_number")
-@click.option("--pin", prompt=True, hide_input=True, help="The PIN given at submission.")
-@reason_opt
-@click.pass_context
-def withdraw_cmd(ctx: click.Context, case_number: str, pin: str, reason: str) -> None:
-    """Withdraw a submission: its hashes stop matching at once."""
-    n = _service(ctx).withdraw_submission(case_number, pin, reason=reason)
-    click.echo(f"withdrew {case_number}: {n} hash(es) no longer match")
 
 
 @bank_group.command("submissions")
