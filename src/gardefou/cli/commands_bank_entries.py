@@ -10,8 +10,16 @@ import sys
 
 import click
 
-from gardefou.cli.commands_bank import _HEX64, _service, bank_group, json_opt, reason_opt
-from gardefou.cli.main import cli, emit_json
+# the root group and the JSON printer come through commands_bank, whichever module defines them
+from gardefou.cli.commands_bank import (
+    _HEX64,
+    _service,
+    bank_group,
+    cli,
+    emit_json,
+    json_opt,
+    reason_opt,
+)
 
 
 @bank_group.command("entries")
