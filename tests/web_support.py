@@ -44,6 +44,23 @@ def make_web(tmp_path: Path, db: str | None = None, **settings: Any) -> Web:
     return Web(client, app, keys)
 
 
+def wait_healthy(base: str, tries: int = 300, pause: float = 0.1) -> None:
+    """Wait until a server the test started answers ``/healthz``; fail saying so if it never
+    does (instead of letting the next request fail with a connection error)."""
+    import time
+
+    import httpx
+
+    for _ in range(tries):
+        try:
+            if httpx.get(base + "/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(pause)
+    raise AssertionError(f"{base} did not answer /healthz within {tries * pause:.0f} s")
+
+
 def decide_with(services: Any, extract: Callable[..., Any]) -> None:
     """Let the app's decisions read recorded signal outputs (``extract(media, names)``) instead
     of the models; the decision layer runs for real."""
