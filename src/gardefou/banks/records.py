@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+# the clock lives in gardefou.clock; ``now`` stays importable from here for code written
+# before it moved (new code imports gardefou.clock)
+from gardefou.clock import now as now
 from gardefou.errors import BankError
 from gardefou.signals.pdq_core import hex_to_bytes
 
