@@ -117,7 +117,7 @@ def _facts(decision: Decision, meta: StatementMeta) -> str:
         sentences.append(REASON_TEXT.get(code, f"Reason code: {_SAFE_TOKEN.sub('', code)}."))
     for r in decision.reasons:  # which exchange: an operator-chosen name, never personal data
         if r.code == "exchange_hash_match" and (r.signal or "").startswith("exchange:"):
-            names = _SAFE_TOKEN.sub("", r.signal[9:].replace(",", ":"))
+            names = _SAFE_TOKEN.sub("", (r.signal or "")[9:].replace(",", ":"))
             sentences.append(f"Exchange: {names}.")
             break
     scores = [f"{_SAFE_TOKEN.sub('', r.signal)} {r.score:.2f}" for r in decision.reasons
