@@ -34,6 +34,7 @@ __all__ = [
 COMMAND_MODULES = (
     "gardefou.cli.commands_core",
     "gardefou.cli.commands_bank",
+    "gardefou.cli.commands_bank_entries",
     "gardefou.cli.commands_submissions",
     "gardefou.cli.commands_cases",
     "gardefou.cli.commands_guard",
