@@ -63,13 +63,42 @@ def test_match_and_bank_round_trip(files, tmp_path) -> None:
     assert code == 0 and json.loads(out)["a_pct"] >= 50  # 3 of 4 frames at half size
     code, out = run("video", "match", str(files["clip"]), str(files["other"]))
     assert json.loads(out)["a_pct"] == 0
-    store = str(tmp_path / "vb.jsonl")
-    assert run("video", "bank", "create", "reported", "--store", store)[0] == 0
-    code, out = run("video", "bank", "add", "reported", str(files["clip"]), "--store", store)
+    db = ("--db", str(tmp_path / "g.db"))
+    store = ("--store", str(tmp_path / "absent.jsonl"))
+    assert run(*db, "video", "bank", "create", "reported", *store)[0] == 0
+    code, out = run(*db, "video", "bank", "add", "reported", str(files["clip"]), *store)
     assert code == 0 and json.loads(out)["entry_id"] == 1
-    code, exported = run("video", "bank", "export", "reported", "--store", store)
+    code, exported = run(*db, "video", "bank", "export", "reported", *store)
     te = tmp_path / "bank.te"
     te.write_text(exported)
-    assert run("video", "bank", "create", "copy", "--store", store)[0] == 0
-    code, out = run("video", "bank", "import", "copy", str(te), "--store", store)
+    assert run(*db, "video", "bank", "create", "copy", *store)[0] == 0
+    code, out = run(*db, "video", "bank", "import", "copy", str(te), *store)
     assert json.loads(out)["added"] == 2  # the vpdq line and the video_md5 line
+
+
+def test_bank_commands_use_the_database_and_import_the_old_file_once(files, tmp_path) -> None:
+    """The banks live in --db's tables; a JSON Lines store of an earlier version is imported
+    into them once, and the entries added afterwards are kept beside it."""
+    from gardefou.banks.video import VideoIndex
+    from gardefou.banks.video_formats import save
+    from gardefou.banks.video_store import VideoBankStore
+    from gardefou.media.video import load_video
+    from gardefou.signals.vpdq import hash_video
+    from gardefou.store import connect
+
+    old = VideoIndex()
+    old.create_bank("reported")
+    old.add("reported", hash_video(load_video(files["other"]), 0), case_id="T-OLD")
+    save(old, tmp_path / "old.jsonl")
+    args = ("--db", str(tmp_path / "g.db"))
+    legacy = ("--store", str(tmp_path / "old.jsonl"))
+    code, out = run(*args, "video", "bank", "add", "reported", str(files["clip"]), *legacy)
+    assert code == 0, out
+    code, out = run(*args, "video", "bank", "add", "reported", str(files["small"]), *legacy)
+    assert code == 0, out
+    store = VideoBankStore(connect(tmp_path / "g.db"))
+    assert [e.case_id for e in store.entries("reported")] == ["T-OLD", None, None]
+    code, out = run(*args, "video", "scan", str(files["other"]), "--signals", "", *legacy)
+    assert code == 0, out
+    assert [m["entry_id"] for m in json.loads(out)["video_matches"]] == [1], out
+    store.db.close()
