@@ -10,7 +10,9 @@ pytest.importorskip("av")
 
 from click.testing import CliRunner
 
-import gardefou.cli.commands_video  # noqa: F401 - registers the commands
+import gardefou.cli.commands_bank  # registers the commands
+import gardefou.cli.commands_submissions
+import gardefou.cli.commands_video  # noqa: F401
 from gardefou.cli.main import cli
 from tests.video_support import mkv, reencode, synthetic_clip
 
@@ -101,4 +103,49 @@ def test_bank_commands_use_the_database_and_import_the_old_file_once(files, tmp_
     code, out = run(*args, "video", "scan", str(files["other"]), "--signals", "", *legacy)
     assert code == 0, out
     assert [m["entry_id"] for m in json.loads(out)["video_matches"]] == [1], out
+    store.db.close()
+
+
+def test_submission_of_a_clip_from_the_cli_stores_only_hashes_and_follows_review(
+    files, tmp_path
+) -> None:
+    """`gardefou bank submit --video` hashes the clip here: the store gets its vPDQ and MD5 in
+    the victim video bank, pending (a match is review only) until `bank confirm`; a withdrawn
+    submission's clip stops matching."""
+    from gardefou.banks.video_store import VideoBankStore
+    from gardefou.media.video import load_video
+    from gardefou.signals.vpdq import parse_signal_str, video_hashes
+    from gardefou.store import connect
+
+    db = ("--db", str(tmp_path / "g.db"))
+    assert run(*db, "bank", "create", "victims")[0] == 0
+    code, out = run(*db, "bank", "submit", "victims", "--video", str(files["clip"]), "--json")
+    assert code == 0, out
+    sub = json.loads(out)
+    assert sub["videos"] == 1 and sub["hashes"] == 0
+    store = VideoBankStore(connect(tmp_path / "g.db"))
+    [entry] = store.entries("victim-videos")
+    clip_bytes = files["clip"].read_bytes()
+    assert entry.md5 == load_video(clip_bytes).md5 and entry.case_id == sub["case_number"]
+    assert (entry.source, entry.note) == ("submission", "pending")
+    query = video_hashes(load_video(files["small"]), 1.0)
+    assert [(m.confirmed, m.case_id) for m in store.match(query)] == [(False, sub["case_number"])]
+    assert run(*db, "bank", "confirm", sub["case_number"])[0] == 0
+    assert [m.confirmed for m in store.match(query)] == [True]
+    # the request item for the API: the same hashes, computed here
+    code, out = run("video", "hash", str(files["clip"]), "--every", "0", "--format", "request")
+    item = json.loads(out)
+    assert set(item) == {"vpdq", "md5"} and item["md5"] == entry.md5
+    assert parse_signal_str(item["vpdq"])[0].pdq_hex == entry.features[0].pdq_hex
+    # a second submission, withdrawn with its PIN: its clip no longer matches
+    code, out = run(*db, "bank", "submit", "victims", "--video", str(files["other"]), "--json")
+    other = json.loads(out)
+    code, out = run(*db, "bank", "withdraw", other["case_number"], "--pin", other["pin"])
+    assert code == 0 and "1 hash(es)" in out, out
+    assert store.match(video_hashes(load_video(files["other"]), 1.0)) == []
+    # nothing without a hash or a clip; a hostile clip is a typed error, and nothing is kept
+    assert run(*db, "bank", "submit", "victims")[0] != 0
+    code, _ = run(*db, "bank", "submit", "victims", "--video", str(files["bad"]))
+    assert code != 0
+    assert len(store) == 1
     store.db.close()

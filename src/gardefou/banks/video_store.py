@@ -29,6 +29,8 @@ from gardefou.errors import BankError, NotFoundError
 from gardefou.signals.vpdq import VideoHashes, VpdqFeature
 from gardefou.store.db import Database
 
+#: the bank that accepted takedown requests and hash-only submissions feed (a victim bank)
+VICTIM_VIDEO_BANK = "victim-videos"
 #: rows read per query while building the index (bounds the memory of one fetch)
 _CHUNK = 2_000
 _THRESHOLDS = ("distance", "quality", "query_pct", "entry_pct", "negative")
@@ -373,4 +375,4 @@ def _add(idx: VideoIndex, e: VideoEntry) -> None:
     )
 
 
-__all__ = ["VideoBankStore"]
+__all__ = ["VICTIM_VIDEO_BANK", "VideoBankStore"]

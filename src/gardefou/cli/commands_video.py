@@ -64,11 +64,13 @@ def video_group() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["lines", "te", "json"]),
+    type=click.Choice(["lines", "te", "json", "request"]),
     default="json",
     show_default=True,
     help="lines: the reference CLI's frame,quality,hex,timestamp; te: ThreatExchange "
-    "vpdq/video_md5 lines; json: one object per file.",
+    "vpdq/video_md5 lines; json: one object per file; request: the {vpdq, md5} item of the "
+    "videos list of POST /v1/takedown and /v1/submissions (only hashes leave the machine; "
+    "use --every 0 so trimmed copies match).",
 )
 def video_hash(files: tuple[str, ...], seconds_per_hash: float, size: str | None, fmt: str) -> None:
     """vPDQ hash (and MD5/SHA-256) of each video."""
@@ -92,6 +94,8 @@ def video_hash(files: tuple[str, ...], seconds_per_hash: float, size: str | None
         elif fmt == "te":
             click.echo(f"vpdq {to_signal_str(h.features)}")
             click.echo(f"video_md5 {h.md5}")
+        elif fmt == "request":
+            emit_json({"vpdq": to_signal_str(h.features), "md5": h.md5})
         else:
             emit_json(
                 {

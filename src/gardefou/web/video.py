@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: the bank that accepted takedown requests and hash submissions feed (a victim bank)
-VICTIM_VIDEO_BANK = "victim-videos"
+from gardefou.banks.video_store import VICTIM_VIDEO_BANK, VideoBankStore
+
 _lock = threading.Lock()
 
 
@@ -36,7 +36,6 @@ def store_path(svc: Any) -> Path:
 
 def video_store(svc: Any) -> Any:
     """The service's ``VideoBankStore`` (with the victim bank; an old JSON Lines store imported)."""
-    from gardefou.banks.video_store import VideoBankStore
 
     def build() -> Any:
         store = VideoBankStore(svc.db)
