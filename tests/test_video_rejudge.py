@@ -90,3 +90,22 @@ def test_rejudged_clip_matches_the_video_banks_by_its_stored_vpdq(tmp_db, folder
     assert after.action == Action.REMOVE, after.to_dict()
     assert "bank.victim_match=True" in after.rule_trace[0].detail
     assert after.dsa_fields["content_type"][0] == "CONTENT_TYPE_VIDEO"
+
+
+def test_every_entry_point_matches_clips_against_the_store_video_banks(tmp_db, folder) -> None:
+    """``services_for`` (pipeline workers, the ingest route) gives the store's video banks to
+    the decision: a banked clip re-uploaded through the pipeline is a victim match."""
+    from gardefou.banks.video_store import VICTIM_VIDEO_BANK, VideoBankStore
+    from gardefou.decide import services_for
+
+    store = VideoBankStore(tmp_db)
+    store.ensure_bank(VICTIM_VIDEO_BANK)
+    clip = load_video((folder / "reply.mp4").read_bytes())
+    store.add(VICTIM_VIDEO_BANK, hash_video(clip, 0), case_id="T-2", source="takedown")
+    base = services(tmp_db, folder)
+    svc = services_for(
+        tmp_db, banks=None, policy=base.policy, extract=base.extract, base_dir=folder,
+        intent=rules_intent,
+    )  # fmt: skip
+    d = decide_event(post("u1", "someone", ["reply.mp4"]), svc).decision
+    assert d.action == Action.REMOVE and "bank.victim_match=True" in d.rule_trace[0].detail
