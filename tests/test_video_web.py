@@ -211,8 +211,18 @@ def test_hash_only_submission_of_a_clip_is_review_only_until_confirmed(web, clip
     # a case awaiting a person keeps a few key frames (blurred in the console, like images)
     view = web.client.get(f"/v1/cases/{posted['case_id']}", headers=web.h("moderator")).json()
     assert 1 <= len(view["media"]) <= 4, view["media"]
+    # each key frame carries its time in the clip: the console shows them as a strip
+    times = [m["frame_at"] for m in view["media"]]
+    assert all(t is not None and 0.0 <= t < 3.0 for t in times) and times == sorted(times), times
+    assert len(set(times)) == len(times)
     got = web.client.get(view["media"][0]["url"], headers=web.h("moderator"))
     assert got.status_code == 200 and got.headers["content-type"].startswith("image/")
+    # the statement a moderator's removal would give names a video, not an image
+    r = web.client.get(
+        f"/v1/cases/{posted['case_id']}/statement?action=remove", headers=web.h("moderator")
+    )
+    kinds = r.json()["statement"]["content_type"]
+    assert kinds[0] == "CONTENT_TYPE_VIDEO" and "CONTENT_TYPE_IMAGE" not in kinds, r.json()
     assert "bank.unconfirmed_match=True" in _context(d), _context(d)
     assert "bank.match=True" not in _context(d) and d["action"] not in ("remove", "block")
     scanned = _scan(web, clip).json()["video_matches"]

@@ -136,6 +136,7 @@ def key_frames(frames: Sequence[tuple[float, Any]], facts_json: str) -> list[Any
     import io
 
     from gardefou.media import Limits, load_media
+    from gardefou.media.video_scan import FRAME_AT
 
     if not frames:
         return []
@@ -153,7 +154,9 @@ def key_frames(frames: Sequence[tuple[float, Any]], facts_json: str) -> list[Any
         img = media.image.convert("RGB")
         img.thumbnail((768, 768))
         img.save(buf, "JPEG", quality=85)
-        out.append(load_media(buf.getvalue(), Limits(), label=f"{media.source}"))
+        key = load_media(buf.getvalue(), Limits(), label=f"{media.source}")
+        key.cached(FRAME_AT, lambda t=times[i]: t)  # the console's strip shows the time
+        out.append(key)
     return out
 
 
