@@ -200,6 +200,9 @@ class VideoBankStore:
             params.append(bank)
         return [_entry(r) for r in self.db.query(sql + " ORDER BY e.id", params)]
 
+    def __bool__(self) -> bool:
+        return True  # a store is configured even while empty (``len`` counts its entries)
+
     def __len__(self) -> int:
         row = self.db.query_one(
             "SELECT COUNT(*) AS n FROM video_bank_entries WHERE removed_at IS NULL"
