@@ -110,15 +110,16 @@ def test_json_lines_store_is_imported_once(tmp_db, tmp_path) -> None:
 
 ADDER = textwrap.dedent(
     """
-    import random, sys, time
+    import os, random, sys, time
     from gardefou.banks.video_store import VideoBankStore
     from gardefou.signals.vpdq import VpdqFeature
     from gardefou.store import connect
 
-    url, seed, n, start = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+    url, seed, n, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     store = VideoBankStore(connect(url))
     rng = random.Random(seed)
-    while time.time() < start:
+    print("ready", flush=True)
+    while not os.path.exists(go):
         time.sleep(0.001)
     for i in range(n):
         frames = [VpdqFeature(f"{rng.getrandbits(256):064x}", 100, float(k)) for k in range(5)]
@@ -128,23 +129,25 @@ ADDER = textwrap.dedent(
 )
 
 
-def test_two_processes_adding_at_once_lose_nothing(db_url) -> None:
+def test_two_processes_adding_at_once_lose_nothing(db_url, tmp_path) -> None:
     """The JSON Lines store lost one of two simultaneous takedowns (the last replace won); in
     the tables both processes keep every entry, and a third process's index finds them all."""
     store = VideoBankStore(connect(db_url))
     store.ensure_bank("victim-videos")
-    n = 40
-    start = time.time() + 1.5  # both start adding in the same instant
+    n, go = 40, tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", ADDER, db_url, str(seed), str(n), str(start)],
+            [sys.executable, "-c", ADDER, db_url, str(seed), str(n), str(go)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
         )
         for seed in (1, 2)
     ]
+    for p in procs:  # both connected and waiting: then they start adding in the same instant
+        assert p.stdout is not None and p.stdout.readline().strip() == b"ready"
+    go.touch()
     for p in procs:
         _out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err.decode()[-2000:]
