@@ -42,7 +42,9 @@ def cpu_pin(cpu: int) -> None:
     os.sched_setaffinity(0, {cpu})
 
 
-def vpdq_section(names: list[str], rounds: int) -> dict[str, dict[str, float]]:
+def vpdq_section(
+    names: list[str], rounds: int, modes: tuple[float, ...] = (1.0, 0.0)
+) -> dict[str, dict[str, float]]:
     from gardefou.media.video import load_video
     from gardefou.signals.vpdq import hash_video
 
@@ -68,7 +70,7 @@ def vpdq_section(names: list[str], rounds: int) -> dict[str, dict[str, float]]:
         _hashes(video, iter_frames(video, select, None, timestamps=stamp), False)
 
     out: dict[str, dict[str, float]] = {}
-    for sph in (1.0, 0.0):
+    for sph in modes:
         ours, theirs, full = [], [], []
         # CPU time of the process (all its threads): on one pinned core it is the core's time
         # spent, whatever else the machine runs; the vpdq package's threads are counted too
@@ -153,6 +155,11 @@ def main() -> None:
     ap.add_argument("--videos", type=int, default=14, help="how many reference videos (A)")
     ap.add_argument("--rounds", type=int, default=2, help="rounds per implementation (A)")
     ap.add_argument("--seconds", type=int, default=30, help="length of the 720p clip (B)")
+    ap.add_argument(
+        "--seconds-per-hash",
+        default="1,0",
+        help="comma-separated seconds_per_hash values to time (A); 0 is every frame",
+    )
     ap.add_argument("--skip-signals", action="store_true")
     ap.add_argument("--skip-vpdq", action="store_true")
     ap.add_argument("--image-ms", type=float, default=48.7, help="ms per image (C)")
@@ -160,8 +167,9 @@ def main() -> None:
     args = ap.parse_args()
     cpu_pin(args.cpu)
     names = sorted(p.stem for p in (REF / "videos").glob("*.mp4"))[: args.videos]
+    modes = tuple(float(x) for x in args.seconds_per_hash.split(",") if x.strip())
     print(f"A. vPDQ on {len(names)} reference videos, pinned to core {args.cpu}")
-    for mode, row in ({} if args.skip_vpdq else vpdq_section(names, args.rounds)).items():
+    for mode, row in ({} if args.skip_vpdq else vpdq_section(names, args.rounds, modes)).items():
         line = f"  {mode}: {row['video_s']:.1f} s of video; gardefou {row['gardefou_x']:.1f}x"
         if "full_decode_x" in row:
             line += f" (every frame decoded: {row['full_decode_x']:.1f}x)"
