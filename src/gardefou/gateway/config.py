@@ -72,7 +72,7 @@ class GatewayConfig(BaseModel):
     labels: str = Field("c2pa", pattern="^(c2pa|none)$")
     c2pa_cert: str | None = None
     c2pa_key: str | None = None
-    c2pa_alg: str = "es256"
+    c2pa_alg: str | None = None  # None: the key's own algorithm
     watermark: bool = False
 
     retain_prompt_days: int = Field(0, ge=0, le=3650)
