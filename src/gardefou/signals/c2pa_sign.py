@@ -13,8 +13,10 @@ digital source type ``trainedAlgorithmicMedia`` (or the one given); callers that
 80-220 ms per image against ~1-2 ms for the signature) per thread, so a gateway signing every
 image does not rebuild them each time. The algorithm follows the key (``alg=None``): Ed25519
 keys sign in about half the CPU time of ES256 ones and a third of PS256 ones (measured with
-benchmarks/gateway_bench.py's ``--sign-algs``), hence Ed25519 test keys. The certificate chain (PEM, signer first, then its issuers) must follow the C2PA
-certificate profile: not a CA, keyUsage digitalSignature, an EKU such as emailProtection or
+benchmarks/gateway_bench.py's ``--sign-algs``), hence Ed25519 test keys.
+
+The certificate chain (PEM, signer first, then its issuers) must follow the C2PA certificate
+profile: not a CA, keyUsage digitalSignature, an EKU such as emailProtection or
 documentSigning, and issued by a CA (a self-signed leaf is rejected). Readers report such a
 manifest ``Valid`` and, unless the CA is on their trust list, ``signingCredential.untrusted``.
 
