@@ -90,7 +90,7 @@ class GatewayConfig(BaseModel):
     @field_validator("rate_user", "rate_global", "rate_sanctioned")
     @classmethod
     def _rate(cls, v: str) -> str:
-        from gardefou.gateway.ratelimit import parse_rate
+        from gardefou.ratelimit import parse_rate
 
         try:
             parse_rate(v)

@@ -32,11 +32,11 @@ from gardefou.errors import (
 from gardefou.gateway.accounts import open_strike, sanctions_in_force, with_strike
 from gardefou.gateway.config import GatewayConfig
 from gardefou.gateway.metrics import GatewayMetrics
-from gardefou.gateway.ratelimit import RateLimits
 from gardefou.gateway.upstream import File, ImageRequest, Upstream
 from gardefou.guard import Context, Guard
 from gardefou.guard.audit import AuditLog
 from gardefou.media import Media
+from gardefou.ratelimit import RateLimiter
 
 FAIL_CLOSED = "fail_closed_signal_unavailable"
 
@@ -72,7 +72,7 @@ class GatewayService:
     upstream: Upstream
     db: Any  # gardefou.store.Database
     labeller: Any = None  # gateway.labels.Labeller; None only with config.labels == "none"
-    limits: RateLimits = field(default_factory=RateLimits)
+    limits: RateLimiter = field(default_factory=RateLimiter)
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     policy: Any = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -114,8 +114,8 @@ class GatewayService:
             for sanction in sanctions_in_force(self.cases, self.limits, self.config, kind, user):
                 self._count_refusal("sanction", sanction.sanction)
                 raise sanction
-        self.limits.hit("global", "all", self.config.rate_global, "global")
-        self.limits.hit(
+        self.limits.hit_rate("global", "all", self.config.rate_global, "global")
+        self.limits.hit_rate(
             "user", f"user:{user}" if user else f"key:{caller}", self.config.rate_user, "per-user"
         )
 
