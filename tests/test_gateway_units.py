@@ -459,3 +459,57 @@ def test_real_detectors_pass_a_benign_generation_and_label_it(tmp_path: Path) ->
     data = base64.b64decode(body["data"][0]["b64_json"])
     reader = c2pa.Reader("image/jpeg", io.BytesIO(data))
     assert reader.get_validation_state() == "Valid"
+
+
+def _benign_guard() -> Guard:
+    return Guard(
+        signals={
+            "faces": FakeSignal(faces(0)),
+            "age": FakeSignal(age()),
+            "nudity": FakeSignal(nudity("none")),
+            "identity": FakeSignal(identity()),
+        }
+    )
+
+
+def test_a_request_and_its_outputs_are_audited_in_one_commit(tmp_path: Path) -> None:
+    svc = build_service(
+        GatewayConfig(labels="none"),
+        db=connect(tmp_path / "g.db"),
+        guard=_benign_guard(),
+        upstream=CallableUpstream(lambda r: [HOUSES, HOUSES]),
+    )
+    commits = []
+    real = svc.db._conn
+
+    class Counting:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def commit(self) -> None:
+            commits.append(1)
+            real.commit()
+
+    svc.db._conn = Counting()
+    body = svc.handle("generations", "houses at dusk", {"n": 2}, "u1", "k")
+    svc.db._conn = real
+    assert len(commits) == 1  # was 3: the request's row, then one per output
+    rows = svc.db.query("SELECT id, kind FROM guard_audit ORDER BY id")
+    assert [r["kind"] for r in rows] == ["gateway_request", "gateway_output", "gateway_output"]
+    assert body["gardefou"]["decision_id"] == f"gw-{rows[0]['id']}"
+
+
+def test_the_request_is_audited_when_the_upstream_fails(tmp_path: Path) -> None:
+    def down(request: Any) -> Any:
+        raise UpstreamError("generator down")
+
+    svc = build_service(
+        GatewayConfig(labels="none"),
+        db=connect(tmp_path / "g.db"),
+        guard=_benign_guard(),
+        upstream=CallableUpstream(down),
+    )
+    with pytest.raises(UpstreamError):
+        svc.handle("generations", "houses at dusk", {"n": 1}, "u1", "k")
+    rows = svc.db.query("SELECT kind, action FROM guard_audit")
+    assert rows == [{"kind": "gateway_request", "action": "allow"}]

@@ -138,21 +138,27 @@ class GatewayService:
             self.admit(kind, user, caller)
             media = self._inputs(kind, images, mask, history, params)
             decision = self.guard.check_request(prompt, media, Context(tuple(history)))
-            decision_id = self._audit("gateway_request", prompt, media, decision)
             if not decision.allowed:
+                decision_id = self._audit("gateway_request", prompt, media, decision)
                 self._refuse_request(decision, decision_id, user, prompt, media)
+            # An allowed request's audit row is written with its outputs' rows, in one
+            # transaction (one commit, not 1 + n); if no output stage is reached, it is
+            # written alone before the error propagates.
+            pending = ("gateway_request", prompt, media, decision)
             request = ImageRequest(kind, prompt, params, tuple(images), mask)
             t_up = time.perf_counter()
             try:
                 result = self.upstream.generate(request)
-            except UpstreamError as exc:
-                upstream_s = time.perf_counter() - t_up  # a timeout is not the gateway's time
-                kind_ = "timeout" if isinstance(exc, UpstreamTimeoutError) else "error"
-                self.metrics.upstream_errors.labels(kind_).inc()
+            except BaseException as exc:
+                if isinstance(exc, UpstreamError):
+                    upstream_s = time.perf_counter() - t_up  # a timeout is not the gateway's
+                    kind_ = "timeout" if isinstance(exc, UpstreamTimeoutError) else "error"
+                    self.metrics.upstream_errors.labels(kind_).inc()
+                self._audit(*pending)
                 raise
             upstream_s = result.latency_s
             self.metrics.upstream_latency.labels(kind).observe(upstream_s)
-            body = self._outputs(kind, prompt, media, result, decision_id, user, params)
+            body = self._outputs(kind, prompt, media, result, pending, user, params)
             outcome = "ok" if not body["gardefou"]["withheld"] else "partial"
             return body
         except Refused as r:
@@ -257,62 +263,21 @@ class GatewayService:
         prompt: str,
         media: list[Media],
         result: Any,
-        decision_id: str,
+        pending: tuple[str, str, list[Media], Decision],
         user: str | None,
         params: dict[str, Any],
     ) -> dict[str, Any]:
         n = int(params.get("n", 1))
-        data: list[dict[str, Any]] = []
-        withheld: list[Withheld] = []
-        first_refusal: Decision | None = None
-        for i, raw in enumerate(result.images[:n]):
-            try:
-                out = self.guard.load_images([raw])[0]
-            except (MediaError, GuardInputError) as exc:
-                withheld.append(
-                    Withheld(
-                        i,
-                        None,
-                        [
-                            {
-                                "code": "output_unreadable",
-                                "message": f"the generator's image {i} was rejected: {exc}",
-                                "category": "",
-                            }
-                        ],
-                        False,
-                    )
-                )
-                self._count_refusal("output", "output_unreadable")
-                continue
-            d = self.guard.check_output(out, prompt, media)
-            did = self._audit("gateway_output", prompt, [out, *media], d)
-            if not d.allowed:
-                policy = not _checks_failed(d)
-                withheld.append(Withheld(i, did, _reasons(d), policy))
-                for r in d.reasons:
-                    self._count_refusal("output", r.code)
-                if policy and first_refusal is None:
-                    first_refusal = d
-                continue
-            try:
-                labelled = self.labeller.label(out.data, kind) if self.labeller else out.data
-            except GardefouError as exc:
-                withheld.append(
-                    Withheld(
-                        i,
-                        did,
-                        [{"code": "label_failed", "message": str(exc), "category": ""}],
-                        False,
-                    )
-                )
-                self._count_refusal("output", "label_failed")
-                continue
-            item: dict[str, Any] = {"b64_json": _b64(labelled)}
-            rp = result.revised_prompts[i] if i < len(result.revised_prompts) else None
-            if rp:
-                item["revised_prompt"] = rp
-            data.append(item)
+        data, withheld, first_refusal, rows = self._check_outputs(kind, prompt, media, result, n)
+        # The request's audit row and its outputs' rows: one transaction, one commit, written
+        # after the checks (the database lock is not held while images are checked and signed)
+        # and before any image is released (a failed write answers an error, no image).
+        with self.db.transaction():
+            decision_id = self._audit(*pending)
+            ids = [self._audit(*row) for row in rows]
+        for w in withheld:
+            if w.decision_id is not None:
+                w.decision_id = ids[int(w.decision_id)]
         self.metrics.images.labels("returned").inc(len(data))
         self.metrics.images.labels("withheld").inc(len(withheld))
         meta: dict[str, Any] = {
@@ -351,6 +316,66 @@ class GatewayService:
         if meta["labels"]["watermark"] and "output_format" in extra:
             extra["output_format"] = "png"  # the watermark is written losslessly (labels.py)
         return {"created": int(self.clock().timestamp()), "data": data, **extra, "gardefou": meta}
+
+    def _check_outputs(
+        self, kind: str, prompt: str, media: list[Media], result: Any, n: int
+    ) -> tuple[list[dict[str, Any]], list[Withheld], Decision | None, list[tuple[Any, ...]]]:
+        """Check and label each image: (answer items, withheld, first policy refusal, the
+        audit rows to write)."""
+        data: list[dict[str, Any]] = []
+        withheld: list[Withheld] = []
+        first_refusal: Decision | None = None
+        rows: list[tuple[Any, ...]] = []
+        for i, raw in enumerate(result.images[:n]):
+            try:
+                out = self.guard.load_images([raw])[0]
+            except (MediaError, GuardInputError) as exc:
+                withheld.append(
+                    Withheld(
+                        i,
+                        None,
+                        [
+                            {
+                                "code": "output_unreadable",
+                                "message": f"the generator's image {i} was rejected: {exc}",
+                                "category": "",
+                            }
+                        ],
+                        False,
+                    )
+                )
+                self._count_refusal("output", "output_unreadable")
+                continue
+            d = self.guard.check_output(out, prompt, media)
+            rows.append(("gateway_output", prompt, [out, *media], d))
+            did = str(len(rows) - 1)  # the row's place; its id once written (_outputs)
+            if not d.allowed:
+                policy = not _checks_failed(d)
+                withheld.append(Withheld(i, did, _reasons(d), policy))
+                for r in d.reasons:
+                    self._count_refusal("output", r.code)
+                if policy and first_refusal is None:
+                    first_refusal = d
+                continue
+            try:
+                labelled = self.labeller.label(out.data, kind) if self.labeller else out.data
+            except GardefouError as exc:
+                withheld.append(
+                    Withheld(
+                        i,
+                        did,
+                        [{"code": "label_failed", "message": str(exc), "category": ""}],
+                        False,
+                    )
+                )
+                self._count_refusal("output", "label_failed")
+                continue
+            item: dict[str, Any] = {"b64_json": _b64(labelled)}
+            rp = result.revised_prompts[i] if i < len(result.revised_prompts) else None
+            if rp:
+                item["revised_prompt"] = rp
+            data.append(item)
+        return data, withheld, first_refusal, rows
 
 
 def _b64(data: bytes) -> str:
