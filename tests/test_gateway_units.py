@@ -17,7 +17,13 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from gardefou.errors import ConfigError, RateLimitError, UpstreamError, UpstreamTimeoutError
+from gardefou.errors import (
+    ConfigError,
+    GuardInputError,
+    RateLimitError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
 from gardefou.gateway import (
     CallableUpstream,
     GatewayConfig,
@@ -513,3 +519,39 @@ def test_the_request_is_audited_when_the_upstream_fails(tmp_path: Path) -> None:
         svc.handle("generations", "houses at dusk", {"n": 1}, "u1", "k")
     rows = svc.db.query("SELECT kind, action FROM guard_audit")
     assert rows == [{"kind": "gateway_request", "action": "allow"}]
+
+
+def _png(size: tuple[int, int], mode: str = "RGBA") -> bytes:
+    buf = io.BytesIO()
+    Image.new(mode, size, (0, 0, 0, 0) if mode == "RGBA" else 0).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_the_mask_is_checked_as_an_image(tmp_path: Path) -> None:
+    from gardefou.errors import CorruptMediaError, MediaTooLargeError
+    from gardefou.guard import GuardConfig
+    from gardefou.media import Limits
+
+    calls = []
+    guard = _benign_guard()
+    guard.config = GuardConfig(media_limits=Limits(max_pixels=2_000_000))
+    svc = build_service(
+        GatewayConfig(labels="none"),
+        db=connect(tmp_path / "g.db"),
+        guard=guard,
+        upstream=CallableUpstream(lambda r: calls.append(r) or [HOUSES]),
+    )
+    w, h = Image.open(io.BytesIO(HOUSES)).size
+    image = [("in.jpg", HOUSES, "image/jpeg")]
+
+    def edit(mask: bytes) -> Any:
+        return svc.handle("edits", "add a door", {"n": 1}, "u", "k", image, ("m.png", mask, ""))
+
+    assert edit(_png((w, h)))["gardefou"]["returned"] == 1
+    with pytest.raises(GuardInputError, match=rf"mask is 10x10 px but image 0 is {w}x{h}"):
+        edit(_png((10, 10)))
+    with pytest.raises(CorruptMediaError, match="mask"):
+        edit(_png((w, h))[:200])
+    with pytest.raises(MediaTooLargeError, match="mask"):
+        edit(_png((2000, 2000), "L"))  # the inputs' pixel limit applies to the mask too
+    assert len(calls) == 1  # nothing refused reached the generator

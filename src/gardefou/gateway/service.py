@@ -204,8 +204,21 @@ class GatewayService:
             )
         media = [self.guard.load_images([data])[0] for _, data, _ in images]
         if mask is not None:
-            self.guard.load_images([mask[1]])  # a mask must at least be a readable image
+            self._check_mask(mask[1], media[0] if media else None)
         return media
+
+    def _check_mask(self, data: bytes, image: Media | None) -> None:
+        """A mask is an image: the same byte, pixel and frame limits and the same safe decode
+        as the inputs (a bomb or a corrupt file is refused, never forwarded), and it must be
+        the size of the image it masks (what the Images API requires of a mask)."""
+        from gardefou.media import load_media
+
+        m = load_media(data, self.guard.config.media_limits, label="mask")
+        if image is not None and (m.width, m.height) != (image.width, image.height):
+            raise GuardInputError(
+                f"the mask is {m.width}x{m.height} px but image 0 is {image.width}x"
+                f"{image.height} px; send a mask of the same size as the image"
+            )
 
     def _audit(self, kind: str, text: str, media: Sequence[Media], d: Decision) -> str:
         if self.config.retain_prompt_days and time.monotonic() - self._purged_at > 3600:
