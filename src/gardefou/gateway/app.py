@@ -216,11 +216,8 @@ def _passthrough(extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_format(response_format: str | None, stream: Any) -> None:
-    if response_format == "url":
-        raise GuardInputError(
-            "response_format=url needs image storage, which this gateway does "
-            "not configure; ask for b64_json"
-        )
+    if response_format not in (None, "b64_json", "url"):
+        raise GuardInputError(f"response_format={response_format!r}: use b64_json or url")
     if stream not in (None, False, "false", "False"):
         raise GuardInputError(
             "streaming (partial images) is not supported: every image is "
@@ -294,6 +291,7 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
                 (),
                 None,
                 history,
+                body.response_format,
             )
         except Exception as exc:  # noqa: BLE001 - every failure answers in the OpenAI shape
             return map_error(exc)
@@ -307,7 +305,8 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
             prompt = fields.pop("prompt", None)
             if not isinstance(prompt, str):
                 raise GuardInputError("an image edit needs a `prompt` field")
-            _check_format(fields.pop("response_format", None), fields.pop("stream", None))
+            response_format = fields.pop("response_format", None)
+            _check_format(response_format, fields.pop("stream", None))
             hist_field = fields.pop("gardefou_history", None)
             history = _history(request.headers.get(HISTORY_HEADER), [])
             if hist_field:
@@ -320,7 +319,16 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
                 except ValueError:
                     raise GuardInputError(f"n={params['n']!r} is not a whole number") from None
             out = await run_in_threadpool(
-                service.handle, "edits", prompt, params, user, who, images, mask, history
+                service.handle,
+                "edits",
+                prompt,
+                params,
+                user,
+                who,
+                images,
+                mask,
+                history,
+                response_format,
             )
         except Exception as exc:  # noqa: BLE001 - every failure answers in the OpenAI shape
             return map_error(exc)
@@ -330,6 +338,25 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
     def metrics() -> Response:
         body, ctype = service.metrics.render()
         return Response(body, media_type=ctype)
+
+    @app.get("/v1/images/files/{name}")
+    def image_file(name: str, expires: str = "", sig: str = "") -> Response:
+        """An image released with response_format=url: the signed link is the credential
+        (as the Images API's own URLs are), checked for its signature and expiry."""
+        from gardefou.errors import NotFoundError
+        from gardefou.gateway.files import MIME
+
+        try:
+            if service.files is None:
+                raise NotFoundError("this gateway keeps no images (response_format=url is off)")
+            path = service.files.open(name, expires, sig)
+        except Exception as exc:  # noqa: BLE001 - every failure answers in the OpenAI shape
+            return map_error(exc)
+        return Response(
+            path.read_bytes(),
+            media_type=MIME[path.suffix[1:]],
+            headers={"Cache-Control": "private, max-age=300"},
+        )
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:

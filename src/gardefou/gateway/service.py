@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from gardefou.decision import Action, Decision, Reason
@@ -100,6 +101,17 @@ class GatewayService:
             exempt_accounts=frozenset(self.config.exempt_users),
         )
         self.audit = AuditLog(self.db, self.config.retain_prompt_days, record_all=True)
+        self.files = None  # response_format=url storage, only when the operator configures it
+        if self.config.image_dir and self.config.image_url:
+            from gardefou.gateway.files import ImageFiles
+
+            secret = self.config.url_secret
+            self.files = ImageFiles(
+                Path(self.config.image_dir),
+                self.config.image_url,
+                self.config.url_ttl_s,
+                secret.encode() if secret else b"",
+            )
         self._purged_at = 0.0
 
     # -- admission ----------------------------------------------------------------------------
@@ -130,11 +142,18 @@ class GatewayService:
         images: Sequence[File] = (),
         mask: File | None = None,
         history: Sequence[str] = (),
+        response_format: str | None = None,
     ) -> dict[str, Any]:
         t0 = time.perf_counter()
         upstream_s = 0.0
         outcome = "error"
         try:
+            if response_format == "url" and self.files is None:
+                raise GuardInputError(
+                    "response_format=url needs image storage, which this gateway does not "
+                    "configure (settings image_dir and image_url: GARDEFOU_GATEWAY_IMAGE_DIR, "
+                    "GARDEFOU_GATEWAY_IMAGE_URL); ask for b64_json"
+                )
             self.admit(kind, user, caller)
             media = self._inputs(kind, images, mask, history, params)
             decision = self.guard.check_request(prompt, media, Context(tuple(history)))
@@ -158,7 +177,9 @@ class GatewayService:
                 raise
             upstream_s = result.latency_s
             self.metrics.upstream_latency.labels(kind).observe(upstream_s)
-            body = self._outputs(kind, prompt, media, result, pending, user, params)
+            body = self._outputs(
+                kind, prompt, media, result, pending, user, params, response_format == "url"
+            )
             outcome = "ok" if not body["gardefou"]["withheld"] else "partial"
             return body
         except Refused as r:
@@ -279,9 +300,12 @@ class GatewayService:
         pending: tuple[str, str, list[Media], Decision],
         user: str | None,
         params: dict[str, Any],
+        as_url: bool = False,
     ) -> dict[str, Any]:
         n = int(params.get("n", 1))
-        data, withheld, first_refusal, rows = self._check_outputs(kind, prompt, media, result, n)
+        data, withheld, first_refusal, rows = self._check_outputs(
+            kind, prompt, media, result, n, as_url
+        )
         # The request's audit row and its outputs' rows: one transaction, one commit, written
         # after the checks (the database lock is not held while images are checked and signed)
         # and before any image is released (a failed write answers an error, no image).
@@ -331,7 +355,7 @@ class GatewayService:
         return {"created": int(self.clock().timestamp()), "data": data, **extra, "gardefou": meta}
 
     def _check_outputs(
-        self, kind: str, prompt: str, media: list[Media], result: Any, n: int
+        self, kind: str, prompt: str, media: list[Media], result: Any, n: int, as_url: bool
     ) -> tuple[list[dict[str, Any]], list[Withheld], Decision | None, list[tuple[Any, ...]]]:
         """Check and label each image: (answer items, withheld, first policy refusal, the
         audit rows to write)."""
@@ -383,7 +407,11 @@ class GatewayService:
                 )
                 self._count_refusal("output", "label_failed")
                 continue
-            item: dict[str, Any] = {"b64_json": _b64(labelled)}
+            item: dict[str, Any] = (
+                {"url": self.files.put(labelled)}
+                if as_url and self.files is not None
+                else {"b64_json": _b64(labelled)}
+            )
             rp = result.revised_prompts[i] if i < len(result.revised_prompts) else None
             if rp:
                 item["revised_prompt"] = rp
