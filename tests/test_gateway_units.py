@@ -555,3 +555,28 @@ def test_the_mask_is_checked_as_an_image(tmp_path: Path) -> None:
     with pytest.raises(MediaTooLargeError, match="mask"):
         edit(_png((2000, 2000), "L"))  # the inputs' pixel limit applies to the mask too
     assert len(calls) == 1  # nothing refused reached the generator
+
+
+def test_the_watermark_reuses_the_checks_decode_with_the_same_pixels() -> None:
+    from gardefou.gateway import labels
+
+    media = load_media(HOUSES)
+    decodes = []
+    import PIL.Image
+
+    original = PIL.Image.open
+
+    def counting_open(*a: Any, **k: Any) -> Any:
+        decodes.append(1)
+        return original(*a, **k)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(PIL.Image, "open", counting_open)
+    try:
+        reused = labels.watermark_png(HOUSES, media.image)
+        assert decodes == []  # no second decode of the output
+        fresh = labels.watermark_png(HOUSES)
+        assert decodes == [1]
+    finally:
+        mp.undo()
+    assert reused == fresh

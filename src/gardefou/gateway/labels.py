@@ -78,12 +78,17 @@ def manifest(generator: str, kind: str, watermarked: bool) -> dict[str, Any]:
     )
 
 
-def watermark_png(data: bytes) -> bytes:
-    """The image with the gardefou watermark, as PNG (lossless: JPEG would erase the mark)."""
+def watermark_png(data: bytes, decoded: Any = None) -> bytes:
+    """The image with the gardefou watermark, as PNG (lossless: JPEG would erase the mark).
+    ``decoded``: the PIL image the output check already decoded from ``data`` (first frame,
+    orientation as stored): used instead of decoding the bytes a second time."""
     from PIL import Image
 
-    with Image.open(io.BytesIO(data)) as img:
-        rgb = np.asarray(img.convert("RGB"))
+    if decoded is not None:
+        rgb = np.asarray(decoded.convert("RGB"))
+    else:
+        with Image.open(io.BytesIO(data)) as img:
+            rgb = np.asarray(img.convert("RGB"))
     bits = _watermark.KNOWN_MESSAGES[WATERMARK_MESSAGE]
     out = io.BytesIO()
     Image.fromarray(_watermark.embed(rgb, bits)).save(out, "PNG", compress_level=1)
@@ -109,9 +114,10 @@ class Labeller:
     ) -> Labeller:
         return cls(load_signing_key(cert, key, alg), generator, watermark)
 
-    def label(self, data: bytes, kind: str) -> bytes:
+    def label(self, data: bytes, kind: str, decoded: Any = None) -> bytes:
+        """``data`` labelled; ``decoded``, the check's decode of it, spares the watermark one."""
         if self.watermark:
-            data = watermark_png(data)
+            data = watermark_png(data, decoded)
         fmt = sniff_format(data)
         if fmt not in _MIME:
             data, fmt = _to_png(data), "PNG"

@@ -395,7 +395,9 @@ class GatewayService:
                     first_refusal = d
                 continue
             try:
-                labelled = self.labeller.label(out.data, kind) if self.labeller else out.data
+                labelled = (
+                    self.labeller.label(out.data, kind, out.image) if self.labeller else out.data
+                )
             except GardefouError as exc:
                 withheld.append(
                     Withheld(
