@@ -580,3 +580,18 @@ def test_the_watermark_reuses_the_checks_decode_with_the_same_pixels() -> None:
     finally:
         mp.undo()
     assert reused == fresh
+
+
+def test_the_images_answer_is_the_same_json_as_jsonresponse() -> None:
+    from fastapi.responses import JSONResponse
+
+    from gardefou.gateway.app import images_response
+
+    b64 = base64.b64encode(HOUSES).decode()
+    body = {
+        "created": 1,
+        "data": [{"b64_json": b64, "revised_prompt": 'a "quoted" é'}, {"url": "http://x/y"}],
+        "b64_json": "",  # an upstream extra with the same name is left alone
+        "gardefou": {"decision_id": "gw-1", "withheld": [], "note": "ünïcode"},
+    }
+    assert images_response(body).body == JSONResponse(body).body
