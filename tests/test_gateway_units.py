@@ -585,7 +585,7 @@ def test_the_watermark_reuses_the_checks_decode_with_the_same_pixels() -> None:
 def test_the_images_answer_is_the_same_json_as_jsonresponse() -> None:
     from fastapi.responses import JSONResponse
 
-    from gardefou.gateway.app import images_response
+    from gardefou.gateway.wire import images_response
 
     b64 = base64.b64encode(HOUSES).decode()
     body = {

@@ -32,6 +32,7 @@ from gardefou.errors import (
 )
 from gardefou.gateway.accounts import open_strike, sanctions_in_force, with_strike
 from gardefou.gateway.config import GatewayConfig
+from gardefou.gateway.inputs import read_inputs
 from gardefou.gateway.metrics import GatewayMetrics
 from gardefou.gateway.upstream import File, ImageRequest, Upstream
 from gardefou.guard import Context, Guard
@@ -155,7 +156,7 @@ class GatewayService:
                     "GARDEFOU_GATEWAY_IMAGE_URL); ask for b64_json"
                 )
             self.admit(kind, user, caller)
-            media = self._inputs(kind, images, mask, history, params)
+            media = read_inputs(self.guard, self.config, kind, images, mask, history, params)
             decision = self.guard.check_request(prompt, media, Context(tuple(history)))
             if not decision.allowed:
                 decision_id = self._audit("gateway_request", prompt, media, decision)
@@ -195,50 +196,6 @@ class GatewayService:
             self.metrics.requests.labels(kind, outcome).inc()
             self.metrics.added_latency.labels(kind).observe(
                 max(0.0, time.perf_counter() - t0 - upstream_s)
-            )
-
-    def _inputs(
-        self,
-        kind: str,
-        images: Sequence[File],
-        mask: File | None,
-        history: Sequence[str],
-        params: dict[str, Any],
-    ) -> list[Media]:
-        cfg = self.config
-        n = params.get("n", 1)
-        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= cfg.max_n:
-            raise GuardInputError(
-                f"n={n!r}: this gateway returns 1 to {cfg.max_n} images per request; ask for fewer"
-            )
-        if len(history) > cfg.max_history:
-            raise GuardInputError(
-                f"{len(history)} history turns sent (limit {cfg.max_history}); "
-                "send the most recent ones"
-            )
-        if kind == "edits" and not images:
-            raise GuardInputError("an image edit needs at least one `image` file")
-        if len(images) > cfg.max_images:
-            raise GuardInputError(
-                f"{len(images)} images sent (limit {cfg.max_images}); send at "
-                f"most {cfg.max_images} images per edit"
-            )
-        media = [self.guard.load_images([data])[0] for _, data, _ in images]
-        if mask is not None:
-            self._check_mask(mask[1], media[0] if media else None)
-        return media
-
-    def _check_mask(self, data: bytes, image: Media | None) -> None:
-        """A mask is an image: the same byte, pixel and frame limits and the same safe decode
-        as the inputs (a bomb or a corrupt file is refused, never forwarded), and it must be
-        the size of the image it masks (what the Images API requires of a mask)."""
-        from gardefou.media import load_media
-
-        m = load_media(data, self.guard.config.media_limits, label="mask")
-        if image is not None and (m.width, m.height) != (image.width, image.height):
-            raise GuardInputError(
-                f"the mask is {m.width}x{m.height} px but image 0 is {image.width}x"
-                f"{image.height} px; send a mask of the same size as the image"
             )
 
     def _audit(self, kind: str, text: str, media: Sequence[Media], d: Decision) -> str:
@@ -395,9 +352,12 @@ class GatewayService:
                     first_refusal = d
                 continue
             try:
-                labelled = (
-                    self.labeller.label(out.data, kind, out.image) if self.labeller else out.data
-                )
+                if self.labeller is None:
+                    labelled = out.data
+                elif self.labeller.watermark:  # the check's decode spares the watermark one
+                    labelled = self.labeller.label(out.data, kind, decoded=out.image)
+                else:
+                    labelled = self.labeller.label(out.data, kind)
             except GardefouError as exc:
                 withheld.append(
                     Withheld(
