@@ -18,10 +18,17 @@ import pytest
 from PIL import Image
 
 from gardefou.errors import GoneError
-from gardefou.gateway import GatewayConfig, build_service, create_gateway_app
+from gardefou.gateway import (
+    CallableUpstream,
+    GatewayConfig,
+    Refused,
+    build_service,
+    create_gateway_app,
+)
 from gardefou.gateway.fakes import fake_upstream_app, free_port, serve
 from gardefou.gateway.labels import Labeller
 from gardefou.guard import Guard
+from gardefou.media import load_media
 from gardefou.signals.c2pa_sign import generate_test_key
 from gardefou.store import connect
 from gardefou.testing import FakeSignal, age, faces, identity, jitter, nudity, person_embedding
@@ -341,3 +348,27 @@ def test_response_format_url_needs_storage_then_gives_signed_expiring_links(
         assert kept.service.files.sweep(now=2e10) == 1 and httpx.get(link).status_code == 410
     finally:
         kept.close()
+
+
+@pytest.mark.parametrize("output", [HOUSES, SAME_PERSON, OTHER], ids=["houses", "same", "other"])
+def test_the_gateways_output_verdict_is_the_guards_own(tmp_path: Path, output: bytes) -> None:
+    """Whatever the gateway does to spend less CPU (one decode, reused), each output's decision
+    is exactly what Guard.check_output decides on the same bytes."""
+    guard = fake_guard()
+    svc = build_service(
+        GatewayConfig(labels="none"),
+        db=connect(tmp_path / "v.db"),
+        guard=guard,
+        upstream=CallableUpstream(lambda r: [output]),
+    )
+    prompt = "make it a summer day"
+    try:
+        svc.handle("edits", prompt, {"n": 1}, None, "k", [("me.png", PORTRAIT, "image/png")])
+    except Refused:
+        pass
+    row = svc.db.query_one(
+        "SELECT action, reasons_json FROM guard_audit WHERE kind = 'gateway_output'"
+    )
+    direct = guard.check_output(load_media(output), prompt, [load_media(PORTRAIT)])
+    assert row is not None and row["action"] == str(direct.action)
+    assert [r["code"] for r in json.loads(row["reasons_json"])] == [r.code for r in direct.reasons]
