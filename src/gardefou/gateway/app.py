@@ -88,7 +88,7 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
         return map_error(GuardInputError(str(exc)))
 
     @app.post("/v1/images/generations")
-    async def generations(request: Request) -> JSONResponse:
+    async def generations(request: Request) -> Response:
         try:
             who = caller(request)
             try:
@@ -126,7 +126,7 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
         return images_response(out)
 
     @app.post("/v1/images/edits")
-    async def edits(request: Request) -> JSONResponse:
+    async def edits(request: Request) -> Response:
         try:
             who = caller(request)
             images, mask, fields = await read_form(request, cfg)

@@ -320,14 +320,15 @@ def generate_test_key(
             decipher_only=False,
         )
 
-    makers = {
+    makers: dict[str, Any] = {
         "ed25519": ed25519.Ed25519PrivateKey.generate,
         "es256": lambda: ec.generate_private_key(ec.SECP256R1()),
         "ps256": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
     }
     if alg not in makers:
         raise ConfigError(f"test keys are {', '.join(makers)}; not {alg!r}")
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), makers[alg]()
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    key: Any = makers[alg]()
     ca_name = name(f"{common_name} CA")
     ca = (
         x509.CertificateBuilder()
