@@ -1,7 +1,7 @@
 """Latency and throughput the gateway adds over calling the (fake) upstream directly.
 
     .venv/bin/python benchmarks/gateway_bench.py [--n 200] [--gateway-cpu 1] [--client-cpu 0]
-        [--signals fake|real] [--seconds 10] [--clients 4] [--sign-algs]
+        [--signals fake|real] [--seconds 10] [--clients 4] [--sign-algs] [--answer-json]
 
 Two processes, one run: the gateway (uvicorn, one worker) alone, pinned to ``--gateway-cpu``;
 the fake upstream (gardefou.gateway.fakes, answering a 1024x768 JPEG) and the httpx clients in
@@ -21,7 +21,10 @@ request through the gateway, so both see the same machine load. Reported:
 Prompts differ per request (nothing can be served from a cache). ``--signals fake``: the output
 check reads faked signals (no model runs): the gateway's own cost. ``--signals real``: the
 shipped detectors run on every output image. ``--sign-algs``: CPU per C2PA signature of the
-1024x768 JPEG with Ed25519, ES256 and PS256 test keys, in this process.
+1024x768 JPEG with Ed25519, ES256 and PS256 test keys, in this process. ``--answer-json``: CPU
+to render a one-image answer with ``JSONResponse`` and with the gateway's ``images_response``.
+Where the gateway's CPU goes: run with ``--seconds 60`` and, meanwhile,
+``py-spy record -p <gateway pid> -r 200 -f raw -o gw.txt`` (the pid is printed first).
 """
 
 from __future__ import annotations
@@ -130,8 +133,15 @@ def serve_gateway(upstream: str, signals: str, db_path: str, cpu: int) -> None:
 def start_gateway(upstream: str, signals: str, tmp: Path, cpu: int) -> tuple[Any, str, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve-gateway", upstream, signals, str(tmp / "gw.db"),
-         str(cpu)],  # fmt: skip
+        [
+            sys.executable,
+            __file__,
+            "--serve-gateway",
+            upstream,
+            signals,
+            str(tmp / "gw.db"),
+            str(cpu),
+        ],
         stdout=subprocess.PIPE,
         env=env,
         text=True,
@@ -278,6 +288,30 @@ def sign_algs(image: bytes, n: int = 100) -> dict[str, float]:
     return out
 
 
+def answer_json(image: bytes, n: int = 300) -> dict[str, float]:
+    """CPU ms to render a one-image answer: JSONResponse vs the gateway's images_response."""
+    import base64
+
+    from fastapi.responses import JSONResponse
+
+    from gardefou.gateway.wire import images_response
+
+    body = {
+        "created": 1,
+        "data": [{"b64_json": base64.b64encode(image).decode()}],
+        "gardefou": {"decision_id": "gw-1", "requested": 1, "returned": 1, "withheld": []},
+    }
+    out = {}
+    for name, render in (("JSONResponse", JSONResponse), ("images_response", images_response)):
+        for _ in range(20):
+            render(body)
+        c0 = time.process_time()
+        for _ in range(n):
+            render(body)
+        out[name] = round((time.process_time() - c0) / n * 1000, 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200, help="requests per measurement")
@@ -287,6 +321,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0, help="throughput run length")
     ap.add_argument("--clients", type=int, default=4, help="concurrent clients (throughput)")
     ap.add_argument("--sign-algs", action="store_true", help="also time C2PA signing by alg")
+    ap.add_argument("--answer-json", action="store_true", help="also time the answer's JSON")
     args = ap.parse_args()
     if args.client_cpu >= 0:
         os.sched_setaffinity(0, {args.client_cpu})
@@ -306,19 +341,20 @@ def main() -> None:
     up, _ = serve(fake_upstream_app([out]))
     with tempfile.TemporaryDirectory() as tmp, httpx.Client(timeout=60) as client:
         proc, gw, key = start_gateway(up, args.signals, Path(tmp), args.gateway_cpu)
+        print(f"gateway pid {proc.pid}", flush=True)
         try:
             results["text"] = measure(client, up, gw, key, proc.pid, "generations", args.n, None)
             results["edit"] = measure(
                 client, up, gw, key, proc.pid, "edits", max(20, args.n // 2), edit_in
             )
-            results["throughput_text"] = throughput(
-                gw, key, proc.pid, args.seconds, args.clients
-            )
+            results["throughput_text"] = throughput(gw, key, proc.pid, args.seconds, args.clients)
         finally:
             proc.terminate()
             proc.wait(10)
     if args.sign_algs:
         results["c2pa_sign_cpu_ms"] = sign_algs(out)
+    if args.answer_json:
+        results["answer_json_cpu_ms"] = answer_json(out)
     results["load_avg_after"] = os.getloadavg()
     print(json.dumps(results, indent=2))
 

@@ -201,8 +201,8 @@ def passthrough(extra: dict[str, Any]) -> dict[str, Any]:
 def images_response(body: dict[str, Any]) -> Response:
     """The answer as JSON, each image's base64 written in as is. ``json.dumps`` would scan the
     ~360 KB of every image for characters to escape (base64 has none) and the text would be
-    copied again to UTF-8: 1.9 ms of CPU per 1024x768 image against 0.5 ms here (measured on
-    the loaded test machine). The bytes are the same as ``JSONResponse``'s."""
+    copied again to UTF-8: 0.56-0.71 ms of CPU per 1024x768 image against 0.03 ms here
+    (benchmarks/gateway_bench.py --answer-json). The bytes are the same as JSONResponse's."""
     marker = secrets.token_hex(8)  # unguessable: no other value in the answer can equal it
     blobs: list[bytes] = []
     items = []
