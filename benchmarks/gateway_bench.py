@@ -23,8 +23,12 @@ check reads faked signals (no model runs): the gateway's own cost. ``--signals r
 shipped detectors run on every output image. ``--sign-algs``: CPU per C2PA signature of the
 1024x768 JPEG with Ed25519, ES256 and PS256 test keys, in this process. ``--answer-json``: CPU
 to render a one-image answer with ``JSONResponse`` and with the gateway's ``images_response``.
-Where the gateway's CPU goes: run with ``--seconds 60`` and, meanwhile,
-``py-spy record -p <gateway pid> -r 200 -f raw -o gw.txt`` (the pid is printed first).
+``--in-process N``: only the gateway's CPU per text request in this one pinned process, no HTTP
+(``GatewayService.handle`` with an in-process upstream, then the answer's JSON), N requests; with
+``GARDEFOU_BENCH_SRC=/path/to/other/checkout/src`` the same loop runs that checkout's code
+(alternate the two to compare on a loaded machine). Where the gateway's CPU goes: run with
+``--seconds 60`` and, meanwhile, ``py-spy record -p <gateway pid> -r 200 -f raw -o gw.txt``
+(the pid is printed first).
 """
 
 from __future__ import annotations
@@ -48,7 +52,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+# the code under test: this checkout's, or another's (--src, e.g. a checkout of main, to compare)
+SRC = Path(os.environ.get("GARDEFOU_BENCH_SRC", REPO / "src"))
+sys.path.insert(0, str(SRC))
 CLK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -131,7 +137,7 @@ def serve_gateway(upstream: str, signals: str, db_path: str, cpu: int) -> None:
 
 
 def start_gateway(upstream: str, signals: str, tmp: Path, cpu: int) -> tuple[Any, str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    env = {**os.environ, "PYTHONPATH": str(SRC), "GARDEFOU_BENCH_SRC": str(SRC)}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -312,6 +318,48 @@ def answer_json(image: bytes, n: int = 300) -> dict[str, float]:
     return out
 
 
+def in_process(n: int, cpu: int) -> dict[str, Any]:
+    """CPU ms per text request of the service alone (no HTTP), unique prompts, faked signals."""
+    if cpu >= 0:
+        os.sched_setaffinity(0, {cpu})
+    import gardefou
+    from gardefou.gateway import CallableUpstream, GatewayConfig, build_service
+    from gardefou.gateway.labels import Labeller
+    from gardefou.guard import Guard
+    from gardefou.signals.c2pa_sign import generate_test_key
+    from gardefou.store import connect
+    from gardefou.testing import FakeSignal, age, faces, identity, nudity
+
+    try:
+        from gardefou.gateway.wire import images_response as render
+    except ImportError:  # code from before images_response
+        from fastapi.responses import JSONResponse as render
+    image = jpeg(REPO / "tests/fixtures/guard/object-houses.jpg")
+    signals = {"faces": faces(1), "age": age(), "nudity": nudity("none"), "identity": identity()}
+    guard = Guard(signals={k: FakeSignal(v) for k, v in signals.items()})
+    with tempfile.TemporaryDirectory() as tmp:
+        svc = build_service(
+            GatewayConfig(
+                labels="c2pa", rate_user="10000000/minute", rate_global="10000000/minute"
+            ),
+            db=connect(Path(tmp) / "p.db"),
+            guard=guard,
+            upstream=CallableUpstream(lambda r: [image]),
+            labeller=Labeller(generate_test_key(), "fake"),
+        )
+
+        def one(i: int) -> None:
+            render(svc.handle("generations", f"a quiet street, view {i}", {"n": 1}, "u", "k"))
+
+        for i in range(20):
+            one(-i)
+        c0 = time.process_time()
+        for i in range(n):
+            one(i)
+        per = (time.process_time() - c0) / n * 1000
+    return {"src": gardefou.__file__, "n": n, "cpu_ms_per_request": round(per, 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200, help="requests per measurement")
@@ -322,7 +370,11 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=4, help="concurrent clients (throughput)")
     ap.add_argument("--sign-algs", action="store_true", help="also time C2PA signing by alg")
     ap.add_argument("--answer-json", action="store_true", help="also time the answer's JSON")
+    ap.add_argument("--in-process", type=int, default=0, metavar="N", help="service only, no HTTP")
     args = ap.parse_args()
+    if args.in_process:
+        print(json.dumps(in_process(args.in_process, args.gateway_cpu)))
+        return
     if args.client_cpu >= 0:
         os.sched_setaffinity(0, {args.client_cpu})
     import httpx
