@@ -595,3 +595,22 @@ def test_the_images_answer_is_the_same_json_as_jsonresponse() -> None:
         "gardefou": {"decision_id": "gw-1", "withheld": [], "note": "ünïcode"},
     }
     assert images_response(body).body == JSONResponse(body).body
+
+
+@pytest.mark.redis
+def test_the_mounted_gateway_shares_the_services_redis_limits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from gardefou.web.app import create_app
+    from gardefou.web.settings import Settings
+
+    monkeypatch.setenv("GARDEFOU_GATEWAY_UPSTREAM", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("GARDEFOU_GATEWAY_LABELS", "none")
+    settings = Settings(db=str(tmp_path / "m.db"), admin_key="adm", rate_limit_url=redis_url)
+    app = create_app(settings)
+    with TestClient(app):
+        mounted = next(r for r in app.routes if getattr(r, "path", "") == "/gateway")
+        gateway = mounted.app.app.state.gateway  # BodyLimit -> the gateway's FastAPI app
+        assert gateway.limits.shared  # in Redis, as the service's own limits are
