@@ -614,3 +614,22 @@ def test_the_mounted_gateway_shares_the_services_redis_limits(
         mounted = next(r for r in app.routes if getattr(r, "path", "") == "/gateway")
         gateway = mounted.app.app.state.gateway  # BodyLimit -> the gateway's FastAPI app
         assert gateway.limits.shared  # in Redis, as the service's own limits are
+
+
+def test_the_request_is_audited_when_checking_an_output_breaks(tmp_path: Path) -> None:
+    class Exploding:
+        watermark = False
+
+        def label(self, data: bytes, kind: str) -> bytes:
+            raise RuntimeError("a bug in a labeller")
+
+    svc = build_service(
+        GatewayConfig(labels="c2pa"),
+        db=connect(tmp_path / "g.db"),
+        guard=_benign_guard(),
+        upstream=CallableUpstream(lambda r: [HOUSES]),
+        labeller=Exploding(),
+    )
+    with pytest.raises(RuntimeError):
+        svc.handle("generations", "houses at dusk", {"n": 1}, "u1", "k")
+    assert [r["kind"] for r in svc.db.query("SELECT kind FROM guard_audit")] == ["gateway_request"]

@@ -260,9 +260,13 @@ class GatewayService:
         as_url: bool = False,
     ) -> dict[str, Any]:
         n = int(params.get("n", 1))
-        data, withheld, first_refusal, rows = self._check_outputs(
-            kind, prompt, media, result, n, as_url
-        )
+        try:
+            data, withheld, first_refusal, rows = self._check_outputs(
+                kind, prompt, media, result, n, as_url
+            )
+        except BaseException:
+            self._audit(*pending)  # an unexpected failure: the request is on record all the same
+            raise
         # The request's audit row and its outputs' rows: one transaction, one commit, written
         # after the checks (the database lock is not held while images are checked and signed)
         # and before any image is released (a failed write answers an error, no image).
