@@ -219,6 +219,10 @@ def test_config_errors_name_the_setting() -> None:
         GatewayConfig.build(max_n=0)
     with pytest.raises(ConfigError, match="rate_global"):
         GatewayConfig.build(rate_global="fast")
+    with pytest.raises(ConfigError, match="needs both image_dir"):
+        GatewayConfig.build(image_dir="/tmp/x")
+    with pytest.raises(ConfigError, match="image_url"):
+        GatewayConfig.build(image_dir="/tmp/x", image_url="gw.example.org")
     cfg = GatewayConfig.from_env(
         {"GARDEFOU_GATEWAY_UPSTREAM": "http://g/v1/", "GARDEFOU_GATEWAY_MAX_N": "2"}
     )
