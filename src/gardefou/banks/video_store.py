@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gardefou.banks.records import now
+from gardefou.clock import now
 from gardefou.banks.video import VideoBank, VideoEntry, VideoIndex, VideoMatch
 from gardefou.banks.video_formats import load
 from gardefou.errors import BankError, NotFoundError
