@@ -22,9 +22,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from gardefou.clock import now
 from gardefou.banks.video import VideoBank, VideoEntry, VideoIndex, VideoMatch
 from gardefou.banks.video_formats import load
+from gardefou.clock import now
 from gardefou.errors import BankError, NotFoundError
 from gardefou.signals.vpdq import VideoHashes, VpdqFeature
 from gardefou.store.db import Database
