@@ -34,6 +34,8 @@ PENDING_DECIDE_REDESIGN: frozenset[str] = frozenset(
         "gardefou.decide_pipeline",
         "gardefou.decide_video",
         "gardefou.media.video_decide",
+        # re-judges a reply clip through the decision path (cases.reevaluate <-> decide)
+        "gardefou.media.video_rejudge",
     }
 )
 
