@@ -9,6 +9,7 @@ Transparency Database, never personal data).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -111,3 +112,14 @@ class Decision:
             policy=d.get("policy", ""),
             unavailable=tuple(d.get("unavailable", ())),
         )
+
+
+def video_content_type(decision: Decision) -> Decision:
+    """The same decision with CONTENT_TYPE_VIDEO in place of CONTENT_TYPE_IMAGE."""
+    types = [
+        "CONTENT_TYPE_VIDEO" if t == "CONTENT_TYPE_IMAGE" else t
+        for t in decision.dsa_fields.get("content_type", [])
+    ]
+    if "CONTENT_TYPE_VIDEO" not in types:
+        types.insert(0, "CONTENT_TYPE_VIDEO")
+    return dataclasses.replace(decision, dsa_fields={**decision.dsa_fields, "content_type": types})

@@ -69,7 +69,7 @@ def preserve_cases(store: EvidenceStore, actor: str, reason: str) -> int:
             "history": history.get(int(c["id"]), []), "appeals": appeals.get(int(c["id"]), []),
         }  # fmt: skip
         if d is not None:
-            from gardefou.decide_video import trace_evidence
+            from gardefou.decide.video import trace_evidence
 
             videos = trace_evidence(record["decision"])
             if videos:  # a clip's hashes and deciding frame times (never its pixels)
