@@ -132,3 +132,20 @@ def test_the_graph_sees_function_level_imports():
     graph = _graph()
     # gardefou.pipeline.deciders imports the decision layer inside default_decider only
     assert "gardefou.decide" in graph["gardefou.pipeline.deciders"]
+
+
+#: what ``gardefou.decide`` offered as a module (its own names and its re-exports)
+EXPORTED_BEFORE = (
+    "BANK_SIGNAL IDENTITY_FACTS NO_PARENT_NOTE SKIPPED_KEY VICTIM_SOURCES bank_facts "
+    "consent_context item_context CONTEXT_SIGNALS Extract STORE_BANKS Services services_for "
+    "ItemResult Decided StoredDecision decide post_context judge_lazily judge_items combine "
+    "get_decision record decide_event PlatformDecider platform_decider"
+).split()
+
+
+def test_the_package_exports_what_the_module_did():
+    import gardefou.decide as d
+
+    assert [n for n in EXPORTED_BEFORE if not hasattr(d, n)] == []
+    assert set(EXPORTED_BEFORE) <= set(d.__all__)
+    assert d.platform_decider().__class__ is d.PlatformDecider
