@@ -149,3 +149,12 @@ def test_the_package_exports_what_the_module_did():
     assert [n for n in EXPORTED_BEFORE if not hasattr(d, n)] == []
     assert set(EXPORTED_BEFORE) <= set(d.__all__)
     assert d.platform_decider().__class__ is d.PlatformDecider
+
+
+def test_the_decider_option_loads_the_platform_decider():
+    """``--decider gardefou.decide:platform_decider`` (docs/policy.md) without a module
+    ``__getattr__``: the name is the package's own."""
+    from gardefou.decide import PlatformDecider
+    from gardefou.pipeline import load_decider
+
+    assert isinstance(load_decider("gardefou.decide:platform_decider"), PlatformDecider)
