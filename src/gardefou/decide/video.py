@@ -27,7 +27,13 @@ from typing import Any
 
 from gardefou.decide.context import VICTIM_SOURCES, item_context
 from gardefou.decide.results import ItemResult
-from gardefou.decision import Decision, RuleTrace, video_content_type
+from gardefou.decision import (
+    EVIDENCE_TRACE,
+    Decision,
+    RuleTrace,
+    trace_evidence,
+    video_content_type,
+)
 from gardefou.media import Limits, load_media
 from gardefou.media.video import Video
 from gardefou.policy import UNKNOWN, Policy, evaluate, load_default_policy
@@ -36,8 +42,6 @@ from gardefou.thread import MediaFacts, edit_facts
 # media.video_scan, signals.vpdq and banks.video load the video stack (about a second): imported
 # where a clip is decided, so that deciding images does not pay for it
 
-#: the rule name of the trace entry that holds a clip's evidence facts (JSON)
-EVIDENCE_TRACE = "video_evidence"
 #: key frames of a clip kept for review (blurred in the console, like a case's images)
 KEY_FRAMES = 4
 #: hash signals of images: a video's are its vPDQ features and file hashes instead
@@ -171,18 +175,6 @@ def with_video_type(decision: Any, any_image: bool) -> Any:
     if "CONTENT_TYPE_VIDEO" not in types:
         types.append("CONTENT_TYPE_VIDEO")
     return dataclasses.replace(decision, dsa_fields={**decision.dsa_fields, "content_type": types})
-
-
-def trace_evidence(decision: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """The clips' evidence facts in a stored decision (``Decision.to_dict()``)."""
-    out = []
-    for t in (decision or {}).get("rule_trace") or ():
-        if t.get("rule") == EVIDENCE_TRACE:
-            try:
-                out.append(json.loads(t["detail"]))
-            except (ValueError, TypeError):
-                continue  # a trace entry is text: an unreadable one is skipped, not fatal
-    return out
 
 
 # -- a scanned clip ------------------------------------------------------------------------------
