@@ -30,9 +30,9 @@ from datetime import datetime
 from typing import Any
 
 from gardefou.policy.facts import UNKNOWN
+from gardefou.signals.nudity_levels import LEVEL_RANK  # the one ranking of the nudity levels
 
 MAX_DEPTH = 3
-LEVEL_RANK = {"none": 0, "suggestive": 1, "explicit": 2}
 
 
 # -- compact per-post facts ------------------------------------------------------------------------

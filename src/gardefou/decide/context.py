@@ -13,7 +13,8 @@ from typing import Any
 from gardefou.consent import consent_facts
 from gardefou.decide.services import BANK_SIGNAL, Services
 from gardefou.policy.facts import UNKNOWN
-from gardefou.thread import LEVEL_RANK, MediaFacts, ancestor_media, bot_request_facts, edit_facts
+from gardefou.signals.nudity_levels import LEVEL_RANK
+from gardefou.thread import MediaFacts, ancestor_media, bot_request_facts, edit_facts
 
 __all__ = [
     "BANK_SIGNAL",

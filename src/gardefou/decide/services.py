@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from gardefou.banks.service import BankService
 from gardefou.cases import CaseStore
+from gardefou.clock import utcnow
 from gardefou.consent import ConsentRegistry
 from gardefou.decide.intent import RequestIntent, request_intent
 from gardefou.media import Limits, Media
@@ -69,7 +70,7 @@ class Services:
     exempt_accounts: frozenset[str] = frozenset()
     #: bank names whose matches are victim matches; None: banks fed by submissions/takedowns
     victim_banks: frozenset[str] | None = None
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Callable[[], datetime] = field(default=utcnow)
     #: cheap signals first; faces/age/identity only when an undecided rule needs them
     #: (``gardefou.policy.needs``; same decisions). False: every signal on every image.
     lazy: bool = True
