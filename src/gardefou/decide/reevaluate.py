@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from gardefou.decide.context import post_context
 from gardefou.decide.judge import combine, judge_items
 from gardefou.decide.services import Services
+from gardefou.decide.video import rejudge_clip, with_video_type
 from gardefou.decision import SEVERITY, Decision
 from gardefou.signals.base import SignalResult
 from gardefou.thread import MAX_DEPTH, MediaFacts
@@ -67,6 +68,9 @@ def rejudge_replies(
 ) -> list[Rejudged]:
     """Judge again the decided descendants of ``post_id`` (``stored_post``: the stored decision
     of a post event, or None), nearest first."""
+    # with the video stack (about a second to import): paid when a re-judgement happens
+    from gardefou.media.video_rejudge import is_clip
+
     assert services.policy is not None
     out = []
     frontier = [post_id]
@@ -82,7 +86,22 @@ def rejudge_replies(
             thread_base, notes, requester, parents = post_context(services, tp.author, tp.reply_to)
             base = {"event.kind": "post", "event.is_reply": bool(tp.reply_to), **thread_base}
             labelled = [(f"{cid}/media[{i}]", stored_signals(m)) for i, m in enumerate(tp.media)]
-            items = judge_items(services, base, parents, tp.author, labelled)
+            # a clip goes through the video path (its stored vPDQ, CONTENT_TYPE_VIDEO)
+            clip = [is_clip(m) for m in tp.media]
+            items = judge_items(
+                services,
+                base,
+                parents,
+                tp.author,
+                [x for x, c in zip(labelled, clip, strict=True) if not c],
+            )
+            items += [
+                rejudge_clip(services, base, parents, tp.author, lb, m, s)
+                for (lb, s), m, c in zip(labelled, tp.media, clip, strict=True)
+                if c
+            ]
             new = combine(services.policy, items, [f"re-evaluated when {post_id} arrived", *notes])
+            if any(clip):
+                new = with_video_type(new, any_image=not all(clip))
             out.append(Rejudged(cid, tp.reply_to, old, new, tp.author, requester))
     return out

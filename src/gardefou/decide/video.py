@@ -108,6 +108,7 @@ def judge_video(
     video: Video,
 ) -> Any:
     """The ``ItemResult`` of one clip of an event."""
+    from gardefou.media.video_rejudge import CLIP_FACTS, clip_marker
     from gardefou.media.video_scan import VideoScan, decode_for_scan, with_container_c2pa
 
     names = [n for n in services.signal_names if n not in _IMAGE_HASHES]
@@ -116,7 +117,8 @@ def judge_video(
     if "provenance" in signals:
         signals["provenance"] = with_container_c2pa(video, signals["provenance"])
     scan = VideoScan(video, hashes, frames, signals)
-    facts = MediaFacts.from_signals(signals)
+    # the stored facts carry the clip's hashes: a late re-judgement goes through the video path
+    facts = MediaFacts.from_signals({**signals, CLIP_FACTS: clip_marker(hashes)})
     ctx = item_context(services, base, parent_media, actor, signals, facts)
     # image bank facts came from a frame hash the clip does not have: decide_video sets them
     for k in [k for k in ctx if k.startswith("bank.")]:
@@ -147,6 +149,8 @@ def key_frames(frames: Sequence[tuple[float, Any]], facts_json: str) -> list[Any
     frames that decided a signal first, then frames spread over the clip. Review media are
     encrypted, blurred in the console and expire (gardefou.cases.review_keep); evidence keeps
     none of them."""
+    from gardefou.media.video_scan import FRAME_AT
+
     if not frames:
         return []
     deciding = json.loads(facts_json)["deciding_frames"]
@@ -163,7 +167,9 @@ def key_frames(frames: Sequence[tuple[float, Any]], facts_json: str) -> list[Any
         img = media.image.convert("RGB")
         img.thumbnail((768, 768))
         img.save(buf, "JPEG", quality=85)
-        out.append(load_media(buf.getvalue(), Limits(), label=f"{media.source}"))
+        key = load_media(buf.getvalue(), Limits(), label=f"{media.source}")
+        key.cached(FRAME_AT, lambda t=times[i]: t)  # the console's strip shows the time
+        out.append(key)
     return out
 
 
@@ -261,6 +267,49 @@ def decide_video(
     return VideoDecision(video_content_type(decision), vm, fm, ctx)
 
 
+# -- a stored clip, judged again (late thread context) ---------------------------------------------
+
+
+@dataclass
+class _StoredScan:
+    """The part of a ``VideoScan`` that ``decide_video`` reads."""
+
+    hashes: Any  # signals.vpdq.VideoHashes
+    results: dict[str, Any]
+
+
+def rejudge_clip(
+    services: Any,
+    base: Mapping[str, Any],
+    parent_media: Sequence[Any],
+    actor: str | None,
+    label: str,
+    facts: Any,
+    signals: Mapping[str, Any],
+) -> Any:
+    """The ``ItemResult`` of a stored clip (``signals``: its results rebuilt by
+    ``reevaluate.stored_signals``), decided as ``judge_video`` decides a fresh one."""
+    from gardefou.media.video_rejudge import CLIP_FACTS, stored_hashes
+
+    results = {k: v for k, v in signals.items() if k != CLIP_FACTS}
+    ctx = item_context(services, base, parent_media, actor, results, facts)
+    # the image path's bank facts read a PDQ hash a clip does not have: decide_video sets them
+    for k in [k for k in ctx if k.startswith("bank.")]:
+        ctx.pop(k)
+    if services.banks is None and getattr(services, "video_index", None) is None:
+        ctx["bank.match"] = False  # a deployment without banks, as for images
+    vd = decide_video(
+        _StoredScan(stored_hashes(facts), results),  # type: ignore[arg-type]
+        services.policy,
+        ctx,
+        video_index=getattr(services, "video_index", None),
+        image_banks=services.banks,
+        victim_banks=services.victim_banks,
+        parents=parent_media,
+    )
+    return ItemResult(label, results, vd.context, vd.decision, facts)
+
+
 __all__ = [
     "EVIDENCE_TRACE",
     "VideoDecision",
@@ -269,6 +318,7 @@ __all__ = [
     "evidence_facts",
     "frame_signals",
     "judge_video",
+    "rejudge_clip",
     "trace_evidence",
     "video_content_type",
     "vpdq_digest",
