@@ -299,7 +299,7 @@ def rejudge_clip(
     if services.banks is None and getattr(services, "video_index", None) is None:
         ctx["bank.match"] = False  # a deployment without banks, as for images
     vd = decide_video(
-        _StoredScan(stored_hashes(facts), results),  # type: ignore[arg-type]
+        _StoredScan(stored_hashes(facts), results),
         services.policy,
         ctx,
         video_index=getattr(services, "video_index", None),
