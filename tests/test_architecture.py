@@ -23,25 +23,13 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "gardefou"
 
-#: The cycle at the centre of the decision path, being redesigned into the ``gardefou.decide``
-#: package in the same issue. A cycle is tolerated only while every module in it is listed here;
-#: empty this once that package lands (``test_pending_decide_cycle_is_still_there`` says when).
-PENDING_DECIDE_REDESIGN: frozenset[str] = frozenset(
-    {
-        "gardefou.cases.reevaluate",
-        "gardefou.decide",
-        "gardefou.decide_context",
-        "gardefou.decide_pipeline",
-        "gardefou.decide_video",
-        "gardefou.media.video_decide",
-        # re-judges a reply clip through the decision path (cases.reevaluate <-> decide)
-        "gardefou.media.video_rejudge",
-    }
-)
+#: Modules allowed to form an import cycle while a redesign removes it: a cycle is tolerated only
+#: while every module in it is listed here. Empty since the decision modules became the
+#: ``gardefou.decide`` package (they formed the last cycle); keep it empty.
+PENDING_DECIDE_REDESIGN: frozenset[str] = frozenset()
 
-#: Class names the same redesign renames: ``thread.Intent`` (a request's intent) against the
-#: guard's ``Intent``, and the second ``MediaRef`` of ``pipeline/deciders.py``.
-PENDING_DECIDE_NAMES: frozenset[str] = frozenset({"Intent", "MediaRef"})
+#: Class names allowed to be defined twice while a rename is under way (empty: keep it so).
+PENDING_DECIDE_NAMES: frozenset[str] = frozenset()
 
 MAX_LINES = 420
 #: Modules allowed over MAX_LINES: each is one algorithm or one data table, which splitting
@@ -54,9 +42,8 @@ LONG_MODULES_ALLOWED: dict[str, str] = {
     # weight-file parser it needs; the layers only make sense together
     "gardefou/signals/_dlib_resnet.py": "one algorithm (a ResNet forward graph and its weights)",
 }
-#: Modules over the limit that are being split in the same issue (the decision core). Remove
-#: each entry when its module comes under MAX_LINES.
-PENDING_SPLIT: frozenset[str] = frozenset({"gardefou/decide.py"})
+#: Modules over the limit that are being split (empty: keep it so).
+PENDING_SPLIT: frozenset[str] = frozenset()
 
 
 # ----- the graph ---------------------------------------------------------------------------------
