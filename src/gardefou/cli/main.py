@@ -48,11 +48,35 @@ class GardefouGroup(click.Group):
     help="Store: a SQLite path or postgresql:// URL "
     "[default: $XDG_DATA_HOME/gardefou/gardefou.db].",
 )
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    default=None,
+    help="Refuse a store whose schema is behind instead of migrating it (also "
+    "GARDEFOU_AUTO_MIGRATE=0); `gardefou db upgrade` migrates.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="GARDEFOU_LOG_FORMAT",
+    default=None,
+    help="Log lines as text (default) or one JSON object a line.",
+)
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(
+    ctx: click.Context, db: str | None, no_migrate: bool | None, log_format: str | None
+) -> None:
     """gardefou: stop sexualized deepfakes of real people."""
+    from gardefou.ops.logs import configure
+    from gardefou.store.schema import migrate_on_open
+
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
+    ctx.obj["log_format"] = log_format or "text"
+    configure(ctx.obj["log_format"])
+    if no_migrate:  # scoped to this command: reset when it ends
+        ctx.obj["no_migrate"] = True
+        ctx.with_resource(migrate_on_open(False))
 
 
 def main() -> None:
@@ -72,6 +96,7 @@ def main() -> None:
         "commands_exchange",
         "commands_gateway",
         "commands_video",
+        "commands_ops",
     ):
         try:
             __import__(f"gardefou.cli.{module}")
