@@ -54,14 +54,18 @@ def db() -> None:
 def db_status(ctx: click.Context, as_json: bool) -> None:
     """Show the schema version and pending migrations; change nothing. Exit 0 current,
     1 migrations pending, 2 the store is newer than this gardefou."""
-    from gardefou.store.db import connect
-    from gardefou.store.schema import status
+    from gardefou.store.db import connect, default_db_path
+    from gardefou.store.schema import missing_sqlite_file, status, status_of_missing
 
-    store = connect(_db(ctx), migrate=False)
-    try:
-        st = status(store)
-    finally:
-        store.close()
+    missing = missing_sqlite_file(_db(ctx) or str(default_db_path()))
+    if missing is not None:  # report it without creating the file
+        st = status_of_missing(missing)
+    else:
+        store = connect(_db(ctx), migrate=False)
+        try:
+            st = status(store)
+        finally:
+            store.close()
     if as_json:
         emit_json(st.to_dict())
     else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from gardefou.errors import GardefouError
@@ -73,20 +72,18 @@ def guarded(name: str, step: Callable[[], list[Check]]) -> list[Check]:
 # -- store -------------------------------------------------------------------------------------
 def check_store(db: str | None) -> Check:
     from gardefou.store.db import connect, default_db_path
-    from gardefou.store.schema import auto_migrate, status
+    from gardefou.store.schema import auto_migrate, missing_sqlite_file, status
 
-    target = str(db) if db else str(default_db_path())
     auto = auto_migrate()
-    if not target.startswith(("postgresql://", "postgres://")):
-        path = target.removeprefix("sqlite:///").removeprefix("sqlite://")
-        if path != ":memory:" and not Path(path).exists():
-            return Check(
-                "store",
-                WARNING if auto else ERROR,
-                f"no store at {path} yet; `gardefou db upgrade` creates it"
-                + (" (any command would create it on first use)" if auto else ""),
-                {"store": path, "auto_migrate": auto},
-            )
+    path = missing_sqlite_file(str(db) if db else str(default_db_path()))
+    if path is not None:
+        return Check(
+            "store",
+            WARNING if auto else ERROR,
+            f"no store at {path} yet; `gardefou db upgrade` creates it"
+            + (" (any command would create it on first use)" if auto else ""),
+            {"store": path, "auto_migrate": auto},
+        )
     try:
         store = connect(db, migrate=False)
     except GardefouError as exc:

@@ -100,6 +100,29 @@ def status(db: Database) -> SchemaStatus:
     )
 
 
+def status_of_missing(store: str) -> SchemaStatus:
+    """The status of a SQLite file that does not exist yet (reported without creating it)."""
+    shipped = migrations()
+    return SchemaStatus(
+        store=store,
+        dialect="sqlite",
+        current=0,
+        latest=shipped[-1][0] if shipped else 0,
+        pending=tuple((v, n) for v, n, _ in shipped),
+        unknown=(),
+    )
+
+
+def missing_sqlite_file(target: str) -> str | None:
+    """The path of ``target`` when it names a SQLite file that does not exist, else None."""
+    if target.startswith(("postgresql://", "postgres://")):
+        return None
+    path = target.removeprefix("sqlite:///").removeprefix("sqlite://")
+    if path == ":memory:" or os.path.exists(path):
+        return None
+    return path
+
+
 def apply_pending(db: Database) -> int:
     """Apply every shipped migration not yet applied; return the resulting version. The caller
     serializes concurrent runners (``Database.migrate`` takes PostgreSQL's advisory lock)."""
