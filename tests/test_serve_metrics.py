@@ -161,3 +161,52 @@ def test_workers_counters_are_summed(tmp_path: Path) -> None:
     count = "gardefou_http_request_duration_seconds_count"
     assert _metric(out, count, route="/v1/banks", status="200") == 7
     assert _metric(out, "gardefou_http_rejections_total", reason="rate_limited") == 2
+
+
+def test_serve_with_two_workers_sums_their_counts(tmp_path: Path) -> None:
+    """The real thing: `gardefou serve --workers 2`; whichever worker answers /metrics reports
+    every request, and the run's directory is gone once the server stops."""
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    parent = tmp_path / "multiproc"
+    env = {
+        **os.environ,
+        "GARDEFOU_DB": str(tmp_path / "w.db"),
+        "GARDEFOU_ADMIN_KEY": "admin-key-for-the-test",
+        "GARDEFOU_METRICS": "local",
+        "PROMETHEUS_MULTIPROC_DIR": str(parent),
+    }
+    cmd = "from gardefou.cli.main import main; main()"
+    args = ["serve", "--port", str(port), "--workers", "2"]
+    proc = subprocess.Popen([sys.executable, "-c", cmd, *args], env=env, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        # new connections each time, so both workers take some of them
+        for _ in range(29):
+            assert httpx.get(base + "/healthz").status_code == 200
+        runs = os.listdir(parent)
+        assert len(runs) == 1 and runs[0].startswith("gardefou-metrics-")
+        text = httpx.get(base + "/metrics").text
+        count = "gardefou_http_request_duration_seconds_count"
+        assert _metric(text, count, route="/healthz", status="200") >= 30
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stderr:
+            proc.stderr.close()
+    assert os.listdir(parent) == [], "the run's multiprocess directory is removed at exit"
