@@ -105,6 +105,8 @@ def serve(
         + (", API docs /docs)" if settings.api_docs else ")"),
         err=True,
     )
+    from uvicorn.config import LOGGING_CONFIG
+
     from gardefou.ops.logs import logging_config
     from gardefou.web.metrics import per_run_directory
 
@@ -123,7 +125,7 @@ def serve(
             # the per-address limits. Only the proxies in GARDEFOU_TRUSTED_PROXIES are believed.
             proxy_headers=bool(settings.trusted_proxies),
             forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-            **({"log_config": log_config} if log_config else {}),
+            log_config=log_config or LOGGING_CONFIG,  # text: uvicorn's own default
         )
 
 

@@ -9,43 +9,19 @@ writes: a missing SQLite file is reported, not created, and no key is generated.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
 from gardefou.errors import GardefouError
+from gardefou.ops.checks import ERROR, OK, SEVERITY, WARNING, Check, exit_code, guarded
+from gardefou.ops.doctor_keys import check_keys
+from gardefou.ops.doctor_models import check_cpu, check_models
 
-OK, WARNING, ERROR = "ok", "warning", "error"
-SEVERITY = {OK: 0, WARNING: 1, ERROR: 2}
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str  # "store", "redis.rate_limit", "model.identity", "key.evidence_signing", ...
-    severity: str  # ok, warning or error
-    summary: str  # one line: what was found, and the fix when it is not ok
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "severity": self.severity,
-            "summary": self.summary,
-            "detail": self.detail,
-        }
-
-
-def exit_code(checks: Iterable[Check]) -> int:
-    """0 when every check is ok, 1 when the worst is a warning, 2 when any is an error."""
-    return max((SEVERITY[c.severity] for c in checks), default=0)
+__all__ = ["ERROR", "OK", "SEVERITY", "WARNING", "Check", "exit_code", "guarded", "run"]
 
 
 def run(db: str | None, *, models: bool = True) -> list[Check]:
     """Every check, in a stable order. ``models=False`` skips loading the models (seconds and
     hundreds of MB each)."""
-    from gardefou.ops.doctor_keys import check_keys
-    from gardefou.ops.doctor_models import check_cpu, check_models
-
     checks: list[Check] = []
     steps: list[tuple[str, Callable[[], list[Check]]]] = [
         ("store", lambda: [check_store(db)]),
@@ -59,14 +35,6 @@ def run(db: str | None, *, models: bool = True) -> list[Check]:
     for name, step in steps:
         checks.extend(guarded(name, step))
     return checks
-
-
-def guarded(name: str, step: Callable[[], list[Check]]) -> list[Check]:
-    """Run a step; an exception it did not expect becomes an error check, not a crash or an ok."""
-    try:
-        return step()
-    except Exception as exc:  # noqa: BLE001 - any failure of a check is reported as an error
-        return [Check(name, ERROR, f"the check itself failed: {type(exc).__name__}: {exc}")]
 
 
 # -- store -------------------------------------------------------------------------------------

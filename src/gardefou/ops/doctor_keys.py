@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from gardefou.ops.doctor import ERROR, OK, WARNING, Check
+from gardefou.ops.checks import ERROR, OK, WARNING, Check
 
 #: file in the evidence key folder -> (check name, the variable that replaces the file, what
 #: its absence means and the fix)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gardefou.errors import GardefouError, ModelUnavailableError
-from gardefou.ops.doctor import ERROR, OK, WARNING, Check
+from gardefou.ops.checks import ERROR, OK, WARNING, Check
 
 #: CPU features the int8 and float kernels depend on (x86 names from /proc/cpuinfo)
 CPU_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx_vnni")
@@ -21,7 +21,7 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> dict[str, Any]:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return {}
-    model, flags = "", set()
+    model, flags = "", set[str]()
     for line in text.splitlines():
         key, _, value = line.partition(":")
         key = key.strip()

@@ -15,17 +15,30 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from gardefou.errors import ConfigError, SchemaBehindError, StoreError
 
-if TYPE_CHECKING:
-    from gardefou.store.db import Database
+
+class Database(Protocol):
+    """What the runner needs of ``gardefou.store.db.Database`` (typed structurally, so that
+    this module, which db.py imports, imports nothing back)."""
+
+    url: str
+    dialect: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def query(self, sql: str, params: Sequence[Any] = ...) -> list[dict[str, Any]]: ...
+    def has_table(self, table: str) -> bool: ...
+    def schema_version(self) -> int: ...
+    def migrate(self) -> int: ...
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
 
 DIALECT_TOKENS = {
     "sqlite": {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "blob": "BLOB", "pg": "-- "},

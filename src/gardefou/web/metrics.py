@@ -27,7 +27,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastapi import Request, Response
@@ -133,7 +133,7 @@ class ServiceMetrics:
 class _Forward:
     """A collector that yields what a function yields (prometheus_client's collector shape)."""
 
-    def __init__(self, collect: Callable[[], Iterator[Any]]) -> None:
+    def __init__(self, collect: Callable[[], Iterable[Any]]) -> None:
         self.collect = collect
 
 
