@@ -7,6 +7,8 @@ Exit codes (all subcommands):
   3  a verification failed (evidence verify, policy test mismatches)
   4  evidence verify: the bundle is intact but its authenticity was not checked (no pinned
      --key and no --checkpoint saved earlier: it may have been re-signed with another key)
+doctor exits by severity (0 ok, 1 warnings, 2 errors); db status 0 current, 1 migrations
+pending, 2 the store is newer than this gardefou.
 """
 
 from __future__ import annotations
