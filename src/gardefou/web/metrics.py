@@ -116,19 +116,6 @@ class ServiceMetrics:
             yield from families
         yield failed
 
-    def value(self, name: str, **labels: Any) -> float:
-        """A sample's current value as scraped (tests)."""
-        from prometheus_client.parser import text_string_to_metric_families
-
-        text = self.render()[0].decode()
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == name and all(
-                    sample.labels.get(k) == v for k, v in labels.items()
-                ):
-                    return float(sample.value)
-        return 0.0
-
 
 class _Forward:
     """A collector that yields what a function yields (prometheus_client's collector shape)."""
