@@ -102,7 +102,9 @@ def serve(
     store.close()
     click.echo(
         f"gardefou serving on http://{host}:{port} (portal /portal, console /console"
-        + (", API docs /docs)" if settings.api_docs else ")"),
+        + (", API docs /docs" if settings.api_docs else "")
+        + (f", metrics /metrics for {settings.metrics} access" if settings.metrics != "off" else "")
+        + ")",
         err=True,
     )
     from uvicorn.config import LOGGING_CONFIG
