@@ -117,14 +117,6 @@ class Database:
             self._conn.close()
 
     # -- schema ----------------------------------------------------------------------------------
-    def has_table(self, table: str) -> bool:
-        """Whether ``table`` exists (a read: nothing is created)."""
-        if self.dialect == "postgres":
-            row = self.query_one("SELECT to_regclass(?) AS t", (table,))
-            return bool(row and row["t"])
-        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
-        return self.query_one(sql, (table,)) is not None
-
     def schema_version(self) -> int:
         row = self.query_one("SELECT MAX(version) AS v FROM schema_version")
         return int(row["v"] or 0) if row else 0
