@@ -21,6 +21,7 @@ place; the CLI maps it to exit codes.
     ├── StoreError                  storage problems (schema version, connection)
     │   └── SchemaBehindError       migrations pending and auto-migration off   (HTTP 503, exit 2)
     ├── NotFoundError               an id that does not exist                  (HTTP 404)
+    │   └── GoneError               it existed but has expired (a signed link)  (HTTP 410)
     ├── AuthError                   missing or wrong credentials               (HTTP 401)
     │   └── ForbiddenError          authenticated but not allowed              (HTTP 403)
     ├── GuardInputError             bad guard request (empty prompt, too many images)  (HTTP 422)
@@ -142,6 +143,11 @@ class SchemaBehindError(StoreError):
 class NotFoundError(GardefouError):
     code = "not_found"
     http_status = 404
+
+
+class GoneError(NotFoundError):
+    code = "gone"
+    http_status = 410
 
 
 class AuthError(GardefouError):
