@@ -11,6 +11,7 @@ from gardefou.errors import ConfigError
 from gardefou.media import load_media
 from gardefou.signals.identity import (
     DEFAULT_THRESHOLD,
+    EMBEDDING_NORM,
     EMBEDDING_SIZE,
     IdentitySignal,
     SameResult,
@@ -89,8 +90,6 @@ def test_embed_array_on_cropped_face(identity):
 def test_embedding_is_mirror_averaged_and_of_fixed_length(identity):
     """/5: the embedding is the mean of the network's outputs on the chip and its mirror, scaled
     to EMBEDDING_NORM (LFW TAR at FAR 0.1%: 89.5% -> 92.1%, docs/model-cards/identity.md)."""
-    from gardefou.signals.identity import EMBEDDING_NORM
-
     from gardefou.signals import get_signal
 
     media = load_media(SIG / "orl-s1-1.png")
