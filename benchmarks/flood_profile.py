@@ -61,9 +61,8 @@ def main() -> None:
     pb.run_inline(pb.iter_jsonl([src]), proc)
     prof.disable()
     n_img = sum(1 for i in range(args.events) if i % 10 != 9)
-    print(
-        f"CPU ms per event under the profiler: {(time.thread_time() - cpu) * 1000 / args.events:.1f}"
-    )
+    per_event = (time.thread_time() - cpu) * 1000 / args.events
+    print(f"CPU ms per event under the profiler: {per_event:.1f}")
     print(
         "CPU ms per image event by signal:",
         {k: round(v / n_img, 2) for k, v in signals.cpu_ms.items()},
