@@ -110,9 +110,12 @@ def guard_cmd(
 def guard_output_cmd(ctx: click.Context, output: str, request: str | None,
                      inputs: tuple[str, ...], as_json: bool, strict: bool, audit: bool,
                      retain_days: int) -> None:  # fmt: skip
-    """Check a generated image before returning it (same person as an input, sexualized?)."""
+    """Check a generated image or clip before returning it (same person as an input,
+    sexualized?); a clip's sampled frames are checked one by one."""
+    from gardefou.media.video_guard import check_output_media
+
     g = _guard(ctx, strict, audit, retain_days)
-    _print(g.check_output(output, request, list(inputs)), as_json)  # type: ignore[attr-defined]
+    _print(check_output_media(g, output, request, list(inputs)), as_json)
 
 
 @cli.command("guard-label")
@@ -128,16 +131,18 @@ def guard_output_cmd(ctx: click.Context, output: str, request: str | None,
     "--key",
     required=True,
     type=click.Path(dir_okay=False, exists=True),
-    help="PEM private key (ES256/P-256 unless --alg).",
+    help="PEM private key (Ed25519, EC P-256/384/521 or RSA).",
 )
-@click.option("--alg", default="es256", show_default=True, help="es256|es384|es512|ps256|ed25519")
+@click.option(
+    "--alg", default=None, help="es256|es384|es512|ps256|ed25519 [default: the key's own]"
+)
 @click.option(
     "--generator",
     default="gardefou-labelled generator",
     show_default=True,
     help="Name of the generator recorded in the manifest.",
 )
-def guard_label_cmd(source: str, dest: str, cert: str, key: str, alg: str,
+def guard_label_cmd(source: str, dest: str, cert: str, key: str, alg: str | None,
                     generator: str) -> None:  # fmt: skip
     """Write DEST = SOURCE with a signed C2PA manifest (trainedAlgorithmicMedia)."""
     from gardefou.guard.label import LabelConfig, label_file
