@@ -15,7 +15,7 @@ clothed street photos, the flood_faces photos at 1024 px): a change of recall on
 imagery cannot be measured, so any variant lowering scores on these sets may lower
 protection, and is reported as such.
 
-    .venv/bin/python benchmarks/nudity_input_whatif.py [--limit N]
+    .venv/bin/python benchmarks/nudity_input_whatif.py [--limit N] [--flood-dir DIR]
 """
 
 from __future__ import annotations
@@ -86,17 +86,32 @@ def judge(session, rgb: np.ndarray, variant: str, sig) -> tuple[str, int, float,
     return level, faces, ms, passed
 
 
+def flood_faces(folder: str | None) -> list[Path]:
+    """pipeline_bench's flood_faces photos: those with a face, resized to a 1024-px long side."""
+    import tempfile
+
+    import pipeline_bench as pb
+
+    work = Path(folder or tempfile.mkdtemp(prefix="gf-nudity-whatif-"))
+    work.mkdir(parents=True, exist_ok=True)
+    return pb.resized(work, pb.face_photos([]), 1024)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--limit", type=int, default=0, help="images per set [all]")
-    ap.add_argument("--flood-dir", default="/tmp/h20/work", help="the 1024-px flood_faces copies")
+    ap.add_argument(
+        "--flood-dir",
+        default=None,
+        help="a folder for the 1024-px flood_faces copies (made there once) [a temporary one]",
+    )
     args = ap.parse_args()
     sig = get_signal("nudity")
     session = sig.model()
     sets = {
         "bsds": sorted((SHARED / "photos").glob("*/*.jpg")),
         "clothed": sorted((SHARED / "clothed-street-ccp" / "clothed").glob("*.jpg")),
-        "flood_faces_1024": sorted(Path(args.flood_dir).glob("s1024-*.jpg")),
+        "flood_faces_1024": flood_faces(args.flood_dir),
     }
     variants = ("shipped", "rect", "sq256")
     for name, paths in sets.items():
