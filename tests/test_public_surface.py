@@ -121,6 +121,7 @@ EXPECTED_ALL: dict[str, list[str]] = {
         "validate_prompt",
     ],
     "gardefou.media": ["Limits", "Media", "load_media", "sniff_format"],
+    "gardefou.ops": [],
     "gardefou.pipeline": [
         "Decider",
         "Envelope",

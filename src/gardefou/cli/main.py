@@ -47,6 +47,7 @@ COMMAND_MODULES = (
     "gardefou.cli.commands_exchange",
     "gardefou.cli.commands_gateway",
     "gardefou.cli.commands_video",
+    "gardefou.cli.commands_ops",
 )
 
 
