@@ -118,10 +118,91 @@ def append_cmd(ctx: click.Context, files: tuple[str, ...], kind: str, actor: str
 
 
 @evidence.command("checkpoint")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["gardefou", "c2sp"]),
+    default="gardefou",
+    show_default=True,
+    help="gardefou: the log's own note (with its time); c2sp: a C2SP tlog-checkpoint that "
+    "standard transparency-log witnesses check (origin, size, root; key name = --origin).",
+)
 @click.pass_context
-def checkpoint_cmd(ctx: click.Context) -> None:
+def checkpoint_cmd(ctx: click.Context, fmt: str) -> None:
     """Sign a checkpoint of the log now and print it (publish it somewhere others can see)."""
-    click.echo(_open_store(ctx).log.checkpoint().serialize(), nl=False)
+    store = _open_store(ctx)
+    cp = store.log.checkpoint()
+    if fmt == "c2sp":
+        from gardefou.evidence.c2sp import sign_checkpoint
+
+        click.echo(sign_checkpoint(store.keys.signer, cp.origin, cp.tree_size, cp.root), nl=False)
+    else:
+        click.echo(cp.serialize(), nl=False)
+
+
+@evidence.command("vkey")
+@click.option(
+    "--key",
+    "key",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Public key (PEM) [default: signing.pub.pem in the key folder].",
+)
+@click.pass_context
+def vkey_cmd(ctx: click.Context, key: str | None) -> None:
+    """Print the C2SP verifier key (name+hash+key) that witnesses of this log are given."""
+    from gardefou.evidence import Verifier
+    from gardefou.evidence.c2sp import verifier_key
+
+    opts = ctx.obj["evidence"]
+    path = (
+        Path(key)
+        if key
+        else Path(opts["keys"] or _home(ctx) / "evidence-keys") / ("signing.pub.pem")
+    )
+    if not path.is_file():
+        raise ConfigError(f"public key {path} not found; pass --key PEM or --keys DIR")
+    click.echo(verifier_key(opts["origin"], Verifier.from_pem(path.read_bytes()).public_raw))
+
+
+@evidence.command("verify-checkpoint")
+@click.argument("checkpoint", type=click.Path(dir_okay=False, exists=True, allow_dash=True))
+@click.option("--vkey", "vkey", help="The log's C2SP verifier key (from `evidence vkey`).")
+@click.option(
+    "--key",
+    "key",
+    type=click.Path(dir_okay=False, exists=True),
+    help="The log's public key (PEM); the key name is --origin.",
+)
+@click.pass_context
+def verify_checkpoint_cmd(
+    ctx: click.Context, checkpoint: str, vkey: str | None, key: str | None
+) -> None:
+    """Check a C2SP CHECKPOINT file ('-' = stdin) offline against the log's key; print its tree
+    head as JSON. Cosignatures by other keys (witnesses) are ignored. Exit 3 if it does not
+    verify."""
+    from gardefou.errors import ProofError
+    from gardefou.evidence import Verifier
+    from gardefou.evidence.c2sp import open_checkpoint, open_with_verifier_key
+
+    if (vkey is None) == (key is None):
+        raise click.UsageError("pass exactly one of --vkey or --key")
+    text = (
+        click.get_text_stream("stdin").read()
+        if checkpoint == "-"
+        else (Path(checkpoint).read_text(encoding="utf-8"))
+    )
+    try:
+        if vkey is not None:
+            cp = open_with_verifier_key(text, vkey)
+        else:
+            assert key is not None
+            public_raw = Verifier.from_pem(Path(key).read_bytes()).public_raw
+            cp = open_checkpoint(text, public_raw, ctx.obj["evidence"]["origin"])
+    except ProofError as exc:
+        emit_json({"ok": False, "problem": str(exc)})
+        sys.exit(EXIT_VERIFY)
+    emit_json({"ok": True, "origin": cp.origin, "tree_size": cp.tree_size,
+               "root": cp.root.hex(), "extensions": list(cp.extensions)})  # fmt: skip
 
 
 @evidence.command("status")
