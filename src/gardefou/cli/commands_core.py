@@ -51,7 +51,9 @@ def _row(record: ScanRecord, verbose: bool) -> str:
     parts = [record.path, f"{m.format} {m.width}x{m.height}"]
     for r in record.results:
         if not r.available:
-            parts.append(f"{r.name}=UNAVAILABLE")
+            # the reason says what to install or fix; one line, so the table stays a table
+            reason = " ".join(r.explanation.split()) or "no reason given"
+            parts.append(f"{r.name}=UNAVAILABLE ({reason})")
         elif r.name == "pdq":
             parts.append(f"pdq={r.value} q={r.details.get('quality')}")
         elif r.name in ("crypto_hash", "pdq_dihedral"):
