@@ -58,7 +58,9 @@ def bank_group() -> None:
     show_default=True,
     help="Fraction of entries live (deterministic by hash), for gradual rollout.",
 )
-@click.option("--description", default="")
+@click.option(
+    "--description", default="", help="What the bank holds and where its hashes come from."
+)
 @reason_opt
 @click.pass_context
 def create_cmd(
@@ -108,15 +110,31 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 
 @bank_group.command("set")
 @click.argument("name")
-@click.option("--threshold", type=click.IntRange(0, 128), default=None)
-@click.option("--enable-ratio", type=click.FloatRange(0, 1), default=None)
-@click.option("--negative/--positive", default=None)
+@click.option(
+    "--threshold",
+    type=click.IntRange(0, 128),
+    default=None,
+    help="Largest PDQ distance that counts as a match.",
+)
+@click.option(
+    "--enable-ratio",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Share of traffic the bank acts on (0-1), for a gradual rollout.",
+)
+@click.option(
+    "--negative/--positive",
+    default=None,
+    help="Negative: known-benign content whose matches suppress others; --positive undoes it.",
+)
 @click.option("--enabled/--disabled", "enabled", default=None, help="Turn the whole bank on/off.")
-@click.option("--description", default=None)
+@click.option(
+    "--description", default=None, help="What the bank holds and where its hashes come from."
+)
 @reason_opt
 @click.pass_context
 def set_cmd(ctx: click.Context, name: str, reason: str, **changes: Any) -> None:
-    """Change a bank's settings."""
+    """Change the settings of bank NAME."""
     b = _service(ctx).update_bank(name, reason=reason, **changes)
     emit_json(b.to_dict())
 
@@ -127,7 +145,7 @@ def set_cmd(ctx: click.Context, name: str, reason: str, **changes: Any) -> None:
 @reason_opt
 @click.pass_context
 def rename_cmd(ctx: click.Context, name: str, new_name: str, reason: str) -> None:
-    """Rename a bank."""
+    """Rename bank NAME to NEW_NAME."""
     _service(ctx).rename_bank(name, new_name, reason=reason)
     click.echo(f"renamed {name} -> {new_name}")
 
@@ -138,7 +156,7 @@ def rename_cmd(ctx: click.Context, name: str, new_name: str, reason: str) -> Non
 @reason_opt
 @click.pass_context
 def delete_cmd(ctx: click.Context, name: str, yes: bool, reason: str) -> None:
-    """Delete a bank: its entries stop matching (rows stay for the audit trail)."""
+    """Delete bank NAME: its entries stop matching (rows stay for the audit trail)."""
     if not yes:
         click.confirm(f"delete bank {name} and stop matching all its entries?", abort=True)
     n = _service(ctx).delete_bank(name, reason=reason)
@@ -154,11 +172,19 @@ def delete_cmd(ctx: click.Context, name: str, yes: bool, reason: str) -> None:
     default=None,
     help="PDQ quality of a hex hash [default: 100; computed for a file].",
 )
-@click.option("--md5", default=None)
-@click.option("--sha256", default=None)
-@click.option("--source", default="cli")
-@click.option("--case-id", default=None)
-@click.option("--note", default="")
+@click.option(
+    "--md5", default=None, help="MD5 of the original file, matched exactly next to the PDQ hash."
+)
+@click.option(
+    "--sha256",
+    default=None,
+    help="SHA-256 of the original file, matched exactly next to the PDQ hash.",
+)
+@click.option(
+    "--source", default="cli", help="Where the hash came from (recorded in the audit trail)."
+)
+@click.option("--case-id", default=None, help="Case or request the entry belongs to.")
+@click.option("--note", default="", help="Free text kept with the entry (no personal data).")
 @click.option(
     "--crop-resilient",
     is_flag=True,
@@ -182,7 +208,8 @@ def add_cmd(
     reason: str,
     as_json: bool,
 ) -> None:
-    """Add a PDQ hash (64 hex digits) or an image FILE (hashed here; never stored) to NAME."""
+    """Add HASH_OR_FILE to bank NAME: a PDQ hash (64 hex digits) or an image file (hashed
+    here; never stored)."""
     extra: list[str] = []
     if _HEX64.fullmatch(hash_or_file.strip()):
         pdq, q = hash_or_file.strip(), 100 if quality is None else quality
@@ -241,9 +268,20 @@ def import_cmd(ctx: click.Context, name: str, file: str, fmt: str, reason: str) 
 @bank_group.command("export")
 @click.argument("name")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "te", "hma"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "te", "hma"]),
+    default="csv",
+    show_default=True,
+    help="csv: gardefou's columns; te: ThreatExchange hash lines; hma: HMA bank export.",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default="-",
+    help="File to write ('-' = stdout).",
+)
 @click.pass_context
 def export_cmd(ctx: click.Context, name: str, fmt: str, output: str) -> None:
     """Export bank NAME (live entries, enabled or not)."""
@@ -256,8 +294,16 @@ def export_cmd(ctx: click.Context, name: str, fmt: str, output: str) -> None:
 
 @bank_group.command("entries")
 @click.argument("name")
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="At most this many entries.",
+)
+@click.option(
+    "--offset", type=click.IntRange(0), default=0, help="Skip this many entries first (for paging)."
+)
 @json_opt
 @click.pass_context
 def entries_cmd(ctx: click.Context, name: str, limit: int, offset: int, as_json: bool) -> None:
@@ -285,7 +331,7 @@ def _toggle(ctx: click.Context, entry_ids: tuple[int, ...], enabled: bool, reaso
 @reason_opt
 @click.pass_context
 def enable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> None:
-    """Enable entries by id."""
+    """Enable entries ENTRY_IDS."""
     _toggle(ctx, entry_ids, True, reason)
 
 
@@ -294,7 +340,7 @@ def enable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> N
 @reason_opt
 @click.pass_context
 def disable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> None:
-    """Disable entries by id (they stop matching; reversible)."""
+    """Disable entries ENTRY_IDS (they stop matching; reversible)."""
     _toggle(ctx, entry_ids, False, reason)
 
 
@@ -303,7 +349,7 @@ def disable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> 
 @reason_opt
 @click.pass_context
 def remove_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> None:
-    """Remove entries for good (rows stay for the audit trail)."""
+    """Remove entries ENTRY_IDS for good (rows stay for the audit trail)."""
     svc = _service(ctx)
     for entry_id in entry_ids:
         svc.remove_entry(entry_id, reason=reason)
@@ -313,7 +359,7 @@ def remove_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> N
 @bank_group.command("submit")
 @click.argument("name")
 @click.argument("hashes", nargs=-1, required=True)
-@click.option("--note", default="")
+@click.option("--note", default="", help="Free text kept with the submission (no personal data).")
 @click.option(
     "--confirmed",
     is_flag=True,
@@ -329,7 +375,8 @@ def submit_cmd(
     confirmed: bool,
     as_json: bool,
 ) -> None:
-    """Hash-only submission by a person depicted: HEX or HEX:QUALITY items. Prints the case
+    """Hash-only submission to bank NAME by a person depicted: HASHES are HEX or HEX:QUALITY
+    items. Prints the case
     number and the PIN needed to withdraw (shown once). Its matches go to review until it is
     confirmed (`gardefou bank confirm CASE`)."""
     items: list[str | tuple[str, int]] = []
@@ -351,18 +398,26 @@ def submit_cmd(
 @reason_opt
 @click.pass_context
 def withdraw_cmd(ctx: click.Context, case_number: str, pin: str, reason: str) -> None:
-    """Withdraw a submission: its hashes stop matching at once."""
+    """Withdraw submission CASE_NUMBER: its hashes stop matching at once."""
     n = _service(ctx).withdraw_submission(case_number, pin, reason=reason)
     click.echo(f"withdrew {case_number}: {n} hash(es) no longer match")
 
 
 @bank_group.command("audit")
 @click.argument("name", required=False)
-@click.option("--entry", "entry_id", type=int, default=None)
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.option(
+    "--entry", "entry_id", type=int, default=None, help="Only the changes to this entry id."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="At most this many lines.",
+)
 @click.pass_context
 def audit_cmd(ctx: click.Context, name: str | None, entry_id: int | None, limit: int) -> None:
-    """Audit trail (JSON Lines, newest first): who changed what, when and why."""
+    """Audit trail of bank NAME (JSON Lines, newest first): who changed what, when and why."""
     for row in _service(ctx).audit_log(name, entry_id, limit):
         emit_json(row)
 
@@ -394,7 +449,7 @@ def match_cmd(
     no_trim: bool,
     show_all: bool,
 ) -> None:
-    """Match an image FILE or a PDQ HEX against the banks. JSON: a list of
+    """Match TARGET (an image FILE or a PDQ HEX) against the banks. JSON: a list of
     {bank, entry_id, distance, ...}; exit status 0 whether or not anything matched."""
     svc = _service(ctx)
     only = list(banks) or None

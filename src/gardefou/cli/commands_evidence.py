@@ -233,12 +233,23 @@ def check_cmd(ctx: click.Context) -> None:
 
 @evidence.command("get")
 @click.argument("sha256")
-@click.option("--actor", required=True)
-@click.option("--reason", required=True)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
+@click.option("--actor", required=True, help="Operator id recorded in the chain of custody.")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why (case, order or request reference), recorded in the chain of custody.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="File to write the decrypted content to.",
+)
 @click.pass_context
 def get_cmd(ctx: click.Context, sha256: str, actor: str, reason: str, out: str) -> None:
-    """Write preserved content to OUT; the access is recorded in the chain of custody."""
+    """Write the preserved content whose SHA-256 is SHA256 to OUT; the access is recorded in
+    the chain of custody."""
     Path(out).write_bytes(_open_store(ctx).access(sha256, actor, reason))
     emit_json({"sha256": sha256, "out": out})
 
@@ -247,8 +258,12 @@ def get_cmd(ctx: click.Context, sha256: str, actor: str, reason: str, out: str) 
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--hold", default=None, help="Export only what this legal hold covers.")
 @click.option("--no-blobs", is_flag=True, help="Leave the preserved content out.")
-@click.option("--actor", required=True)
-@click.option("--reason", required=True)
+@click.option("--actor", required=True, help="Operator id recorded in the chain of custody.")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why (order or request reference), recorded in the chain of custody.",
+)
 @click.pass_context
 def export_cmd(ctx: click.Context, out: str, hold: str | None, no_blobs: bool, actor: str,
                reason: str) -> None:  # fmt: skip
@@ -306,9 +321,11 @@ def hold_group() -> None:
 @click.argument("name")
 @click.option("--reason", required=True, help="Order or request reference.")
 @click.option("--by", "by", required=True, help="Operator id placing the hold.")
-@click.option("--account", default=None)
-@click.option("--bank", default=None)
-@click.option("--kind", default=None)
+@click.option("--account", default=None, help="Hold what was preserved for this opaque account id.")
+@click.option("--bank", default=None, help="Hold what matched this hash bank.")
+@click.option(
+    "--kind", default=None, help="Hold this kind of evidence only (media, request, decision, ...)."
+)
 @click.option("--from", "time_from", default=None, help="Preserved at or after (ISO date).")
 @click.option("--to", "time_to", default=None, help="Preserved before (ISO date).")
 @click.option("--match", "match", multiple=True, metavar="KEY=VALUE", help="Label to match.")
@@ -327,8 +344,8 @@ def hold_place(ctx: click.Context, name: str, reason: str, by: str, account: str
 
 @hold_group.command("release")
 @click.argument("name")
-@click.option("--reason", required=True)
-@click.option("--by", "by", required=True)
+@click.option("--reason", required=True, help="Why the hold ends (order or request reference).")
+@click.option("--by", "by", required=True, help="Operator id releasing the hold.")
 @click.pass_context
 def hold_release(ctx: click.Context, name: str, reason: str, by: str) -> None:
     """Release hold NAME (its history stays in the log)."""
@@ -346,7 +363,12 @@ def hold_list(ctx: click.Context, include_released: bool) -> None:
 
 
 @evidence.command("purge")
-@click.option("--actor", default="retention", show_default=True)
+@click.option(
+    "--actor",
+    default="retention",
+    show_default=True,
+    help="Operator or job id recorded for each deletion.",
+)
 @click.pass_context
 def purge_cmd(ctx: click.Context, actor: str) -> None:
     """Delete content past its retention date unless a legal hold covers it."""
@@ -355,7 +377,12 @@ def purge_cmd(ctx: click.Context, actor: str) -> None:
 
 @evidence.command("preserve-store")
 @click.option("--actor", required=True, help="Operator or job id recorded in the custody chain.")
-@click.option("--reason", default="routine preservation", show_default=True)
+@click.option(
+    "--reason",
+    default="routine preservation",
+    show_default=True,
+    help="Why, recorded in the chain of custody.",
+)
 @click.pass_context
 def preserve_store_cmd(ctx: click.Context, actor: str, reason: str) -> None:
     """Preserve every case (decision, history, appeals) and takedown request as evidence; new

@@ -110,7 +110,8 @@ def guard_cmd(
 def guard_output_cmd(ctx: click.Context, output: str, request: str | None,
                      inputs: tuple[str, ...], as_json: bool, strict: bool, audit: bool,
                      retain_days: int) -> None:  # fmt: skip
-    """Check a generated image before returning it (same person as an input, sexualized?)."""
+    """Check OUTPUT, a generated image, before returning it (same person as an input,
+    sexualized?)."""
     g = _guard(ctx, strict, audit, retain_days)
     _print(g.check_output(output, request, list(inputs)), as_json)  # type: ignore[attr-defined]
 
