@@ -32,7 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -255,6 +255,16 @@ def parse(text: str, fmt: str) -> list[dict[str, Any]]:
     return parse_all(text, fmt)[0]
 
 
+def _reporting(
+    rows: list[dict[str, Any]], progress: Callable[[int, int], None], every: int = 1000
+) -> Iterator[dict[str, Any]]:
+    progress(0, len(rows))
+    for i, row in enumerate(rows, 1):
+        yield row
+        if i % every == 0 or i == len(rows):
+            progress(i, len(rows))
+
+
 def import_file(
     service: BankService,
     bank: str,
@@ -264,8 +274,9 @@ def import_file(
     actor: str | None = None,
     reason: str = "",
     source: str = "",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import a file into ``bank``: all rows or none."""
+    """Import a file into ``bank``: all rows or none (``progress`` as in import_text)."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -278,6 +289,7 @@ def import_file(
         actor=actor,
         reason=reason,
         source=source or f"import:{Path(path).name}",
+        progress=progress,
     )
 
 
@@ -290,7 +302,10 @@ def import_text(
     actor: str | None = None,
     reason: str = "",
     source: str = "",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
+    """Import parsed rows into ``bank``: all or none. ``progress(written, total)`` is called
+    as new entries are written (inside the one transaction, so a failure still keeps none)."""
     rows, others = parse_all(text, fmt)
     b = service.get_bank(bank)
     existing = {
@@ -311,7 +326,8 @@ def import_text(
     known = other_signals.live_keys(service.db, b.id)
     kept: dict[str, int] = {}
     with service.db.transaction():  # entries and kept signals: all or nothing
-        service.add_entries(b, keep, actor=actor, reason=reason, source=source)
+        rows_in = _reporting(keep, progress) if progress is not None else keep
+        service.add_entries(b, rows_in, actor=actor, reason=reason, source=source)
         for o in others:
             key = (o["signal_type"], o["value"])
             if key in known:

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from gardefou.cli.main import cli, emit_json
+from gardefou.cli.progress import Progress, progress_options
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -254,13 +255,26 @@ def add_cmd(
     "('pdq <hex>' lines); hma: HMA bank-content JSON.",
 )
 @reason_opt
+@progress_options
 @click.pass_context
-def import_cmd(ctx: click.Context, name: str, file: str, fmt: str, reason: str) -> None:
+def import_cmd(
+    ctx: click.Context,
+    name: str,
+    file: str,
+    fmt: str,
+    reason: str,
+    progress: bool | None,
+    quiet: bool,
+) -> None:
     """Import FILE into bank NAME: every row or none (a bad row names its line)."""
     from gardefou.banks.formats import import_file
 
     svc = _service(ctx)
-    report = import_file(svc, name, file, fmt, reason=reason)
+    bar = Progress(f"bank import {name}", "rows", progress, quiet)
+    try:
+        report = import_file(svc, name, file, fmt, reason=reason, progress=bar)
+    finally:
+        bar.close()
     svc.index.refresh()  # fold the new rows into the on-disk index now, not on first query
     emit_json(report.to_dict())
 

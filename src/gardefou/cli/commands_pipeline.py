@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from gardefou.cli.main import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.cli.progress import Progress, progress_options
 from gardefou.errors import ConfigError
 
 REDIS_OPT = click.option(
@@ -384,6 +385,7 @@ def dead_letters_cmd(ctx: click.Context, limit: int) -> None:
 )
 @click.option("--run-id", default=None, help="Resume this run (items already done are skipped).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@progress_options
 @click.pass_context
 def backfill_cmd(
     ctx: click.Context,
@@ -396,6 +398,8 @@ def backfill_cmd(
     signals_spec: str | None,
     run_id: str | None,
     as_json: bool,
+    progress: bool | None,
+    quiet: bool,
 ) -> None:
     """Rescan an archive of images (after a bank or model change) into the store. PATHS are
     files or folders (recursively)."""
@@ -413,7 +417,11 @@ def backfill_cmd(
         cpus_per_actor=cpus_per_actor,
         ray_address=ray_address,
     )
-    report = run_backfill(paths, cfg, runner=runner)
+    bar = Progress("backfill", "files", progress, quiet)
+    try:
+        report = run_backfill(paths, cfg, runner=runner, progress=bar)
+    finally:
+        bar.close()
     if as_json:
         emit_json(report)
     else:
