@@ -186,9 +186,10 @@ def test_bundle_carries_a_c2sp_checkpoint_and_accepts_one_saved_earlier(
 
 
 def test_cli_exports_and_verifies_c2sp_checkpoints(tmp_path: Path) -> None:
-    def run(*args: str, code: int = 0) -> str:
+    def run(*args: str, code: int = 0, stdin: str | None = None) -> str:
         db = ["--db", str(tmp_path / "g.db")]
-        result = CliRunner().invoke(cli, [*db, "evidence", "--origin", "ex.org/ev", *args])
+        argv = [*db, "evidence", "--origin", "ex.org/ev", *args]
+        result = CliRunner().invoke(cli, argv, input=stdin)
         assert result.exit_code == code, (result.output, result.exception)
         return result.output
 
@@ -202,6 +203,7 @@ def test_cli_exports_and_verifies_c2sp_checkpoints(tmp_path: Path) -> None:
     (tmp_path / "cp.txt").write_text(note)
     out = json.loads(run("verify-checkpoint", str(tmp_path / "cp.txt"), "--vkey", vkey))
     assert out["ok"] and out["tree_size"] == 1
+    assert json.loads(run("verify-checkpoint", "-", "--vkey", vkey, stdin=note))["ok"]
     pem = str(tmp_path / "evidence-keys" / "signing.pub.pem")
     assert json.loads(run("verify-checkpoint", str(tmp_path / "cp.txt"), "--key", pem))["ok"]
     (tmp_path / "cp.txt").write_text(note.replace("\n1\n", "\n2\n"))

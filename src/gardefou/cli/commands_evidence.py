@@ -186,11 +186,10 @@ def verify_checkpoint_cmd(
 
     if (vkey is None) == (key is None):
         raise click.UsageError("pass exactly one of --vkey or --key")
-    text = (
-        click.get_text_stream("stdin").read()
-        if checkpoint == "-"
-        else (Path(checkpoint).read_text(encoding="utf-8"))
-    )
+    if checkpoint == "-":
+        text = sys.stdin.read()
+    else:
+        text = Path(checkpoint).read_text(encoding="utf-8")
     try:
         if vkey is not None:
             cp = open_with_verifier_key(text, vkey)
