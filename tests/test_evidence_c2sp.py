@@ -209,3 +209,33 @@ def test_cli_exports_and_verifies_c2sp_checkpoints(tmp_path: Path) -> None:
     (tmp_path / "cp.txt").write_text(note.replace("\n1\n", "\n2\n"))
     out = json.loads(run("verify-checkpoint", str(tmp_path / "cp.txt"), "--vkey", vkey, code=3))
     assert not out["ok"] and "invalid" in out["problem"]
+
+
+def test_witness_request_carries_a_consistency_proof_from_the_old_size(tmp_path: Path) -> None:
+    """The tlog-witness add-checkpoint body, parsed here as a witness would and its proof
+    checked against the roots the log had at both sizes."""
+    from gardefou.evidence.merkle import verify_consistency
+
+    db = ["--db", str(tmp_path / "g.db"), "evidence", "--origin", "ex.org/ev"]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*db, "keygen"]).exit_code == 0
+    roots = {}
+    for i in range(5):
+        (tmp_path / f"{i}.bin").write_bytes(f"benign {i}".encode())
+        args = ["append", str(tmp_path / f"{i}.bin"), "--actor", "m", "--reason", "r"]
+        assert runner.invoke(cli, [*db, *args]).exit_code == 0
+        note = runner.invoke(cli, [*db, "checkpoint", "--format", "c2sp"]).stdout
+        roots[int(note.split("\n")[1])] = base64.b64decode(note.split("\n")[2])
+    vkey = runner.invoke(cli, [*db, "vkey"]).stdout.strip()
+    body = runner.invoke(cli, [*db, "witness-request", "--old-size", "3"]).stdout
+    head, note = body.split("\n\n", 1)
+    old, *proof_lines = head.split("\n")
+    assert old == "old 3" and proof_lines
+    cp = open_with_verifier_key(note, vkey)
+    assert cp.tree_size == 5 and cp.root == roots[5]
+    proof = [base64.b64decode(line, validate=True) for line in proof_lines]
+    verify_consistency(3, 5, proof, roots[3], roots[5])
+    first = runner.invoke(cli, [*db, "witness-request", "--old-size", "0"]).stdout
+    assert first.startswith("old 0\n\n") and open_with_verifier_key(first[7:], vkey).tree_size == 5
+    beyond = runner.invoke(cli, [*db, "witness-request", "--old-size", "9"])
+    assert beyond.exit_code != 0 and "beyond the log" in beyond.output

@@ -140,6 +140,34 @@ def checkpoint_cmd(ctx: click.Context, fmt: str) -> None:
         click.echo(cp.serialize(), nl=False)
 
 
+@evidence.command("witness-request")
+@click.option(
+    "--old-size",
+    type=click.IntRange(0),
+    required=True,
+    help="Tree size the witness last cosigned for this log (0 the first time; a witness that "
+    "holds another size answers 409 with it).",
+)
+@click.pass_context
+def witness_request_cmd(ctx: click.Context, old_size: int) -> None:
+    """Sign a C2SP checkpoint now and print the body of a tlog-witness add-checkpoint request:
+    the consistency proof from --old-size to it, then the checkpoint. POST it to the witness
+    (e.g. `curl --data-binary @- https://WITNESS/add-checkpoint`)."""
+    from gardefou.errors import EvidenceError
+    from gardefou.evidence.c2sp import add_checkpoint_body, sign_checkpoint
+
+    store = _open_store(ctx)
+    cp = store.log.checkpoint()
+    if old_size > cp.tree_size:
+        raise EvidenceError(
+            f"--old-size {old_size} is beyond the log's {cp.tree_size} entries: the witness "
+            "holds a checkpoint of another log or of a rewritten one; do not send this log"
+        )
+    proof = store.log.tree.consistency_proof(old_size, cp.tree_size)
+    note = sign_checkpoint(store.keys.signer, cp.origin, cp.tree_size, cp.root)
+    click.echo(add_checkpoint_body(old_size, proof, note), nl=False)
+
+
 @evidence.command("vkey")
 @click.option(
     "--key",

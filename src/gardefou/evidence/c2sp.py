@@ -15,6 +15,8 @@ The signature covers the body up to and including its last newline. The key hash
 4 bytes of SHA-256(key name || 0x0A || 0x01 || public key), 0x01 naming Ed25519. A witness is
 configured with the *verifier key* ``<name>+<hex key hash>+<base64(0x01 || public key)>``
 (``gardefou evidence vkey``). The key name is the log's origin, as witnesses expect.
+``gardefou evidence witness-request`` writes the body of a tlog-witness ``add-checkpoint``
+request (https://c2sp.org/tlog-witness): the checkpoint with its consistency proof.
 
 Ed25519 signatures are deterministic, so signing a past tree head again yields the same note:
 nothing new is stored. The time is not in the body (witnesses add their own, timestamped,
@@ -26,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gardefou.errors import EvidenceError, ProofError
@@ -167,6 +170,16 @@ def open_checkpoint(
 def open_with_verifier_key(text: str, vkey: str) -> C2spCheckpoint:
     name, public_raw = parse_verifier_key(vkey)
     return open_checkpoint(text, public_raw, name)
+
+
+def add_checkpoint_body(old_size: int, proof: Sequence[bytes], note: str) -> str:
+    """The body of a tlog-witness ``add-checkpoint`` request (https://c2sp.org/tlog-witness):
+    ``old <size>``, the consistency proof from that size (one base64 hash a line), a blank
+    line, then the checkpoint. POST it to ``<witness submission prefix>/add-checkpoint``."""
+    if old_size < 0 or len(proof) > 63:
+        raise EvidenceError(f"no witness request from size {old_size} with {len(proof)} hashes")
+    lines = [f"old {old_size}", *(base64.b64encode(h).decode() for h in proof)]
+    return "\n".join(lines) + "\n\n" + note
 
 
 def is_c2sp(text: str) -> bool:
