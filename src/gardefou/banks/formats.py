@@ -32,7 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,6 +40,7 @@ from gardefou.banks import other_signals
 from gardefou.banks.models import MIN_QUALITY, ImportReport
 from gardefou.banks.service import BankService, normalize_pdq
 from gardefou.errors import BankError, GardefouError
+from gardefou.progress import ProgressFn, reporting
 
 FORMATS = ("csv", "te", "hma")
 CSV_COLUMNS = (
@@ -255,16 +256,6 @@ def parse(text: str, fmt: str) -> list[dict[str, Any]]:
     return parse_all(text, fmt)[0]
 
 
-def _reporting(
-    rows: list[dict[str, Any]], progress: Callable[[int, int], None], every: int = 1000
-) -> Iterator[dict[str, Any]]:
-    progress(0, len(rows))
-    for i, row in enumerate(rows, 1):
-        yield row
-        if i % every == 0 or i == len(rows):
-            progress(i, len(rows))
-
-
 def import_file(
     service: BankService,
     bank: str,
@@ -274,9 +265,9 @@ def import_file(
     actor: str | None = None,
     reason: str = "",
     source: str = "",
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> ImportReport:
-    """Import a file into ``bank``: all rows or none (``progress`` as in import_text)."""
+    """Import a file into ``bank``: all rows or none."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -302,10 +293,8 @@ def import_text(
     actor: str | None = None,
     reason: str = "",
     source: str = "",
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> ImportReport:
-    """Import parsed rows into ``bank``: all or none. ``progress(written, total)`` is called
-    as new entries are written (inside the one transaction, so a failure still keeps none)."""
     rows, others = parse_all(text, fmt)
     b = service.get_bank(bank)
     existing = {
@@ -326,8 +315,8 @@ def import_text(
     known = other_signals.live_keys(service.db, b.id)
     kept: dict[str, int] = {}
     with service.db.transaction():  # entries and kept signals: all or nothing
-        rows_in = _reporting(keep, progress) if progress is not None else keep
-        service.add_entries(b, rows_in, actor=actor, reason=reason, source=source)
+        written = reporting(keep, progress) if progress else keep  # (rows written, rows to write)
+        service.add_entries(b, written, actor=actor, reason=reason, source=source)
         for o in others:
             key = (o["signal_type"], o["value"])
             if key in known:

@@ -11,64 +11,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from gardefou.cli.main import EXIT_UNAUTHENTICATED, EXIT_VERIFY, cli, emit_json
-from gardefou.errors import ConfigError
-
-
-def _home(ctx: click.Context) -> Path:
-    from gardefou.store.db import default_db_path
-
-    db = ctx.obj.get("db") if ctx.obj else None
-    if db and not str(db).startswith(("postgres://", "postgresql://")):
-        return Path(str(db).removeprefix("sqlite:///")).resolve().parent
-    return default_db_path().parent
-
-
-def _open_store(ctx: click.Context) -> Any:
-    from gardefou.evidence import EvidenceKeys, EvidenceStore
-    from gardefou.store import connect
-
-    opts = ctx.obj["evidence"]
-    keys = EvidenceKeys.load(opts["keys"] or _home(ctx) / "evidence-keys")
-    blobs = opts["blobs"] or _home(ctx) / "evidence-blobs"
-    return EvidenceStore(connect(ctx.obj.get("db")), blobs, keys, origin=opts["origin"])
-
-
-def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ConfigError(f"label {pair!r} is not KEY=VALUE")
-        k, v = pair.split("=", 1)
-        out[k] = v
-    return out
-
-
-@cli.group("evidence")
-@click.option("--keys", envvar="GARDEFOU_EVIDENCE_KEYS", type=click.Path(file_okay=False),
-              help="Key folder [default: evidence-keys/ beside the database].")  # fmt: skip
-@click.option(
-    "--blobs",
-    envvar="GARDEFOU_EVIDENCE_DIR",
-    type=click.Path(file_okay=False),
-    help="Encrypted blob folder [default: evidence-blobs/ beside the database].",
+from gardefou.cli import evidence_c2sp  # noqa: F401 - registers the C2SP commands
+from gardefou.cli.evidence_group import (
+    evidence,
+    evidence_home,
+    open_evidence_store,
+    parse_labels,
 )
-@click.option(
-    "--origin",
-    envvar="GARDEFOU_EVIDENCE_ORIGIN",
-    default="gardefou",
-    show_default=True,
-    help="Log name written into every signed checkpoint (e.g. your platform domain).",
-)
-@click.pass_context
-def evidence(ctx: click.Context, keys: str | None, blobs: str | None, origin: str) -> None:
-    """Preserved evidence: append-only Merkle log, legal holds, offline-verifiable bundles."""
-    ctx.ensure_object(dict)
-    ctx.obj["evidence"] = {"keys": keys, "blobs": blobs, "origin": origin}
+from gardefou.cli.main import EXIT_UNAUTHENTICATED, EXIT_VERIFY, emit_json
 
 
 @evidence.command("keygen")
@@ -77,7 +30,7 @@ def keygen_cmd(ctx: click.Context) -> None:
     """Create the blob encryption key and the checkpoint signing key (never overwrites)."""
     from gardefou.evidence import EvidenceKeys
 
-    target = ctx.obj["evidence"]["keys"] or _home(ctx) / "evidence-keys"
+    target = ctx.obj["evidence"]["keys"] or evidence_home(ctx) / "evidence-keys"
     keys = EvidenceKeys.generate()
     keys.save(target)
     emit_json(
@@ -106,8 +59,8 @@ def append_cmd(ctx: click.Context, files: tuple[str, ...], kind: str, actor: str
                account: str | None, bank: str | None, labels: tuple[str, ...],
                checkpoint: bool) -> None:  # fmt: skip
     """Preserve FILES ('-' = stdin): encrypt, log, print one receipt (with proof) per file."""
-    store = _open_store(ctx)
-    extra = _labels(labels)
+    store = open_evidence_store(ctx)
+    extra = parse_labels(labels)
     for f in files:
         data = sys.stdin.buffer.read() if f == "-" else Path(f).read_bytes()
         r = store.preserve(data, kind, actor, reason, account=account, bank=bank, labels=extra)
@@ -130,7 +83,7 @@ def append_cmd(ctx: click.Context, files: tuple[str, ...], kind: str, actor: str
 @click.pass_context
 def checkpoint_cmd(ctx: click.Context, fmt: str) -> None:
     """Sign a checkpoint of the log now and print it (publish it somewhere others can see)."""
-    store = _open_store(ctx)
+    store = open_evidence_store(ctx)
     cp = store.log.checkpoint()
     if fmt == "c2sp":
         from gardefou.evidence.c2sp import sign_checkpoint
@@ -140,103 +93,11 @@ def checkpoint_cmd(ctx: click.Context, fmt: str) -> None:
         click.echo(cp.serialize(), nl=False)
 
 
-@evidence.command("witness-request")
-@click.option(
-    "--old-size",
-    type=click.IntRange(0),
-    required=True,
-    help="Tree size the witness last cosigned for this log (0 the first time; a witness that "
-    "holds another size answers 409 with it).",
-)
-@click.pass_context
-def witness_request_cmd(ctx: click.Context, old_size: int) -> None:
-    """Sign a C2SP checkpoint now and print the body of a tlog-witness add-checkpoint request:
-    the consistency proof from --old-size to it, then the checkpoint. POST it to the witness
-    (e.g. `curl --data-binary @- https://WITNESS/add-checkpoint`)."""
-    from gardefou.errors import EvidenceError
-    from gardefou.evidence.c2sp import add_checkpoint_body, sign_checkpoint
-
-    store = _open_store(ctx)
-    cp = store.log.checkpoint()
-    if old_size > cp.tree_size:
-        raise EvidenceError(
-            f"--old-size {old_size} is beyond the log's {cp.tree_size} entries: the witness "
-            "holds a checkpoint of another log or of a rewritten one; do not send this log"
-        )
-    proof = store.log.tree.consistency_proof(old_size, cp.tree_size)
-    note = sign_checkpoint(store.keys.signer, cp.origin, cp.tree_size, cp.root)
-    click.echo(add_checkpoint_body(old_size, proof, note), nl=False)
-
-
-@evidence.command("vkey")
-@click.option(
-    "--key",
-    "key",
-    type=click.Path(dir_okay=False, exists=True),
-    help="Public key (PEM) [default: signing.pub.pem in the key folder].",
-)
-@click.pass_context
-def vkey_cmd(ctx: click.Context, key: str | None) -> None:
-    """Print the C2SP verifier key (name+hash+key) that witnesses of this log are given."""
-    from gardefou.evidence import Verifier
-    from gardefou.evidence.c2sp import verifier_key
-
-    opts = ctx.obj["evidence"]
-    path = (
-        Path(key)
-        if key
-        else Path(opts["keys"] or _home(ctx) / "evidence-keys") / ("signing.pub.pem")
-    )
-    if not path.is_file():
-        raise ConfigError(f"public key {path} not found; pass --key PEM or --keys DIR")
-    click.echo(verifier_key(opts["origin"], Verifier.from_pem(path.read_bytes()).public_raw))
-
-
-@evidence.command("verify-checkpoint")
-@click.argument("checkpoint", type=click.Path(dir_okay=False, exists=True, allow_dash=True))
-@click.option("--vkey", "vkey", help="The log's C2SP verifier key (from `evidence vkey`).")
-@click.option(
-    "--key",
-    "key",
-    type=click.Path(dir_okay=False, exists=True),
-    help="The log's public key (PEM); the key name is --origin.",
-)
-@click.pass_context
-def verify_checkpoint_cmd(
-    ctx: click.Context, checkpoint: str, vkey: str | None, key: str | None
-) -> None:
-    """Check a C2SP CHECKPOINT file ('-' = stdin) offline against the log's key; print its tree
-    head as JSON. Cosignatures by other keys (witnesses) are ignored. Exit 3 if it does not
-    verify."""
-    from gardefou.errors import ProofError
-    from gardefou.evidence import Verifier
-    from gardefou.evidence.c2sp import open_checkpoint, open_with_verifier_key
-
-    if (vkey is None) == (key is None):
-        raise click.UsageError("pass exactly one of --vkey or --key")
-    if checkpoint == "-":
-        text = sys.stdin.read()
-    else:
-        text = Path(checkpoint).read_text(encoding="utf-8")
-    try:
-        if vkey is not None:
-            cp = open_with_verifier_key(text, vkey)
-        else:
-            assert key is not None
-            public_raw = Verifier.from_pem(Path(key).read_bytes()).public_raw
-            cp = open_checkpoint(text, public_raw, ctx.obj["evidence"]["origin"])
-    except ProofError as exc:
-        emit_json({"ok": False, "problem": str(exc)})
-        sys.exit(EXIT_VERIFY)
-    emit_json({"ok": True, "origin": cp.origin, "tree_size": cp.tree_size,
-               "root": cp.root.hex(), "extensions": list(cp.extensions)})  # fmt: skip
-
-
 @evidence.command("status")
 @click.pass_context
 def status_cmd(ctx: click.Context) -> None:
     """Log size, current root, checkpoints and active holds."""
-    store = _open_store(ctx)
+    store = open_evidence_store(ctx)
     cps = store.log.checkpoints()
     emit_json({"entries": store.log.size, "root": store.log.tree.root().hex(),
                "checkpoints": len(cps), "last_checkpoint": cps[-1].tree_size if cps else None,
@@ -250,7 +111,7 @@ def check_cmd(ctx: click.Context) -> None:
     """Recompute the stored log and every checkpoint; exit 3 if anything does not match."""
     from gardefou.errors import ProofError
 
-    store = _open_store(ctx)
+    store = open_evidence_store(ctx)
     try:
         emit_json({"ok": True, **store.log.verify()})
     except ProofError as exc:
@@ -277,7 +138,7 @@ def check_cmd(ctx: click.Context) -> None:
 def get_cmd(ctx: click.Context, sha256: str, actor: str, reason: str, out: str) -> None:
     """Write the preserved content whose SHA-256 is SHA256 to OUT; the access is recorded in
     the chain of custody."""
-    Path(out).write_bytes(_open_store(ctx).access(sha256, actor, reason))
+    Path(out).write_bytes(open_evidence_store(ctx).access(sha256, actor, reason))
     emit_json({"sha256": sha256, "out": out})
 
 
@@ -297,7 +158,7 @@ def export_cmd(ctx: click.Context, out: str, hold: str | None, no_blobs: bool, a
     """Write a self-contained, signed bundle to the new folder OUT."""
     from gardefou.evidence import export_bundle
 
-    emit_json(export_bundle(_open_store(ctx), out, actor, reason, hold=hold,
+    emit_json(export_bundle(open_evidence_store(ctx), out, actor, reason, hold=hold,
                             include_blobs=not no_blobs))  # fmt: skip
 
 
@@ -363,8 +224,8 @@ def hold_place(ctx: click.Context, name: str, reason: str, by: str, account: str
     """Place hold NAME."""
     from gardefou.evidence import Hold
 
-    store = _open_store(ctx)
-    hold = Hold(name, reason, by, account, bank, kind, time_from, time_to, _labels(match))
+    store = open_evidence_store(ctx)
+    hold = Hold(name, reason, by, account, bank, kind, time_from, time_to, parse_labels(match))
     r = store.place_hold(hold)
     emit_json({"hold": name, "covers": len(store.held_blobs(name)), "seq": r.seq})
 
@@ -376,7 +237,7 @@ def hold_place(ctx: click.Context, name: str, reason: str, by: str, account: str
 @click.pass_context
 def hold_release(ctx: click.Context, name: str, reason: str, by: str) -> None:
     """Release hold NAME (its history stays in the log)."""
-    r = _open_store(ctx).release_hold(name, by, reason)
+    r = open_evidence_store(ctx).release_hold(name, by, reason)
     emit_json({"released": name, "seq": r.seq})
 
 
@@ -385,7 +246,7 @@ def hold_release(ctx: click.Context, name: str, reason: str, by: str) -> None:
 @click.pass_context
 def hold_list(ctx: click.Context, include_released: bool) -> None:
     """List holds as JSON lines."""
-    for row in _open_store(ctx).holds(include_released):
+    for row in open_evidence_store(ctx).holds(include_released):
         emit_json(row)
 
 
@@ -399,7 +260,7 @@ def hold_list(ctx: click.Context, include_released: bool) -> None:
 @click.pass_context
 def purge_cmd(ctx: click.Context, actor: str) -> None:
     """Delete content past its retention date unless a legal hold covers it."""
-    emit_json(_open_store(ctx).purge_expired(actor=actor))
+    emit_json(open_evidence_store(ctx).purge_expired(actor=actor))
 
 
 @evidence.command("preserve-store")
@@ -416,7 +277,7 @@ def preserve_store_cmd(ctx: click.Context, actor: str, reason: str) -> None:
     versions only, so it is safe to run on a schedule."""
     from gardefou.evidence.from_store import preserve_cases, preserve_takedowns
 
-    store = _open_store(ctx)
+    store = open_evidence_store(ctx)
     cases = preserve_cases(store, actor, reason)
     takedowns = preserve_takedowns(store, actor, reason)
     cp = store.log.checkpoint()

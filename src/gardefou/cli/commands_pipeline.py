@@ -10,39 +10,15 @@ from typing import Any
 import click
 
 from gardefou.cli.main import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.cli.pipeline_options import (
+    DECIDER_OPT,
+    GROUP_OPT,
+    MAX_EVENT_OPT,
+    REDIS_OPT,
+    STREAM_OPT,
+)
 from gardefou.cli.progress import Progress, progress_options
 from gardefou.errors import ConfigError
-
-REDIS_OPT = click.option(
-    "--redis",
-    "redis_url",
-    envvar="GARDEFOU_REDIS_URL",
-    default="redis://127.0.0.1:6379/0",
-    show_default=True,
-    help="Redis URL [env GARDEFOU_REDIS_URL].",
-)
-STREAM_OPT = click.option(
-    "--stream", default="gardefou:events", show_default=True, help="Redis stream key of the events."
-)
-GROUP_OPT = click.option(
-    "--group",
-    default="gardefou-deciders",
-    show_default=True,
-    help="Consumer group of the deciders.",
-)
-DECIDER_OPT = click.option(
-    "--decider",
-    default=None,
-    metavar="MODULE:FACTORY",
-    help="Decider factory [default: the platform policy when installed, else signals only].",
-)
-MAX_EVENT_OPT = click.option(
-    "--max-event-bytes",
-    type=click.IntRange(1),
-    default=8 * 1024 * 1024,
-    show_default=True,
-    help="Larger events go to the dead letters.",
-)
 
 
 def _db_url(ctx: click.Context) -> str:

@@ -19,13 +19,14 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gardefou.errors import GardefouError, PipelineError
 from gardefou.media import Limits
+from gardefou.progress import ProgressFn
 from gardefou.store.db import Database
 from gardefou.store.media import utcnow
 
@@ -181,7 +182,7 @@ def run_backfill(
     paths: Iterable[str | Path],
     cfg: BackfillConfig,
     runner: str = "loop",
-    progress: Callable[[int, int], None] | None = None,
+    progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Scan every file under ``paths`` not already done in this run into the store.
 
@@ -230,7 +231,7 @@ def _run_ray(
     run_id: str,
     todo: list[Path],
     cfg: BackfillConfig,
-    report: Callable[[int, int], None],
+    report: ProgressFn,
 ) -> tuple[int, int, float]:
     if (
         cfg.ray_address
