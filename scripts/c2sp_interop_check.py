@@ -10,8 +10,12 @@ aics.vkey (a checkpoint signed by aics-tlog) for gardefou to verify in turn.
 import sys
 from pathlib import Path
 
-from aics_tlog.checkpoint import Checkpoint, checkpoint_from_note, sign_checkpoint
-from aics_tlog.checkpoint import verify_checkpoint
+from aics_tlog.checkpoint import (
+    Checkpoint,
+    checkpoint_from_note,
+    sign_checkpoint,
+    verify_checkpoint,
+)
 from aics_tlog.note import format_vkey, parse_note, parse_vkey, vkey_from_ed25519
 from aics_witness.config import LogConfig
 from aics_witness.service import Witness, WitnessError
@@ -50,6 +54,7 @@ except WitnessError as exc:
     print(f"aics-witness refuses a tampered proof: {exc}")
 
 key = Ed25519PrivateKey.generate()
-signed = sign_checkpoint(Checkpoint("other.example/log", 5, bytes(range(32))), key, "other.example/log")
+head = Checkpoint("other.example/log", 5, bytes(range(32)))
+signed = sign_checkpoint(head, key, "other.example/log")
 (D / "aics.c2sp").write_bytes(signed.to_bytes())
 (D / "aics.vkey").write_text(format_vkey(vkey_from_ed25519("other.example/log", key.public_key())))
