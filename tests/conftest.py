@@ -25,6 +25,21 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def loaded_signal(name: str, what: str, cls: type | None = None):
+    """The registry's shared instance of signal ``name`` (its model loads once per session),
+    with its model loaded; the test skips, naming ``what``, where the model cannot load."""
+    from gardefou.signals import get_signal
+
+    sig = get_signal(name)
+    if cls is not None:
+        assert isinstance(sig, cls)
+    try:
+        sig.model()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"{what} not loadable here: {exc}")
+    return sig
+
+
 @pytest.fixture(scope="session", autouse=True)
 def review_media_key():
     """One review-image key for the session (gardefou.cases.media_crypto), so that tests over

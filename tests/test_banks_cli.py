@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageOps
 
-import gardefou.cli.commands_bank  # noqa: F401 - registers the commands
+import gardefou.cli.commands_bank
+import gardefou.cli.commands_bank_entries  # noqa: F401 - registers the entry commands
 from gardefou.cli.main import cli
 
 

@@ -205,3 +205,33 @@ def test_cli_lists_confirms_and_rejects(tmp_path: Path) -> None:
     assert "no longer match" in out.output
     out = run(cli, ["--db", db, "bank", "confirm", c2], obj={})
     assert out.exit_code == 1 and "is rejected" in out.output
+
+
+def test_old_pbkdf2_submission_pin_opens_and_is_upgraded(banks, tmp_db) -> None:
+    """A submission PIN hashed by an older release (PBKDF2) still opens the submission and is
+    stored as argon2id after that check, as takedown PINs are."""
+    import hashlib
+    import secrets
+
+    case, _pin = banks.submit_hashes("victims", [(rand_hex(random.Random(7)), 100)])
+    salt = secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", b"24681357", salt, 120_000).hex()
+    old = f"pbkdf2_sha256$120000${salt.hex()}${digest}"
+    tmp_db.execute("UPDATE bank_submissions SET pin_hash = ?", (old,))
+    assert banks.get_submission(case, "24681357").case_number == case
+    stored = tmp_db.query_one("SELECT pin_hash FROM bank_submissions")["pin_hash"]
+    assert stored.startswith("$argon2id$")
+    assert banks.get_submission(case, "24681357").case_number == case
+
+
+def test_the_person_sees_the_review_of_their_submission(banks) -> None:
+    """get_submission (the person's view, with the PIN) reads the row like the moderator's
+    view does: the review's outcome and reason are not dropped."""
+    case, pin = banks.submit_hashes("victims", [(rand_hex(random.Random(8)), 100)])
+    banks.review_submission(case, confirm=False, actor="mod:ann", reason="not the person")
+    sub = banks.get_submission(case, pin)
+    assert (sub.status, sub.reviewed_by, sub.review_reason) == (
+        "rejected",
+        "mod:ann",
+        "not the person",
+    )

@@ -74,3 +74,24 @@ def test_consent_facts():
     assert consent_facts([alice], "alice")["consent.evidence"] is True
     # alice posting an image that also shows protected bob: no consent evidence for bob
     assert consent_facts([alice, bob], "alice")["consent.evidence"] is False
+
+
+def test_withdrawal_code_is_argon2id_and_an_old_pbkdf2_hash_still_withdraws(tmp_db):
+    """Codes share the one hasher (gardefou.pins); a code hashed by an older release (PBKDF2,
+    100,000 iterations over the salt's text) still withdraws and is upgraded on that use."""
+    import hashlib
+
+    reg = ConsentRegistry(tmp_db)
+    e = reg.enroll(ALICE)
+    stored = tmp_db.query_one("SELECT code_hash FROM consent_templates")["code_hash"]
+    assert stored.startswith("$argon2id$")
+    salt = "0123456789abcdef"
+    digest = hashlib.pbkdf2_hmac("sha256", b"old-code", salt.encode(), 100_000).hex()
+    tmp_db.execute("UPDATE consent_templates SET code_hash = ?", (f"{salt}${digest}",))
+    with pytest.raises(ForbiddenError):
+        reg.withdraw(e.template_id, "not-the-code")
+    reg.withdraw(e.template_id, "old-code")
+    assert not reg.get(e.template_id).active
+    upgraded = tmp_db.query_one("SELECT code_hash FROM consent_templates")["code_hash"]
+    assert upgraded.startswith("$argon2id$")
+    reg.withdraw(e.template_id, "old-code")  # the upgraded hash opens with the same code

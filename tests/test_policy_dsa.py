@@ -84,3 +84,16 @@ def test_sanction_statement_is_valid(tmp_path):
     s.update({k: v for k, v in fields.items() if k.startswith(("decision_account", "end_date"))})
     assert validate(s) == []
     assert s["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
+
+
+def test_one_dsa_vocabulary():
+    """The enum values and length limits exist once (reports.dsa_spec); the policy's sets, the
+    statement exporter and the validator read that copy instead of keeping their own."""
+    from gardefou.reports import dsa as dsa_export
+    from gardefou.reports import dsa_spec, dsa_validate
+
+    assert dsa_export.ACTION_VISIBILITY is dsa.ACTION_VISIBILITY
+    assert dsa_validate.MAX_LEN is dsa_spec.MAX_LEN
+    assert all(dsa.MAX_LEN[k] == dsa_spec.MAX_LEN[k] for k in dsa.MAX_LEN)
+    assert set(dsa.CATEGORY_KEYWORDS) == dsa.CATEGORIES
+    assert set(dsa.ACTION_VISIBILITY.values()) <= dsa.DECISION_VISIBILITIES

@@ -11,7 +11,7 @@ import pytest
 
 from gardefou import testing as T
 from tests.test_web_cases import png
-from tests.web_support import make_web
+from tests.web_support import web_deciding_with
 
 BASE = "f" * 64
 
@@ -51,13 +51,7 @@ class Fake:
 
 @pytest.fixture
 def web(tmp_path, db_url):
-    from gardefou.decide import Services as DecideServices
-
-    w = make_web(tmp_path, db_url)
-    svc = w.app.state.services
-    svc.provide("decide", DecideServices(svc.db, extract=Fake(), banks=svc.banks()))
-    yield w
-    svc.db.close()
+    yield from web_deciding_with(tmp_path, db_url, Fake())
 
 
 def post(web, eid: str, image: str, reply_to: str | None = None) -> int | None:

@@ -129,12 +129,11 @@ def test_http_ingest_keeps_media_and_parent(tmp_path: Path, db_url: str) -> None
 
 def test_http_decisions_keep_media_encrypted(tmp_path: Path, db_url: str) -> None:
     """POST /v1/decisions (one event)."""
-    from gardefou.decide import Services as DecideServices
-    from tests.web_support import make_web
+    from tests.web_support import decide_with, make_web
 
     w = make_web(tmp_path, db_url)
     svc = w.app.state.services
-    svc.provide("decide", DecideServices(svc.db, extract=Fake(), banks=svc.banks()))
+    decide_with(svc, Fake())
     for e in _events():
         assert w.client.post("/v1/decisions", json=e, headers=w.h("platform")).status_code == 200
     assert_kept(svc.db)

@@ -13,18 +13,12 @@ from fastapi.testclient import TestClient
 
 from gardefou.cases.review_media import PurgeSchedule, purge_review_media
 from tests.test_web_cases import Fake, event
-from tests.web_support import make_web
+from tests.web_support import make_web, web_deciding_with
 
 
 @pytest.fixture
 def web(tmp_path, db_url):
-    from gardefou.decide import Services as DecideServices
-
-    w = make_web(tmp_path, db_url)
-    svc = w.app.state.services
-    svc.provide("decide", DecideServices(svc.db, extract=Fake(), banks=svc.banks()))
-    yield w
-    svc.db.close()
+    yield from web_deciding_with(tmp_path, db_url, Fake())
 
 
 def _kept(db) -> list[str]:

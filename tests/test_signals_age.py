@@ -17,7 +17,7 @@ from gardefou.signals.age import (
     minor_probability,
 )
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, loaded_signal
 
 SIG = FIXTURES / "signals"
 WEIGHTS = np.array([0.25, *range(1, 81)], dtype=np.float64)
@@ -55,15 +55,7 @@ def test_assess(ages, probs, risk):
 
 @pytest.fixture(scope="module")
 def age():
-    from gardefou.signals import get_signal
-
-    sig = get_signal("age")  # shared instance: the model loads once per test session
-    assert isinstance(sig, AgeSignal)
-    try:
-        sig.model()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"age model not loadable here: {exc}")
-    return sig
+    return loaded_signal("age", "age model", AgeSignal)
 
 
 def test_real_model_on_portrait(age):

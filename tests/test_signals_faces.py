@@ -7,22 +7,14 @@ import pytest
 from gardefou.media import load_media
 from gardefou.signals.faces import Face, FacesSignal, box_iou, hog_plan, hog_score, merge_faces
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, loaded_signal
 
 SIG = FIXTURES / "signals"
 
 
 @pytest.fixture(scope="module")
 def faces():
-    from gardefou.signals import get_signal
-
-    sig = get_signal("faces")
-    assert isinstance(sig, FacesSignal)
-    try:
-        sig.model()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"dlib face models not loadable here: {exc}")
-    return sig
+    return loaded_signal("faces", "dlib face models", FacesSignal)
 
 
 def test_portrait_gives_one_face_with_landmarks(faces):

@@ -18,7 +18,7 @@ from gardefou.signals.identity import (
     distances,
 )
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, loaded_signal
 
 SIG = FIXTURES / "signals"
 
@@ -47,15 +47,7 @@ def test_compare_rejects_bad_embeddings():
 
 @pytest.fixture(scope="module")
 def identity():
-    from gardefou.signals import get_signal
-
-    sig = get_signal("identity")
-    assert isinstance(sig, IdentitySignal)
-    try:
-        sig.model()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"dlib ResNet not loadable here: {exc}")
-    return sig
+    return loaded_signal("identity", "dlib ResNet", IdentitySignal)
 
 
 def embedding(identity, name: str) -> list[float]:

@@ -21,7 +21,7 @@ from gardefou.signals.nudity import (
     merge_detections,
 )
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, loaded_signal
 
 SIG = FIXTURES / "signals"
 
@@ -189,14 +189,7 @@ def test_preprocess_matches_nudenet_reference():
 
 @pytest.fixture(scope="module")
 def signal():
-    from gardefou.signals import get_signal
-
-    sig = get_signal("nudity")  # the shared instance: the model loads once per test session
-    try:
-        sig.model()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"NudeNet not loadable here: {exc}")
-    return sig
+    return loaded_signal("nudity", "NudeNet")
 
 
 def test_real_model_portrait_is_none(signal):

@@ -139,9 +139,8 @@ def test_one_pin_hasher_argon2id_and_old_pbkdf2_hashes_still_open(tmp_path) -> N
         for p in src.rglob("*.py")
         if re.search(r"pbkdf2_hmac|PasswordHasher", p.read_text(encoding="utf-8"))
     )
-    # one PIN hasher for the project; consent.py hashes a 96-bit random withdrawal code, which
-    # no guessing reaches whatever the hash (like API keys), not an 8-digit PIN
-    assert users == ["consent.py", "pins.py"], users
+    # one hasher for every PIN and code a person proves a claim with (consent codes included)
+    assert users == ["pins.py"], users
     assert hash_pin("12345678").startswith("$argon2id$") and check_pin(
         "12345678", hash_pin("12345678")
     )

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from gardefou import testing as T
-from tests.web_support import make_web
+from tests.web_support import web_deciding_with
 
 ALICE = T.person_embedding(1)
 EXPLICIT_LOW = [T.nudity("explicit", 0.55), T.faces(1), T.identity([ALICE])]  # -> review
@@ -42,13 +42,7 @@ class Fake:
 
 @pytest.fixture
 def web(tmp_path, db_url):
-    from gardefou.decide import Services as DecideServices
-
-    w = make_web(tmp_path, db_url)
-    svc = w.app.state.services
-    svc.provide("decide", DecideServices(svc.db, extract=Fake(), banks=svc.banks()))
-    yield w
-    svc.db.close()  # before the PostgreSQL schema is dropped
+    yield from web_deciding_with(tmp_path, db_url, Fake())
 
 
 def event(eid: str, image: str, author: str = "poster1") -> dict:

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from tests.web_support import wait_healthy
+
 
 def _port() -> int:
     with socket.socket() as s:
@@ -69,12 +71,7 @@ def test_serve_on_loopback(tmp_path) -> None:
                 key = line.rsplit(" ", 1)[-1].strip()
         assert key.startswith("gf_"), "serve did not print the first admin key"
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_healthy(base, tries=100)
         assert httpx.get(base + "/v1/keys", headers={"X-API-Key": key}).status_code == 200
         assert httpx.get(base + "/portal").status_code == 200
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web_support import ADMIN_KEY, make_web
+from tests.web_support import ADMIN_KEY, make_web, wait_healthy
 
 
 @pytest.fixture
@@ -311,7 +311,6 @@ def test_live_server_ignores_forwarded_for_from_loopback(tmp_path) -> None:
     import socket
     import subprocess
     import sys
-    import time
 
     import httpx
 
@@ -335,12 +334,7 @@ def test_live_server_ignores_forwarded_for_from_loopback(tmp_path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_healthy(base)
         codes = [
             httpx.get(base + "/v1/me", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
             for i in range(70)

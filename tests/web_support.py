@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,40 @@ def make_web(tmp_path: Path, db: str | None = None, **settings: Any) -> Web:
         assert r.status_code == 201, r.text
         keys[role] = r.json()["key"]
     return Web(client, app, keys)
+
+
+def wait_healthy(base: str, tries: int = 300, pause: float = 0.1) -> None:
+    """Wait until a server the test started answers ``/healthz``; fail saying so if it never
+    does (instead of letting the next request fail with a connection error)."""
+    import time
+
+    import httpx
+
+    for _ in range(tries):
+        try:
+            if httpx.get(base + "/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(pause)
+    raise AssertionError(f"{base} did not answer /healthz within {tries * pause:.0f} s")
+
+
+def decide_with(services: Any, extract: Callable[..., Any]) -> None:
+    """Let the app's decisions read recorded signal outputs (``extract(media, names)``) instead
+    of the models; the decision layer runs for real."""
+    from gardefou.decide import Services as DecideServices
+
+    services.provide("decide", DecideServices(services.db, extract=extract, banks=services.banks()))
+
+
+def web_deciding_with(tmp_path: Path, db: str | None, extract: Callable[..., Any]) -> Iterator[Web]:
+    """``make_web`` whose decisions use ``extract``, for a fixture to ``yield from``; closes the
+    store after the test (before a PostgreSQL schema is dropped)."""
+    w = make_web(tmp_path, db)
+    decide_with(w.app.state.services, extract)
+    yield w
+    w.app.state.services.db.close()
 
 
 def takedown_body(**over: Any) -> dict[str, Any]:

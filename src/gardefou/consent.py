@@ -11,18 +11,17 @@ consent evidence (``consent.evidence``).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import math
 import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from gardefou import clock
 from gardefou.errors import ConfigError, ForbiddenError, NotFoundError
+from gardefou.pins import check_pin, hash_pin, needs_rehash
 
 EMBEDDING_SIZE = 128
 
@@ -52,19 +51,6 @@ class Template:
     @property
     def active(self) -> bool:
         return self.withdrawn_at is None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _hash_code(code: str, salt: str) -> str:
-    return salt + "$" + hashlib.pbkdf2_hmac("sha256", code.encode(), salt.encode(), 100_000).hex()
-
-
-def _check_code(code: str, stored: str) -> bool:
-    salt, _, _ = stored.partition("$")
-    return hmac.compare_digest(_hash_code(code, salt), stored)
 
 
 def validate_embedding(emb: Any) -> list[float]:
@@ -109,8 +95,8 @@ class ConsentRegistry:
                 json.dumps([round(x, 6) for x in emb]),
                 label,
                 owner_account,
-                _hash_code(code, secrets.token_hex(8)),
-                _now(),
+                hash_pin(code),
+                clock.now("seconds"),
             ),
         )
         self._cache = None
@@ -134,12 +120,17 @@ class ConsentRegistry:
         )
         if row is None:
             raise NotFoundError(f"no consent template {template_id}")
-        if not _check_code(str(code), row["code_hash"]):
+        if not check_pin(str(code), row["code_hash"]):
             raise ForbiddenError(f"wrong withdrawal code for consent template {template_id}")
+        if needs_rehash(row["code_hash"]):  # a PBKDF2 hash from an older release: upgrade it
+            self.db.execute(
+                "UPDATE consent_templates SET code_hash = ? WHERE id = ?",
+                (hash_pin(str(code)), template_id),
+            )
         if row["withdrawn_at"] is None:
             self.db.execute(
                 "UPDATE consent_templates SET withdrawn_at = ?, embedding_json = NULL WHERE id = ?",
-                (datetime.now(UTC).isoformat(timespec="microseconds"), template_id),
+                (clock.now(), template_id),
             )
         self._cache = None
 

@@ -1,19 +1,23 @@
 """The project's one PIN hasher, and the wrong-PIN lockout shared by every worker.
 
-A PIN (takedown case, hash submission) is 8 digits: 10^8 values, so it is only as strong as the
-cost of each guess. Stored PINs are argon2id (OWASP's minimum profile: 19 MiB, 2 passes, 1 lane;
-~30 ms a check here), so a stolen table is slow to brute-force; online guesses are capped per
-case by ``Attempts`` (stored, so the cap holds across addresses, workers and restarts).
+Every secret a person gets back to prove a claim later (takedown and submission PINs, consent
+withdrawal codes) is hashed and checked here. A PIN (takedown case, hash submission) is 8
+digits: 10^8 values, so it is only as strong as the cost of each guess. Stored PINs are argon2id
+(OWASP's minimum profile: 19 MiB, 2 passes, 1 lane; ~30 ms a check here), so a stolen table is
+slow to brute-force; online guesses are capped per case by ``Attempts`` (stored, so the cap
+holds across addresses, workers and restarts).
 
 Hashes written before this module (``pbkdf2_sha256$<iterations>$<salt>$<digest>``, 120,000 or
-200,000 iterations) still verify; ``needs_rehash`` tells the caller to store an argon2id hash of
-the PIN after its next successful check.
+200,000 iterations), and consent withdrawal codes hashed before they moved here
+(``<salt>$<digest>``, 100,000 iterations over the salt's text), still verify; ``needs_rehash``
+tells the caller to store an argon2id hash of the secret after its next successful check.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -27,6 +31,8 @@ from gardefou.errors import RateLimitError
 from gardefou.store.db import Database
 
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+#: a consent withdrawal code hashed by an older release: 8 random bytes as hex, then the digest
+_CONSENT_LEGACY = re.compile(r"[0-9a-f]{16}\$[0-9a-f]{64}")
 _dummy_hash: str | None = None
 _dummy_lock = threading.Lock()
 
@@ -42,6 +48,10 @@ def check_pin(pin: str, stored: str) -> bool:
         _, iterations, salt, digest = stored.split("$")
         got = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
         return hmac.compare_digest(got.hex(), digest)
+    if _CONSENT_LEGACY.fullmatch(stored):
+        salt, _, digest = stored.partition("$")
+        got = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt.encode(), 100_000)
+        return hmac.compare_digest(got.hex(), digest)
     try:
         return _HASHER.verify(stored, pin)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -50,7 +60,9 @@ def check_pin(pin: str, stored: str) -> bool:
 
 def needs_rehash(stored: str) -> bool:
     """True for a legacy PBKDF2 hash or an argon2 hash with weaker parameters than today's."""
-    return stored.startswith("pbkdf2_sha256$") or _HASHER.check_needs_rehash(stored)
+    if stored.startswith("pbkdf2_sha256$") or _CONSENT_LEGACY.fullmatch(stored):
+        return True
+    return _HASHER.check_needs_rehash(stored)
 
 
 def dummy_check(pin: str) -> None:

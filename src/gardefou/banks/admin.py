@@ -7,7 +7,7 @@ from typing import Any
 
 from gardefou.banks.core import BankCore
 from gardefou.banks.models import DEFAULT_THRESHOLD, Bank
-from gardefou.banks.records import now
+from gardefou.clock import now
 from gardefou.errors import BankError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

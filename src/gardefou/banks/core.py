@@ -10,7 +10,8 @@ from typing import Any
 
 from gardefou.banks.live import LiveIndex, default_index_dir
 from gardefou.banks.models import MIN_QUALITY, Bank
-from gardefou.banks.records import _normalize_digest, normalize_pdq, now
+from gardefou.banks.records import _normalize_digest, normalize_pdq
+from gardefou.clock import now
 from gardefou.errors import BankError, NotFoundError
 from gardefou.store.db import Database
 

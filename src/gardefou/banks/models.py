@@ -7,9 +7,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# the one quality floor of PDQ hashes, re-exported for the banks package
+from gardefou.signals.pdq_core import MIN_QUALITY as MIN_QUALITY
+
 DEFAULT_THRESHOLD = 31
-#: PDQ hashes below this quality come from flat images and match unrelated content
-MIN_QUALITY = 50
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from gardefou.banks.records import now
+from gardefou.clock import now
 from gardefou.errors import BankError
 from gardefou.store.db import Database
 

@@ -1,18 +1,17 @@
-"""Small shared helpers: timestamps and hash normalisation."""
+"""Normalisation of the hashes a bank entry records (PDQ hex, MD5/SHA-256 digests); the
+clock that used to live here is ``gardefou.clock``."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
+# the clock lives in gardefou.clock; ``now`` stays importable from here for code written
+# before it moved (new code imports gardefou.clock)
+from gardefou.clock import now as now
 from gardefou.errors import BankError
 from gardefou.signals.pdq_core import hex_to_bytes
 
 _HEX = re.compile(r"[0-9a-f]+")
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def normalize_pdq(value: str) -> str:

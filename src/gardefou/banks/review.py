@@ -16,12 +16,12 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from gardefou import clock
 from gardefou.banks.core import BankCore
 from gardefou.banks.models import Submission
-from gardefou.banks.records import now
 from gardefou.errors import BankError, ConfigError, NotFoundError, RateLimitError
 
 _ENV = {
@@ -92,7 +92,7 @@ class SubmissionReview(BankCore):
                 "the hashes of the images you need protected most, or ask the platform's "
                 "support team to add more"
             )
-        at = at or datetime.now(UTC)
+        at = at or clock.utcnow()
         day_ago = (at - timedelta(days=1)).isoformat(timespec="microseconds")
         hour_ago = (at - timedelta(hours=1)).isoformat(timespec="microseconds")
         # data minimisation: the longest window is a day, so older digests are not needed
@@ -170,7 +170,7 @@ class SubmissionReview(BankCore):
                 f"submission {sub.case_number} is {sub.status}; only a "
                 f"{' or '.join(allowed)} submission can be {verb}ed"
             )
-        status, stamp = ("confirmed" if confirm else "rejected"), now()
+        status, stamp = ("confirmed" if confirm else "rejected"), clock.now()
         with self.db.transaction():
             if not confirm:
                 self.db.execute(

@@ -15,8 +15,9 @@ from typing import Any
 from gardefou.banks.admin import BankAdmin
 from gardefou.banks.matching import MatchQuery, resolve_matches
 from gardefou.banks.models import Bank, Entry, Match
-from gardefou.banks.records import normalize_pdq, now
+from gardefou.banks.records import normalize_pdq
 from gardefou.banks.submissions import Submissions
+from gardefou.clock import now
 from gardefou.errors import NotFoundError
 
 __all__ = ["BankService", "normalize_pdq", "now"]

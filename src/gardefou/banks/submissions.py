@@ -6,10 +6,10 @@ import secrets
 from collections.abc import Sequence
 
 from gardefou.banks.models import Bank, Submission
-from gardefou.banks.records import now
-from gardefou.banks.review import SubmissionLimits, SubmissionReview
+from gardefou.banks.review import SubmissionLimits, SubmissionReview, submission_from_row
+from gardefou.clock import now
 from gardefou.errors import AuthError, BankError, NotFoundError
-from gardefou.pins import Attempts
+from gardefou.pins import Attempts, needs_rehash
 from gardefou.pins import hash_pin as _hash_pin
 
 
@@ -82,21 +82,18 @@ class Submissions(SubmissionReview):
                 raise NotFoundError(f"no submission {case_number!r}; check the case number")
             raise AuthError(f"wrong PIN for submission {case_number!r}")
         assert row is not None  # verify() is False for an unknown case
+        if needs_rehash(row["pin_hash"]):  # a PBKDF2 hash from an older release: upgrade it
+            self.db.execute(
+                "UPDATE bank_submissions SET pin_hash = ? WHERE id = ?",
+                (_hash_pin(str(pin).strip()), row["id"]),
+            )
         ids = tuple(
             int(r["id"])
             for r in self.db.query(
                 "SELECT id FROM bank_entries WHERE submission_id = ? ORDER BY id", (row["id"],)
             )
         )
-        return Submission(
-            id=int(row["id"]),
-            case_number=row["case_number"],
-            bank_id=int(row["bank_id"]),
-            status=row["status"],
-            created_at=row["created_at"],
-            withdrawn_at=row["withdrawn_at"],
-            entry_ids=ids,
-        )
+        return submission_from_row(row, ids)
 
     def withdraw_submission(
         self, case_number: str, pin: str, *, actor: str = "submitter", reason: str = ""

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gardefou.decision import Action
+from gardefou.errors import ConfigError
 
 #: case statuses: a human must decide; a second, different reviewer must confirm; a restriction
 #: is in force; nothing is restricted any more; an appeal is open
@@ -139,3 +140,20 @@ class Standing:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def human_action(action: Action | str) -> Action:
+    """A person's decision must settle the case: 'review' is not an outcome."""
+    try:
+        a = Action(action)
+    except ValueError:
+        raise ConfigError(
+            f"unknown action {action!r}; use one of "
+            f"{', '.join(x.value for x in Action if x != Action.REVIEW)}"
+        ) from None
+    if a == Action.REVIEW:
+        raise ConfigError(
+            "'review' is not a decision; decide (allow, label, age_restrict, "
+            "remove, remove_escalate) or request a second review"
+        )
+    return a

@@ -1,4 +1,5 @@
-"""Cases, reviews, second reviews, appeals, strikes and sanctions over ``gardefou.store.db``.
+"""Cases, reviews, second reviews, appeals, strikes and sanctions over ``gardefou.store.db``
+(appeals in ``appeals.py``, strikes and sanctions in ``strikes.py``, mixed into ``CaseStore``).
 
 Workflow::
 
@@ -15,21 +16,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from gardefou.cases.appeals import AppealsMixin
 from gardefou.cases.models import (
     ACTIONED,
-    APPEALED,
     CLOSED,
     PENDING_REVIEW,
     SECOND_REVIEW,
     Appeal,
     Case,
     CaseAction,
+    human_action,
 )
 from gardefou.cases.review_media import purge_review_media
 from gardefou.cases.strikes import StrikesMixin, _iso
+from gardefou.clock import utcnow
 from gardefou.decision import SEVERITY, Action, Decision
 from gardefou.errors import ConfigError, ForbiddenError, NotFoundError
 from gardefou.policy import Policy, dsa_fields
@@ -39,24 +42,7 @@ from gardefou.policy.dsa import ACTION_VISIBILITY
 FOUR_EYES = frozenset({Action.REMOVE_ESCALATE})
 
 
-def _human_action(action: Action | str) -> Action:
-    """A person's decision must settle the case: 'review' is not an outcome."""
-    try:
-        a = Action(action)
-    except ValueError:
-        raise ConfigError(
-            f"unknown action {action!r}; use one of "
-            f"{', '.join(x.value for x in Action if x != Action.REVIEW)}"
-        ) from None
-    if a == Action.REVIEW:
-        raise ConfigError(
-            "'review' is not a decision; decide (allow, label, age_restrict, "
-            "remove, remove_escalate) or request a second review"
-        )
-    return a
-
-
-class CaseStore(StrikesMixin):
+class CaseStore(AppealsMixin, StrikesMixin):
     def __init__(
         self,
         db: Any,
@@ -67,7 +53,7 @@ class CaseStore(StrikesMixin):
     ) -> None:
         self.db, self.policy = db, policy
         self.exempt = frozenset(a.lower() for a in exempt_accounts)
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or utcnow
 
     # -- reading --------------------------------------------------------------------------------
     def get(self, case_id: int) -> Case:
@@ -292,7 +278,7 @@ class CaseStore(StrikesMixin):
     ) -> dict[str, Any]:
         """The DSA statement fields a person's ``action`` would give ``case`` ({} for an action
         that restricts nothing): the console's preview, the same fields ``review`` records."""
-        return self._fields(case, _human_action(action), rule_id)
+        return self._fields(case, human_action(action), rule_id)
 
     def _deciders(self, case_id: int) -> set[str]:
         return {a.actor for a in self.history(case_id) if a.kind != "auto"}
@@ -313,6 +299,13 @@ class CaseStore(StrikesMixin):
         # no person needs its images any more: delete them now, not after review_media_days
         purge_review_media(self.db, event_id=case.event_id)
 
+    def _decide(self, case: Case, kind: str, actor: str, action: Action, note: str,
+                dsa: dict[str, Any], status: str) -> None:  # fmt: skip
+        """Record a person's decision on ``case`` and put it in force (inside a transaction)."""
+        self._log(case.id, kind, actor, action, note, dsa)
+        self._set(case, status, action, dsa)
+        self._sync_strikes(self.get(case.id))
+
     def review(
         self,
         case_id: int,
@@ -322,7 +315,7 @@ class CaseStore(StrikesMixin):
         rule_id: str | None = None,
     ) -> Case:
         """A moderator decides a pending case. Escalations need a second reviewer."""
-        action = _human_action(action)
+        action = human_action(action)
         with self.db.transaction():
             case = self.get(case_id)
             if case.status != PENDING_REVIEW:
@@ -333,10 +326,8 @@ class CaseStore(StrikesMixin):
                 if action in FOUR_EYES
                 else (ACTIONED if action in ACTION_VISIBILITY else CLOSED)
             )
-            self._log(case_id, "review", reviewer, action, note, dsa)
             # a proposed escalation is in force (content stays down) until the second review
-            self._set(case, status, action, dsa)
-            self._sync_strikes(self.get(case_id))
+            self._decide(case, "review", reviewer, action, note, dsa, status)
         if status != SECOND_REVIEW:
             self._outcome_feedback(case.event_id, status)
         return self.get(case_id)
@@ -371,7 +362,7 @@ class CaseStore(StrikesMixin):
         rule_id: str | None = None,
     ) -> Case:
         """A different person confirms or changes the first review."""
-        action = _human_action(action)
+        action = human_action(action)
         with self.db.transaction():
             case = self.get(case_id)
             if case.status != SECOND_REVIEW:
@@ -383,78 +374,6 @@ class CaseStore(StrikesMixin):
                 )
             dsa = self._fields(case, action, rule_id)
             status = ACTIONED if action in ACTION_VISIBILITY else CLOSED
-            self._log(case_id, "second_review", reviewer, action, note, dsa)
-            self._set(case, status, action, dsa)
-            self._sync_strikes(self.get(case_id))
+            self._decide(case, "second_review", reviewer, action, note, dsa, status)
         self._outcome_feedback(case.event_id, status)
         return self.get(case_id)
-
-    # -- appeals --------------------------------------------------------------------------------
-    def appeal(self, case_id: int, appellant: str, statement: str = "") -> Appeal:
-        """The poster or requester contests a restriction (DSA Art. 20)."""
-        with self.db.transaction():
-            case = self.get(case_id)
-            if appellant not in (case.poster, case.requester):
-                raise ForbiddenError(
-                    f"{appellant} is not the poster or requester of case {case_id}"
-                )
-            if any(a.status == "open" for a in self.appeals(case_id)):
-                raise ConfigError(f"case {case_id} already has an open appeal")
-            if case.status in (APPEALED, CLOSED) or case.action not in ACTION_VISIBILITY:
-                raise ConfigError(
-                    f"case {case_id} is {case.status} with action "
-                    f"{case.action.value}; only a restriction can be appealed"
-                )
-            appeal_id = self.db.insert(
-                "INSERT INTO appeals (case_id, appellant, statement, status, created_at) "
-                "VALUES (?,?,?,?,?)",
-                (case_id, appellant, statement[:5000], "open", _iso(self.clock())),
-            )
-            self._log(case_id, "appeal", appellant, case.action, statement[:200], case.dsa_fields)
-            self._set(case, APPEALED, case.action, case.dsa_fields)
-        return self.get_appeal(appeal_id)
-
-    def get_appeal(self, appeal_id: int) -> Appeal:
-        row = self.db.query_one("SELECT * FROM appeals WHERE id = ?", (appeal_id,))
-        if row is None:
-            raise NotFoundError(f"no appeal {appeal_id}")
-        return Appeal(**row)
-
-    def decide_appeal(
-        self,
-        appeal_id: int,
-        reviewer: str,
-        action: Action | str,
-        note: str = "",
-        rule_id: str | None = None,
-    ) -> Case:
-        """Uphold (same or more severe action) or reverse (less severe: its strikes go)."""
-        action = _human_action(action)
-        with self.db.transaction():
-            appeal = self.get_appeal(appeal_id)
-            if appeal.status != "open":
-                raise ConfigError(f"appeal {appeal_id} is already {appeal.status}")
-            case = self.get(appeal.case_id)
-            if reviewer in self._deciders(case.id) - {appeal.appellant}:
-                raise ForbiddenError(
-                    f"{reviewer} took part in case {case.id}; an appeal is decided by someone else"
-                )
-            reversed_ = SEVERITY[action] < SEVERITY[case.action]
-            dsa = self._fields(case, action, rule_id) if action in ACTION_VISIBILITY else {}
-            self.db.execute(
-                "UPDATE appeals SET status = ?, decided_by = ?, outcome_action = ?, "
-                "note = ?, decided_at = ? WHERE id = ?",
-                (
-                    "reversed" if reversed_ else "upheld",
-                    reviewer,
-                    action.value,
-                    note[:2000],
-                    _iso(self.clock()),
-                    appeal_id,
-                ),
-            )
-            self._log(case.id, "appeal_decision", reviewer, action, note, dsa)
-            status = ACTIONED if action in ACTION_VISIBILITY else CLOSED
-            self._set(case, status, action, dsa if reversed_ else case.dsa_fields)
-            self._sync_strikes(self.get(case.id))
-        return self.get(case.id)

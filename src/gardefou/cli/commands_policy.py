@@ -278,11 +278,12 @@ def policy_standing(
 @click.pass_context
 def policy_retention(ctx: click.Context, thread_days: int, as_json: bool) -> None:
     """Enforce retention of thread facts (biometric data): run it daily from cron."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
+    from gardefou.clock import utcnow
     from gardefou.thread import ThreadStore
 
-    before = datetime.now(UTC) - timedelta(days=thread_days)
+    before = utcnow() - timedelta(days=thread_days)
     n = ThreadStore(_db(ctx)).purge(before)
     if as_json:
         emit_json({"thread_posts_deleted": n, "before": before.isoformat(timespec="seconds")})

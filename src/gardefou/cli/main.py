@@ -60,6 +60,7 @@ def main() -> None:
 
     for module in (
         "commands_bank",
+        "commands_bank_entries",
         "commands_submissions",
         "commands_cases",
         "commands_guard",

@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gardefou import clock
 from gardefou.errors import EvidenceError, GardefouError
 from gardefou.evidence.c2sp import C2spCheckpoint, is_c2sp, open_checkpoint, sign_checkpoint
 from gardefou.evidence.keys import Verifier
-from gardefou.evidence.log import Checkpoint, canonical_json, utcnow
+from gardefou.evidence.log import Checkpoint, canonical_json
 from gardefou.evidence.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from gardefou.evidence.store import EvidenceStore
 
@@ -137,7 +138,7 @@ def export_bundle(
                 written += 1
     files = {p.relative_to(tmp).as_posix(): _sha_file(p)
              for p in sorted(tmp.rglob("*")) if p.is_file()}  # fmt: skip
-    manifest = {"format": FORMAT, "origin": cp.origin, "created_at": utcnow(),
+    manifest = {"format": FORMAT, "origin": cp.origin, "created_at": clock.now_z(),
                 "tree_size": cp.tree_size, "root": cp.root.hex(), "key_id": cp.key_id,
                 "selection": selection, "entry_count": len(seqs),
                 "entry_seqs": seqs if shas is not None else None, "files": files}  # fmt: skip

@@ -17,14 +17,6 @@ from typing import Any
 from gardefou.evidence.store import EvidenceStore
 
 
-def _has(db: Any, table: str) -> bool:
-    if db.dialect == "postgres":
-        row = db.query_one("SELECT to_regclass(?) AS t", (table,))
-        return bool(row and row["t"])
-    sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
-    return db.query_one(sql, (table,)) is not None
-
-
 def _keep(store: EvidenceStore, record: dict[str, Any], kind: str, actor: str, reason: str,
           account: str | None, labels: dict[str, str]) -> bool:  # fmt: skip
     data = json.dumps(record, sort_keys=True, separators=(",", ":"), default=str).encode()
@@ -39,7 +31,7 @@ def _keep(store: EvidenceStore, record: dict[str, Any], kind: str, actor: str, r
 def preserve_cases(store: EvidenceStore, actor: str, reason: str) -> int:
     """Preserve every case's current state; return how many new versions were kept."""
     db = store.db
-    if not _has(db, "cases"):
+    if not db.has_table("cases"):
         return 0
     decisions = {r["event_id"]: r for r in db.query("SELECT * FROM decisions")}
     history: dict[int, list[dict[str, Any]]] = {}
@@ -82,7 +74,7 @@ def preserve_cases(store: EvidenceStore, actor: str, reason: str) -> int:
 def preserve_takedowns(store: EvidenceStore, actor: str, reason: str) -> int:
     """Preserve every takedown request's current state (minus contact details and PIN)."""
     db = store.db
-    if not _has(db, "takedown_requests"):
+    if not db.has_table("takedown_requests"):
         return 0
     kept = 0
     skip = {"pin_hash", "contact_json"}

@@ -19,9 +19,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from gardefou import clock
 from gardefou.errors import EvidenceError, ProofError
 from gardefou.evidence.keys import Signer, Verifier
 from gardefou.evidence.merkle import MerkleTree, leaf_hash
@@ -36,11 +36,6 @@ _INSERT = (
 
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def utcnow() -> str:
-    """UTC time as 2026-01-05T13:04:05.123456Z (same format as strftime, a little faster)."""
-    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 @dataclass(frozen=True)
@@ -170,7 +165,7 @@ class EvidenceLog:
             for _attempt in range(20):
                 start = self.tree.size
                 rows = []
-                now = utcnow()
+                now = clock.now_z()
                 for i, (kind, fields, subject) in enumerate(items):
                     body = canonical_json({**fields, "kind": kind, "seq": start + i, "time": now})
                     lh = leaf_hash(body.encode())
@@ -227,7 +222,7 @@ class EvidenceLog:
             if existing is not None:
                 return existing
             root = self.tree.root(size)
-            ts = utcnow()
+            ts = clock.now_z()
             note = Checkpoint.note_text(self.origin, size, root, ts)
             sig = self.signer.sign(note.encode())
             cp = Checkpoint(self.origin, size, root, ts, self.signer.verifier.key_id, sig)

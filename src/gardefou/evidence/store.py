@@ -16,14 +16,15 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gardefou import clock
 from gardefou.errors import ConfigError, EvidenceError, LegalHoldError, NotFoundError
 from gardefou.evidence.blobs import BlobStore, check_address
 from gardefou.evidence.keys import EvidenceKeys
-from gardefou.evidence.log import EvidenceLog, Receipt, utcnow
+from gardefou.evidence.log import EvidenceLog, Receipt
 from gardefou.store.db import Database
 
 #: Default retention in days per kind; laws and platform policies differ, so it is configurable.
@@ -105,7 +106,7 @@ class EvidenceStore:
         )
         if existing and existing["deleted_at"] is None:
             return self._custody(sha, actor, "preserved_again", reason)
-        when = now or datetime.now(UTC)
+        when = now or clock.utcnow()
         days = self.retention_days.get(kind, FALLBACK_RETENTION_DAYS)
         stored_at = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         retain_until = (when + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -165,7 +166,7 @@ class EvidenceStore:
         receipt = self.log.append("delete", {"sha256": sha256, "actor": actor, "action": _action,
                                              "reason": reason}, subject=sha256)  # fmt: skip
         self.db.execute(
-            "UPDATE evidence_blobs SET deleted_at = ? WHERE sha256 = ?", (utcnow(), sha256)
+            "UPDATE evidence_blobs SET deleted_at = ? WHERE sha256 = ?", (clock.now_z(), sha256)
         )
         self.blobs.delete(sha256)
         return receipt
@@ -174,7 +175,7 @@ class EvidenceStore:
         self, now: datetime | None = None, actor: str = "retention"
     ) -> dict[str, int]:
         """Delete content past its retention date unless a hold covers it."""
-        stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stamp = (now or clock.utcnow()).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         rows = self.db.query(
             "SELECT * FROM evidence_blobs WHERE deleted_at IS NULL AND retain_until <= ?", (stamp,)
         )
@@ -199,8 +200,8 @@ class EvidenceStore:
         self.db.execute(
             "INSERT INTO evidence_holds (name, reason, placed_by, placed_at, account, bank, kind, "
             "time_from, time_to, match_json) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (hold.name, hold.reason, hold.placed_by, utcnow(), hold.account, hold.bank, hold.kind,
-             hold.time_from, hold.time_to, json.dumps(hold.match, sort_keys=True)),
+            (hold.name, hold.reason, hold.placed_by, clock.now_z(), hold.account, hold.bank,
+             hold.kind, hold.time_from, hold.time_to, json.dumps(hold.match, sort_keys=True)),
         )  # fmt: skip
         return receipt
 
@@ -215,7 +216,7 @@ class EvidenceStore:
         receipt = self.log.append("release", {"hold": name, "actor": actor, "reason": reason})
         self.db.execute(
             "UPDATE evidence_holds SET released_at = ?, released_by = ? WHERE id = ?",
-            (utcnow(), actor, row["id"]),
+            (clock.now_z(), actor, row["id"]),
         )
         return receipt
 

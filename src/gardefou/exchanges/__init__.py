@@ -21,7 +21,7 @@ from typing import Any
 
 from gardefou.banks import BankService
 from gardefou.banks import other_signals as _other
-from gardefou.banks.records import now
+from gardefou.clock import now
 from gardefou.errors import ConfigError
 from gardefou.exchanges import feedback, store
 from gardefou.exchanges.clients import KINDS, Client

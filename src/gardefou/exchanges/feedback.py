@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gardefou.banks.records import now
+from gardefou.clock import now
 from gardefou.errors import ConfigError, ExchangeAuthError, ExchangeError, GardefouError
 from gardefou.exchanges import store
 from gardefou.exchanges.clients import STOPNCII_FEEDBACK, Client

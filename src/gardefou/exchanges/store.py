@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gardefou.banks.records import now
+from gardefou.clock import now
 from gardefou.errors import ConfigError, NotFoundError
 from gardefou.store.db import Database
 

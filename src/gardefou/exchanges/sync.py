@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gardefou.banks import other_signals
-from gardefou.banks.records import normalize_pdq, now
+from gardefou.banks.records import normalize_pdq
 from gardefou.banks.service import BankService
+from gardefou.clock import now
 from gardefou.errors import ExchangeAuthError, ExchangeError, GardefouError
 from gardefou.exchanges import store
 from gardefou.exchanges.clients import Client, Page, Record, make_client

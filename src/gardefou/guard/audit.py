@@ -11,16 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from gardefou import clock
 from gardefou.decision import Decision
 from gardefou.errors import ConfigError
 from gardefou.media import Media
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -42,7 +39,7 @@ class AuditLog:
             return None
         from gardefou.guard.guard import request_hash
 
-        now = _now()
+        now = clock.utcnow()
         keep = self.retain_prompt_days > 0
         until = (now + timedelta(days=self.retain_prompt_days)).isoformat() if keep else None
         reasons = [{"code": r.code, "message": r.message, "category": r.category,
@@ -61,7 +58,7 @@ class AuditLog:
 
     def purge(self, now: datetime | None = None) -> int:
         """Blank prompt text whose retention has expired; returns the number of rows changed."""
-        stamp = (now or _now()).isoformat()
+        stamp = (now or clock.utcnow()).isoformat()
         with self.db.transaction() as tx:
             cur = tx.execute(
                 "UPDATE guard_audit SET prompt_text = NULL WHERE prompt_text IS NOT NULL "

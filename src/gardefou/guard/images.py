@@ -13,8 +13,9 @@ from typing import Any
 from gardefou.errors import ConfigError, GardefouError
 from gardefou.media import Media
 from gardefou.signals.base import Signal, SignalResult
+from gardefou.signals.nudity_levels import LEVEL_RANK
 
-NUDITY_LEVEL = {"none": 0, "suggestive": 1, "explicit": 2}
+NUDITY_LEVEL = LEVEL_RANK
 PHOTO_THRESHOLD = 0.5  # photo_likelihood at or above: a photograph, not a drawing
 
 

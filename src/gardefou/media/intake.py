@@ -120,20 +120,12 @@ def _describe_unknown(data: bytes) -> str:
         return f"unknown binary content starting {data[:8].hex()}"
 
 
-@dataclass
-class Media:
-    """A decoded, bounded image and the facts intake learned about it."""
+class ContentDigests:
+    """The SHA-256 and MD5 of ``data`` (an image's or a clip's bytes), computed once and kept
+    in ``_cache``: exact-match banks and evidence need them, most callers never ask."""
 
-    data: bytes = field(repr=False)
-    image: Image.Image = field(repr=False)  # first frame, orientation as stored (see oriented())
-    format: str
-    width: int
-    height: int
-    frames: int = 1
-    mode: str = "RGB"  # mode of the file before conversion (P, LA, I;16, CMYK, ...)
-    exif_orientation: int = 1
-    source: str | None = None  # path or caller-supplied label, never fetched
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    data: bytes
+    _cache: dict[str, Any]
 
     @property
     def sha256(self) -> str:
@@ -146,6 +138,22 @@ class Media:
         if "md5" not in self._cache:
             self._cache["md5"] = hashlib.md5(self.data, usedforsecurity=False).hexdigest()
         return str(self._cache["md5"])
+
+
+@dataclass
+class Media(ContentDigests):
+    """A decoded, bounded image and the facts intake learned about it."""
+
+    data: bytes = field(repr=False)
+    image: Image.Image = field(repr=False)  # first frame, orientation as stored (see oriented())
+    format: str
+    width: int
+    height: int
+    frames: int = 1
+    mode: str = "RGB"  # mode of the file before conversion (P, LA, I;16, CMYK, ...)
+    exif_orientation: int = 1
+    source: str | None = None  # path or caller-supplied label, never fetched
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def rgb(self) -> Image.Image:
         """The first frame as RGB, as stored (no EXIF rotation): what the PDQ reference hashes."""

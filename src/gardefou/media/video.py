@@ -20,7 +20,6 @@ every core. Frame iteration lives in ``video_frames``.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from gardefou.errors import (
     ModelUnavailableError,
     UnsupportedFormatError,
 )
-from gardefou.media.intake import read_source
+from gardefou.media.intake import ContentDigests, read_source
 
 #: container -> FFmpeg demuxer name (None: decoded by Pillow)
 DEMUXERS: dict[str, str | None] = {
@@ -99,7 +98,7 @@ def sniff_video(data: bytes) -> str | None:
 
 
 @dataclass
-class Video:
+class Video(ContentDigests):
     """A probed video: the bytes, what the container declares, and the limits to decode under.
     Decode it with ``gardefou.media.video_frames.iter_frames``."""
 
@@ -115,18 +114,6 @@ class Video:
     threads: int = 1
     source: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def sha256(self) -> str:
-        if "sha256" not in self._cache:
-            self._cache["sha256"] = hashlib.sha256(self.data).hexdigest()
-        return str(self._cache["sha256"])
-
-    @property
-    def md5(self) -> str:
-        if "md5" not in self._cache:
-            self._cache["md5"] = hashlib.md5(self.data, usedforsecurity=False).hexdigest()
-        return str(self._cache["md5"])
 
     def open_container(self) -> Any:
         """A fresh PyAV input container over the bytes (FFmpeg formats only)."""

@@ -25,12 +25,12 @@ from gardefou.media.intake import Media
 from gardefou.media.video import Video
 from gardefou.media.video_frames import Frame, TimeSampler, every_n_frames, iter_frames
 from gardefou.signals.base import SignalResult
+from gardefou.signals.nudity_levels import LEVEL_RANK
 from gardefou.signals.vpdq import VideoHashes, VpdqFeature, bar_crop, frame_pdq
 
 DEFAULT_SIGNALS = ("nudity", "faces", "age", "identity", "provenance")
 #: the C2PA manifest box of ISO BMFF files (C2PA spec, "Embedding manifests into BMFF")
 C2PA_UUID = bytes.fromhex("d8fec3d61b0e483c92975828877ec481")
-_LEVEL_RANK = {"none": 0, "suggestive": 1, "explicit": 2}
 
 
 @dataclass
@@ -167,7 +167,7 @@ def _rank(name: str, r: SignalResult) -> tuple[float, float]:
     v = r.value
     if name == "nudity":
         level = v.get("level") if isinstance(v, Mapping) else v
-        return float(_LEVEL_RANK.get(str(level), 0)), r.score or 0.0
+        return float(LEVEL_RANK.get(str(level), 0)), r.score or 0.0
     if name in ("faces", "identity"):
         count = (r.details or {}).get("count", len(v or []))
         return float(count), r.score or 0.0

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gardefou import clock
 from gardefou.errors import GardefouError, PipelineError
 from gardefou.media import Limits
 from gardefou.progress import ProgressFn
 from gardefou.store.db import Database
-from gardefou.store.media import utcnow
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class _Scanner:
 def write_results(db: Database, run_id: str, rows: Iterable[dict[str, Any]]) -> tuple[int, int]:
     """Upsert media and signal results and mark items done, in one transaction per batch."""
     done = errors = 0
-    now = utcnow()
+    now = clock.now("milliseconds")
     with db.transaction():
         for row in rows:
             sha = None

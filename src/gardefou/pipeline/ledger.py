@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from gardefou import clock
 from gardefou.decision import Decision
 from gardefou.store.db import Database
-from gardefou.store.media import utcnow
 
 #: how much of a poison payload is kept for the operator (the rest is counted, not stored)
 EXCERPT_CHARS = 2000
@@ -138,7 +138,7 @@ class PipelineLedger:
                 len(payload),
                 deliveries,
                 worker,
-                utcnow(),
+                clock.now("milliseconds"),
             ),
         )
 

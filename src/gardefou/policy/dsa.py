@@ -1,12 +1,11 @@
 """The DSA Transparency Database vocabulary a policy may use, and how an action maps onto it.
 
-Values are the enum KEYS of the EU DSA Transparency Database (digital-services-act/
-transparency-database, app/Models/Statement.php), which is what a statement of reasons submits.
-They are copied here so a policy validates without network access; ``tests/test_policy_dsa.py``
-checks them against the spec snapshot in ``../shared/spec/dsa-sor/enums.json``.
-
-Only the parts a content decision needs are kept: grounds, categories with their keywords,
-content types, visibility/account/provision restrictions.
+The enum values themselves (the KEYS of the EU DSA Transparency Database, copied so a policy
+validates without network access) live once, in ``gardefou.reports.dsa_spec``, a leaf data module
+checked against the spec snapshot; this module only views them as sets and adds what the spec
+files do not list: which keywords belong to which category, what each gardefou action restricts
+(``ACTION_VISIBILITY``, also used by the statement exporter) and which template keys a policy may
+set.
 """
 
 from __future__ import annotations
@@ -14,10 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from gardefou.decision import Action
+from gardefou.reports import dsa_spec as _spec
 
-DECISION_GROUNDS = frozenset(
-    {"DECISION_GROUND_ILLEGAL_CONTENT", "DECISION_GROUND_INCOMPATIBLE_CONTENT"}
-)
+DECISION_GROUNDS = frozenset(_spec.DECISION_GROUNDS)
 
 #: category -> the keywords (category_specification) the DSA templates list under it
 CATEGORY_KEYWORDS: dict[str, frozenset[str]] = {
@@ -137,42 +135,14 @@ CATEGORY_KEYWORDS: dict[str, frozenset[str]] = {
     ),
 }
 
-CATEGORIES = frozenset(CATEGORY_KEYWORDS)
+CATEGORIES = frozenset(_spec.STATEMENT_CATEGORIES)
 #: keywords the database accepts that no category lists (KEYWORD_STALKING is a legacy value)
 UNCATEGORIZED_KEYWORDS = frozenset({"KEYWORD_OTHER", "KEYWORD_STALKING"})
-KEYWORDS = frozenset().union(*CATEGORY_KEYWORDS.values()) | UNCATEGORIZED_KEYWORDS
-CONTENT_TYPES = frozenset(
-    {
-        "CONTENT_TYPE_APP",
-        "CONTENT_TYPE_AUDIO",
-        "CONTENT_TYPE_IMAGE",
-        "CONTENT_TYPE_PRODUCT",
-        "CONTENT_TYPE_SYNTHETIC_MEDIA",
-        "CONTENT_TYPE_TEXT",
-        "CONTENT_TYPE_VIDEO",
-        "CONTENT_TYPE_OTHER",
-    }
-)
-DECISION_VISIBILITIES = frozenset(
-    {
-        "DECISION_VISIBILITY_CONTENT_REMOVED",
-        "DECISION_VISIBILITY_CONTENT_DISABLED",
-        "DECISION_VISIBILITY_CONTENT_DEMOTED",
-        "DECISION_VISIBILITY_CONTENT_AGE_RESTRICTED",
-        "DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED",
-        "DECISION_VISIBILITY_CONTENT_LABELLED",
-        "DECISION_VISIBILITY_OTHER",
-    }
-)
-DECISION_ACCOUNTS = frozenset({"DECISION_ACCOUNT_SUSPENDED", "DECISION_ACCOUNT_TERMINATED"})
-DECISION_PROVISIONS = frozenset(
-    {
-        "DECISION_PROVISION_PARTIAL_SUSPENSION",
-        "DECISION_PROVISION_TOTAL_SUSPENSION",
-        "DECISION_PROVISION_PARTIAL_TERMINATION",
-        "DECISION_PROVISION_TOTAL_TERMINATION",
-    }
-)
+KEYWORDS = frozenset(_spec.KEYWORDS)
+CONTENT_TYPES = frozenset(_spec.CONTENT_TYPES)
+DECISION_VISIBILITIES = frozenset(_spec.DECISION_VISIBILITIES)
+DECISION_ACCOUNTS = frozenset(_spec.DECISION_ACCOUNTS)
+DECISION_PROVISIONS = frozenset(_spec.DECISION_PROVISIONS)
 
 #: the visibility restriction each restricting action means; other actions restrict nothing
 #: (allow, review) and therefore produce no statement of reasons of their own
@@ -182,16 +152,6 @@ ACTION_VISIBILITY: dict[Action, str] = {
     Action.REFUSE: "DECISION_VISIBILITY_CONTENT_DISABLED",
     Action.REMOVE: "DECISION_VISIBILITY_CONTENT_REMOVED",
     Action.REMOVE_ESCALATE: "DECISION_VISIBILITY_CONTENT_REMOVED",
-}
-
-#: the validator's length limits (StatementStoreRequest.php)
-MAX_LEN = {
-    "illegal_content_legal_ground": 500,
-    "illegal_content_explanation": 2000,
-    "incompatible_content_ground": 500,
-    "incompatible_content_explanation": 2000,
-    "category_specification_other": 500,
-    "decision_facts": 5000,
 }
 
 TEMPLATE_KEYS = frozenset(
@@ -210,6 +170,15 @@ TEMPLATE_KEYS = frozenset(
         "decision_ground_reference_url",
     }
 )
+
+#: the validator's length limits on the fields a template sets
+MAX_LEN = {k: v for k, v in _spec.MAX_LEN.items() if k in TEMPLATE_KEYS}
+
+
+def template_part(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a statement that come from a policy template (what ``template_problems``
+    checks), without those the decision adds (visibility, automation, dates)."""
+    return {k: v for k, v in fields.items() if k in TEMPLATE_KEYS}
 
 
 def template_problems(t: dict[str, Any]) -> list[tuple[str, str]]:

@@ -21,8 +21,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gardefou.decision import Action, Decision
+from gardefou.decision import Decision
 from gardefou.errors import ConfigError
+from gardefou.policy.dsa import ACTION_VISIBILITY
 from gardefou.reports.dsa_spec import EUROPEAN_ECONOMIC_AREA_COUNTRY_CODES
 from gardefou.reports.dsa_validate import FieldError, personal_data_problems, validate
 
@@ -30,15 +31,6 @@ __all__ = ["FieldError", "StatementMeta", "batches", "build_statement", "opaque_
            "personal_data_problems", "statements_from_records", "validate"]  # fmt: skip
 
 MAX_BATCH = 100
-
-#: what each action restricts; allow and review restrict nothing, so they need no statement
-ACTION_VISIBILITY: dict[Action, str] = {
-    Action.LABEL: "DECISION_VISIBILITY_CONTENT_LABELLED",
-    Action.AGE_RESTRICT: "DECISION_VISIBILITY_CONTENT_AGE_RESTRICTED",
-    Action.REFUSE: "DECISION_VISIBILITY_CONTENT_DISABLED",
-    Action.REMOVE: "DECISION_VISIBILITY_CONTENT_REMOVED",
-    Action.REMOVE_ESCALATE: "DECISION_VISIBILITY_CONTENT_REMOVED",
-}
 
 #: fixed sentences per reason code; unknown codes are named, never paraphrased from user text
 REASON_TEXT = {
@@ -125,7 +117,7 @@ def _facts(decision: Decision, meta: StatementMeta) -> str:
         sentences.append(REASON_TEXT.get(code, f"Reason code: {_SAFE_TOKEN.sub('', code)}."))
     for r in decision.reasons:  # which exchange: an operator-chosen name, never personal data
         if r.code == "exchange_hash_match" and (r.signal or "").startswith("exchange:"):
-            names = _SAFE_TOKEN.sub("", r.signal[9:].replace(",", ":"))
+            names = _SAFE_TOKEN.sub("", (r.signal or "")[9:].replace(",", ":"))
             sentences.append(f"Exchange: {names}.")
             break
     scores = [f"{_SAFE_TOKEN.sub('', r.signal)} {r.score:.2f}" for r in decision.reasons

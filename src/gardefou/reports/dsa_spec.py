@@ -1,6 +1,9 @@
-"""DSA Transparency Database enum values (the KEYS a statement submits), copied so the validator
-works offline. Source: digital-services-act/transparency-database commit
-69e80a0bc8eb3cbfbe8246e898194c3bdf490a4b (app/Models/Statement.php, app/Services/*.php).
+"""DSA Transparency Database enum values (the KEYS a statement submits) and length limits, copied
+so the validator and policy loading work offline. This is the one copy: ``gardefou.policy.dsa``
+and ``gardefou.reports.dsa_validate`` read it; it imports nothing, so both layers may.
+Source: digital-services-act/transparency-database commit
+69e80a0bc8eb3cbfbe8246e898194c3bdf490a4b (app/Models/Statement.php, app/Services/*.php,
+app/Http/Requests/StatementStoreRequest.php).
 tests/test_dsa_validator.py checks this copy against ../shared/spec/dsa-sor/enums.json.
 """
 
@@ -133,6 +136,15 @@ ALL_LANGUAGES: tuple[str, ...] = (
     "BO", "TI", "TO", "TS", "TN", "TR", "TK", "TW", "UG", "UK", "UR", "UZ", "VE", "VI", "VO", "WA",
     "CY", "FY", "WO", "XH", "YI", "YO", "ZA", "ZU",
 )  # fmt: skip
+
+#: the validator's length limits per field (app/Http/Requests/StatementStoreRequest.php)
+MAX_LEN: dict[str, int] = {
+    "decision_visibility_other": 500, "decision_monetary_other": 500,
+    "category_specification_other": 500, "decision_ground_reference_url": 500,
+    "illegal_content_legal_ground": 500, "illegal_content_explanation": 2000,
+    "incompatible_content_ground": 500, "incompatible_content_explanation": 2000,
+    "content_type_other": 500, "decision_facts": 5000, "source_identity": 500, "puid": 500,
+}  # fmt: skip
 
 #: human labels of the categories, for reports (long lines kept verbatim)
 CATEGORY_LABELS: dict[str, str] = {

@@ -53,12 +53,7 @@ RESTRICTIONS = (
     "decision_provision",
     "decision_account",
 )
-MAX_LEN = {"decision_visibility_other": 500, "decision_monetary_other": 500,
-           "category_specification_other": 500, "decision_ground_reference_url": 500,
-           "illegal_content_legal_ground": 500, "illegal_content_explanation": 2000,
-           "incompatible_content_ground": 500, "incompatible_content_explanation": 2000,
-           "content_type_other": 500, "decision_facts": 5000, "source_identity": 500,
-           "puid": 500}  # fmt: skip
+MAX_LEN = S.MAX_LEN
 SCALAR_ENUMS: dict[str, tuple[str, ...]] = {
     "decision_monetary": S.DECISION_MONETARIES,
     "decision_provision": S.DECISION_PROVISIONS,

@@ -15,7 +15,7 @@ from typing import Any
 
 from gardefou.decision import Action, Decision
 from gardefou.errors import StoreError
-from gardefou.reports.dsa import ACTION_VISIBILITY
+from gardefou.policy.dsa import ACTION_VISIBILITY
 from gardefou.reports.prevalence import HourSample
 from gardefou.reports.transparency import ActionRecord, AppealRecord, TakedownRecord
 
@@ -31,16 +31,8 @@ def _dt(v: Any) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def _has(db: Any, table: str) -> bool:
-    if db.dialect == "postgres":
-        row = db.query_one("SELECT to_regclass(?) AS t", (table,))
-        return bool(row and row["t"])
-    return db.query_one("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?",
-                        (table,)) is not None  # fmt: skip
-
-
 def _require(db: Any, table: str, what: str) -> None:
-    if not _has(db, table):
+    if not db.has_table(table):
         raise StoreError(
             f"the store has no {table} table: {what} needs the cases and takedown "
             "migrations (run any gardefou command on this database to migrate)"
@@ -59,7 +51,7 @@ def transparency_records(
     actions: list[ActionRecord] = []
     takedowns: list[TakedownRecord] = []
     appeals: list[AppealRecord] = []
-    if _has(db, "cases"):
+    if db.has_table("cases"):
         history: dict[int, list[dict[str, Any]]] = {}
         for r in db.query("SELECT case_id, kind, action, created_at FROM case_actions ORDER BY id"):
             history.setdefault(int(r["case_id"]), []).append(r)
@@ -82,7 +74,7 @@ def transparency_records(
                 appeals.append(AppealRecord(_dt(a["created_at"]),
                                             _dt(a["decided_at"]) if a["decided_at"] else None,
                                             a["status"]))  # fmt: skip
-    if _has(db, "takedown_requests"):
+    if db.has_table("takedown_requests"):
         rows = db.query("SELECT kind, status, received_at, deadline_at, closed_at, copies_removed "
                         "FROM takedown_requests")  # fmt: skip
         for t in rows:
@@ -141,7 +133,7 @@ def dsa_records(db: Any, start: str | None = None, end: str | None = None) -> li
             else "SOURCE_VOLUNTARY",
             "content_types": ["CONTENT_TYPE_SYNTHETIC_MEDIA"] if c["synthetic"] else [],
         })  # fmt: skip
-    if _has(db, "sanctions"):
+    if db.has_table("sanctions"):
         out += _sanction_records(db, decisions, start, end)
     return out
 

@@ -13,7 +13,8 @@ import html
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -190,53 +191,51 @@ def _plots(rep: TransparencyReport, out: Path) -> list[tuple[str, str]]:
     except ImportError:
         raise ConfigError("the transparency report needs matplotlib: "
                           "`pip install 'gardefou[reports]'`") from None  # fmt: skip
-    made = []
+    made: list[tuple[str, str]] = []
+
+    @contextmanager
+    def figure(name: str, title: str, caption: str) -> Iterator[Any]:
+        """One chart: the caller draws on the axes, this titles, saves and closes it."""
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        yield ax
+        ax.legend()
+        ax.set_title(title)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=100)
+        plt.close(fig)
+        made.append((name, caption))
+
     rows = rep.tables["actions_by_category"]
     if rows:
-        fig, ax = plt.subplots(figsize=(8, 3.5))
-        cats = [r["category"] for r in rows]
-        ax.barh(cats, [r["proactive"] for r in rows], label="proactive")
-        ax.barh(cats, [r["reported"] for r in rows], left=[r["proactive"] for r in rows],
-                label="reported")  # fmt: skip
-        ax.set_xlabel("actions")
-        ax.legend()
-        ax.set_title("Actions by category and how the content was found")
-        fig.tight_layout()
-        fig.savefig(out / "actions_by_category.png", dpi=100)
-        plt.close(fig)
-        made.append(("actions_by_category.png", "Actions by category, proactive vs reported"))
+        with figure("actions_by_category.png", "Actions by category and how the content was "
+                    "found", "Actions by category, proactive vs reported") as ax:  # fmt: skip
+            cats = [r["category"] for r in rows]
+            ax.barh(cats, [r["proactive"] for r in rows], label="proactive")
+            ax.barh(cats, [r["reported"] for r in rows], left=[r["proactive"] for r in rows],
+                    label="reported")  # fmt: skip
+            ax.set_xlabel("actions")
     tta = rep.series.get("time_to_action", {})
     if tta.get("all"):
-        fig, ax = plt.subplots(figsize=(8, 3.5))
-        for key in ("proactive", "reported"):
-            v = sorted(tta.get(key, []))
-            if v:
-                ys = [0.0] + [(i + 1) / len(v) for i in range(len(v))]
-                ax.step([0.0, *v], ys, where="post", label=f"{key} (n={len(v)})")
-        ax.set_xscale("symlog", linthresh=0.01)
-        ax.set_xlabel("hours from detection or notice to action")
-        ax.set_ylabel("share actioned")
-        ax.set_ylim(0, 1.05)
-        ax.legend()
-        ax.set_title("Time to action (cumulative)")
-        fig.tight_layout()
-        fig.savefig(out / "time_to_action.png", dpi=100)
-        plt.close(fig)
-        made.append(("time_to_action.png", "Time to action, cumulative share"))
+        with figure("time_to_action.png", "Time to action (cumulative)",
+                    "Time to action, cumulative share") as ax:  # fmt: skip
+            for key in ("proactive", "reported"):
+                v = sorted(tta.get(key, []))
+                if v:
+                    ys = [0.0] + [(i + 1) / len(v) for i in range(len(v))]
+                    ax.step([0.0, *v], ys, where="post", label=f"{key} (n={len(v)})")
+            ax.set_xscale("symlog", linthresh=0.01)
+            ax.set_xlabel("hours from detection or notice to action")
+            ax.set_ylabel("share actioned")
+            ax.set_ylim(0, 1.05)
     td = rep.series.get("takedown_hours", [])
     if td:
-        fig, ax = plt.subplots(figsize=(8, 3.5))
-        top = max(max(td), TAKEDOWN_DEADLINE_H) + 6
-        ax.hist(td, bins=[6 * i for i in range(int(top // 6) + 2)])
-        ax.axvline(TAKEDOWN_DEADLINE_H, color="red", ls="--", label="48-hour deadline")
-        ax.set_xlabel("hours from a valid request to removal")
-        ax.set_ylabel("requests")
-        ax.legend()
-        ax.set_title("TAKE IT DOWN requests: time to removal (6-hour bins)")
-        fig.tight_layout()
-        fig.savefig(out / "takedown_hours.png", dpi=100)
-        plt.close(fig)
-        made.append(("takedown_hours.png", "Takedown requests: hours to removal"))
+        with figure("takedown_hours.png", "TAKE IT DOWN requests: time to removal (6-hour bins)",
+                    "Takedown requests: hours to removal") as ax:  # fmt: skip
+            top = max(max(td), TAKEDOWN_DEADLINE_H) + 6
+            ax.hist(td, bins=[6 * i for i in range(int(top // 6) + 2)])
+            ax.axvline(TAKEDOWN_DEADLINE_H, color="red", ls="--", label="48-hour deadline")
+            ax.set_xlabel("hours from a valid request to removal")
+            ax.set_ylabel("requests")
     return made
 
 

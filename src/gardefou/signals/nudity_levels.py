@@ -11,6 +11,10 @@ from typing import Any
 
 from gardefou.errors import ConfigError
 
+#: the signal's levels from least to most severe; the one ranking every caller compares with
+LEVELS: tuple[str, ...] = ("none", "suggestive", "explicit")
+LEVEL_RANK: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
+
 #: exposed intimate parts: any one above threshold makes the image "explicit"
 EXPLICIT_LABELS = frozenset(
     {

@@ -7,10 +7,7 @@ from typing import Any
 
 from gardefou.media import Media
 from gardefou.signals.base import Signal, SignalResult
-from gardefou.signals.pdq_core import pdq_dihedral, pdq_hash
-
-#: below this quality the industry drops hashes (too flat/uniform to be distinctive)
-MIN_QUALITY = 50
+from gardefou.signals.pdq_core import MIN_QUALITY, pdq_dihedral, pdq_hash
 
 
 class PdqSignal(Signal):

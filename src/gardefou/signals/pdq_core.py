@@ -25,6 +25,9 @@ from gardefou.errors import ConfigError, HashFormatError
 DOWNSAMPLE = 512
 HASH_BITS = 256
 HEX_LEN = 64
+#: below this quality a PDQ hash comes from a flat, uniform image and matches unrelated content;
+#: the industry drops such hashes (the signal marks them unusable, banks refuse them)
+MIN_QUALITY = 50
 
 # Order of the 8 dihedral transforms returned by pdqhash.compute_dihedral.
 DIHEDRAL_NAMES = (

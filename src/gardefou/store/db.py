@@ -97,6 +97,14 @@ class Database:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
+    def has_table(self, table: str) -> bool:
+        """Whether ``table`` exists; readers of optional tables (reports, evidence) ask this."""
+        if self.dialect == "postgres":
+            row = self.query_one("SELECT to_regclass(?) AS t", (table,))
+            return bool(row and row["t"])
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self.query_one(sql, (table,)) is not None
+
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run an INSERT into a table with an ``id`` column and return the new id."""
         if self.dialect == "postgres":

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
+from gardefou import clock
 from gardefou.media import Media
 from gardefou.signals.base import SignalResult
 from gardefou.store.db import Database
-
-
-def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class MediaRepository:
@@ -22,7 +18,7 @@ class MediaRepository:
     def save_scan(self, media: Media, results: list[SignalResult]) -> None:
         """Upsert the media row and its results in one transaction (idempotent on re-scan)."""
         pdq = next((r for r in results if r.name == "pdq" and r.available), None)
-        now = utcnow()
+        now = clock.now("milliseconds")
         with self.db.transaction():
             self.db.execute(
                 "INSERT INTO media (sha256, md5, pdq, pdq_quality, format, width, height, frames,"
@@ -66,7 +62,7 @@ class MediaRepository:
     def save_error(self, source: str, error: Exception) -> None:
         self.db.execute(
             "INSERT INTO scan_errors (source, error_type, message, created_at) VALUES (?,?,?,?)",
-            (source, type(error).__name__, str(error), utcnow()),
+            (source, type(error).__name__, str(error), clock.now("milliseconds")),
         )
 
     def get(self, sha256: str) -> dict[str, Any] | None:

@@ -16,10 +16,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from gardefou import clock
 from gardefou.errors import AuthError, ConfigError, NotFoundError
 from gardefou.store.db import Database
 
@@ -76,7 +76,7 @@ class KeyStore:
                 str(r),
                 _digest(key),
                 key[:7],
-                datetime.now(UTC).isoformat(timespec="seconds"),
+                clock.now("seconds"),
             ),
         )
         return kid, key
@@ -92,7 +92,7 @@ class KeyStore:
             raise NotFoundError(f"API key {key_id} does not exist")
         self.db.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            (datetime.now(UTC).isoformat(timespec="seconds"), key_id),
+            (clock.now("seconds"), key_id),
         )
 
     def verify(self, key: str) -> Principal:

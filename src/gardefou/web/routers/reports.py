@@ -15,6 +15,8 @@ from gardefou.web.deps import Svc, require
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 Auditor = Annotated[Principal, Depends(require(Role.AUDITOR))]
 ISO = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.+Z-]*)?$"
+#: a period bound (start or end): an ISO date or time, checked again by ``_period``
+Bound = Annotated[str | None, Query(pattern=ISO, max_length=40)]
 
 
 def _period(start: str | None, end: str | None) -> None:
@@ -42,8 +44,8 @@ def _period(start: str | None, end: str | None) -> None:
 def transparency(
     svc: Svc,
     caller: Auditor,
-    start: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
-    end: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
+    start: Bound = None,
+    end: Bound = None,
 ) -> dict[str, Any]:
     from gardefou.reports.sources import transparency_records
     from gardefou.reports.transparency import build_report
@@ -57,8 +59,8 @@ def transparency(
 def dsa(
     svc: Svc,
     caller: Auditor,
-    start: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
-    end: Annotated[str | None, Query(pattern=ISO, max_length=40)] = None,
+    start: Bound = None,
+    end: Bound = None,
 ) -> dict[str, Any]:
     import os
 
