@@ -1,20 +1,34 @@
-"""Latency the gateway adds over calling the (fake) upstream directly, on one core.
+"""Latency and throughput the gateway adds over calling the (fake) upstream directly.
 
-    .venv/bin/python benchmarks/gateway_bench.py [--n 200] [--cpu 0] [--signals fake|real|both]
+    .venv/bin/python benchmarks/gateway_bench.py [--n 200] [--gateway-cpu 1] [--client-cpu 0]
+        [--signals fake|real] [--seconds 10] [--clients 4] [--sign-algs] [--answer-json]
 
-One process pinned to one CPU runs the fake upstream (gardefou.gateway.fakes, answering a
-1024x768 JPEG), the gateway (uvicorn, in threads) and an httpx client. Calls alternate: direct to
-the upstream, then the same request through the gateway, so both see the same machine load; the
-difference is what the gateway adds (an extra HTTP hop, the request check, the output check, the
-C2PA signature, two audit rows, rate limits, metrics). Reported: client-side p50/p99 of both and of
-the difference, the ratio gateway/direct, the gateway's own server-side added latency (request
-time minus upstream wait, from its metrics), CPU time per request (process CPU over wall, all
-threads) and text-only throughput with 4 concurrent clients.
+Two processes, one run: the gateway (uvicorn, one worker) alone, pinned to ``--gateway-cpu``;
+the fake upstream (gardefou.gateway.fakes, answering a 1024x768 JPEG) and the httpx clients in
+this process, pinned to ``--client-cpu``. Calls alternate, direct to the upstream then the same
+request through the gateway, so both see the same machine load. Reported:
 
-``--signals fake``: the output check reads faked signals (no model runs): the gateway's own cost.
-``--signals real``: the shipped detectors (faces, nudity; identity/age when needed) run on every
-output image: the full cost an operator pays. The machine is shared and loaded: tails are
-pessimistic.
+* client-side p50/p99 of direct, via-gateway, and their difference (the added latency), and the
+  ratio gateway/direct at p50, for text-only generations and edits with one 1024x768 image;
+* the gateway's own CPU per request (its process's user+system time from /proc, all threads,
+  over the requests it served): on a shared, loaded machine the steadier figure;
+* the gateway's server-side added latency (request time minus its upstream wait, from its
+  ``/metrics``), which leaves out the HTTP hop from the client;
+* text-only throughput: ``--clients`` concurrent clients for ``--seconds``; requests/s observed,
+  the gateway process's CPU use over that time, and requests per CPU-second of the gateway (what
+  one fully available core would serve).
+
+Prompts differ per request (nothing can be served from a cache). ``--signals fake``: the output
+check reads faked signals (no model runs): the gateway's own cost. ``--signals real``: the
+shipped detectors run on every output image. ``--sign-algs``: CPU per C2PA signature of the
+1024x768 JPEG with Ed25519, ES256 and PS256 test keys, in this process. ``--answer-json``: CPU
+to render a one-image answer with ``JSONResponse`` and with the gateway's ``images_response``.
+``--in-process N``: only the gateway's CPU per text request in this one pinned process, no HTTP
+(``GatewayService.handle`` with an in-process upstream, then the answer's JSON), N requests; with
+``GARDEFOU_BENCH_SRC=/path/to/other/checkout/src`` the same loop runs that checkout's code
+(alternate the two to compare on a loaded machine). Where the gateway's CPU goes: run with
+``--seconds 60`` and, meanwhile, ``py-spy record -p <gateway pid> -r 200 -f raw -o gw.txt``
+(the pid is printed first).
 """
 
 from __future__ import annotations
@@ -29,6 +43,7 @@ import argparse
 import io
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +52,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
+# the code under test: this checkout's, or another's (--src, e.g. a checkout of main, to compare)
+SRC = Path(os.environ.get("GARDEFOU_BENCH_SRC", REPO / "src"))
+sys.path.insert(0, str(SRC))
+CLK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -61,9 +79,21 @@ def jpeg(path: Path, size: tuple[int, int] = (1024, 768)) -> bytes:
     return buf.getvalue()
 
 
-def build(signals: str, tmp: Path, output: bytes) -> tuple[str, str, Any, Any]:
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process, all its threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+# -- the gateway process ------------------------------------------------------------------------
+def serve_gateway(upstream: str, signals: str, db_path: str, cpu: int) -> None:
+    """Child process: build the gateway, print its port and key, serve until killed."""
+    if cpu >= 0:
+        os.sched_setaffinity(0, {cpu})
+    import uvicorn
+
     from gardefou.gateway import GatewayConfig, build_service, create_gateway_app
-    from gardefou.gateway.fakes import fake_upstream_app, serve
+    from gardefou.gateway.fakes import free_port
     from gardefou.gateway.labels import Labeller
     from gardefou.guard import Guard
     from gardefou.signals.c2pa_sign import generate_test_key
@@ -71,8 +101,7 @@ def build(signals: str, tmp: Path, output: bytes) -> tuple[str, str, Any, Any]:
     from gardefou.testing import FakeSignal, age, faces, identity, nudity
     from gardefou.web.auth import KeyStore
 
-    up_url, _ = serve(fake_upstream_app([output]))
-    db = connect(tmp / f"bench-{signals}.db")
+    db = connect(db_path)
     _, key = KeyStore(db).create("bench", "platform")
     if signals == "fake":
         guard = Guard(
@@ -86,7 +115,7 @@ def build(signals: str, tmp: Path, output: bytes) -> tuple[str, str, Any, Any]:
     else:
         guard = Guard()
     cfg = GatewayConfig(
-        upstream=up_url + "/v1",
+        upstream=upstream + "/v1",
         labels="c2pa",
         retries=0,
         rate_user="1000000/minute",
@@ -95,134 +124,297 @@ def build(signals: str, tmp: Path, output: bytes) -> tuple[str, str, Any, Any]:
     svc = build_service(
         cfg, db=db, guard=guard, labeller=Labeller(generate_test_key(), "fake upstream")
     )
-    gw_url, _ = serve(create_gateway_app(svc, KeyStore(db)))
-    return up_url, gw_url, key, svc
+    port = free_port()
+    print(json.dumps({"port": port, "key": key}), flush=True)
+    uvicorn.run(
+        create_gateway_app(svc, KeyStore(db)),
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
+        access_log=False,
+        lifespan="off",
+    )
+
+
+def start_gateway(upstream: str, signals: str, tmp: Path, cpu: int) -> tuple[Any, str, str]:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "GARDEFOU_BENCH_SRC": str(SRC)}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--serve-gateway",
+            upstream,
+            signals,
+            str(tmp / "gw.db"),
+            str(cpu),
+        ],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert proc.stdout is not None
+    info = json.loads(proc.stdout.readline())
+    url = f"http://127.0.0.1:{info['port']}"
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(url + "/healthz", timeout=2)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("the gateway process did not start") from None
+            time.sleep(0.1)
+    return proc, url, info["key"]
+
+
+def server_added_s(client: Any, gw: str, kind: str) -> tuple[float, float]:
+    """(sum, count) of the gateway's added-latency histogram for ``kind``."""
+    text = client.get(gw + "/metrics").text
+    out = [0.0, 0.0]
+    for line in text.splitlines():
+        if line.startswith("gardefou_gateway_added_latency_seconds_") and f'"{kind}"' in line:
+            name, value = line.rsplit(" ", 1)
+            if name.split("{")[0].endswith("_sum"):
+                out[0] = float(value)
+            elif name.split("{")[0].endswith("_count"):
+                out[1] = float(value)
+    return out[0], out[1]
+
+
+# -- measurements --------------------------------------------------------------------------------
+def call(client: Any, base: str, kind: str, i: int, key: str | None, image: bytes | None) -> Any:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    url = f"{base}/v1/images/{kind}"
+    if image is None:
+        prompt = f"a quiet street with houses at dusk, view {i}"
+        r = client.post(url, json={"prompt": prompt, "n": 1, "user": "bench"}, headers=headers)
+    else:
+        r = client.post(
+            url,
+            data={"prompt": f"add a red door, variant {i}", "n": "1", "user": "bench"},
+            files={"image": ("in.jpg", image, "image/jpeg")},
+            headers=headers,
+        )
+    if r.status_code != 200:
+        raise SystemExit(f"{base} answered {r.status_code}: {r.text[:300]}")
+    return r
 
 
 def measure(
-    client: Any, up: str, gw: str, key: str, svc: Any, kind: str, n: int, image: bytes | None
+    client: Any, up: str, gw: str, key: str, pid: int, kind: str, n: int, image: bytes | None
 ) -> dict[str, Any]:
-    hdr = {"Authorization": f"Bearer {key}"}
-    prompt = "a quiet street with houses at dusk" if kind == "generations" else "add a red door"
-
-    def call(base: str, headers: dict[str, str]) -> Any:
-        url = f"{base}/v1/images/{kind}"
-        if image is None:
-            r = client.post(url, json={"prompt": prompt, "n": 1, "user": "bench"}, headers=headers)
-        else:
-            r = client.post(
-                url,
-                data={"prompt": prompt, "n": "1", "user": "bench"},
-                files={"image": ("in.jpg", image, "image/jpeg")},
-                headers=headers,
-            )
-        if r.status_code != 200:
-            raise SystemExit(f"{base} answered {r.status_code}: {r.text[:300]}")
-        return r
-
-    added = svc.metrics.added_latency.labels(kind)
-    for _ in range(10):  # warm-up: models, connections, caches
-        call(up, {})
-        call(gw, hdr)
-    direct, gateway, server = [], [], []
-    cpu_direct = cpu_gateway = 0.0
-    for _ in range(n):
-        c0, t0 = time.process_time(), time.perf_counter()
-        call(up, {})
-        t1, c1 = time.perf_counter(), time.process_time()
-        before = added._sum.get()
-        call(gw, hdr)
-        t2, c2 = time.perf_counter(), time.process_time()
-        server.append((added._sum.get() - before) * 1000)
+    for i in range(10):  # warm-up: connections, caches, models
+        call(client, up, kind, -i, None, image)
+        call(client, gw, kind, -i, key, image)
+    direct, gateway = [], []
+    s0, c0 = server_added_s(client, gw, kind)
+    cpu0 = proc_cpu(pid)
+    for i in range(n):
+        t0 = time.perf_counter()
+        call(client, up, kind, i, None, image)
+        t1 = time.perf_counter()
+        call(client, gw, kind, i, key, image)
+        t2 = time.perf_counter()
         direct.append((t1 - t0) * 1000)
         gateway.append((t2 - t1) * 1000)
-        cpu_direct += c1 - c0
-        cpu_gateway += c2 - c1
+    cpu1 = proc_cpu(pid)
+    s1, c1 = server_added_s(client, gw, kind)
     diff = [g - d for g, d in zip(gateway, direct, strict=True)]
     return {
         "n": n,
         "direct": summary(direct),
         "via_gateway": summary(gateway),
         "added_client_side": summary(diff),
-        "added_server_side": summary(server),
         "ratio_p50": round(statistics.median(gateway) / statistics.median(direct), 2),
-        "cpu_ms_per_request": {
-            "direct": round(cpu_direct / n * 1000, 2),
-            "via_gateway": round(cpu_gateway / n * 1000, 2),
-            "added": round((cpu_gateway - cpu_direct) / n * 1000, 2),
-        },
+        "gateway_cpu_ms_per_request": round((cpu1 - cpu0) / n * 1000, 2),
+        "added_server_side_mean_ms": round((s1 - s0) / max(1.0, c1 - c0) * 1000, 2),
     }
 
 
-def throughput(gw: str, key: str, seconds: float, clients: int = 4) -> dict[str, Any]:
+def throughput(gw: str, key: str, pid: int, seconds: float, clients: int) -> dict[str, Any]:
     import httpx
 
     done, errors = [0], [0]
-    stop = time.perf_counter() + seconds
     lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
 
-    def worker() -> None:
+    def worker(w: int) -> None:
         with httpx.Client(timeout=30) as c:
+            call(c, gw, "generations", -1, key, None)  # the connection, before the clock
+            start.wait()
+            i = 0
             while time.perf_counter() < stop:
                 r = c.post(
                     f"{gw}/v1/images/generations",
-                    json={"prompt": "houses", "user": "t"},
+                    json={"prompt": f"houses, worker {w} take {i}", "user": f"t{w}"},
                     headers={"Authorization": f"Bearer {key}"},
                 )
+                i += 1
                 with lock:
                     done[0] += r.status_code == 200
                     errors[0] += r.status_code != 200
 
-    c0, t0 = time.process_time(), time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
+    stop = float("inf")
     for t in threads:
         t.start()
+    stop = time.perf_counter() + seconds
+    cpu0, t0 = proc_cpu(pid), time.perf_counter()
+    start.wait()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, proc_cpu(pid) - cpu0
     return {
         "clients": clients,
         "seconds": round(wall, 1),
         "ok": done[0],
         "errors": errors[0],
         "requests_per_s": round(done[0] / wall, 1),
-        "cpu_utilisation": round((time.process_time() - c0) / wall, 2),
+        "gateway_cpu_utilisation": round(cpu / wall, 2),
+        "requests_per_gateway_cpu_s": round(done[0] / cpu, 1) if cpu else None,
     }
+
+
+def sign_algs(image: bytes, n: int = 100) -> dict[str, float]:
+    """CPU ms per C2PA signature of ``image`` (the gateway's manifest), by key algorithm."""
+    from gardefou.gateway.labels import Labeller
+    from gardefou.signals.c2pa_sign import generate_test_key
+
+    out = {}
+    for alg in ("ed25519", "es256", "ps256"):
+        labeller = Labeller(generate_test_key(alg=alg), "fake upstream")
+        for _ in range(10):
+            labeller.label(image, "generations")
+        c0 = time.process_time()
+        for _ in range(n):
+            labeller.label(image, "generations")
+        out[alg] = round((time.process_time() - c0) / n * 1000, 2)
+    return out
+
+
+def answer_json(image: bytes, n: int = 300) -> dict[str, float]:
+    """CPU ms to render a one-image answer: JSONResponse vs the gateway's images_response."""
+    import base64
+
+    from fastapi.responses import JSONResponse
+
+    from gardefou.gateway.wire import images_response
+
+    body = {
+        "created": 1,
+        "data": [{"b64_json": base64.b64encode(image).decode()}],
+        "gardefou": {"decision_id": "gw-1", "requested": 1, "returned": 1, "withheld": []},
+    }
+    out = {}
+    for name, render in (("JSONResponse", JSONResponse), ("images_response", images_response)):
+        for _ in range(20):
+            render(body)
+        c0 = time.process_time()
+        for _ in range(n):
+            render(body)
+        out[name] = round((time.process_time() - c0) / n * 1000, 2)
+    return out
+
+
+def in_process(n: int, cpu: int) -> dict[str, Any]:
+    """CPU ms per text request of the service alone (no HTTP), unique prompts, faked signals."""
+    if cpu >= 0:
+        os.sched_setaffinity(0, {cpu})
+    import gardefou
+    from gardefou.gateway import CallableUpstream, GatewayConfig, build_service
+    from gardefou.gateway.labels import Labeller
+    from gardefou.guard import Guard
+    from gardefou.signals.c2pa_sign import generate_test_key
+    from gardefou.store import connect
+    from gardefou.testing import FakeSignal, age, faces, identity, nudity
+
+    try:
+        from gardefou.gateway.wire import images_response as render
+    except ImportError:  # code from before images_response
+        from fastapi.responses import JSONResponse as render
+    image = jpeg(REPO / "tests/fixtures/guard/object-houses.jpg")
+    signals = {"faces": faces(1), "age": age(), "nudity": nudity("none"), "identity": identity()}
+    guard = Guard(signals={k: FakeSignal(v) for k, v in signals.items()})
+    with tempfile.TemporaryDirectory() as tmp:
+        svc = build_service(
+            GatewayConfig(
+                labels="c2pa", rate_user="10000000/minute", rate_global="10000000/minute"
+            ),
+            db=connect(Path(tmp) / "p.db"),
+            guard=guard,
+            upstream=CallableUpstream(lambda r: [image]),
+            labeller=Labeller(generate_test_key(), "fake"),
+        )
+
+        def one(i: int) -> None:
+            render(svc.handle("generations", f"a quiet street, view {i}", {"n": 1}, "u", "k"))
+
+        for i in range(20):
+            one(-i)
+        c0 = time.process_time()
+        for i in range(n):
+            one(i)
+        per = (time.process_time() - c0) / n * 1000
+    return {"src": gardefou.__file__, "n": n, "cpu_ms_per_request": round(per, 2)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200, help="requests per measurement")
-    ap.add_argument("--cpu", type=int, default=0, help="CPU to pin to (-1: no pinning)")
-    ap.add_argument("--signals", choices=["fake", "real", "both"], default="both")
+    ap.add_argument("--gateway-cpu", type=int, default=1, help="CPU of the gateway (-1: any)")
+    ap.add_argument("--client-cpu", type=int, default=0, help="CPU of upstream + clients")
+    ap.add_argument("--signals", choices=["fake", "real"], default="fake")
     ap.add_argument("--seconds", type=float, default=10.0, help="throughput run length")
+    ap.add_argument("--clients", type=int, default=4, help="concurrent clients (throughput)")
+    ap.add_argument("--sign-algs", action="store_true", help="also time C2PA signing by alg")
+    ap.add_argument("--answer-json", action="store_true", help="also time the answer's JSON")
+    ap.add_argument("--in-process", type=int, default=0, metavar="N", help="service only, no HTTP")
     args = ap.parse_args()
-    if args.cpu >= 0:
-        os.sched_setaffinity(0, {args.cpu})
+    if args.in_process:
+        print(json.dumps(in_process(args.in_process, args.gateway_cpu)))
+        return
+    if args.client_cpu >= 0:
+        os.sched_setaffinity(0, {args.client_cpu})
     import httpx
+
+    from gardefou.gateway.fakes import fake_upstream_app, serve
 
     out = jpeg(REPO / "tests/fixtures/guard/object-houses.jpg")
     edit_in = jpeg(REPO / "tests/fixtures/guard/portrait-orl-s4-1.png")
     results: dict[str, Any] = {
-        "cpu": args.cpu,
+        "gateway_cpu": args.gateway_cpu,
+        "client_cpu": args.client_cpu,
+        "signals": args.signals,
         "image": "1024x768 JPEG in and out",
-        "load_avg": os.getloadavg(),
+        "load_avg_before": os.getloadavg(),
     }
-    modes = ["fake", "real"] if args.signals == "both" else [args.signals]
+    up, _ = serve(fake_upstream_app([out]))
     with tempfile.TemporaryDirectory() as tmp, httpx.Client(timeout=60) as client:
-        for mode in modes:
-            up, gw, key, svc = build(mode, Path(tmp), out)
-            res = {
-                "text": measure(client, up, gw, key, svc, "generations", args.n, None),
-                "edit": measure(client, up, gw, key, svc, "edits", max(20, args.n // 2), edit_in),
-            }
-            if mode == "fake":
-                res["throughput_text"] = throughput(gw, key, args.seconds)
-            results[f"signals_{mode}"] = res
+        proc, gw, key = start_gateway(up, args.signals, Path(tmp), args.gateway_cpu)
+        print(f"gateway pid {proc.pid}", flush=True)
+        try:
+            results["text"] = measure(client, up, gw, key, proc.pid, "generations", args.n, None)
+            results["edit"] = measure(
+                client, up, gw, key, proc.pid, "edits", max(20, args.n // 2), edit_in
+            )
+            results["throughput_text"] = throughput(gw, key, proc.pid, args.seconds, args.clients)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    if args.sign_algs:
+        results["c2pa_sign_cpu_ms"] = sign_algs(out)
+    if args.answer_json:
+        results["answer_json_cpu_ms"] = answer_json(out)
+    results["load_avg_after"] = os.getloadavg()
     print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve-gateway":
+        serve_gateway(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        raise SystemExit(0)
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_env beside this file
     from bench_env import run
 

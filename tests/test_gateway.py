@@ -17,10 +17,18 @@ import httpx
 import pytest
 from PIL import Image
 
-from gardefou.gateway import GatewayConfig, build_service, create_gateway_app
+from gardefou.errors import GoneError
+from gardefou.gateway import (
+    CallableUpstream,
+    GatewayConfig,
+    Refused,
+    build_service,
+    create_gateway_app,
+)
 from gardefou.gateway.fakes import fake_upstream_app, free_port, serve
 from gardefou.gateway.labels import Labeller
 from gardefou.guard import Guard
+from gardefou.media import load_media
 from gardefou.signals.c2pa_sign import generate_test_key
 from gardefou.store import connect
 from gardefou.testing import FakeSignal, age, faces, identity, jitter, nudity, person_embedding
@@ -310,3 +318,57 @@ def test_auth_history_header_and_metrics(env: Env) -> None:
     audit = env.db.query("SELECT kind, action, prompt_text FROM guard_audit ORDER BY id")
     assert {r["kind"] for r in audit} == {"gateway_request", "gateway_output"}
     assert all(r["prompt_text"] is None for r in audit)  # retention 0: no prompt text kept
+
+
+def test_response_format_url_needs_storage_then_gives_signed_expiring_links(
+    tmp_path: Path, env: Env
+) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        env.client.images.generate(prompt="houses at dusk", response_format="url")
+    assert "image_dir and image_url" in error_of(info.value)["message"]
+    assert env.upstream_app.state.calls == []  # refused before anything was generated
+
+    kept = Env(tmp_path, [HOUSES], image_dir=str(tmp_path / "img"), image_url="http://x")
+    try:
+        assert kept.service.files is not None
+        kept.service.files.base_url = kept.url  # the public URL is known once it serves
+        resp = kept.client.images.generate(prompt="houses at dusk", response_format="url")
+        link = resp.data[0].url
+        assert link.startswith(kept.url + "/v1/images/files/") and resp.data[0].b64_json is None
+        got = httpx.get(link)
+        assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+        state, _ = c2pa_state(got.content)
+        assert state == "Valid"  # the stored image is the checked, labelled one
+        forged = link.replace("expires=", "expires=9")
+        assert httpx.get(forged).status_code == 404
+        name = link.split("/files/")[1].split("?")[0]
+        query = dict(p.split("=") for p in link.split("?")[1].split("&"))
+        with pytest.raises(GoneError, match="expired"):
+            kept.service.files.open(name, query["expires"], query["sig"], now=2e10)
+        assert kept.service.files.sweep(now=2e10) == 1 and httpx.get(link).status_code == 410
+    finally:
+        kept.close()
+
+
+@pytest.mark.parametrize("output", [HOUSES, SAME_PERSON, OTHER], ids=["houses", "same", "other"])
+def test_the_gateways_output_verdict_is_the_guards_own(tmp_path: Path, output: bytes) -> None:
+    """Whatever the gateway does to spend less CPU (one decode, reused), each output's decision
+    is exactly what Guard.check_output decides on the same bytes."""
+    guard = fake_guard()
+    svc = build_service(
+        GatewayConfig(labels="none"),
+        db=connect(tmp_path / "v.db"),
+        guard=guard,
+        upstream=CallableUpstream(lambda r: [output]),
+    )
+    prompt = "make it a summer day"
+    try:
+        svc.handle("edits", prompt, {"n": 1}, None, "k", [("me.png", PORTRAIT, "image/png")])
+    except Refused:
+        pass
+    row = svc.db.query_one(
+        "SELECT action, reasons_json FROM guard_audit WHERE kind = 'gateway_output'"
+    )
+    direct = guard.check_output(load_media(output), prompt, [load_media(PORTRAIT)])
+    assert row is not None and row["action"] == str(direct.action)
+    assert [r["code"] for r in json.loads(row["reasons_json"])] == [r.code for r in direct.reasons]

@@ -87,3 +87,45 @@ def test_bad_inputs(key):
     other = generate_test_key()
     with pytest.raises(ConfigError, match="signing failed"):
         sign_image(jpeg_bytes(), SigningKey(key.cert_chain_pem, other.private_key_pem))
+
+
+@pytest.mark.parametrize("alg", ["ed25519", "es256", "ps256"])
+def test_the_algorithm_follows_the_key_and_every_one_reads_back_valid(alg):
+    key = generate_test_key(alg=alg)
+    assert SigningKey(key.cert_chain_pem, key.private_key_pem).alg == alg
+    r = ProvenanceSignal().extract(load_media(sign_image(jpeg_bytes(), key)))
+    assert r.value["c2pa"]["validation_state"] == "Valid"
+
+
+def test_an_algorithm_that_does_not_fit_the_key_is_refused_at_once(key):
+    assert key.alg == "ed25519"  # the test keys' default: the cheapest signature
+    with pytest.raises(ConfigError, match=r"'es256' does not fit the key, which signs ed25519"):
+        SigningKey(key.cert_chain_pem, key.private_key_pem, "es256")
+
+
+def test_one_signer_for_guard_labels_and_the_gateway(key):
+    """guard.label and gateway.labels sign through C2paSigner with their own action lists."""
+    from gardefou.gateway.labels import Labeller
+    from gardefou.guard.label import LabelConfig, label_bytes, read_manifest
+    from gardefou.signals import c2pa_sign
+
+    calls = []
+    real = c2pa_sign.C2paSigner.sign
+
+    def spy(self, data, manifest, fmt=None):
+        calls.append(manifest if isinstance(manifest, dict) else __import__("json").loads(manifest))
+        return real(self, data, manifest, fmt)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(c2pa_sign.C2paSigner, "sign", spy)
+    try:
+        cfg = LabelConfig(key.cert_chain_pem, key.private_key_pem, generator="gen")
+        signed = label_bytes(jpeg_bytes(), "image/jpeg", cfg)
+        Labeller(key, "gen").label(jpeg_bytes(), "generations")
+    finally:
+        mp.undo()
+    labels = [[a["action"] for a in m["assertions"][0]["data"]["actions"]] for m in calls]
+    assert labels[0] == ["c2pa.created"] and labels[-1] == ["c2pa.created", "c2pa.published"]
+    assert all(m["assertions"][0]["label"] == "c2pa.actions.v2" for m in calls)
+    store = read_manifest(signed, "image/jpeg")
+    assert store["manifests"][store["active_manifest"]]["title"] == "AI-generated image"

@@ -20,6 +20,7 @@ place; the CLI maps it to exit codes.
     │   └── HashFormatError         a hash string is not valid
     ├── StoreError                  storage problems (schema version, connection)
     ├── NotFoundError               an id that does not exist                  (HTTP 404)
+    │   └── GoneError               it existed but has expired (a signed link)  (HTTP 410)
     ├── AuthError                   missing or wrong credentials               (HTTP 401)
     │   └── ForbiddenError          authenticated but not allowed              (HTTP 403)
     ├── GuardInputError             bad guard request (empty prompt, too many images)  (HTTP 422)
@@ -132,6 +133,11 @@ class StoreError(GardefouError):
 class NotFoundError(GardefouError):
     code = "not_found"
     http_status = 404
+
+
+class GoneError(NotFoundError):
+    code = "gone"
+    http_status = 410
 
 
 class AuthError(GardefouError):

@@ -1,7 +1,15 @@
-"""`gardefou gateway`: the OpenAI Images API, checked and labelled, in front of a generator."""
+"""`gardefou gateway`: the OpenAI Images API, checked and labelled, in front of a generator.
+
+With ``--workers N`` uvicorn runs N processes, each building its gateway from the settings
+this command validated (passed by environment, as `gardefou serve` does). What must be shared
+is: rate limits in Redis (``--redis-url``, required with N > 1: in-memory limits would let
+each worker allow the full rate), API keys and their revocation, cases, strikes and sanctions
+in the database every worker reads on every request.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -80,6 +88,14 @@ from gardefou.cli.main import cli
     help="Seconds the upstream may take, retries included [120].",
 )
 @click.option("--generator-name", default=None, help="The generator named in the C2PA manifest.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    envvar="GARDEFOU_GATEWAY_WORKERS",
+    help="Worker processes (more than 1 needs --redis-url: shared rate limits).",
+)
 @click.pass_context
 def gateway(
     ctx: click.Context,
@@ -87,6 +103,7 @@ def gateway(
     config_file: str | None,
     host: str,
     port: int,
+    workers: int,
     **options: Any,
 ) -> None:
     """Serve /v1/images/generations and /v1/images/edits: checked, labelled, accountable.
@@ -109,7 +126,15 @@ def gateway(
     if upstream:
         values["upstream"] = upstream
     config = GatewayConfig.from_env(**values)
-    db = connect((ctx.obj or {}).get("db"))
+    if workers > 1 and not config.redis_url:
+        from gardefou.errors import ConfigError
+
+        raise ConfigError(
+            f"--workers {workers} needs --redis-url (GARDEFOU_GATEWAY_REDIS_URL): with "
+            "in-memory rate limits each worker would allow the full rate"
+        )
+    db_url = (ctx.obj or {}).get("db")
+    db = connect(db_url)
     service = build_service(config, db=db)  # a bad key, policy or URL stops here
     keys = KeyStore(db)
     if not keys.list():
@@ -122,4 +147,32 @@ def gateway(
         f"{config.labels}{' + watermark' if config.watermark else ''}; metrics /metrics",
         err=True,
     )
-    uvicorn.run(create_gateway_app(service, keys), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_gateway_app(service, keys), host=host, port=port, log_level="warning")
+        return
+    os.environ[SETTINGS_ENV] = config.model_dump_json()
+    if db_url:
+        os.environ["GARDEFOU_DB"] = str(db_url)
+    db.close()
+    uvicorn.run(
+        "gardefou.cli.commands_gateway:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+SETTINGS_ENV = "GARDEFOU__GATEWAY_WORKER_SETTINGS"  # set by the command for its own workers
+
+
+def worker_app() -> Any:
+    """The app each worker process of `gardefou gateway --workers N` builds."""
+    from gardefou.gateway import GatewayConfig, build_service, create_gateway_app
+    from gardefou.store import connect
+    from gardefou.web.auth import KeyStore
+
+    config = GatewayConfig.model_validate_json(os.environ[SETTINGS_ENV])
+    db = connect(os.environ.get("GARDEFOU_DB"))
+    return create_gateway_app(build_service(config, db=db), KeyStore(db))

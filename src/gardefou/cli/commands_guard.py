@@ -129,16 +129,18 @@ def guard_output_cmd(ctx: click.Context, output: str, request: str | None,
     "--key",
     required=True,
     type=click.Path(dir_okay=False, exists=True),
-    help="PEM private key (ES256/P-256 unless --alg).",
+    help="PEM private key (Ed25519, EC P-256/384/521 or RSA).",
 )
-@click.option("--alg", default="es256", show_default=True, help="es256|es384|es512|ps256|ed25519")
+@click.option(
+    "--alg", default=None, help="es256|es384|es512|ps256|ed25519 [default: the key's own]"
+)
 @click.option(
     "--generator",
     default="gardefou-labelled generator",
     show_default=True,
     help="Name of the generator recorded in the manifest.",
 )
-def guard_label_cmd(source: str, dest: str, cert: str, key: str, alg: str,
+def guard_label_cmd(source: str, dest: str, cert: str, key: str, alg: str | None,
                     generator: str) -> None:  # fmt: skip
     """Write DEST = SOURCE with a signed C2PA manifest (trainedAlgorithmicMedia)."""
     from gardefou.guard.label import LabelConfig, label_file

@@ -38,8 +38,8 @@ def build_service(
     ``guard`` with custom signals, a ``db`` or a ``labeller`` to override what config builds."""
     from gardefou.errors import ConfigError
     from gardefou.gateway.labels import Labeller
-    from gardefou.gateway.ratelimit import RateLimits
     from gardefou.guard import Guard, GuardConfig
+    from gardefou.ratelimit import RateLimiter
 
     if upstream is None:
         if not config.upstream:
@@ -76,7 +76,7 @@ def build_service(
         from gardefou.store import connect
 
         db = connect(None)
-    kwargs.setdefault("limits", RateLimits(config.redis_url))
+    kwargs.setdefault("limits", RateLimiter(config.redis_url, prefix="gardefou-gw"))
     return GatewayService(config, guard, upstream, db, labeller, **kwargs)
 
 

@@ -41,7 +41,7 @@ def sanctions_in_force(
             )
         elif rec.sanction == "rate_limit":
             try:
-                limits.hit("sanctioned", user, config.rate_sanctioned, "user")
+                limits.hit_rate("sanctioned", user, config.rate_sanctioned, "user")
             except RateLimitError as exc:
                 err = SanctionError(
                     f"sanction rate_limit in force for user {user!r} {until}: at most "

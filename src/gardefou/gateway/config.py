@@ -10,7 +10,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from gardefou.errors import ConfigError
 
@@ -34,6 +41,10 @@ ENV = {
     "GARDEFOU_C2PA_CERT": "c2pa_cert",
     "GARDEFOU_C2PA_KEY": "c2pa_key",
     "GARDEFOU_C2PA_ALG": "c2pa_alg",
+    "GARDEFOU_GATEWAY_IMAGE_DIR": "image_dir",
+    "GARDEFOU_GATEWAY_IMAGE_URL": "image_url",
+    "GARDEFOU_GATEWAY_URL_TTL": "url_ttl_s",
+    "GARDEFOU_GATEWAY_URL_SECRET": "url_secret",
 }
 
 
@@ -72,8 +83,17 @@ class GatewayConfig(BaseModel):
     labels: str = Field("c2pa", pattern="^(c2pa|none)$")
     c2pa_cert: str | None = None
     c2pa_key: str | None = None
-    c2pa_alg: str = "es256"
+    c2pa_alg: str | None = None  # None: the key's own algorithm
     watermark: bool = False
+
+    image_dir: str | None = Field(None, description="response_format=url: where images are kept")
+    image_url: str | None = Field(
+        None, description="response_format=url: the gateway's public base URL for links"
+    )
+    url_ttl_s: int = Field(3600, ge=60, le=7 * 86400, description="lifetime of an image link")
+    url_secret: str | None = Field(
+        None, min_length=32, description="link HMAC key; default: one kept in image_dir"
+    )
 
     retain_prompt_days: int = Field(0, ge=0, le=3650)
     policy: str | None = Field(None, description="policy YAML (accountability section)")
@@ -87,10 +107,26 @@ class GatewayConfig(BaseModel):
             raise ValueError(f"upstream {v!r} must be an http:// or https:// URL")
         return v.rstrip("/") if v else v
 
+    @field_validator("image_url")
+    @classmethod
+    def _image_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError(f"image_url {v!r} must be an http:// or https:// URL")
+        return v.rstrip("/") if v else v
+
+    @model_validator(mode="after")
+    def _storage(self) -> GatewayConfig:
+        if bool(self.image_dir) != bool(self.image_url):
+            raise ValueError(
+                "response_format=url needs both image_dir (GARDEFOU_GATEWAY_IMAGE_DIR) and "
+                "image_url (GARDEFOU_GATEWAY_IMAGE_URL); set both or neither"
+            )
+        return self
+
     @field_validator("rate_user", "rate_global", "rate_sanctioned")
     @classmethod
     def _rate(cls, v: str) -> str:
-        from gardefou.gateway.ratelimit import parse_rate
+        from gardefou.ratelimit import parse_rate
 
         try:
             parse_rate(v)

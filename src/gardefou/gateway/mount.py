@@ -26,6 +26,15 @@ def mount_gateway(app: Any, services: Any) -> bool:
         return False
     from gardefou.gateway import GatewayConfig, build_service, create_gateway_app
 
-    service = build_service(GatewayConfig.from_env(), db=services.db)
+    config = GatewayConfig.from_env()
+    extra = {}
+    shared = getattr(services.settings, "rate_limit_url", None)
+    if shared and not config.redis_url:
+        # `serve --workers N` shares its limits in Redis: so do the gateway's, in their own
+        # namespace, or each worker would allow the gateway's full rate
+        from gardefou.ratelimit import RateLimiter
+
+        extra["limits"] = RateLimiter(shared, prefix="gardefou-gw")
+    service = build_service(config, db=services.db, **extra)
     app.mount(PREFIX, create_gateway_app(service, keys=services.keys))
     return True

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from gardefou.decision import Action, Decision, Reason
@@ -31,12 +32,13 @@ from gardefou.errors import (
 )
 from gardefou.gateway.accounts import open_strike, sanctions_in_force, with_strike
 from gardefou.gateway.config import GatewayConfig
+from gardefou.gateway.inputs import read_inputs
 from gardefou.gateway.metrics import GatewayMetrics
-from gardefou.gateway.ratelimit import RateLimits
 from gardefou.gateway.upstream import File, ImageRequest, Upstream
 from gardefou.guard import Context, Guard
 from gardefou.guard.audit import AuditLog
 from gardefou.media import Media
+from gardefou.ratelimit import RateLimiter
 
 FAIL_CLOSED = "fail_closed_signal_unavailable"
 
@@ -72,7 +74,7 @@ class GatewayService:
     upstream: Upstream
     db: Any  # gardefou.store.Database
     labeller: Any = None  # gateway.labels.Labeller; None only with config.labels == "none"
-    limits: RateLimits = field(default_factory=RateLimits)
+    limits: RateLimiter = field(default_factory=RateLimiter)
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
     policy: Any = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -100,6 +102,17 @@ class GatewayService:
             exempt_accounts=frozenset(self.config.exempt_users),
         )
         self.audit = AuditLog(self.db, self.config.retain_prompt_days, record_all=True)
+        self.files = None  # response_format=url storage, only when the operator configures it
+        if self.config.image_dir and self.config.image_url:
+            from gardefou.gateway.files import ImageFiles
+
+            secret = self.config.url_secret
+            self.files = ImageFiles(
+                Path(self.config.image_dir),
+                self.config.image_url,
+                self.config.url_ttl_s,
+                secret.encode() if secret else b"",
+            )
         self._purged_at = 0.0
 
     # -- admission ----------------------------------------------------------------------------
@@ -114,8 +127,8 @@ class GatewayService:
             for sanction in sanctions_in_force(self.cases, self.limits, self.config, kind, user):
                 self._count_refusal("sanction", sanction.sanction)
                 raise sanction
-        self.limits.hit("global", "all", self.config.rate_global, "global")
-        self.limits.hit(
+        self.limits.hit_rate("global", "all", self.config.rate_global, "global")
+        self.limits.hit_rate(
             "user", f"user:{user}" if user else f"key:{caller}", self.config.rate_user, "per-user"
         )
 
@@ -130,29 +143,44 @@ class GatewayService:
         images: Sequence[File] = (),
         mask: File | None = None,
         history: Sequence[str] = (),
+        response_format: str | None = None,
     ) -> dict[str, Any]:
         t0 = time.perf_counter()
         upstream_s = 0.0
         outcome = "error"
         try:
+            if response_format == "url" and self.files is None:
+                raise GuardInputError(
+                    "response_format=url needs image storage, which this gateway does not "
+                    "configure (settings image_dir and image_url: GARDEFOU_GATEWAY_IMAGE_DIR, "
+                    "GARDEFOU_GATEWAY_IMAGE_URL); ask for b64_json"
+                )
             self.admit(kind, user, caller)
-            media = self._inputs(kind, images, mask, history, params)
+            media = read_inputs(self.guard, self.config, kind, images, mask, history, params)
             decision = self.guard.check_request(prompt, media, Context(tuple(history)))
-            decision_id = self._audit("gateway_request", prompt, media, decision)
             if not decision.allowed:
+                decision_id = self._audit("gateway_request", prompt, media, decision)
                 self._refuse_request(decision, decision_id, user, prompt, media)
+            # An allowed request's audit row is written with its outputs' rows, in one
+            # transaction (one commit, not 1 + n); if no output stage is reached, it is
+            # written alone before the error propagates.
+            pending = ("gateway_request", prompt, media, decision)
             request = ImageRequest(kind, prompt, params, tuple(images), mask)
             t_up = time.perf_counter()
             try:
                 result = self.upstream.generate(request)
-            except UpstreamError as exc:
-                upstream_s = time.perf_counter() - t_up  # a timeout is not the gateway's time
-                kind_ = "timeout" if isinstance(exc, UpstreamTimeoutError) else "error"
-                self.metrics.upstream_errors.labels(kind_).inc()
+            except BaseException as exc:
+                if isinstance(exc, UpstreamError):
+                    upstream_s = time.perf_counter() - t_up  # a timeout is not the gateway's
+                    kind_ = "timeout" if isinstance(exc, UpstreamTimeoutError) else "error"
+                    self.metrics.upstream_errors.labels(kind_).inc()
+                self._audit(*pending)
                 raise
             upstream_s = result.latency_s
             self.metrics.upstream_latency.labels(kind).observe(upstream_s)
-            body = self._outputs(kind, prompt, media, result, decision_id, user, params)
+            body = self._outputs(
+                kind, prompt, media, result, pending, user, params, response_format == "url"
+            )
             outcome = "ok" if not body["gardefou"]["withheld"] else "partial"
             return body
         except Refused as r:
@@ -169,37 +197,6 @@ class GatewayService:
             self.metrics.added_latency.labels(kind).observe(
                 max(0.0, time.perf_counter() - t0 - upstream_s)
             )
-
-    def _inputs(
-        self,
-        kind: str,
-        images: Sequence[File],
-        mask: File | None,
-        history: Sequence[str],
-        params: dict[str, Any],
-    ) -> list[Media]:
-        cfg = self.config
-        n = params.get("n", 1)
-        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= cfg.max_n:
-            raise GuardInputError(
-                f"n={n!r}: this gateway returns 1 to {cfg.max_n} images per request; ask for fewer"
-            )
-        if len(history) > cfg.max_history:
-            raise GuardInputError(
-                f"{len(history)} history turns sent (limit {cfg.max_history}); "
-                "send the most recent ones"
-            )
-        if kind == "edits" and not images:
-            raise GuardInputError("an image edit needs at least one `image` file")
-        if len(images) > cfg.max_images:
-            raise GuardInputError(
-                f"{len(images)} images sent (limit {cfg.max_images}); send at "
-                f"most {cfg.max_images} images per edit"
-            )
-        media = [self.guard.load_images([data])[0] for _, data, _ in images]
-        if mask is not None:
-            self.guard.load_images([mask[1]])  # a mask must at least be a readable image
-        return media
 
     def _audit(self, kind: str, text: str, media: Sequence[Media], d: Decision) -> str:
         if self.config.retain_prompt_days and time.monotonic() - self._purged_at > 3600:
@@ -257,62 +254,28 @@ class GatewayService:
         prompt: str,
         media: list[Media],
         result: Any,
-        decision_id: str,
+        pending: tuple[str, str, list[Media], Decision],
         user: str | None,
         params: dict[str, Any],
+        as_url: bool = False,
     ) -> dict[str, Any]:
         n = int(params.get("n", 1))
-        data: list[dict[str, Any]] = []
-        withheld: list[Withheld] = []
-        first_refusal: Decision | None = None
-        for i, raw in enumerate(result.images[:n]):
-            try:
-                out = self.guard.load_images([raw])[0]
-            except (MediaError, GuardInputError) as exc:
-                withheld.append(
-                    Withheld(
-                        i,
-                        None,
-                        [
-                            {
-                                "code": "output_unreadable",
-                                "message": f"the generator's image {i} was rejected: {exc}",
-                                "category": "",
-                            }
-                        ],
-                        False,
-                    )
-                )
-                self._count_refusal("output", "output_unreadable")
-                continue
-            d = self.guard.check_output(out, prompt, media)
-            did = self._audit("gateway_output", prompt, [out, *media], d)
-            if not d.allowed:
-                policy = not _checks_failed(d)
-                withheld.append(Withheld(i, did, _reasons(d), policy))
-                for r in d.reasons:
-                    self._count_refusal("output", r.code)
-                if policy and first_refusal is None:
-                    first_refusal = d
-                continue
-            try:
-                labelled = self.labeller.label(out.data, kind) if self.labeller else out.data
-            except GardefouError as exc:
-                withheld.append(
-                    Withheld(
-                        i,
-                        did,
-                        [{"code": "label_failed", "message": str(exc), "category": ""}],
-                        False,
-                    )
-                )
-                self._count_refusal("output", "label_failed")
-                continue
-            item: dict[str, Any] = {"b64_json": _b64(labelled)}
-            rp = result.revised_prompts[i] if i < len(result.revised_prompts) else None
-            if rp:
-                item["revised_prompt"] = rp
-            data.append(item)
+        try:
+            data, withheld, first_refusal, rows = self._check_outputs(
+                kind, prompt, media, result, n, as_url
+            )
+        except BaseException:
+            self._audit(*pending)  # an unexpected failure: the request is on record all the same
+            raise
+        # The request's audit row and its outputs' rows: one transaction, one commit, written
+        # after the checks (the database lock is not held while images are checked and signed)
+        # and before any image is released (a failed write answers an error, no image).
+        with self.db.transaction():
+            decision_id = self._audit(*pending)
+            ids = [self._audit(*row) for row in rows]
+        for w in withheld:
+            if w.decision_id is not None:
+                w.decision_id = ids[int(w.decision_id)]
         self.metrics.images.labels("returned").inc(len(data))
         self.metrics.images.labels("withheld").inc(len(withheld))
         meta: dict[str, Any] = {
@@ -351,6 +314,75 @@ class GatewayService:
         if meta["labels"]["watermark"] and "output_format" in extra:
             extra["output_format"] = "png"  # the watermark is written losslessly (labels.py)
         return {"created": int(self.clock().timestamp()), "data": data, **extra, "gardefou": meta}
+
+    def _check_outputs(
+        self, kind: str, prompt: str, media: list[Media], result: Any, n: int, as_url: bool
+    ) -> tuple[list[dict[str, Any]], list[Withheld], Decision | None, list[tuple[Any, ...]]]:
+        """Check and label each image: (answer items, withheld, first policy refusal, the
+        audit rows to write)."""
+        data: list[dict[str, Any]] = []
+        withheld: list[Withheld] = []
+        first_refusal: Decision | None = None
+        rows: list[tuple[Any, ...]] = []
+        for i, raw in enumerate(result.images[:n]):
+            try:
+                out = self.guard.load_images([raw])[0]
+            except (MediaError, GuardInputError) as exc:
+                withheld.append(
+                    Withheld(
+                        i,
+                        None,
+                        [
+                            {
+                                "code": "output_unreadable",
+                                "message": f"the generator's image {i} was rejected: {exc}",
+                                "category": "",
+                            }
+                        ],
+                        False,
+                    )
+                )
+                self._count_refusal("output", "output_unreadable")
+                continue
+            d = self.guard.check_output(out, prompt, media)
+            rows.append(("gateway_output", prompt, [out, *media], d))
+            did = str(len(rows) - 1)  # the row's place; its id once written (_outputs)
+            if not d.allowed:
+                policy = not _checks_failed(d)
+                withheld.append(Withheld(i, did, _reasons(d), policy))
+                for r in d.reasons:
+                    self._count_refusal("output", r.code)
+                if policy and first_refusal is None:
+                    first_refusal = d
+                continue
+            try:
+                if self.labeller is None:
+                    labelled = out.data
+                elif self.labeller.watermark:  # the check's decode spares the watermark one
+                    labelled = self.labeller.label(out.data, kind, decoded=out.image)
+                else:
+                    labelled = self.labeller.label(out.data, kind)
+            except GardefouError as exc:
+                withheld.append(
+                    Withheld(
+                        i,
+                        did,
+                        [{"code": "label_failed", "message": str(exc), "category": ""}],
+                        False,
+                    )
+                )
+                self._count_refusal("output", "label_failed")
+                continue
+            item: dict[str, Any] = (
+                {"url": self.files.put(labelled)}
+                if as_url and self.files is not None
+                else {"b64_json": _b64(labelled)}
+            )
+            rp = result.revised_prompts[i] if i < len(result.revised_prompts) else None
+            if rp:
+                item["revised_prompt"] = rp
+            data.append(item)
+        return data, withheld, first_refusal, rows
 
 
 def _b64(data: bytes) -> str:

@@ -1,11 +1,12 @@
 """Label an allowed output with a signed C2PA manifest (EU AI Act Art. 50 marking duty).
 
 The manifest records a ``c2pa.created`` action whose ``digitalSourceType`` is IPTC's
-``trainedAlgorithmicMedia``, plus the generator's name. Signing uses c2pa-python's
-``Builder`` + ``Signer.from_info(C2paSignerInfo(alg, cert_chain_pem, key_pem, ta_url))``, all
-offline (no timestamp authority unless ``ta_url`` is set). The key is the operator's: a PEM
-certificate chain (leaf first, the leaf must carry the digitalSignature key usage and an
-extended key usage C2PA accepts, e.g. emailProtection or documentSigning) and its private key.
+``trainedAlgorithmicMedia``, plus the generator's name. Signing is gardefou's one C2PA signer,
+``gardefou.signals.c2pa_sign`` (offline; no timestamp authority unless ``ta_url`` is set); this
+module keeps the guard's file-to-file interface (``gardefou guard-label``). The key is the
+operator's: a PEM certificate chain (leaf first, the leaf must carry the digitalSignature key
+usage and an extended key usage C2PA accepts, e.g. emailProtection or documentSigning) and its
+private key; the algorithm follows the key unless given.
 ``gardefou.guard.label.make_test_certificate()`` makes a throwaway CA + leaf for tests; readers
 will report such a manifest as signed by an untrusted certificate, which is expected.
 """
@@ -18,76 +19,57 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gardefou.errors import ConfigError, ModelUnavailableError
+from gardefou.errors import ConfigError
+from gardefou.signals.c2pa_sign import (
+    _MIME,
+    SigningKey,
+    _c2pa,
+    created_action,
+    manifest_definition,
+    sign_image,
+)
+from gardefou.signals.provenance import IPTC_PREFIX
 
-TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-_MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "TIFF": "image/tiff",
-         "AVIF": "image/avif", "HEIF": "image/heif", "GIF": "image/gif"}  # fmt: skip
+TRAINED_ALGORITHMIC_MEDIA = IPTC_PREFIX + "trainedAlgorithmicMedia"
 
 
 @dataclass(frozen=True)
 class LabelConfig:
     cert_chain_pem: bytes
     private_key_pem: bytes
-    alg: str = "es256"
+    alg: str | None = None  # None: the key's own algorithm
     generator: str = "gardefou-labelled generator"
     ta_url: str | None = None
 
     @classmethod
-    def from_files(cls, cert: str | Path, key: str | Path, alg: str = "es256",
+    def from_files(cls, cert: str | Path, key: str | Path, alg: str | None = None,
                    generator: str = "gardefou-labelled generator") -> LabelConfig:  # fmt: skip
         return cls(Path(cert).read_bytes(), Path(key).read_bytes(), alg, generator)
 
-
-def _c2pa() -> Any:
-    try:
-        import c2pa
-    except ImportError as exc:
-        raise ModelUnavailableError(
-            "c2pa-python is not installed; pip install 'gardefou[models]' to label outputs"
-        ) from exc
-    return c2pa
+    def signing_key(self) -> SigningKey:
+        alg = self.alg.lower() if self.alg else None
+        return SigningKey(self.cert_chain_pem, self.private_key_pem, alg, self.ta_url)
 
 
 def manifest(generator: str) -> dict[str, Any]:
-    return {
-        "claim_generator_info": [{"name": "gardefou", "version": "0.1"}],
-        "title": "AI-generated image",
-        "assertions": [
-            {
-                "label": "c2pa.actions",
-                "data": {
-                    "actions": [
-                        {
-                            "action": "c2pa.created",
-                            "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-                            "softwareAgent": {"name": generator},
-                        }
-                    ]
-                },
-            }
-        ],
-    }
+    """The manifest definition: the generator created it, with ``trainedAlgorithmicMedia``."""
+    return manifest_definition(
+        title="AI-generated image",
+        actions=[created_action("trainedAlgorithmicMedia", {"name": generator})],
+    )
 
 
 def label_bytes(data: bytes, mime: str, config: LabelConfig) -> bytes:
     """Return the image with a signed C2PA manifest embedded."""
-    c2pa = _c2pa()
-    alg = getattr(c2pa.C2paSigningAlg, config.alg.upper(), None)
-    if alg is None:
-        raise ConfigError(f"signing algorithm {config.alg!r} unknown; use es256, es384, es512, "
-                          "ps256, ps384, ps512 or ed25519")  # fmt: skip
-    info = c2pa.C2paSignerInfo(alg, config.cert_chain_pem, config.private_key_pem,
-                               config.ta_url.encode() if config.ta_url else None)  # fmt: skip
-    try:
-        signer = c2pa.Signer.from_info(info)
-        builder = c2pa.Builder(json.dumps(manifest(config.generator)))
-        out = io.BytesIO()
-        builder.sign(signer, mime, io.BytesIO(data), out)
-    except c2pa.C2paError as exc:
-        raise ConfigError(f"C2PA signing failed: {exc}; check that the certificate chain "
-                          "(leaf first) matches the key and the algorithm") from exc  # fmt: skip
-    return out.getvalue()
+    fmt = next((f for f, m in _MIME.items() if m == mime), None)
+    if fmt is None:
+        raise ConfigError(f"cannot embed C2PA in {mime!r}; supported: {', '.join(_MIME.values())}")
+    return sign_image(
+        data,
+        config.signing_key(),
+        title="AI-generated image",
+        actions=[created_action("trainedAlgorithmicMedia", {"name": config.generator})],
+    )
 
 
 def label_file(source: str | Path, dest: str | Path, config: LabelConfig) -> dict[str, Any]:
@@ -112,51 +94,8 @@ def read_manifest(data: bytes, mime: str) -> dict[str, Any]:
 
 
 def make_test_certificate() -> tuple[bytes, bytes]:
-    """(cert chain PEM: leaf + CA, leaf private key PEM), P-256, valid one day. Tests only."""
-    import datetime as dt
+    """(cert chain PEM: leaf + CA, leaf private key PEM); ``generate_test_key``'s. Tests only."""
+    from gardefou.signals.c2pa_sign import generate_test_key
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "gardefou test CA"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "gardefou tests"),
-        ]
-    )
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
-                                       False), critical=True)
-          .sign(ca_key, hashes.SHA256()))  # fmt: skip
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, "gardefou test signer"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "gardefou tests"),
-        ]
-    )
-    leaf = (x509.CertificateBuilder().subject_name(name).issuer_name(ca_name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False,
-                                         False), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
-                           critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))  # fmt: skip
-    pem = serialization.Encoding.PEM
-    chain = leaf.public_bytes(pem) + ca.public_bytes(pem)
-    key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())  # fmt: skip
-    return chain, key_pem
+    key = generate_test_key("gardefou test signer", "gardefou tests")
+    return key.cert_chain_pem, key.private_key_pem
