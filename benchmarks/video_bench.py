@@ -6,8 +6,9 @@ the full signal stack per minute of 720p video, and the flood headroom with clip
 
 A. vPDQ: seconds of video hashed per CPU second on the 14 reference videos, at the reference's
    default sampling (``seconds_per_hash=1``) and every frame (``0``); gardefou (PyAV, decoder
-   single-threaded) and the ``vpdq`` package (system FFmpeg, its own threads) run in the same
-   process pinned to one core, alternately, so load changes hit both.
+   single-threaded; at 1 s also with every frame decoded, the path without frame skipping) and
+   the ``vpdq`` package (system FFmpeg, its own threads) run in the same process pinned to one
+   core, alternately, so load changes hit all.
 B. The signal stack (nudity, faces, age, identity, provenance + vPDQ + bar-cropped vPDQ) on a
    30-second 1280x720 slideshow of BSDS500 photos (benign; some show people) encoded at 30 fps:
    CPU seconds per minute of video, with frames sampled once a second plus scene changes.
@@ -41,7 +42,9 @@ def cpu_pin(cpu: int) -> None:
     os.sched_setaffinity(0, {cpu})
 
 
-def vpdq_section(names: list[str], rounds: int) -> dict[str, dict[str, float]]:
+def vpdq_section(
+    names: list[str], rounds: int, modes: tuple[float, ...] = (1.0, 0.0)
+) -> dict[str, dict[str, float]]:
     from gardefou.media.video import load_video
     from gardefou.signals.vpdq import hash_video
 
@@ -56,9 +59,19 @@ def vpdq_section(names: list[str], rounds: int) -> dict[str, dict[str, float]]:
     hash_video(load_video(REF / "videos" / f"{names[0]}.mp4"), 1.0)
     if vpdq is not None:
         vpdq.computeHash(str(REF / "videos" / f"{names[0]}.mp4"), seconds_per_hash=1.0)
+
+    def full_decode(path: Path, sph: float) -> None:
+        """gardefou's features from decoding every frame (no frame skipping)."""
+        from gardefou.media.video_frames import every_n_frames, iter_frames
+        from gardefou.signals.vpdq import _hashes
+
+        video = load_video(path)
+        select, stamp = every_n_frames(video, sph)
+        _hashes(video, iter_frames(video, select, None, timestamps=stamp), False)
+
     out: dict[str, dict[str, float]] = {}
-    for sph in (1.0, 0.0):
-        ours, theirs = [], []
+    for sph in modes:
+        ours, theirs, full = [], [], []
         # CPU time of the process (all its threads): on one pinned core it is the core's time
         # spent, whatever else the machine runs; the vpdq package's threads are counted too
         for _ in range(rounds):
@@ -66,6 +79,11 @@ def vpdq_section(names: list[str], rounds: int) -> dict[str, dict[str, float]]:
             for n in names:
                 hash_video(load_video(REF / "videos" / f"{n}.mp4"), sph)
             ours.append(time.process_time() - t)
+            if sph:  # the same features with every frame decoded: what skipping saves
+                t = time.process_time()
+                for n in names:
+                    full_decode(REF / "videos" / f"{n}.mp4", sph)
+                full.append(time.process_time() - t)
             if vpdq is not None:
                 t = time.process_time()
                 for n in names:
@@ -73,6 +91,8 @@ def vpdq_section(names: list[str], rounds: int) -> dict[str, dict[str, float]]:
                 theirs.append(time.process_time() - t)
         row = {"video_s": total, "gardefou_s": statistics.median(ours)}
         row["gardefou_x"] = total / row["gardefou_s"]
+        if full:
+            row["full_decode_x"] = total / statistics.median(full)
         if theirs:
             row["vpdq_s"] = statistics.median(theirs)
             row["vpdq_x"] = total / row["vpdq_s"]
@@ -135,6 +155,11 @@ def main() -> None:
     ap.add_argument("--videos", type=int, default=14, help="how many reference videos (A)")
     ap.add_argument("--rounds", type=int, default=2, help="rounds per implementation (A)")
     ap.add_argument("--seconds", type=int, default=30, help="length of the 720p clip (B)")
+    ap.add_argument(
+        "--seconds-per-hash",
+        default="1,0",
+        help="comma-separated seconds_per_hash values to time (A); 0 is every frame",
+    )
     ap.add_argument("--skip-signals", action="store_true")
     ap.add_argument("--skip-vpdq", action="store_true")
     ap.add_argument("--image-ms", type=float, default=48.7, help="ms per image (C)")
@@ -142,11 +167,16 @@ def main() -> None:
     args = ap.parse_args()
     cpu_pin(args.cpu)
     names = sorted(p.stem for p in (REF / "videos").glob("*.mp4"))[: args.videos]
+    modes = tuple(float(x) for x in args.seconds_per_hash.split(",") if x.strip())
     print(f"A. vPDQ on {len(names)} reference videos, pinned to core {args.cpu}")
-    for mode, row in ({} if args.skip_vpdq else vpdq_section(names, args.rounds)).items():
+    for mode, row in ({} if args.skip_vpdq else vpdq_section(names, args.rounds, modes)).items():
         line = f"  {mode}: {row['video_s']:.1f} s of video; gardefou {row['gardefou_x']:.1f}x"
+        if "full_decode_x" in row:
+            line += f" (every frame decoded: {row['full_decode_x']:.1f}x)"
         if "vpdq_x" in row:
             line += f", vpdq package {row['vpdq_x']:.1f}x, ratio {row['ratio']:.2f}"
+            if "full_decode_x" in row:
+                line += f" (every frame decoded: {row['full_decode_x'] / row['vpdq_x']:.2f})"
         print(line + " (seconds of video per CPU second)")
     if args.skip_signals:
         return

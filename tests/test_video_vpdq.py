@@ -94,6 +94,76 @@ def test_same_bits_as_the_reference_package(name: str) -> None:
     ]
 
 
+def _full_decode(video, seconds_per_hash: float):
+    """The features from decoding every frame (the path without skipping)."""
+    from gardefou.media.video_frames import every_n_frames, iter_frames
+    from gardefou.signals.vpdq import _hashes
+
+    select, stamp = every_n_frames(video, seconds_per_hash)
+    return _hashes(video, iter_frames(video, select, None, timestamps=stamp), True)
+
+
+def _no_full_decode(monkeypatch) -> None:
+    import gardefou.signals.vpdq as vpdq_module
+
+    def refuse(*a, **kw):
+        raise AssertionError("decoded every frame")
+
+    monkeypatch.setattr(vpdq_module, "iter_frames", refuse)
+
+
+@needs_ref
+@pytest.mark.parametrize("name", ["test-padded-dimensions", "doorknob-hd-no-bar"])
+def test_sampling_leaves_frames_undecoded_with_the_same_bits(name: str, monkeypatch) -> None:
+    """At one hash a second, unsampled non-reference frames are not decoded: the features are
+    those of a full decode, bit for bit, and the reference package's where it is built."""
+    video = load_video(REF / "videos" / f"{name}.mp4")
+    full = _full_decode(video, 1.0)
+    _no_full_decode(monkeypatch)
+    assert video_hashes(video, 1.0) == full
+    try:
+        import vpdq
+    except ImportError:
+        return
+    theirs = vpdq.computeHash(str(REF / "videos" / f"{name}.mp4"), seconds_per_hash=1.0)
+    assert [(f.hex, f.quality, f.frame_number) for f in theirs] == [
+        (f.pdq_hex, f.quality, f.frame_number) for f in full.features
+    ]
+
+
+@needs_ref
+@pytest.mark.slow
+@pytest.mark.parametrize("name", VIDEOS)
+def test_sampling_same_bits_on_all_14(name: str, monkeypatch) -> None:
+    video = load_video(REF / "videos" / f"{name}.mp4")
+    for sph in (1.0, 0.5, 2.0):
+        full = _full_decode(video, sph)
+        with monkeypatch.context() as m:
+            _no_full_decode(m)
+            assert video_hashes(video, sph) == full, (name, sph)
+
+
+def test_sampling_falls_back_to_a_full_decode_when_packets_cannot_number_frames(
+    monkeypatch,
+) -> None:
+    """A synthetic H.264 clip with B-frames: the skipping path gives the full decode's
+    features; when it cannot trust its frame numbers (SkipUnsafe) every frame is decoded."""
+    import gardefou.signals.vpdq as vpdq_module
+    from gardefou.media.video_skip import SkipUnsafe
+
+    video = load_video(synthetic_clip(seconds=4.0, fps=15, seed=11))
+    assert video.codec == "h264"
+    full = _full_decode(video, 1.0)
+    assert video_hashes(video, 1.0) == full and len(full.features) == 4
+
+    def unsafe(*a, **kw):
+        raise SkipUnsafe("test")
+        yield  # a generator, as the real one
+
+    monkeypatch.setattr(vpdq_module, "iter_sampled", unsafe)
+    assert video_hashes(video, 1.0) == full
+
+
 def test_small_frames_follow_the_reference() -> None:
     import numpy as np
 

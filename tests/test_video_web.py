@@ -126,7 +126,10 @@ def test_accepted_takedown_banks_the_clip_and_its_reupload_matches(web, clip, tm
     r = web.client.post(f"/v1/takedown/requests/{rid}/accept", json={}, headers=web.h("moderator"))
     assert r.status_code == 200, r.text
     assert "1 hashes banked" in r.json()["history"][-1]["note"] or r.json()["status"] == "removed"
-    assert (tmp_path / "web.db.video-banks.jsonl").exists()
+    # banked in the database's tables, not in a file next to it
+    assert not (tmp_path / "web.db.video-banks.jsonl").exists()
+    db = web.app.state.services.db
+    assert db.query_one("SELECT COUNT(*) AS n FROM video_bank_entries")["n"] == 1
     # a re-encode at another bitrate is not the same file: it matches by vPDQ
     from tests.video_support import reencode
 
@@ -141,7 +144,6 @@ def test_accepted_takedown_banks_the_clip_and_its_reupload_matches(web, clip, tm
     from gardefou.evidence import EvidenceKeys, EvidenceStore
     from gardefou.evidence.from_store import preserve_cases
 
-    db = web.app.state.services.db
     store = EvidenceStore(db, tmp_path / "blobs", EvidenceKeys.generate())
     assert preserve_cases(store, "job", "test") >= 1
     blob = db.query_one("SELECT sha256 FROM evidence_blobs WHERE kind = 'decision'")
@@ -209,8 +211,18 @@ def test_hash_only_submission_of_a_clip_is_review_only_until_confirmed(web, clip
     # a case awaiting a person keeps a few key frames (blurred in the console, like images)
     view = web.client.get(f"/v1/cases/{posted['case_id']}", headers=web.h("moderator")).json()
     assert 1 <= len(view["media"]) <= 4, view["media"]
+    # each key frame carries its time in the clip: the console shows them as a strip
+    times = [m["frame_at"] for m in view["media"]]
+    assert all(t is not None and 0.0 <= t < 3.0 for t in times) and times == sorted(times), times
+    assert len(set(times)) == len(times)
     got = web.client.get(view["media"][0]["url"], headers=web.h("moderator"))
     assert got.status_code == 200 and got.headers["content-type"].startswith("image/")
+    # the statement a moderator's removal would give names a video, not an image
+    r = web.client.get(
+        f"/v1/cases/{posted['case_id']}/statement?action=remove", headers=web.h("moderator")
+    )
+    kinds = r.json()["statement"]["content_type"]
+    assert kinds[0] == "CONTENT_TYPE_VIDEO" and "CONTENT_TYPE_IMAGE" not in kinds, r.json()
     assert "bank.unconfirmed_match=True" in _context(d), _context(d)
     assert "bank.match=True" not in _context(d) and d["action"] not in ("remove", "block")
     scanned = _scan(web, clip).json()["video_matches"]
@@ -255,3 +267,26 @@ def test_generation_with_a_clip_output_and_an_image_input_is_decided(web, clip) 
     d = r.json()["decision"]
     assert d["dsa_fields"]["content_type"][0] == "CONTENT_TYPE_VIDEO", d["dsa_fields"]
     assert any(t["rule"] == "video_evidence" for t in d["rule_trace"])
+
+
+def test_an_earlier_json_lines_video_store_is_imported_once(tmp_path, clip) -> None:
+    """A service upgraded from the JSON Lines store keeps matching its banked clips: the file
+    next to the database is imported into the tables when the video banks are first needed."""
+    from gardefou.banks.video import VideoIndex
+    from gardefou.banks.video_formats import save
+    from gardefou.media.video import load_video
+    from gardefou.signals.vpdq import hash_video
+
+    old = VideoIndex()
+    old.create_bank("victim-videos")
+    old.add("victim-videos", hash_video(load_video(clip), 0), case_id="T-OLD", source="takedown")
+    save(old, tmp_path / "web.db.video-banks.jsonl")
+    w = make_web(tmp_path, max_video_seconds=5.0)
+    w.client = TestClient(w.app, raise_server_exceptions=False)
+    try:
+        out = _scan(w, clip).json()
+        assert [m["case_id"] for m in out["video_matches"]] == ["T-OLD"], out
+        db = w.app.state.services.db
+        assert db.query_one("SELECT COUNT(*) AS n FROM video_bank_imports")["n"] == 1
+    finally:
+        w.app.state.services.db.close()

@@ -149,7 +149,11 @@ def services_for(db: Any, *, banks: Any = STORE_BANKS, **overrides: Any) -> Serv
     """The Services every entry point uses (web, pipeline workers, CLI, library): the store's
     banks (``banks``: a BankService over ``db`` to share, e.g. the web app's, which keeps one
     live index), the default policy, the consent registry and the thread store; ``overrides``
-    are Services fields (policy, extract, limits, ...)."""
+    are Services fields (policy, extract, limits, ...), and the store's video banks."""
+    if "video_index" not in overrides:  # clips in pipeline events match the video banks too
+        from gardefou.banks.video_store import VideoBankStore
+
+        overrides["video_index"] = VideoBankStore(db)
     return Services(db, banks=banks, **overrides)
 
 

@@ -89,6 +89,7 @@ def judge_video(
     from gardefou.decide import ItemResult
     from gardefou.decide_context import item_context
     from gardefou.media.video_decide import decide_video
+    from gardefou.media.video_rejudge import CLIP_FACTS, clip_marker
     from gardefou.media.video_scan import VideoScan, decode_for_scan, with_container_c2pa
     from gardefou.thread import MediaFacts
 
@@ -98,7 +99,8 @@ def judge_video(
     if "provenance" in signals:
         signals["provenance"] = with_container_c2pa(video, signals["provenance"])
     scan = VideoScan(video, hashes, frames, signals)
-    facts = MediaFacts.from_signals(signals)
+    # the stored facts carry the clip's hashes: a late re-judgement goes through the video path
+    facts = MediaFacts.from_signals({**signals, CLIP_FACTS: clip_marker(hashes)})
     ctx = item_context(services, base, parent_media, actor, signals, facts)
     # image bank facts came from a frame hash the clip does not have: decide_video sets them
     for k in [k for k in ctx if k.startswith("bank.")]:
@@ -134,6 +136,7 @@ def key_frames(frames: Sequence[tuple[float, Any]], facts_json: str) -> list[Any
     import io
 
     from gardefou.media import Limits, load_media
+    from gardefou.media.video_scan import FRAME_AT
 
     if not frames:
         return []
@@ -151,7 +154,9 @@ def key_frames(frames: Sequence[tuple[float, Any]], facts_json: str) -> list[Any
         img = media.image.convert("RGB")
         img.thumbnail((768, 768))
         img.save(buf, "JPEG", quality=85)
-        out.append(load_media(buf.getvalue(), Limits(), label=f"{media.source}"))
+        key = load_media(buf.getvalue(), Limits(), label=f"{media.source}")
+        key.cached(FRAME_AT, lambda t=times[i]: t)  # the console's strip shows the time
+        out.append(key)
     return out
 
 

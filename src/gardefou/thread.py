@@ -174,8 +174,8 @@ def compact_signal(r: Any) -> dict[str, Any]:
             "ai_generated": value.get("ai_generated"),
             "c2pa": {"present": c2pa.get("present")},
         }
-    elif r.name in ("pdq", "pdq_dihedral", "crypto_hash"):
-        pass  # hashes stay whole: a re-judged reply must still match the banks
+    elif r.name in ("pdq", "pdq_dihedral", "crypto_hash", "video"):
+        pass  # hashes (a clip's vPDQ too) stay whole: a re-judged reply must still match banks
     else:
         try:
             if len(json.dumps(value)) > 600:

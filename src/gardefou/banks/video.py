@@ -189,9 +189,11 @@ class VideoIndex:
         source: str = "",
         case_id: str | None = None,
         note: str = "",
+        entry_id: int | None = None,
     ) -> VideoEntry:
         """Bank a video's hash list. An entry must keep at least one frame hash of the bank's
-        quality (or carry an MD5): an empty list would match nothing and hide a mistake."""
+        quality (or carry an MD5): an empty list would match nothing and hide a mistake.
+        ``entry_id``: the id the store gave it (``banks.video_store``); else the next one."""
         b = self.bank(bank)
         variants = [list(features)] + ([list(cropped)] if cropped else [])
         uniques = [prepare(v, b.quality) for v in variants]
@@ -201,8 +203,11 @@ class VideoIndex:
                 "this video is too uniform to bank"
             )
         with self._lock:
+            eid = self._next_id if entry_id is None else int(entry_id)
+            if eid in self.entries:
+                raise BankError(f"video entry {eid} is already in the index")
             entry = VideoEntry(
-                self._next_id,
+                eid,
                 bank,
                 tuple(features),
                 tuple(cropped),
@@ -212,7 +217,7 @@ class VideoIndex:
                 case_id,
                 note,
             )
-            self._next_id += 1
+            self._next_id = max(self._next_id, eid + 1)
             self.entries[entry.id] = entry
             first = len(self._rows.entry)
             for v, (hexes, feats) in enumerate(zip(uniques, variants, strict=True)):

@@ -58,9 +58,10 @@ def parse_te(text: str) -> list[dict[str, Any]]:
 
 
 def import_te(
-    index: VideoIndex, bank: str, text: str, *, source: str = "import:te"
+    index: Any, bank: str, text: str, *, source: str = "import:te"
 ) -> tuple[int, list[int]]:
-    """Add every line's entry to ``bank``; returns (added, lines skipped as too uniform)."""
+    """Add every line's entry to ``bank`` of a ``VideoIndex`` or a ``VideoBankStore`` (which
+    writes them in one transaction); returns (added, lines skipped as too uniform)."""
     rows = parse_te(text)
     b = index.bank(bank)
     uniform = [
@@ -68,19 +69,24 @@ def import_te(
         for r in rows
         if r["features"] and not any(f.quality >= b.quality for f in r["features"])
     ]
-    added = 0
-    for r in rows:
-        if r["line"] in uniform:
-            continue
-        index.add(bank, r["features"], md5=r["md5"], source=source)
-        added += 1
-    return added, uniform
+    keep = [
+        {"features": r["features"], "md5": r["md5"], "source": source}
+        for r in rows
+        if r["line"] not in uniform
+    ]
+    if hasattr(index, "add_many"):  # a VideoBankStore
+        return len(index.add_many(bank, keep)), uniform
+    for r in keep:
+        index.add(bank, **r)
+    return len(keep), uniform
 
 
-def export_te(index: VideoIndex, bank: str, out: IO[str]) -> int:
+def export_te(index: Any, bank: str, out: IO[str]) -> int:
+    """Write ``bank`` of a ``VideoIndex`` or a ``VideoBankStore`` as signal lines."""
     index.bank(bank)
     n = 0
-    for e in sorted(index.entries.values(), key=lambda e: e.id):
+    entries = index.entries(bank) if callable(index.entries) else index.entries.values()
+    for e in sorted(entries, key=lambda e: e.id):
         if e.bank != bank:
             continue
         if e.features:

@@ -43,6 +43,8 @@ def reevaluate_replies(db: Any, services: Any, post_id: str, depth: int = MAX_DE
     """Re-judge the decided descendants of ``post_id``; returns the escalated StoredDecisions."""
     from gardefou.cases.review_keep import attach_parent_images
     from gardefou.decide import StoredDecision, combine, judge_items, post_context
+    from gardefou.decide_video import with_video_type
+    from gardefou.media.video_rejudge import is_clip, rejudge_clip
 
     assert services.policy is not None
     changed = []
@@ -66,8 +68,23 @@ def reevaluate_replies(db: Any, services: Any, post_id: str, depth: int = MAX_DE
             thread_base, notes, requester, parents = post_context(services, tp.author, tp.reply_to)
             base = {"event.kind": "post", "event.is_reply": bool(tp.reply_to), **thread_base}
             labelled = [(f"{cid}/media[{i}]", stored_signals(m)) for i, m in enumerate(tp.media)]
-            items = judge_items(services, base, parents, tp.author, labelled)
+            # a clip goes through the video path (its stored vPDQ, CONTENT_TYPE_VIDEO)
+            clip = [is_clip(m) for m in tp.media]
+            items = judge_items(
+                services,
+                base,
+                parents,
+                tp.author,
+                [x for x, c in zip(labelled, clip, strict=True) if not c],
+            )
+            items += [
+                rejudge_clip(services, base, parents, tp.author, lb, m, s)
+                for (lb, s), m, c in zip(labelled, tp.media, clip, strict=True)
+                if c
+            ]
             new = combine(services.policy, items, [f"re-evaluated when {post_id} arrived", *notes])
+            if any(clip):
+                new = with_video_type(new, any_image=not all(clip))
             if SEVERITY[new.action] <= SEVERITY[old.action]:
                 continue
             db.execute(

@@ -83,8 +83,11 @@ def keep_for_case(db: Any, services: Any, decided: Any, case: Any) -> int:
         return 0
     kept = 0
     if "media" in rules.keep:
-        for m in decided.media:
-            store.keep(case.event_id, m.data, _thumbs(m), now, expires, role="media")
+        from gardefou.media.video_scan import frame_time
+
+        for m in decided.media:  # a clip's key frames keep their time for the console's strip
+            store.keep(case.event_id, m.data, _thumbs(m), now, expires, role="media",
+                       frame_at=frame_time(m))  # fmt: skip
             kept += 1
     if "parent" in rules.keep:
         parents: Sequence[Any] = list(decided.parent_images)

@@ -260,13 +260,18 @@ class CaseStore(AppealsMixin, StrikesMixin):
         for rid in candidates:
             rule = self.policy.rule(rid)
             if rule.dsa is not None:
-                return dsa_fields(
+                fields = dsa_fields(
                     self.policy,
                     rule,
                     action,
                     synthetic=case.synthetic,
                     automated="AUTOMATED_DECISION_PARTIALLY",
                 )
+                # a clip's case: the person's statement names a video, as the automated one did
+                if "CONTENT_TYPE_VIDEO" in (case.dsa_fields.get("content_type") or ()):
+                    kinds = [t for t in fields.get("content_type", []) if t != "CONTENT_TYPE_IMAGE"]
+                    fields["content_type"] = ["CONTENT_TYPE_VIDEO", *kinds]
+                return fields
         raise ConfigError(
             f"case {case.id}: no rule with a DSA template among "
             f"{list(case.rules) or 'none'}; pass rule_id= naming the policy rule "

@@ -307,7 +307,15 @@ def export_cmd(ctx: click.Context, name: str, fmt: str, output: str) -> None:
 
 @bank_group.command("submit")
 @click.argument("name")
-@click.argument("hashes", nargs=-1, required=True)
+@click.argument("hashes", nargs=-1)
+@click.option(
+    "--video",
+    "videos",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A clip (repeatable): its vPDQ (every frame) and MD5 are computed here and only they "
+    "are stored, in the victim-videos bank.",
+)
 @click.option("--note", default="", help="Free text kept with the submission (no personal data).")
 @click.option(
     "--confirmed",
@@ -320,24 +328,39 @@ def submit_cmd(
     ctx: click.Context,
     name: str,
     hashes: tuple[str, ...],
+    videos: tuple[str, ...],
     note: str,
     confirmed: bool,
     as_json: bool,
 ) -> None:
     """Hash-only submission to bank NAME by a person depicted: HASHES are HEX or HEX:QUALITY
-    items. Prints the case number and the PIN needed to withdraw (shown once). Its matches go
-    to review until it is confirmed (`gardefou bank confirm CASE`)."""
+    items, and/or --video clips. Prints the case number and the PIN needed to withdraw (shown
+    once). Its matches go to review until it is confirmed (`gardefou bank confirm CASE`)."""
+    from gardefou.banks.video_submissions import submit_with_clips
+
     items: list[str | tuple[str, int]] = []
     for h in hashes:
         hex_part, _, q = h.partition(":")
         items.append((hex_part, int(q)) if q else hex_part)
-    case, pin = _service(ctx).submit_hashes(
-        name, items, note=note, confirmed=confirmed, actor=_actor()
+    clips = _hash_clips(videos)
+    case, pin = submit_with_clips(
+        _service(ctx), name, items, clips, note=note, confirmed=confirmed, actor=_actor()
     )
     if as_json:
-        emit_json({"case_number": case, "pin": pin})
+        emit_json({"case_number": case, "pin": pin, "hashes": len(items), "videos": len(clips)})
     else:
         click.echo(f"case {case}\nPIN  {pin}  (keep it: it is needed to withdraw)")
+
+
+def _hash_clips(paths: tuple[str, ...]) -> list[Any]:
+    """Each clip's hashes, computed here (the clip itself is never stored): every frame, as
+    victim video entries are banked (docs/video.md)."""
+    if not paths:
+        return []
+    from gardefou.media.video import load_video
+    from gardefou.signals.vpdq import video_hashes
+
+    return [video_hashes(load_video(p), 0.0) for p in paths]
 
 
 @bank_group.command("withdraw")
@@ -346,6 +369,11 @@ def submit_cmd(
 @reason_opt
 @click.pass_context
 def withdraw_cmd(ctx: click.Context, case_number: str, pin: str, reason: str) -> None:
-    """Withdraw submission CASE_NUMBER: its hashes stop matching at once."""
-    n = _service(ctx).withdraw_submission(case_number, pin, reason=reason)
+    """Withdraw submission CASE_NUMBER: its hashes (and clips) stop matching at once."""
+    from gardefou.banks.video_submissions import follow_review
+
+    svc = _service(ctx)
+    with svc.db.transaction():
+        n = svc.withdraw_submission(case_number, pin, reason=reason)
+        n += follow_review(svc.db, case_number, "withdrawn")
     click.echo(f"withdrew {case_number}: {n} hash(es) no longer match")

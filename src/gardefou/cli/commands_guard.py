@@ -110,10 +110,12 @@ def guard_cmd(
 def guard_output_cmd(ctx: click.Context, output: str, request: str | None,
                      inputs: tuple[str, ...], as_json: bool, strict: bool, audit: bool,
                      retain_days: int) -> None:  # fmt: skip
-    """Check OUTPUT, a generated image, before returning it (same person as an input,
-    sexualized?)."""
+    """Check OUTPUT, a generated image or clip, before returning it (same person as an input,
+    sexualized?); a clip's sampled frames are checked one by one."""
+    from gardefou.media.video_guard import check_output_media
+
     g = _guard(ctx, strict, audit, retain_days)
-    _print(g.check_output(output, request, list(inputs)), as_json)  # type: ignore[attr-defined]
+    _print(check_output_media(g, output, request, list(inputs)), as_json)
 
 
 @cli.command("guard-label")

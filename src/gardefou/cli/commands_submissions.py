@@ -43,9 +43,12 @@ def submissions_cmd(ctx: click.Context, status: str, limit: int, as_json: bool) 
 def _review(
     ctx: click.Context, case_number: str, confirm: bool, reason: str, as_json: bool
 ) -> None:
-    sub = _service(ctx).review_submission(
-        case_number, confirm=confirm, actor=_actor(), reason=reason
-    )
+    from gardefou.banks.video_submissions import follow_review
+
+    svc = _service(ctx)
+    with svc.db.transaction():  # the submission's clips follow its review in the same commit
+        sub = svc.review_submission(case_number, confirm=confirm, actor=_actor(), reason=reason)
+        follow_review(svc.db, sub.case_number, "confirmed" if confirm else "rejected")
     if as_json:
         emit_json(sub.to_dict())
     elif confirm:

@@ -1,7 +1,8 @@
 """`gardefou video ...`: hash (vPDQ), match two videos, scan (signals + decision), video banks.
 
-Video banks live in a JSON Lines store (``--store``, ``$GARDEFOU_VIDEO_BANKS``, default
-``$XDG_DATA_HOME/gardefou/video-banks.jsonl``); image banks are the ``--db`` store's.
+Video banks are tables of the ``--db`` store, as image banks are. The JSON Lines file of
+earlier versions (``--store``, ``$GARDEFOU_VIDEO_BANKS``, default
+``$XDG_DATA_HOME/gardefou/video-banks.jsonl``) is imported into it once when it exists.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ store_opt = click.option(
     envvar="GARDEFOU_VIDEO_BANKS",
     default=_default_store,
     show_default="$XDG_DATA_HOME/gardefou/video-banks.jsonl",
-    help="Video bank store (JSON Lines).",
+    help="JSON Lines video bank file of an earlier version, imported once into --db.",
 )
 every_opt = click.option(
     "--every",
@@ -63,11 +64,13 @@ def video_group() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["lines", "te", "json"]),
+    type=click.Choice(["lines", "te", "json", "request"]),
     default="json",
     show_default=True,
     help="lines: the reference CLI's frame,quality,hex,timestamp; te: ThreatExchange "
-    "vpdq/video_md5 lines; json: one object per file.",
+    "vpdq/video_md5 lines; json: one object per file; request: the {vpdq, md5} item of the "
+    "videos list of POST /v1/takedown and /v1/submissions (only hashes leave the machine; "
+    "use --every 0 so trimmed copies match).",
 )
 def video_hash(files: tuple[str, ...], seconds_per_hash: float, size: str | None, fmt: str) -> None:
     """vPDQ hash (and MD5/SHA-256) of each video in FILES."""
@@ -91,6 +94,8 @@ def video_hash(files: tuple[str, ...], seconds_per_hash: float, size: str | None
         elif fmt == "te":
             click.echo(f"vpdq {to_signal_str(h.features)}")
             click.echo(f"video_md5 {h.md5}")
+        elif fmt == "request":
+            emit_json({"vpdq": to_signal_str(h.features), "md5": h.md5})
         else:
             emit_json(
                 {
@@ -184,13 +189,12 @@ def video_scan(
 ) -> None:
     """Scan the videos FILES: vPDQ, signals on sampled frames, bank matches and the policy
     decision."""
-    from gardefou.banks.video_formats import load
     from gardefou.media.video import load_video
     from gardefou.media.video_decide import decide_video
     from gardefou.media.video_scan import scan_video
 
     names = [s.strip() for s in signals.split(",") if s.strip()]
-    index = load(store) if Path(store).exists() else None
+    index = _store(ctx, store)
     banks: Any = None
     if image_banks:
         from gardefou.cli.commands_bank import _service
@@ -218,17 +222,17 @@ def video_bank() -> None:
     """Video banks (vPDQ hash lists with per-bank thresholds)."""
 
 
-def _load(store: str) -> Any:
-    from gardefou.banks.video_formats import load
+def _store(ctx: click.Context, legacy: str) -> Any:
+    """The ``--db`` store's video banks, with the earlier JSON Lines file imported once."""
+    from gardefou.banks.video_store import VideoBankStore
+    from gardefou.store import connect
 
-    return load(store)
-
-
-def _save(index: Any, store: str) -> None:
-    from gardefou.banks.video_formats import save
-
-    Path(store).parent.mkdir(parents=True, exist_ok=True)
-    save(index, store)
+    root = ctx.find_root()
+    if "video_store" not in root.obj:
+        store = VideoBankStore(connect(root.obj.get("db")))
+        store.import_jsonl(legacy)
+        root.obj["video_store"] = store
+    return root.obj["video_store"]
 
 
 @video_bank.command("create")
@@ -263,11 +267,10 @@ def _save(index: Any, store: str) -> None:
     help="Share of the banked video's frames that must match.",
 )
 @click.option("--negative", is_flag=True, help="Known-benign bank.")
-def bank_create(name: str, store: str, **thresholds: Any) -> None:
+@click.pass_context
+def bank_create(ctx: click.Context, name: str, store: str, **thresholds: Any) -> None:
     """Create video bank NAME with its matching thresholds."""
-    index = _load(store)
-    index.create_bank(name, **thresholds)
-    _save(index, store)
+    _store(ctx, store).create_bank(name, **thresholds)
     emit_json({"bank": name, **thresholds})
 
 
@@ -287,7 +290,9 @@ def bank_create(name: str, store: str, **thresholds: Any) -> None:
     help="Seconds between hashed frames of the banked video; 0 (every frame) lets trimmed "
     "copies, hashed once a second, find their frames (see docs/video.md).",
 )
+@click.pass_context
 def bank_add(
+    ctx: click.Context,
     name: str,
     files: tuple[str, ...],
     store: str,
@@ -300,10 +305,11 @@ def bank_add(
     from gardefou.media.video import load_video
     from gardefou.signals.vpdq import video_hashes
 
-    index = _load(store)
+    videos = _store(ctx, store)
+    videos.bank(name)  # an unknown bank fails before any file is decoded
     for path in files:
         h = video_hashes(load_video(path), seconds_per_hash)
-        e = index.add(
+        e = videos.add(
             name,
             h.features,
             cropped=h.cropped,
@@ -314,34 +320,37 @@ def bank_add(
             note=note,
         )
         emit_json({"path": path, "entry_id": e.id, "frames": len(h.features)})
-    _save(index, store)
 
 
 @video_bank.command("import")
 @click.argument("name")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @store_opt
-def bank_import(name: str, file: str, store: str) -> None:
-    """Import ThreatExchange ``vpdq``/``video_md5`` lines from FILE into bank NAME."""
+@click.pass_context
+def bank_import(ctx: click.Context, name: str, file: str, store: str) -> None:
+    """Import ThreatExchange ``vpdq``/``video_md5`` lines from FILE into bank NAME (all or
+    nothing)."""
     from gardefou.banks.video_formats import import_te
 
-    index = _load(store)
     added, uniform = import_te(
-        index, name, Path(file).read_text(encoding="utf-8-sig"), source=f"import:{Path(file).name}"
+        _store(ctx, store),
+        name,
+        Path(file).read_text(encoding="utf-8-sig"),
+        source=f"import:{Path(file).name}",
     )
-    _save(index, store)
     emit_json({"bank": name, "added": added, "too_uniform_lines": uniform})
 
 
 @video_bank.command("export")
 @click.argument("name")
 @store_opt
-def bank_export(name: str, store: str) -> None:
+@click.pass_context
+def bank_export(ctx: click.Context, name: str, store: str) -> None:
     """Write bank NAME as ThreatExchange ``vpdq``/``video_md5`` lines."""
     import io
 
     from gardefou.banks.video_formats import export_te
 
     out = io.StringIO()
-    export_te(_load(store), name, out)
+    export_te(_store(ctx, store), name, out)
     click.echo(out.getvalue(), nl=False)

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from gardefou.decision import SEVERITY, Decision, Reason
-from gardefou.media.video import Video
+from gardefou.media.intake import Media
+from gardefou.media.video import Video, VideoLimits, load_video
 from gardefou.media.video_decide import video_content_type
 from gardefou.media.video_frames import TimeSampler, iter_frames
 from gardefou.media.video_scan import frame_media
@@ -54,4 +55,25 @@ def check_output_clip(
     return video_content_type(decision)
 
 
-__all__ = ["check_output_clip"]
+def check_output_media(
+    guard: Any,
+    output: Any,
+    request: str | None = None,
+    inputs: Sequence[Any] = (),
+    video_limits: VideoLimits | None = None,
+) -> Decision:
+    """The guard's output check for what a generator returned, image or clip: a clip (MP4,
+    MOV, WebM, Matroska, told by its first bytes) is probed under ``video_limits`` and checked
+    frame by frame against the inputs (``check_output_clip``); anything else goes to
+    ``Guard.check_output``. The CLI's ``guard-output`` and ``POST /v1/guard/output`` use it."""
+    from gardefou.media.video_items import default_video_limits, is_video
+
+    if isinstance(output, Video):
+        return check_output_clip(guard, output, request, inputs)
+    if isinstance(output, Media) or not is_video(output):
+        return guard.check_output(output, request, inputs)
+    limits = video_limits or default_video_limits(guard.config.media_limits)
+    return check_output_clip(guard, load_video(output, limits), request, inputs)
+
+
+__all__ = ["check_output_clip", "check_output_media"]

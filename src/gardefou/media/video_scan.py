@@ -83,7 +83,19 @@ def frame_media(video: Video, frame: Frame) -> Media:
         source=f"{video.source or '<bytes>'}@{frame.timestamp:.3f}s",
     )
     media._cache["sha256"] = f"{video.sha256}@{frame.index}"
+    media._cache[FRAME_AT] = float(frame.timestamp)
     return media
+
+
+#: where a frame's ``Media`` (and a key frame made from it) keeps its time in the clip
+FRAME_AT = "video:frame_at"
+
+
+def frame_time(media: Any) -> float | None:
+    """The time in its clip of a frame's ``Media`` (a key frame kept for review), or None for
+    an image."""
+    t = getattr(media, "_cache", {}).get(FRAME_AT)
+    return None if t is None else float(t)
 
 
 def decode_for_scan(
@@ -257,10 +269,12 @@ def with_container_c2pa(video: Video, frames_result: SignalResult) -> SignalResu
 
 __all__ = [
     "DEFAULT_SIGNALS",
+    "FRAME_AT",
     "VideoScan",
     "aggregate",
     "decode_for_scan",
     "frame_media",
+    "frame_time",
     "mp4_has_c2pa",
     "scan_video",
 ]

@@ -22,12 +22,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from gardefou.errors import HashFormatError
 from gardefou.media.video import Video
 from gardefou.media.video_frames import TimeSampler, every_n_frames, iter_frames
+from gardefou.media.video_skip import SkipUnsafe, can_skip, iter_sampled
 from gardefou.signals.pdq_core import bits_to_hex, hex_to_bytes
 
 #: the reference's thresholds (python-threatexchange ``vpdq_util``)
@@ -145,11 +147,22 @@ def video_hashes(
     """One decoding pass: the reference features and (``crop_bars``) the bar-cropped ones."""
     if seconds_per_hash < 0:
         raise ValueError(f"seconds_per_hash={seconds_per_hash!r} must be 0 or more")
-    if video.fps:
-        select, stamp = every_n_frames(video, seconds_per_hash)
-        frames = iter_frames(video, select, size, timestamps=stamp)
-    else:  # animations: sample by their own frame durations
+    if not video.fps:  # animations: sample by their own frame durations
         frames = iter_frames(video, TimeSampler(seconds_per_hash, scene=None), size)
+        return _hashes(video, frames, crop_bars)
+    select, stamp = every_n_frames(video, seconds_per_hash)
+    every = max(1, int(seconds_per_hash * video.fps))
+    if every > 1 and can_skip(video):
+        # frames neither sampled nor referenced are not decoded (media.video_skip); the same
+        # features, or a full decode when the packets cannot number the frames
+        try:
+            return _hashes(video, iter_sampled(video, every, size, stamp), crop_bars)
+        except SkipUnsafe:
+            pass
+    return _hashes(video, iter_frames(video, select, size, timestamps=stamp), crop_bars)
+
+
+def _hashes(video: Video, frames: Iterable[Any], crop_bars: bool) -> VideoHashes:
     out, cropped, any_bars = [], [], False
     for f in frames:
         hex_hash, quality = frame_pdq(f.rgb)

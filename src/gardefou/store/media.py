@@ -96,7 +96,9 @@ class ReviewMedia:
         return self._cipher
 
     def keep(self, event_id: str, data: bytes, thumbs: tuple[bytes, bytes] | None,
-             stored_at: float, expires_at: float, role: str = "media") -> None:  # fmt: skip
+             stored_at: float, expires_at: float, role: str = "media",
+             frame_at: float | None = None) -> None:  # fmt: skip
+        """``frame_at``: a clip's key frame, its time in the clip (seconds)."""
         import hashlib
 
         sha = hashlib.sha256(data).hexdigest()
@@ -104,16 +106,17 @@ class ReviewMedia:
         seal = self.cipher.seal
         self.db.execute(
             "INSERT INTO review_media (event_id, sha256, data, thumb, thumb_blurred, stored_at,"
-            " expires_at, role, encrypted) VALUES (?,?,?,?,?,?,?,?,1)"
+            " expires_at, role, encrypted, frame_at) VALUES (?,?,?,?,?,?,?,?,1,?)"
             " ON CONFLICT (event_id, sha256) DO NOTHING",
             (event_id, sha, seal(data, event_id, sha), seal(plain, event_id, sha + ":thumb"),
-             seal(blurred, event_id, sha + ":blurred"), stored_at, expires_at, role),
+             seal(blurred, event_id, sha + ":blurred"), stored_at, expires_at, role, frame_at),
         )  # fmt: skip
 
     def rows(self, event_id: str) -> list[dict[str, Any]]:
-        """The kept images of an event: its own first, then the parent's (id, sha256, role)."""
+        """The kept images of an event: its own first, then the parent's (id, sha256, role,
+        frame_at: a clip's key frame's time, else None)."""
         return self.db.query(
-            "SELECT id, sha256, role FROM review_media WHERE event_id = ? "
+            "SELECT id, sha256, role, frame_at FROM review_media WHERE event_id = ? "
             "ORDER BY CASE WHEN role = 'media' THEN 0 ELSE 1 END, id",
             (event_id,),
         )

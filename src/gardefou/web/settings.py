@@ -62,7 +62,7 @@ class Settings:
     # duration bounds the CPU one upload can take; the byte limit is max_upload_bytes.
     max_video_seconds: float = 60.0
     max_video_decode_seconds: float = 30.0
-    video_banks: str | None = None  # JSON Lines video bank store; None: next to the database
+    video_banks: str | None = None  # old JSON Lines video banks, imported once; None: next to db
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:

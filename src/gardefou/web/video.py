@@ -1,10 +1,13 @@
 """Clips in the web service: the video bank store shared by scan, decisions, ingest and
 takedown, and the video branch of ``POST /v1/scan``.
 
-The store is the JSON Lines file of ``gardefou video bank`` (``Settings.video_banks``,
-``GARDEFOU_VIDEO_BANKS``; by default ``<database file>.video-banks.jsonl``, or the CLI's default
-for a PostgreSQL database). Each process re-reads it when its modification time changes, so a
-takedown banked by one worker is matched by the others from their next upload.
+Video banks are tables of the service's database (``banks.video_store``): every worker adds
+entries in its own transaction and brings its index up to date before each search, so a
+takedown banked by one worker is matched by the others from their next upload and two
+takedowns accepted at once both stay. A JSON Lines store of an earlier version
+(``Settings.video_banks``, ``GARDEFOU_VIDEO_BANKS``; by default
+``<database file>.video-banks.jsonl``) is imported once, when the service first needs its
+video banks.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: the bank that accepted takedown requests and hash submissions feed (a victim bank)
-VICTIM_VIDEO_BANK = "victim-videos"
+from gardefou.banks.video_store import VICTIM_VIDEO_BANK, VideoBankStore
+
 _lock = threading.Lock()
 
 
 def store_path(svc: Any) -> Path:
+    """Where an earlier version kept the JSON Lines store (imported once)."""
     s = svc.settings
     if s.video_banks:
         return Path(s.video_banks)
@@ -30,24 +34,22 @@ def store_path(svc: Any) -> Path:
     return Path(base) / "gardefou" / "video-banks.jsonl"
 
 
-def video_index(svc: Any) -> Any:
-    """The store's ``VideoIndex`` (always with the victim bank), reloaded when the file changes."""
-    from gardefou.banks.video import VideoIndex
-    from gardefou.banks.video_formats import load
+def video_store(svc: Any) -> Any:
+    """The service's ``VideoBankStore`` (with the victim bank; an old JSON Lines store imported)."""
 
-    path = store_path(svc)
-    try:
-        mtime = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        mtime = None
+    def build() -> Any:
+        store = VideoBankStore(svc.db)
+        store.import_jsonl(store_path(svc))
+        store.ensure_bank(VICTIM_VIDEO_BANK)
+        return store
+
     with _lock:
-        cached = svc.lazy("video_index_cache", dict)
-        if cached.get("path") != path or cached.get("mtime") != mtime or "index" not in cached:
-            index = load(path) if mtime is not None else VideoIndex()
-            if VICTIM_VIDEO_BANK not in index.banks:
-                index.create_bank(VICTIM_VIDEO_BANK)
-            cached.update(path=path, mtime=mtime, index=index)
-        return cached["index"]
+        return svc.lazy("video_store", build)
+
+
+def video_index(svc: Any) -> Any:
+    """The store's ``VideoIndex``, up to date with every worker's writes."""
+    return video_store(svc).index()
 
 
 class LiveVideoIndex:
@@ -57,17 +59,7 @@ class LiveVideoIndex:
         self._svc = svc
 
     def match(self, query: Any, banks: Any = None) -> list[Any]:
-        return list(video_index(self._svc).match(query, banks))
-
-
-def _save(svc: Any, index: Any) -> None:
-    """Write the store (atomically) and remember its new time; the caller holds ``_lock``."""
-    from gardefou.banks.video_formats import save
-
-    path = store_path(svc)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save(index, path)
-    svc.lazy("video_index_cache", dict)["mtime"] = path.stat().st_mtime_ns
+        return list(video_store(self._svc).match(query, banks))
 
 
 def bank_video_hashes(
@@ -79,38 +71,18 @@ def bank_video_hashes(
     case_id: str | None,
     note: str = "",
 ) -> int:
-    """Add one clip's hashes to the victim video bank and save the store; the entry id.
+    """Add one clip's hashes to the victim video bank; the entry id.
     ``source="submission"`` with ``note="pending"``: an anonymous submission, review only."""
-    index = video_index(svc)
-    with _lock:
-        entry = index.add(
-            VICTIM_VIDEO_BANK, features, md5=md5, source=source, case_id=case_id, note=note
-        )
-        _save(svc, index)
+    entry = video_store(svc).add(
+        VICTIM_VIDEO_BANK, features, md5=md5, source=source, case_id=case_id, note=note
+    )
     return int(entry.id)
 
 
 def set_submission_state(svc: Any, case_number: str, state: str) -> int:
-    """Follow a hash-only submission's review in the video store: ``confirmed`` makes its clips'
+    """Follow a hash-only submission's review in the video banks: ``confirmed`` makes its clips'
     matches actionable, ``rejected`` / ``withdrawn`` remove them. Returns the entries changed."""
-    index = video_index(svc)
-    case = case_number.strip().upper()
-    with _lock:
-        mine = [
-            e
-            for e in list(index.entries.values())
-            if e.source == "submission" and (e.case_id or "").upper() == case
-        ]
-        for e in mine:
-            index.remove(e.id)
-            if state == "confirmed":
-                index.add(
-                    e.bank, e.features, cropped=e.cropped, md5=e.md5, sha256=e.sha256,
-                    source=e.source, case_id=e.case_id, note="confirmed",
-                )  # fmt: skip
-        if mine:
-            _save(svc, index)
-    return len(mine)
+    return int(video_store(svc).set_submission_state(case_number, state))
 
 
 def scan_clip(svc: Any, data: bytes, label: str) -> dict[str, Any]:
@@ -144,4 +116,5 @@ __all__ = [
     "set_submission_state",
     "store_path",
     "video_index",
+    "video_store",
 ]

@@ -201,6 +201,8 @@ def get_case(case_id: RowId, svc: Svc, caller: Staff) -> dict[str, Any]:
             "index": i,
             "sha256": m["sha256"],
             "role": m["role"],
+            # a clip's key frame: its time in the clip (the console shows a strip)
+            "frame_at": None if m.get("frame_at") is None else float(m["frame_at"]),
             "url": f"/v1/cases/{case_id}/media/{i}",
         }
         for i, m in enumerate(media)

@@ -28,7 +28,7 @@ class RequestIn(BaseModel):
 
 class OutputIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    output: str = Field(min_length=1, description="the generated image, base64")
+    output: str = Field(min_length=1, description="the generated image or clip, base64")
     request: str | None = Field(None, max_length=20_000)
     inputs: list[str] = Field(default_factory=list, max_length=8, description="base64 images")
 
@@ -62,9 +62,13 @@ def check_request(body: RequestIn, svc: Svc, caller: Platform) -> dict[str, Any]
     return dict(d.to_dict())
 
 
-@router.post("/output", summary="Check a generated image against the request and its inputs")
+@router.post("/output", summary="Check a generated image or clip against the request and inputs")
 def check_output(body: OutputIn, svc: Svc, caller: Platform) -> dict[str, Any]:
+    from gardefou.media.video_guard import check_output_media
+
     out = _decode([body.output], "output")[0]
     inputs = _decode(body.inputs, "inputs")
     with decode_gate(svc).hold():  # one slot while this request's images are decoded
-        return dict(_guard(svc).check_output(out, body.request, inputs).to_dict())
+        # a generated clip is checked frame by frame against the inputs (docs/video.md)
+        d = check_output_media(_guard(svc), out, body.request, inputs, svc.settings.video_limits())
+        return dict(d.to_dict())

@@ -69,21 +69,21 @@ def submit(body: SubmissionIn, svc: Svc, caller: Caller, request: Request) -> di
     clips = _clips(body)
     pairs = [(h.pdq.lower(), h.quality) for h in body.hashes]
     address = request.client.host if request.client else "unknown"
-    case_number, pin = _banks(svc).submit_hashes(
+    from gardefou.banks.video_submissions import submit_with_clips
+    from gardefou.web.video import video_store
+
+    video_store(svc)  # the victim video bank exists, an earlier JSON Lines store is imported
+    # one transaction: the submission and its clips' hashes (pending like the image hashes: a
+    # match sends the upload to review only)
+    case_number, pin = submit_with_clips(
+        _banks(svc),
         BANK,
         pairs,
+        clips,
         actor="portal",
         submitter=submitter_key(address),
         limits=_limits(svc),
-        videos=len(clips),
     )
-    if clips:  # pending like the image hashes: a match sends the upload to review only
-        from gardefou.web.video import bank_video_hashes
-
-        for features, md5 in clips:
-            bank_video_hashes(
-                svc, features, md5, source="submission", case_id=case_number, note="pending"
-            )
     return {
         "case_number": case_number,
         "pin": pin,
@@ -93,9 +93,10 @@ def submit(body: SubmissionIn, svc: Svc, caller: Caller, request: Request) -> di
     }
 
 
-def _clips(body: SubmissionIn) -> list[tuple[list[Any], str | None]]:
-    """Each clip's parsed vPDQ features and MD5 (HashFormatError / TakedownError naming it)."""
-    from gardefou.signals.vpdq import parse_signal_str
+def _clips(body: SubmissionIn) -> list[Any]:
+    """Each clip's parsed vPDQ features and MD5 as ``VideoHashes`` (HashFormatError /
+    TakedownError naming it)."""
+    from gardefou.signals.vpdq import VideoHashes, parse_signal_str
     from gardefou.takedown.checks import check_video_hash
 
     if not body.hashes and not body.videos:
@@ -103,7 +104,8 @@ def _clips(body: SubmissionIn) -> list[tuple[list[Any], str | None]]:
     out = []
     for n, v in enumerate(body.videos, start=1):
         check_video_hash(v.vpdq, v.md5, f"video {n}")
-        out.append((parse_signal_str(v.vpdq) if v.vpdq else [], v.md5.lower() or None))
+        features = parse_signal_str(v.vpdq) if v.vpdq else []
+        out.append(VideoHashes(features, [], v.md5.lower(), "", 0.0))
     return out
 
 

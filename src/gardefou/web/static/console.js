@@ -192,6 +192,22 @@
         el("button", { type: "button", class: "secondary", "data-action": "reveal-one", "data-id": m.index }, "Reveal")));
   }
 
+  function secs(t) { return Number(t).toFixed(1) + " s"; }
+
+  function keyFrameStrip(frames) {
+    // A clip's key frames, in clip order with their times: blurred and grey like a case's
+    // images, each revealed on its own or with "Reveal all".
+    const figs = frames.map((m) => {
+      const img = el("img", { alt: "Key frame at " + secs(m.frame_at) + ", blurred and grey until revealed", class: "protected", id: "media-" + m.index, "data-url": m.url });
+      blobUrl(m.url).then((u) => { img.src = u; }).catch(() => {});
+      return el("figure", { class: "key-frame", "data-at": String(m.frame_at) }, img,
+        el("figcaption", {}, el("time", {}, secs(m.frame_at)), " ",
+          el("button", { type: "button", class: "secondary", "data-action": "reveal-one", "data-id": m.index }, "Reveal")));
+    });
+    return el("section", { class: "key-frames", id: "key-frames", "aria-label": "Key frames of the clip" },
+      el("h3", {}, "Key frames of the clip (" + frames.length + ")"), el("div", { class: "strip" }, ...figs));
+  }
+
   function caseSummary(c) {
     const dec = c.decision || {};
     const first = (dec.reasons || [])[0];
@@ -232,8 +248,11 @@
     const box = clusterBox(state.cluster);
     if (box) d.append(box);
     const media = c.media || [];
+    const frames = media.filter((m) => m.frame_at != null).sort((a, b) => a.frame_at - b.frame_at);
+    const images = media.filter((m) => m.frame_at == null);
     if (media.length) {
-      d.append(el("div", { class: "pair", id: "pair" }, ...media.map((m) => mediaFigure(c, m))));
+      if (images.length) d.append(el("div", { class: "pair", id: "pair" }, ...images.map((m) => mediaFigure(c, m))));
+      if (frames.length) d.append(keyFrameStrip(frames));
       d.append(el("p", {}, el("button", { type: "button", class: "secondary", id: "reveal", "data-action": "reveal" }, "Reveal all (v)")));
     } else {
       d.append(el("p", { class: "hint" }, "No image kept for this case (hashes only)."));
