@@ -25,10 +25,9 @@ from pathlib import Path
 from PIL import Image
 
 from gardefou import testing as T
-from gardefou.decide import Services, decide_event
+from gardefou.decide import Services, decide_event, rules_intent
 from gardefou.policy import evaluate, load_default_policy
 from gardefou.store import connect
-from gardefou.thread import rules_intent
 
 SIGNALS = {*T.POLICY_SIGNALS, "pdq_dihedral"}
 

@@ -97,8 +97,7 @@ def main() -> None:
     import base64
 
     from gardefou.cases.clusters import clusters, decide_cluster
-    from gardefou.decide import services_for
-    from gardefou.decide_pipeline import PlatformDecider
+    from gardefou.decide import PlatformDecider, services_for
     from gardefou.evidence import EvidenceKeys
     from gardefou.evidence.from_store import preserve_cases
     from gardefou.evidence.store import EvidenceStore

@@ -11,11 +11,10 @@ import pytest
 from PIL import Image
 
 from gardefou import testing as T
-from gardefou.decide import PlatformDecider, Services, decide_event, get_decision
+from gardefou.decide import PlatformDecider, Services, decide_event, get_decision, rules_intent
 from gardefou.decision import Action
 from gardefou.errors import MediaUnreadableError, PipelineEventError
 from gardefou.policy import load_default_policy
-from gardefou.thread import rules_intent
 
 SIGNALS = {*T.POLICY_SIGNALS, "pdq_dihedral"}
 ALICE, BOB = T.person_embedding(1), T.person_embedding(2)
@@ -248,14 +247,14 @@ def test_multi_image_post_takes_the_most_severe(services):
 
 
 def test_pipeline_adapter(services, images):
-    from gardefou.pipeline.deciders import parse_event
+    from gardefou.pipeline import PipelineEvent
 
     decider = PlatformDecider(lambda db: services).bind(services.db)
     for payload in (
         post("p1", "alice", ["portrait.png"]),
         post("p4", "troll", ["edit.png"], "", "p1"),
     ):
-        ev = parse_event(payload)
+        ev = PipelineEvent.parse(payload)
         media = ev.load_media(services.limits, images)
         d = decider.decide(ev, media)
         with services.db.transaction():

@@ -98,3 +98,53 @@ def test_jsonl_keeps_going(tmp_path):
 
 def test_mentions_in():
     assert mentions_in("mail me at a@b.c, @Grok and @grok!") == ("grok",)
+
+
+# -- one event model: the pipeline's envelope wraps these events, and a reference loads itself ----
+
+
+def test_the_pipeline_has_no_second_event_model():
+    from gardefou.events import MediaRef
+    from gardefou.pipeline import PipelineEvent, deciders
+
+    # the names may be imported there, but they are the events module's own
+    assert getattr(deciders, "MediaRef", MediaRef) is MediaRef
+    assert getattr(deciders, "parse_event", parse_event) is parse_event
+    ev = PipelineEvent.parse({"id": 3, "input_media": "a.jpg", "output_media": [{"path": "b"}]})
+    assert isinstance(ev.event, GenerationEvent) and (ev.id, ev.kind) == ("3", "generation")
+    assert all(isinstance(r, MediaRef) for r in ev.media_refs)
+    assert [(r.role, r.path) for r in ev.media_refs] == [("input", "a.jpg"), ("output", "b")]
+    assert [r.role for r in parse_event({"id": "p", "media": ["x.png"]}).media_refs] == ["media"]
+
+
+def test_media_ref_loads_itself_under_limits(tmp_path):
+    from PIL import Image
+
+    from gardefou.errors import MediaTooLargeError, MediaUnreadableError
+    from gardefou.media import Limits, Media
+
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(tmp_path / "a.png")
+    png = (tmp_path / "a.png").read_bytes()
+    by_path, inline, missing = parse_event(
+        {"id": "e", "media": ["a.png", {"b64": base64.b64encode(png).decode()}, "gone.png"]}
+    ).media
+    for ref in (by_path, inline):
+        m = ref.load(Limits(), tmp_path)
+        assert isinstance(m, Media) and (m.width, m.height) == (40, 30)
+    with pytest.raises(MediaUnreadableError, match=r"e/media\[2\]: media file .*gone\.png"):
+        missing.load(Limits(), tmp_path)
+    with pytest.raises(MediaTooLargeError):
+        by_path.load(Limits(max_bytes=10), tmp_path)
+
+
+def test_the_pipeline_parses_every_field_before_decoding_media(tmp_db, tmp_path):
+    """An event whose fields are wrong is dead-lettered as such before its media is read (the
+    envelope and the event were once parsed by two parsers, the second after intake)."""
+    from gardefou.pipeline import Envelope, Processor
+    from gardefou.pipeline.deciders import SignalsOnlyDecider
+
+    bad = {"id": "b1", "author": ["not", "a", "string"], "media": ["missing.png"]}
+    env = Envelope(json.dumps(bad).encode(), "test:1", base_dir=tmp_path)
+    out = Processor(tmp_db, SignalsOnlyDecider(signals=[])).process(env)
+    assert (out.status, out.reason_code) == ("dead_letter", "invalid_event")
+    assert "'author' must be a string" in out.reason

@@ -17,13 +17,12 @@ import yaml
 from PIL import Image
 
 from gardefou import testing as T
-from gardefou.decide import IDENTITY_FACTS, Services, decide_event, get_decision
+from gardefou.decide import IDENTITY_FACTS, Services, decide_event, get_decision, rules_intent
 from gardefou.decision import Decision
 from gardefou.policy import UNKNOWN, evaluate, load_default_policy
 from gardefou.policy.facts import _AttrView
 from gardefou.policy.needs import EXPENSIVE_SIGNALS, needed_signals, thread_memory_signals
 from gardefou.store import connect
-from gardefou.thread import rules_intent
 
 from .test_decide import (
     BIKINI_EDIT,
@@ -290,7 +289,7 @@ def test_demo_stream_decides_the_same_cheap_first(tmp_path, monkeypatch):
 def test_identity_skipped_too_when_thread_memory_is_not_needed(tmp_path, monkeypatch):
     """With a policy that reads no parent-derived thread facts, identity is deferred like the
     others: its context facts are unknown until a rule needs them (consent registry, edits)."""
-    import gardefou.decide as decide_mod
+    import gardefou.decide.judge as decide_mod
 
     for i, name in enumerate(TABLE):
         Image.new("RGB", (64, 64), (20 * i, 90, 250 - 20 * i)).save(tmp_path / name)

@@ -85,6 +85,6 @@ def test_missing_third_party_extra_degrades_loudly_to_review(monkeypatch, tmp_pa
     with pytest.warns(RuntimeWarning, match="'onnxruntime' is missing"):
         decider = deciders.default_decider()
     Image.new("RGB", (32, 32), (5, 6, 7)).save(tmp_path / "a.png")
-    event = deciders.parse_event({"id": "d1", "media": [str(tmp_path / "a.png")]})
+    event = deciders.PipelineEvent.parse({"id": "d1", "media": [str(tmp_path / "a.png")]})
     decision = decider.decide(event, event.load_media(deciders.Limits()))
     assert decision.action == Action.REVIEW and decision.reasons[0].code == "policy_unavailable"

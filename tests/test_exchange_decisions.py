@@ -9,11 +9,10 @@ from PIL import Image
 
 from gardefou import testing as T
 from gardefou.banks import BankService
-from gardefou.decide import Services, decide_event
+from gardefou.decide import Services, decide_event, rules_intent
 from gardefou.decision import Action
 from gardefou.policy import load_default_policy
 from gardefou.reports.dsa import StatementMeta, build_statement
-from gardefou.thread import rules_intent
 
 pytest.importorskip("threatexchange")
 

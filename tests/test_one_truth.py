@@ -11,6 +11,10 @@ def test_one_nudity_ranking():
     assert nudity_levels.LEVEL_RANK == {"none": 0, "suggestive": 1, "explicit": 2}
     assert images.NUDITY_LEVEL is nudity_levels.LEVEL_RANK
     assert video_scan.LEVEL_RANK is nudity_levels.LEVEL_RANK
+    from gardefou import thread
+    from gardefou.decide import context
+
+    assert thread.LEVEL_RANK is context.LEVEL_RANK is nudity_levels.LEVEL_RANK
 
 
 #: modules that still read the wall clock themselves, and why
@@ -18,7 +22,6 @@ OWN_CLOCK = {
     "clock.py": "the one clock",
     "reports/transparency.py": "'now' in the timezone of the requests it measures",
     # owned elsewhere at the time of writing; each takes an injectable clock already
-    "decide.py": "decision clock (moves with the decide package)",
     "gateway/service.py": "gateway clock",
     "signals/c2pa_sign.py": "certificate validity window",
     "guard/label.py": "certificate validity window",
@@ -39,7 +42,7 @@ def test_one_clock():
         for p in src.rglob("*.py")
         if re.search(r"datetime\.now\(|def (utc)?now\(|def _now\(", p.read_text(encoding="utf-8"))
     )
-    assert [r for r in readers if r not in OWN_CLOCK and not r.startswith("decide/")] == []
+    assert [r for r in readers if r not in OWN_CLOCK] == []
     assert datetime.fromisoformat(clock.now()).utcoffset().total_seconds() == 0
     assert clock.now("seconds").endswith("+00:00") and len(clock.now("seconds")) == 25
     assert clock.now_z().endswith("Z") and len(clock.now_z()) == 27

@@ -97,9 +97,8 @@ def test_show():
 
 def test_explain_and_standing(tmp_path):
     from gardefou import testing as T
-    from gardefou.decide import Services, decide_event
+    from gardefou.decide import Services, decide_event, rules_intent
     from gardefou.store import connect
-    from gardefou.thread import rules_intent
 
     db_path = tmp_path / "g.db"
     db = connect(db_path)

@@ -64,9 +64,8 @@ def decider_factory(folder: Path):
     """A PlatformDecider whose signals come from a table keyed by image bytes."""
     import hashlib
 
-    from gardefou.decide import PlatformDecider, Services
+    from gardefou.decide import PlatformDecider, Services, rules_intent
     from gardefou.policy import load_default_policy
-    from gardefou.thread import rules_intent
 
     by_sha = {
         hashlib.sha256((folder / f"{k}.png").read_bytes()).hexdigest(): v for k, v in TABLE.items()

@@ -200,7 +200,7 @@ def test_bank_entry_and_consent_template_group_cases(tmp_path) -> None:
 
 
 def test_bank_entries_are_recorded_from_the_decision_not_looked_up_again() -> None:
-    from gardefou.decide_context import bank_facts
+    from gardefou.decide import bank_facts
 
     class Banks:
         def match(self, value, quality=None):

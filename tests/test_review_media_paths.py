@@ -13,8 +13,7 @@ import pytest
 
 from gardefou import testing as T
 from gardefou.cases.review_media import purge_review_media
-from gardefou.decide import services_for
-from gardefou.decide_pipeline import PlatformDecider
+from gardefou.decide import PlatformDecider, services_for
 from gardefou.pipeline.core import Processor
 from gardefou.pipeline.runners import run_inline
 from gardefou.pipeline.sources import iter_jsonl

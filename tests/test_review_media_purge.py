@@ -98,10 +98,9 @@ def test_pipeline_workers_purge(tmp_db, tmp_path) -> None:
     from PIL import Image
 
     from gardefou import testing as T
-    from gardefou.decide import Services
-    from gardefou.decide_pipeline import PlatformDecider
+    from gardefou.decide import PlatformDecider, Services
     from gardefou.media import Limits
-    from gardefou.pipeline.deciders import parse_event
+    from gardefou.pipeline import PipelineEvent
 
     def extract(media, names):
         return {k: v for k, v in T.signal_set().items() if k in names}
@@ -109,7 +108,7 @@ def test_pipeline_workers_purge(tmp_db, tmp_path) -> None:
     Image.new("RGB", (32, 32), (1, 2, 3)).save(tmp_path / "a.png")
     _row(tmp_db, "orphan", time.time() + 3600)
     decider = PlatformDecider(lambda db: Services(db, extract=extract, base_dir=tmp_path))
-    ev = parse_event({"id": "p1", "author": "x", "media": [str(tmp_path / "a.png")]})
+    ev = PipelineEvent.parse({"id": "p1", "author": "x", "media": [str(tmp_path / "a.png")]})
     decider.decide_with(tmp_db, ev, ev.load_media(Limits()))
     assert _kept(tmp_db) == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gardefou import testing as T
+from gardefou.decide.intent import request_intent, rules_intent
 from gardefou.policy import UNKNOWN
 from gardefou.thread import (
     MediaFacts,
@@ -14,8 +15,6 @@ from gardefou.thread import (
     ancestor_media,
     bot_request_facts,
     edit_facts,
-    request_intent,
-    rules_intent,
 )
 
 ALICE, BOB = T.person_embedding(1), T.person_embedding(2)
@@ -136,7 +135,7 @@ def test_request_intent_uses_the_guard_classifier():
 
 
 def test_fallback_lexicon(monkeypatch):
-    import gardefou.thread as th
+    import gardefou.decide.intent as th
 
     monkeypatch.setattr(th, "_guard_rules", lambda text: None)
     r = th.rules_intent("put her in lingerie")
@@ -170,3 +169,14 @@ def test_compact_facts_keep_hashes_whole_for_rejudging() -> None:
     media = load_media(FIXTURES / "pdq" / "images" / "misc-images" / "wee.jpg")
     for result in run_signals(media, ["pdq", "pdq_dihedral", "crypto_hash"]):
         assert compact_signal(result)["value"] == result.value
+
+
+def test_thread_store_replies(tmp_db):
+    """The children of posts, from the store and its in-memory twin (re-evaluation walks them)."""
+    posts = [ThreadPost("p1", "a", None), ThreadPost("p2", "b", "p1"), ThreadPost("p3", "c", "p2")]
+    stores = [ThreadStore(tmp_db), MemoryThreadStore()]
+    for s in stores:
+        for p in posts:
+            s.put(p)
+        assert s.replies(["p1"]) == ["p2"] and sorted(s.replies(["p1", "p2"])) == ["p2", "p3"]
+        assert s.replies([]) == [] and s.replies(["p3"]) == []

@@ -15,13 +15,12 @@ from PIL import Image
 
 from gardefou import testing as T
 from gardefou.banks.video import VideoIndex
-from gardefou.decide import Services, decide_event, get_decision
+from gardefou.decide import Services, decide_event, get_decision, rules_intent
 from gardefou.decision import Action
 from gardefou.media.video import load_video
 from gardefou.media.video_rejudge import CLIP_FACTS, is_clip
 from gardefou.policy import load_default_policy
 from gardefou.signals.vpdq import hash_video
-from gardefou.thread import rules_intent
 from tests.video_support import synthetic_clip
 
 ALICE = T.person_embedding(1)

@@ -11,9 +11,9 @@ pytest.importorskip("av")
 
 from gardefou import testing as fakes
 from gardefou.banks.video import VideoIndex
+from gardefou.decide.video import decide_video
 from gardefou.errors import SignalError
 from gardefou.media.video import load_video
-from gardefou.media.video_decide import decide_video
 from gardefou.media.video_scan import (
     C2PA_UUID,
     decode_for_scan,

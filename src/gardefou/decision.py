@@ -9,6 +9,9 @@ Transparency Database, never personal data).
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -111,3 +114,31 @@ class Decision:
             policy=d.get("policy", ""),
             unavailable=tuple(d.get("unavailable", ())),
         )
+
+
+#: the rule name of the trace entry that holds a clip's evidence facts (JSON; written by
+#: ``gardefou.decide.video``, read by the evidence log)
+EVIDENCE_TRACE = "video_evidence"
+
+
+def trace_evidence(decision: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The clips' evidence facts in a stored decision (``Decision.to_dict()``)."""
+    out = []
+    for t in (decision or {}).get("rule_trace") or ():
+        if t.get("rule") == EVIDENCE_TRACE:
+            try:
+                out.append(json.loads(t["detail"]))
+            except (ValueError, TypeError):
+                continue  # a trace entry is text: an unreadable one is skipped, not fatal
+    return out
+
+
+def video_content_type(decision: Decision) -> Decision:
+    """The same decision with CONTENT_TYPE_VIDEO in place of CONTENT_TYPE_IMAGE."""
+    types = [
+        "CONTENT_TYPE_VIDEO" if t == "CONTENT_TYPE_IMAGE" else t
+        for t in decision.dsa_fields.get("content_type", [])
+    ]
+    if "CONTENT_TYPE_VIDEO" not in types:
+        types.insert(0, "CONTENT_TYPE_VIDEO")
+    return dataclasses.replace(decision, dsa_fields={**decision.dsa_fields, "content_type": types})

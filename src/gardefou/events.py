@@ -9,9 +9,10 @@ JSON forms (one object per line in a JSONL stream)::
      "input_media": [{"path": "in.jpg"}], "output_media": [{"b64": "..."}], "reply_to": "p2"}
 
 A media reference is a path (relative to the stream's folder), ``{"path": ...}`` or
-``{"b64": ...}``; URLs are never fetched. ``kind`` defaults to "generation" when the object has
-``output_media``. Malformed events raise PipelineEventError (the runners dead-letter them) naming
-the field, the bad value and the fix.
+``{"b64": ...}``; URLs are never fetched. ``MediaRef.load`` decodes it under the intake's limits
+(an image, or a probed clip): the one loader of every runner and of ``decide_event``. ``kind``
+defaults to "generation" when the object has ``output_media``. Malformed events raise
+PipelineEventError (the runners dead-letter them) naming the field, the bad value and the fix.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gardefou.errors import FieldTooLongError, PipelineEventError
+from gardefou.errors import FieldTooLongError, MediaUnreadableError, PipelineEventError
+from gardefou.media import Limits
+from gardefou.media.video_items import load_item
 
 MAX_ID = 200
 MAX_TEXT = 100_000
@@ -34,13 +37,19 @@ MAX_MEDIA = 32
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})")
 
 
+#: the role of each media field: what is judged ("media", "output") or compared ("input")
+ROLES = {"media": "media", "input_media": "input", "output_media": "output"}
+
+
 @dataclass(frozen=True)
 class MediaRef:
-    """Where one image of an event is: a path, or inline bytes. Never a URL."""
+    """Where one image or clip of an event is: a path, or inline bytes. Never a URL.
+    ``role``: "media" (a post's), "input" or "output" (a generation's)."""
 
     label: str
     path: str | None = None
     data: bytes | None = None
+    role: str = "media"
 
     def resolve(self, base_dir: Path | None = None) -> str | bytes:
         if self.data is not None:
@@ -48,6 +57,17 @@ class MediaRef:
         assert self.path is not None
         p = Path(self.path)
         return str(base_dir / p if base_dir is not None and not p.is_absolute() else p)
+
+    def load(self, limits: Limits, base_dir: Path | None = None, video_limits: Any = None) -> Any:
+        """The decoded image (``Media``) or probed clip (``media.video.Video``), under
+        ``limits``; raises the intake's MediaError (a missing file: MediaUnreadableError)."""
+        where = self.resolve(base_dir)
+        if isinstance(where, str) and not Path(where).exists():
+            raise MediaUnreadableError(
+                f"{self.label}: media file {where!r} does not exist; paths in an event are "
+                "relative to the JSONL file's folder"
+            )
+        return load_item(where, limits, video_limits, label=self.label)
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,10 @@ class Post:
     def actor(self) -> str | None:
         """The account accountable for the content."""
         return self.author
+
+    @property
+    def media_refs(self) -> tuple[MediaRef, ...]:
+        return self.media
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,11 @@ class GenerationEvent:
     @property
     def actor(self) -> str | None:
         return self.requester
+
+    @property
+    def media_refs(self) -> tuple[MediaRef, ...]:
+        """The inputs, then the outputs."""
+        return self.input_media + self.output_media
 
 
 Event = Post | GenerationEvent
@@ -146,18 +175,19 @@ def _media(obj: dict[str, Any], key: str, eid: str) -> tuple[MediaRef, ...]:
     if len(items) > MAX_MEDIA:
         raise _fail(eid, f"{key!r} has {len(items)} items; the limit is {MAX_MEDIA}")
     out = []
+    role = ROLES[key]
     for i, item in enumerate(items):
         label = f"{eid}/{key}[{i}]"
         if isinstance(item, str) and item:
-            out.append(MediaRef(label, path=item))
+            out.append(MediaRef(label, path=item, role=role))
         elif isinstance(item, dict) and isinstance(item.get("path"), str):
-            out.append(MediaRef(label, path=item["path"]))
+            out.append(MediaRef(label, path=item["path"], role=role))
         elif isinstance(item, dict) and isinstance(item.get("b64") or item.get("data_b64"), str):
             try:
                 data = base64.b64decode(item.get("b64") or item["data_b64"], validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise _fail(eid, f"{label}: 'b64' is not valid base64 ({exc})") from None
-            out.append(MediaRef(label, data=data))
+            out.append(MediaRef(label, data=data, role=role))
         elif isinstance(item, dict) and "url" in item:
             raise _fail(
                 eid,

@@ -135,10 +135,10 @@ def pdq_dihedral(hex_hash: str, quality: int = 100) -> SignalResult:
 
 def fake_intent(text: str) -> Any:
     """A request-intent classifier for tests (Services.intent): 'undress' or 'bikini'."""
-    from gardefou.thread import Intent
+    from gardefou.decide.intent import RequestIntent
 
     hit = any(w in text.lower() for w in ("undress", "bikini"))
-    return Intent(hit, 0.9 if hit else 0.0, "fake", "fake intent")
+    return RequestIntent(hit, 0.9 if hit else 0.0, "fake", "fake intent")
 
 
 class FakeSignal:

@@ -9,109 +9,30 @@ Two facts come from the thread:
   play the parent's part.
 * **Bot request**: a reply that mentions an account and asks to undress or sexualize someone
   ("@imgbot put her in a bikini") is a signal on that account's answer: the answer's author was
-  mentioned in its parent, and the parent's text is a sexualizing request.
+  mentioned in its parent, and the parent's text is a sexualizing request (the verdict of
+  ``gardefou.decide.intent``, kept with the post).
 
 Only compact facts of each post are kept for later replies (nudity level, face embeddings,
 mentions, the request verdict): never the image and never the text. Embeddings are biometric
 data: ``ThreadStore.purge`` drops entries older than the retention period.
+
+This module owns the ``thread_posts`` table. It sits below both the decision layer
+(``gardefou.decide``) and the cases (``gardefou.cases.review_keep`` shows a reply's parent
+image): it imports neither.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gardefou.errors import GardefouError
 from gardefou.policy.facts import UNKNOWN
+from gardefou.signals.nudity_levels import LEVEL_RANK  # the one ranking of the nudity levels
 
 MAX_DEPTH = 3
-LEVEL_RANK = {"none": 0, "suggestive": 1, "explicit": 2}
-
-
-# -- request intent -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Intent:
-    sexualizing: bool
-    score: float
-    source: str  # which classifier answered
-    explanation: str = ""
-
-
-# MINIMAL FALLBACK LEXICON: used only when the guard's classifier (gardefou.guard) is missing.
-# English and French stems only; it does not handle obfuscation, other languages or context
-# ("remove the background" is fine here only because "background" is not a garment).
-_FALLBACK = re.compile(
-    r"\b(undress\w*|naked|nude\w*|topless|bikini\w*|lingerie|underwear|bra\b|panties|"
-    r"swimsuit|swimwear|see[- ]?through|nsfw|d[ée]shabill\w*|nue?s?\b|maillot de bain|"
-    r"sous[- ]v[êe]tements?)|\b(take|strip|remove)\s+(off\s+)?(her|his|their)\s+"
-    r"(clothes|shirt|top|dress|skirt)\b",
-    re.IGNORECASE,
-)
-
-
-def _guard_rules(text: str) -> Intent | None:
-    try:
-        from gardefou.guard.normalize import normalize
-        from gardefou.guard.rules import rule_hits
-    except ImportError:
-        return None
-    hits = rule_hits(normalize(text).folded)
-    if not hits:
-        return Intent(False, 0.0, "guard.rules", "no sexualization cue")
-    cats = sorted({h.category for h in hits})
-    return Intent(True, 0.9, "guard.rules", f"cues: {', '.join(cats)}")
-
-
-_classifier: Any = None
-
-
-def _guard_classifier() -> Any:
-    """The guard's IntentClassifier (rules + multilingual semantic model), created once."""
-    global _classifier
-    if _classifier is None:
-        from gardefou.guard.intent import IntentClassifier
-
-        _classifier = IntentClassifier()
-    return _classifier
-
-
-def request_intent(text: str) -> Intent:
-    """Does this request ask to undress or sexualize someone?
-
-    The one narrow function the thread logic depends on: the guard's intent classifier
-    (``gardefou.guard.intent``) when it is installed, else its rule layer alone, else the
-    minimal lexicon above."""
-    if not text or not text.strip():
-        return Intent(False, 0.0, "empty")
-    try:
-        r = _guard_classifier().classify(text)
-    except ImportError:
-        r = None
-    except GardefouError:  # a model failed to load: the rules still answer below
-        r = None
-    if r is not None:
-        return Intent(bool(r.sexual), float(r.score), "guard.intent", r.explain())
-    return rules_intent(text)
-
-
-def rules_intent(text: str) -> Intent:
-    """Model-free variant: the guard's rule layer, else the minimal lexicon (fast; tests,
-    replays, and deployments that cannot load the guard's sentence encoder)."""
-    if not text or not text.strip():
-        return Intent(False, 0.0, "empty")
-    found = _guard_rules(text)
-    if found is not None:
-        return found
-    m = _FALLBACK.search(text)
-    if m:
-        return Intent(True, 0.7, "fallback-lexicon", f"matched {m.group(0)!r}")
-    return Intent(False, 0.0, "fallback-lexicon")
 
 
 # -- compact per-post facts ------------------------------------------------------------------------
@@ -241,6 +162,16 @@ class ThreadStore:
             ),
         )
 
+    def replies(self, post_ids: Sequence[str]) -> list[str]:
+        """The ids of the posts that reply to any of ``post_ids``."""
+        if not post_ids:
+            return []
+        marks = ", ".join("?" for _ in post_ids)
+        rows = self.db.query(
+            f"SELECT post_id FROM thread_posts WHERE reply_to IN ({marks})", list(post_ids)
+        )
+        return [r["post_id"] for r in rows]
+
     def purge(self, before: datetime) -> int:
         """Delete thread facts (incl. face embeddings) created before ``before``."""
         cur = self.db.execute(
@@ -260,6 +191,10 @@ class MemoryThreadStore:
 
     def put(self, p: ThreadPost) -> None:
         self.posts.setdefault(p.post_id, p)
+
+    def replies(self, post_ids: Sequence[str]) -> list[str]:
+        wanted = set(post_ids)
+        return [p.post_id for p in self.posts.values() if p.reply_to in wanted]
 
 
 # -- facts -----------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from gardefou.errors import ConfigError
 log = logging.getLogger(__name__)
 DEFAULT_PDQ_THRESHOLD = 31
 SPLIT = "split"
-BANK_SIGNAL_NAME = "pdq_dihedral"  # gardefou.decide_context.BANK_SIGNAL
+BANK_SIGNAL_NAME = "pdq_dihedral"  # gardefou.decide.BANK_SIGNAL
 EXACT = ("bank", "parent", "consent")
 
 

@@ -189,8 +189,8 @@ def video_scan(
 ) -> None:
     """Scan the videos FILES: vPDQ, signals on sampled frames, bank matches and the policy
     decision."""
+    from gardefou.decide.video import decide_video
     from gardefou.media.video import load_video
-    from gardefou.media.video_decide import decide_video
     from gardefou.media.video_scan import scan_video
 
     names = [s.strip() for s in signals.split(",") if s.strip()]

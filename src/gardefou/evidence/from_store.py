@@ -14,6 +14,7 @@ import hashlib
 import json
 from typing import Any
 
+from gardefou.decision import trace_evidence
 from gardefou.evidence.store import EvidenceStore
 
 
@@ -61,8 +62,6 @@ def preserve_cases(store: EvidenceStore, actor: str, reason: str) -> int:
             "history": history.get(int(c["id"]), []), "appeals": appeals.get(int(c["id"]), []),
         }  # fmt: skip
         if d is not None:
-            from gardefou.decide_video import trace_evidence
-
             videos = trace_evidence(record["decision"])
             if videos:  # a clip's hashes and deciding frame times (never its pixels)
                 record["videos"] = videos

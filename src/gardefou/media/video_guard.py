@@ -14,10 +14,9 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from gardefou.decision import SEVERITY, Decision, Reason
+from gardefou.decision import SEVERITY, Decision, Reason, video_content_type
 from gardefou.media.intake import Media
 from gardefou.media.video import Video, VideoLimits, load_video
-from gardefou.media.video_decide import video_content_type
 from gardefou.media.video_frames import TimeSampler, iter_frames
 from gardefou.media.video_scan import frame_media
 

@@ -11,8 +11,9 @@ consumer groups, and as a Ray job for archive backfills.
     demo      the bundled reply-thread stream behind `gardefou demo`
 """
 
+from gardefou.events import parse_event  # the one event parser, re-exported for callers
 from gardefou.pipeline.core import Envelope, Outcome, Processor
-from gardefou.pipeline.deciders import Decider, PipelineEvent, load_decider, parse_event
+from gardefou.pipeline.deciders import Decider, PipelineEvent, load_decider
 from gardefou.pipeline.ledger import PipelineLedger
 from gardefou.pipeline.metrics import Metrics
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from gardefou.errors import MediaError, PipelineEventError
 from gardefou.media import Limits
-from gardefou.pipeline.deciders import Decider, PipelineEvent, parse_event
+from gardefou.pipeline.deciders import Decider, PipelineEvent
 from gardefou.pipeline.ledger import AlreadyDecided, PipelineLedger
 from gardefou.pipeline.metrics import Metrics
 from gardefou.store.db import Database
@@ -214,9 +214,11 @@ class Processor:
             )
             return None
         try:
-            event = parse_event(payload)
+            event = PipelineEvent.parse(payload)
         except PipelineEventError as exc:
-            self._dead(env, out, "invalid_event", str(exc))
+            # a too-long field keeps its own code (it did when the decider parsed the fields)
+            code = "invalid_event" if type(exc) is PipelineEventError else exc.code
+            self._dead(env, out, code, str(exc))
             return None
         out.event_id = event.id
         return event

@@ -17,120 +17,53 @@ context is read from it).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import importlib
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from gardefou.decision import Action, Decision, Reason, RuleTrace
-from gardefou.errors import ConfigError, MediaUnreadableError, PipelineEventError
+from gardefou.errors import ConfigError
+from gardefou.events import Event, MediaRef, parse_event
 from gardefou.media import Limits, Media
 from gardefou.store.db import Database
-
-#: event fields that hold media references, with the role each plays
-MEDIA_FIELDS: dict[str, str] = {"media": "media", "input_media": "input", "output_media": "output"}
-KINDS = ("post", "generation")
-
-
-@dataclass(frozen=True)
-class MediaRef:
-    role: str
-    label: str
-    path: str | None = None
-    data: bytes | None = None
 
 
 @dataclass
 class PipelineEvent:
-    """The envelope's parsed form: an id, a kind, the media references and the raw payload
-    (the decision layer reads the rest: author, text, reply_to, mentions, ...)."""
+    """An event as the pipeline handles it: the parsed event (``gardefou.events``, the one event
+    model), its id and kind, its media references and the raw payload (for deciders that read
+    fields the event model does not keep)."""
 
-    id: str
-    kind: str
+    event: Event
     payload: dict[str, Any]
-    media_refs: list[MediaRef] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, payload: Any) -> PipelineEvent:
+        """Validate ``payload`` (``gardefou.events.parse_event``); raises PipelineEventError
+        naming the bad value."""
+        return cls(parse_event(payload), payload)
+
+    @property
+    def id(self) -> str:
+        return self.event.id
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind
+
+    @property
+    def media_refs(self) -> tuple[MediaRef, ...]:
+        return self.event.media_refs
 
     def load_media(
         self, limits: Limits, base_dir: Path | None = None, video_limits: Any = None
-    ) -> list[Media]:
-        """Decode every referenced image and probe every clip (``media.video_items``: a clip is
-        a ``Video``, decided by ``decide_video``); raises the intake's MediaError on the first
-        bad one."""
-        from gardefou.media.video_items import load_item
-
-        out: list[Any] = []
-        for ref in self.media_refs:
-            if ref.data is not None:
-                out.append(load_item(ref.data, limits, video_limits, label=ref.label))
-                continue
-            assert ref.path is not None
-            path = Path(ref.path)
-            if not path.is_absolute() and base_dir is not None:
-                path = base_dir / path
-            if not path.exists():
-                raise MediaUnreadableError(
-                    f"event {self.id}: media file {str(path)!r} does not exist; paths in an event "
-                    "are relative to the JSONL file's folder"
-                )
-            out.append(load_item(path, limits, video_limits, label=ref.label))
-        return out
-
-
-def parse_event(payload: Any) -> PipelineEvent:
-    """Validate the envelope fields; raise PipelineEventError naming the bad value."""
-    if not isinstance(payload, dict):
-        raise PipelineEventError(f"an event must be a JSON object, got {type(payload).__name__}")
-    raw_id = payload.get("id")
-    if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or str(raw_id) == "":
-        raise PipelineEventError(
-            f"event has no usable 'id' (got {raw_id!r}); every event needs "
-            "a unique string id, the key that makes delivery idempotent"
-        )
-    event_id = str(raw_id)
-    if len(event_id) > 200:
-        raise PipelineEventError(f"event id of {len(event_id)} characters is over 200")
-    kind = payload.get("kind") or ("generation" if "output_media" in payload else "post")
-    if kind not in KINDS:
-        raise PipelineEventError(f"event {event_id}: unknown kind {kind!r}; use one of {KINDS}")
-    refs: list[MediaRef] = []
-    for fld, role in MEDIA_FIELDS.items():
-        items = payload.get(fld) or []
-        if isinstance(items, str | dict):
-            items = [items]
-        if not isinstance(items, list):
-            raise PipelineEventError(f"event {event_id}: {fld!r} must be a list of references")
-        for i, item in enumerate(items):
-            refs.append(_media_ref(event_id, fld, i, role, item))
-    return PipelineEvent(id=event_id, kind=str(kind), payload=payload, media_refs=refs)
-
-
-def _media_ref(event_id: str, fld: str, i: int, role: str, item: Any) -> MediaRef:
-    label = f"{event_id}/{fld}[{i}]"
-    if isinstance(item, str):
-        return MediaRef(role, label, path=item)
-    if isinstance(item, dict):
-        if isinstance(item.get("path"), str):
-            return MediaRef(role, label, path=item["path"])
-        b64 = item.get("b64") or item.get("data_b64")
-        if isinstance(b64, str):
-            try:
-                return MediaRef(role, label, data=base64.b64decode(b64, validate=True))
-            except (binascii.Error, ValueError) as exc:
-                raise PipelineEventError(f"{label}: 'b64' is not valid base64 ({exc})") from None
-        if "url" in item:
-            raise PipelineEventError(
-                f"{label}: URL references are not fetched (url "
-                f"{str(item['url'])[:80]!r}); download the file and pass "
-                "'path', or inline it as 'b64'"
-            )
-    raise PipelineEventError(
-        f"{label}: a media reference is a path string or an object with "
-        f"'path' or 'b64', got {str(item)[:80]!r}"
-    )
+    ) -> list[Any]:
+        """Decode every referenced image and probe every clip (``MediaRef.load``); raises the
+        intake's MediaError on the first bad one."""
+        return [ref.load(limits, base_dir, video_limits) for ref in self.media_refs]
 
 
 class Decider(Protocol):

@@ -50,11 +50,11 @@ class EventIn(BaseModel):
 
 
 def decide_services(svc: Services) -> Any:
-    from gardefou.decide import Services as DecideServices
+    from gardefou.decide import services_for
 
     return svc.lazy(
         "decide",
-        lambda: DecideServices(
+        lambda: services_for(
             svc.db,
             banks=svc.banks(),
             limits=svc.settings.media_limits(),

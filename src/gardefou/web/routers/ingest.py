@@ -30,8 +30,7 @@ _BODY = {
 
 def _handler(svc: Services) -> Any:
     def build() -> Any:
-        from gardefou.decide import services_for
-        from gardefou.decide_pipeline import PlatformDecider
+        from gardefou.decide import PlatformDecider, services_for
         from gardefou.pipeline.core import Processor
         from gardefou.pipeline.deciders import default_decider
         from gardefou.pipeline.sources import IngestHandler

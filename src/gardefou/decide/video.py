@@ -1,7 +1,14 @@
-"""A video in an event: decoded once (vPDQ and the sampled frames), the decision layer's signals
-on every sampled frame, aggregated per video (``media.video_scan.aggregate``), the context facts
-of an image (thread, consent), then ``media.video_decide.decide_video`` for the bank facts (video
+"""Deciding on a video: a clip in an event (``judge_video``) and a scanned clip on its own
+(``decide_video``, the CLI's ``gardefou video scan``).
+
+A clip in an event is decoded once (vPDQ and the sampled frames), the decision layer's signals
+run on every sampled frame, aggregated per video (``media.video_scan.aggregate``), then the
+context facts of an image (thread, consent), then ``decide_video`` for the bank facts (video
 banks and every frame against the image banks) and ``CONTENT_TYPE_VIDEO``.
+
+The bank facts follow the image path (``context.bank_facts``): an actionable match sets
+``bank.match``; a match in a victim bank (by name or a victim source) sets ``bank.victim_match``;
+a bank that cannot be searched makes both UNKNOWN, never "no match".
 
 The evidence facts of the clip (MD5, SHA-256, the vPDQ digest, the deciding frames' timestamps;
 no pixels) travel with the decision as a ``video_evidence`` trace entry (JSON), which the stored
@@ -12,14 +19,29 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from gardefou.decide.context import VICTIM_SOURCES, item_context
+from gardefou.decide.results import ItemResult
+from gardefou.decision import (
+    EVIDENCE_TRACE,
+    Decision,
+    RuleTrace,
+    trace_evidence,
+    video_content_type,
+)
+from gardefou.media import Limits, load_media
 from gardefou.media.video import Video
+from gardefou.policy import UNKNOWN, Policy, evaluate, load_default_policy
+from gardefou.thread import MediaFacts, edit_facts
 
-#: the rule name of the trace entry that holds a clip's evidence facts (JSON)
-EVIDENCE_TRACE = "video_evidence"
+# media.video_scan, signals.vpdq and banks.video load the video stack (about a second): imported
+# where a clip is decided, so that deciding images does not pay for it
+
 #: key frames of a clip kept for review (blurred in the console, like a case's images)
 KEY_FRAMES = 4
 #: hash signals of images: a video's are its vPDQ features and file hashes instead
@@ -86,12 +108,8 @@ def judge_video(
     video: Video,
 ) -> Any:
     """The ``ItemResult`` of one clip of an event."""
-    from gardefou.decide import ItemResult
-    from gardefou.decide_context import item_context
-    from gardefou.media.video_decide import decide_video
     from gardefou.media.video_rejudge import CLIP_FACTS, clip_marker
     from gardefou.media.video_scan import VideoScan, decode_for_scan, with_container_c2pa
-    from gardefou.thread import MediaFacts
 
     names = [n for n in services.signal_names if n not in _IMAGE_HASHES]
     hashes, frames = decode_for_scan(video)
@@ -116,8 +134,6 @@ def judge_video(
         victim_banks=services.victim_banks,
         parents=parent_media,
     )
-    from gardefou.decision import RuleTrace
-
     facts_json = json.dumps({"item": label, **evidence_facts(scan, signals)}, sort_keys=True)
     decision = dataclasses.replace(
         vd.decision,
@@ -133,9 +149,6 @@ def key_frames(frames: Sequence[tuple[float, Any]], facts_json: str) -> list[Any
     frames that decided a signal first, then frames spread over the clip. Review media are
     encrypted, blurred in the console and expire (gardefou.cases.review_keep); evidence keeps
     none of them."""
-    import io
-
-    from gardefou.media import Limits, load_media
     from gardefou.media.video_scan import FRAME_AT
 
     if not frames:
@@ -162,8 +175,6 @@ def key_frames(frames: Sequence[tuple[float, Any]], facts_json: str) -> list[Any
 
 def with_video_type(decision: Any, any_image: bool) -> Any:
     """An event with a clip is a video for the DSA; with images too it is both."""
-    from gardefou.media.video_decide import video_content_type
-
     if not any_image:
         return video_content_type(decision)
     types = list(decision.dsa_fields.get("content_type", []))
@@ -172,24 +183,144 @@ def with_video_type(decision: Any, any_image: bool) -> Any:
     return dataclasses.replace(decision, dsa_fields={**decision.dsa_fields, "content_type": types})
 
 
-def trace_evidence(decision: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """The clips' evidence facts in a stored decision (``Decision.to_dict()``)."""
-    out = []
-    for t in (decision or {}).get("rule_trace") or ():
-        if t.get("rule") == EVIDENCE_TRACE:
-            try:
-                out.append(json.loads(t["detail"]))
-            except (ValueError, TypeError):
-                continue  # a trace entry is text: an unreadable one is skipped, not fatal
-    return out
+# -- a scanned clip ------------------------------------------------------------------------------
+
+
+@dataclass
+class VideoDecision:
+    decision: Decision
+    video_matches: list[Any]
+    frame_matches: list[Any]
+    context: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision.to_dict(),
+            "video_matches": [m.to_dict() for m in self.video_matches],
+            "frame_matches": [m.to_dict() for m in self.frame_matches],
+        }
+
+
+def _victim(m: Any, victim_banks: Sequence[str] | None) -> bool:
+    if victim_banks is not None:
+        return m.bank in victim_banks
+    return getattr(m, "source", "") in VICTIM_SOURCES or "victim" in m.bank.lower()
+
+
+def bank_context(
+    scan: Any,
+    video_index: Any = None,
+    image_banks: Any = None,
+    victim_banks: Sequence[str] | None = None,
+) -> tuple[dict[str, Any], list[Any], list[Any]]:
+    from gardefou.banks.video import match_frames
+
+    if video_index is None and image_banks is None:
+        return {}, [], []
+    try:
+        vm = video_index.match(scan.hashes) if video_index is not None else []
+        fm = match_frames(image_banks, scan.hashes.features) if image_banks is not None else []
+    except Exception:  # noqa: BLE001 - a bank outage is "unknown", never "no match"
+        return {"bank.match": UNKNOWN, "bank.victim_match": UNKNOWN}, [], []
+    # an unconfirmed hash (an anonymous submission no moderator has confirmed, in a video bank or
+    # an image bank) only sends the clip to review, as for images: never bank.match
+    live = [m for m in [*vm, *fm] if m.actionable and getattr(m, "confirmed", True) is not False]
+    unconfirmed = [
+        m
+        for m in [*vm, *fm]
+        if not m.negative
+        and not getattr(m, "suppressed", False)
+        and getattr(m, "confirmed", True) is False
+    ]
+    ctx: dict[str, Any] = {"bank.match": bool(live), "bank.unconfirmed_match": bool(unconfirmed)}
+    if unconfirmed:
+        cases = {str(m.case_id) for m in unconfirmed if getattr(m, "case_id", None)}
+        ctx["bank.unconfirmed_cases"] = sorted(cases)
+    if live:
+        ctx["bank.victim_match"] = any(_victim(m, victim_banks) for m in live)
+        distances = [int(m.distance) for m in fm if m.actionable]
+        if distances:
+            ctx["bank.min_distance"] = min(distances)
+    return ctx, vm, fm
+
+
+def decide_video(
+    scan: Any,
+    policy: Policy | None = None,
+    context: Mapping[str, Any] | None = None,
+    *,
+    video_index: Any = None,
+    image_banks: Any = None,
+    victim_banks: Sequence[str] | None = None,
+    parents: Sequence[Any] = (),
+) -> VideoDecision:
+    """The policy decision for a scanned clip (``media.video_scan.VideoScan``). ``parents``: the
+    ``thread.MediaFacts`` of the images this clip replies to (a thread
+    store's ``ancestor_media``, or a generation's input images): a clip showing the same person
+    more sexualized is a sexualized edit, as for an image reply."""
+    policy = policy or load_default_policy()
+    bank_ctx, vm, fm = bank_context(scan, video_index, image_banks, victim_banks)
+    ctx = {**dict(context or {}), **bank_ctx}
+    if parents:
+        ctx.update(edit_facts(MediaFacts.from_signals(scan.results), parents))
+    decision = evaluate(policy, scan.results, ctx)
+    return VideoDecision(video_content_type(decision), vm, fm, ctx)
+
+
+# -- a stored clip, judged again (late thread context) ---------------------------------------------
+
+
+@dataclass
+class _StoredScan:
+    """The part of a ``VideoScan`` that ``decide_video`` reads."""
+
+    hashes: Any  # signals.vpdq.VideoHashes
+    results: dict[str, Any]
+
+
+def rejudge_clip(
+    services: Any,
+    base: Mapping[str, Any],
+    parent_media: Sequence[Any],
+    actor: str | None,
+    label: str,
+    facts: Any,
+    signals: Mapping[str, Any],
+) -> Any:
+    """The ``ItemResult`` of a stored clip (``signals``: its results rebuilt by
+    ``reevaluate.stored_signals``), decided as ``judge_video`` decides a fresh one."""
+    from gardefou.media.video_rejudge import CLIP_FACTS, stored_hashes
+
+    results = {k: v for k, v in signals.items() if k != CLIP_FACTS}
+    ctx = item_context(services, base, parent_media, actor, results, facts)
+    # the image path's bank facts read a PDQ hash a clip does not have: decide_video sets them
+    for k in [k for k in ctx if k.startswith("bank.")]:
+        ctx.pop(k)
+    if services.banks is None and getattr(services, "video_index", None) is None:
+        ctx["bank.match"] = False  # a deployment without banks, as for images
+    vd = decide_video(
+        _StoredScan(stored_hashes(facts), results),
+        services.policy,
+        ctx,
+        video_index=getattr(services, "video_index", None),
+        image_banks=services.banks,
+        victim_banks=services.victim_banks,
+        parents=parent_media,
+    )
+    return ItemResult(label, results, vd.context, vd.decision, facts)
 
 
 __all__ = [
     "EVIDENCE_TRACE",
+    "VideoDecision",
+    "bank_context",
+    "decide_video",
     "evidence_facts",
     "frame_signals",
     "judge_video",
+    "rejudge_clip",
     "trace_evidence",
+    "video_content_type",
     "vpdq_digest",
     "with_video_type",
 ]

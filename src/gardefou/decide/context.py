@@ -1,22 +1,33 @@
-"""Context facts of one image for the policy: bank matches, thread edits, consent registry.
+"""Context facts for the policy: a post's place in its thread (``post_context``), and of one
+image its bank matches, thread edits and consent registry (``item_context``).
 
-Split from ``gardefou.decide`` (which re-exports these names). ``item_context`` can leave the
-facts derived from face embeddings UNKNOWN while identity has not run (cheap-first signals,
-``gardefou.policy.needs``).
+``item_context`` can leave the facts derived from face embeddings UNKNOWN while identity has
+not run (cheap-first signals, ``gardefou.policy.needs``). Reads only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from gardefou.consent import consent_facts
+from gardefou.decide.services import BANK_SIGNAL, Services
 from gardefou.policy.facts import UNKNOWN
-from gardefou.thread import MediaFacts, edit_facts
+from gardefou.signals.nudity_levels import LEVEL_RANK
+from gardefou.thread import MediaFacts, ancestor_media, bot_request_facts, edit_facts
 
-if TYPE_CHECKING:
-    from gardefou.decide import Services
+__all__ = [
+    "BANK_SIGNAL",
+    "IDENTITY_FACTS",
+    "NO_PARENT_NOTE",
+    "SKIPPED_KEY",
+    "VICTIM_SOURCES",
+    "bank_facts",
+    "consent_context",
+    "item_context",
+    "post_context",
+]
 
-BANK_SIGNAL = "pdq_dihedral"
 VICTIM_SOURCES = frozenset({"submission", "takedown", "victim"})
 NO_PARENT_NOTE = "no earlier image in the thread known"
 #: context facts derived from face embeddings (identity): UNKNOWN until identity has run
@@ -36,13 +47,34 @@ _BANK_UNKNOWN = {
     "bank.victim_match": UNKNOWN,
     "bank.unconfirmed_match": UNKNOWN,
 }
-_RANK = {"none": 0, "suggestive": 1, "explicit": 2}
 #: pseudo-signal kept with an image's thread facts: the signals cheap-first skipped (so a later
 #: re-evaluation from the stored signals knows they were not needed, not unavailable)
 SKIPPED_KEY = "_skipped"
 
 
 # -- context facts ---------------------------------------------------------------------------------
+
+
+def post_context(
+    services: Services, author: str | None, reply_to: str | None
+) -> tuple[dict[str, Any], list[str], str | None, tuple[MediaFacts, ...]]:
+    """Thread facts of a post: (context, notes, requester, the ancestor images to compare)."""
+    base: dict[str, Any] = {}
+    notes: list[str] = []
+    requester = None
+    parent = services.threads.get(reply_to) if reply_to else None
+    bot = bot_request_facts(author, parent)
+    if bot:
+        base.update(bot)
+        requester = parent.author if parent is not None else None
+        notes.append(f"answers a sexualizing request by {requester} that mentioned {author}")
+    ancestor, parent_media = ancestor_media(services.threads, reply_to)
+    if ancestor is not None and author and ancestor.author == author:
+        base["thread.parent_same_author"] = True
+    if reply_to:
+        seen = f"{len(parent_media)} ancestor image(s) compared"
+        notes.append(f"reply to {reply_to}: {seen if parent_media else NO_PARENT_NOTE}")
+    return base, notes, requester, parent_media
 
 
 def bank_facts(services: Services, signals: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,8 +145,6 @@ def _no_banks(banks: Any) -> bool:
 def consent_context(services: Services, facts: MediaFacts, poster: str | None) -> dict[str, Any]:
     if services.consent is None or not facts.embeddings:
         return {}
-    from gardefou.consent import consent_facts
-
     try:
         return consent_facts(services.consent.match(facts.embeddings), poster)
     except Exception:  # noqa: BLE001 - registry down: unknown, so sexualized faces go to review
@@ -146,7 +176,7 @@ def item_context(
         levels = [p.level for p in parent_media]
         more: Any = UNKNOWN
         if facts.level is not None and None not in levels:
-            if _RANK[facts.level] <= min(_RANK[lv] for lv in levels if lv is not None):
+            if LEVEL_RANK[facts.level] <= min(LEVEL_RANK[lv] for lv in levels if lv is not None):
                 more = False
         ctx.update(
             {
