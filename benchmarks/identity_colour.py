@@ -92,6 +92,34 @@ def groups(pairs: list[tuple[str, str, bool]]) -> dict[str, int]:
     return {a: roots.index(find(a)) for a in parent}
 
 
+#: LFW's pairs.txt folds (600 lines each, people disjoint between folds) whose people were never
+#: used to choose or fit anything (the YuNet box and landmark fits of docs/model-cards/identity.md
+#: used folds 1-3); 0-based
+HELD_OUT_FOLDS = range(3, 10)
+
+
+def held_out_people(pairs: list[tuple[str, str, bool]]) -> set[str]:
+    fold: dict[str, int] = {}
+    for i, (a, b, _) in enumerate(pairs):
+        for n in (a, b):
+            fold.setdefault(n.split("/")[0], i // 600)
+    return {p for p, f in fold.items() if f in HELD_OUT_FOLDS}
+
+
+def all_pairs(
+    emb: dict[str, np.ndarray], person: dict[str, object], imgs: list[str]
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Distances and same-person flags of every pair among ``imgs``."""
+    labels = sorted({str(person[n]) for n in imgs})
+    ids = np.array([labels.index(str(person[n])) for n in imgs])
+    e = np.stack([emb[n] for n in imgs]).astype(np.float32)
+    d_parts, s_parts = [], []
+    for i in range(len(imgs) - 1):  # row by row: 7,700 images give 30M pairs
+        d_parts.append(np.linalg.norm(e[i + 1 :] - e[i], axis=1))
+        s_parts.append(ids[i + 1 :] == ids[i])
+    return np.concatenate(d_parts), np.concatenate(s_parts), len(imgs), len(labels)
+
+
 def summary(label: str, dist: np.ndarray, same: np.ndarray) -> None:
     n_imp = int((~same).sum())
     tar, far = rates(dist, same, DEFAULT_THRESHOLD)
@@ -173,17 +201,16 @@ def main() -> None:
     person = {n: n.split("/")[0] for n in names} if lfw else groups(pairs)
     conflicts = [(a, b) for a, b, same in pairs if not same and a in person and b in person
                  and person[a] == person[b]]  # fmt: skip
-    imgs = sorted(person)
-    labels = sorted(set(person.values()))
-    ids = np.array([labels.index(person[n]) for n in imgs])
-    e = np.stack([emb[n] for n in imgs]).astype(np.float32)
-    d_parts, s_parts = [], []
-    for i in range(len(imgs) - 1):  # row by row: 7,700 images give 30M pairs
-        d_parts.append(np.linalg.norm(e[i + 1 :] - e[i], axis=1))
-        s_parts.append(ids[i + 1 :] == ids[i])
-    d2, s2 = np.concatenate(d_parts), np.concatenate(s_parts)
-    summary(f"(b) all pairs among {len(imgs)} images of {len(set(ids))} people "
+    d2, s2, n_img, n_people = all_pairs(emb, person, sorted(person))
+    summary(f"(b) all pairs among {n_img} images of {n_people} people "
             f"(conflicting 'No' pairs inside a group: {conflicts or 'none'})", d2, s2)  # fmt: skip
+    if lfw:
+        held = held_out_people(pairs)
+        d3, s3, n_img, n_people = all_pairs(emb, person, [n for n in sorted(person)
+                                                          if person[n] in held])  # fmt: skip
+        first = HELD_OUT_FOLDS[0]
+        summary(f"(c) as (b), only the {n_people} people of folds {first + 1}-10 "
+                f"({n_img} images; folds 1-{first} were used for fits)", d3, s3)  # fmt: skip
     flag = "--lfw-pairs" if lfw else "--pairs"
     print(f"\nrerun: .venv/bin/python benchmarks/identity_colour.py --data {root} "
           f"{flag} {pairs_file}")  # fmt: skip

@@ -253,7 +253,7 @@ def bench_cheap_first(
     memory: bool = True,
     tag: str = "",
 ) -> dict[str, float]:
-    import gardefou.decide as decide_mod
+    import gardefou.decide.judge as decide_mod  # where the cheap-first plan reads it
     from gardefou.banks.service import BankService
     from gardefou.decide import PlatformDecider, Services
 

@@ -84,3 +84,18 @@ def test_weights_come_from_the_wheel():
     assert layers[0].weight.shape == (16, 32) and not layers[0].depthwise
     assert layers[2].depthwise and layers[2].weight.shape == (9, 16)
     assert all(np.isfinite(x.weight).all() and np.isfinite(x.bias).all() for x in layers)
+
+
+def test_landmarks_sit_on_the_face(net):
+    """detect_landmarks: the same faces as detect, each with 5 points inside its box, in
+    YuNet's order (the person's right eye left of their left eye in the image, the nose tip
+    below the eyes and above the mouth corners)."""
+    rgb = np.ascontiguousarray(oriented_array(load_media(FIXTURES / "signals" / "orl-s1-1.png")))
+    with_points = net.detect_landmarks(rgb)
+    assert [f for f, _ in with_points] == net.detect(rgb) and with_points
+    for (x, y, w, h, _), pts in with_points:
+        assert pts.shape == (5, 2)
+        assert (pts[:, 0] >= x).all() and (pts[:, 0] <= x + w).all()
+        assert (pts[:, 1] >= y).all() and (pts[:, 1] <= y + h).all()
+        assert pts[0, 0] < pts[1, 0] and pts[3, 0] < pts[4, 0]
+        assert max(pts[0, 1], pts[1, 1]) < pts[2, 1] < min(pts[3, 1], pts[4, 1])

@@ -19,6 +19,7 @@ place; the CLI maps it to exit codes.
     ├── BankError                   bank operations (unknown bank, bad hash, bad import row)
     │   └── HashFormatError         a hash string is not valid
     ├── StoreError                  storage problems (schema version, connection)
+    │   └── SchemaBehindError       migrations pending and auto-migration off   (HTTP 503, exit 2)
     ├── NotFoundError               an id that does not exist                  (HTTP 404)
     │   └── GoneError               it existed but has expired (a signed link)  (HTTP 410)
     ├── AuthError                   missing or wrong credentials               (HTTP 401)
@@ -128,6 +129,15 @@ class HashFormatError(BankError):
 
 class StoreError(GardefouError):
     code = "store"
+
+
+class SchemaBehindError(StoreError):
+    """The store lacks migrations this gardefou needs, and migrating on open is turned off
+    (GARDEFOU_AUTO_MIGRATE=0 or ``--no-migrate``): ``gardefou db upgrade`` applies them."""
+
+    code = "schema_behind"
+    http_status = 503
+    exit_code = 2
 
 
 class NotFoundError(GardefouError):

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from gardefou.policy.facts import UNKNOWN
 from gardefou.signals.nudity_levels import LEVEL_RANK  # the one ranking of the nudity levels
 
@@ -57,7 +59,11 @@ class MediaFacts:
             level, score = str(nud.value), nud.score
         embs: tuple[tuple[float, ...], ...] = ()
         if ident is not None and getattr(ident, "available", False):
-            embs = tuple(tuple(float(x) for x in f["embedding"]) for f in ident.value or [])
+            # one C-level conversion per face: the same float64 values as float(x) per element
+            embs = tuple(
+                tuple(np.asarray(f["embedding"], dtype=np.float64).ravel().tolist())
+                for f in ident.value or []
+            )
         compact = {n: compact_signal(r) for n, r in signals.items() if n != "identity"}
         return cls(level, score, embs, compact)
 

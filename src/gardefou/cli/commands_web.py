@@ -110,7 +110,9 @@ def serve(
         RateLimiter(settings.rate_limit_url, prefix=settings.rate_limit_prefix)
     if hma:  # the app factory runs in uvicorn's workers: settings travel by environment
         os.environ["GARDEFOU_HMA_API"] = "1"
-    store = connect(db)
+    if (ctx.obj or {}).get("no_migrate"):
+        os.environ["GARDEFOU_AUTO_MIGRATE"] = "0"
+    store = connect(db)  # refuses a store that is behind when auto-migration is off
     keys = KeyStore(store)
     if not keys.list() and not os.environ.get("GARDEFOU_ADMIN_KEY"):
         _, key = keys.create("first-admin", "admin")
@@ -118,22 +120,33 @@ def serve(
     store.close()
     click.echo(
         f"gardefou serving on http://{host}:{port} (portal /portal, console /console"
-        + (", API docs /docs)" if settings.api_docs else ")"),
+        + (", API docs /docs" if settings.api_docs else "")
+        + (f", metrics /metrics for {settings.metrics} access" if settings.metrics != "off" else "")
+        + ")",
         err=True,
     )
-    uvicorn.run(
-        "gardefou.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local process (or a
-        # proxy passing the header through) could then pick its client address and dodge the
-        # per-address limits. Only the proxies named in GARDEFOU_TRUSTED_PROXIES are believed.
-        proxy_headers=bool(settings.trusted_proxies),
-        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-    )
+    from uvicorn.config import LOGGING_CONFIG
+
+    from gardefou.ops.logs import logging_config
+    from gardefou.web.metrics import per_run_directory
+
+    log_config = logging_config((ctx.obj or {}).get("log_format") or "text")
+    # several workers share their counters through files in a directory made for this run
+    with per_run_directory(settings.metrics != "off" and workers > 1):
+        uvicorn.run(
+            "gardefou.web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local process (or
+            # a proxy passing the header through) could then pick its client address and dodge
+            # the per-address limits. Only the proxies in GARDEFOU_TRUSTED_PROXIES are believed.
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+            log_config=log_config or LOGGING_CONFIG,  # text: uvicorn's own default
+        )
 
 
 @cli.group()

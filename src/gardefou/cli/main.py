@@ -7,6 +7,8 @@ Exit codes (all subcommands):
   3  a verification failed (evidence verify, policy test mismatches)
   4  evidence verify: the bundle is intact but its authenticity was not checked (no pinned
      --key and no --checkpoint saved earlier: it may have been re-signed with another key)
+doctor exits by severity (0 ok, 1 warnings, 2 errors); db status 0 current, 1 migrations
+pending, 2 the store is newer than this gardefou.
 """
 
 from __future__ import annotations
@@ -48,11 +50,35 @@ class GardefouGroup(click.Group):
     help="Store: a SQLite path or postgresql:// URL "
     "[default: $XDG_DATA_HOME/gardefou/gardefou.db].",
 )
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    default=None,
+    help="Refuse a store whose schema is behind instead of migrating it (also "
+    "GARDEFOU_AUTO_MIGRATE=0); `gardefou db upgrade` migrates.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="GARDEFOU_LOG_FORMAT",
+    default=None,
+    help="Log lines as text (default) or one JSON object a line.",
+)
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(
+    ctx: click.Context, db: str | None, no_migrate: bool | None, log_format: str | None
+) -> None:
     """gardefou: stop sexualized deepfakes of real people."""
+    from gardefou.ops.logs import configure
+    from gardefou.store.schema import migrate_on_open
+
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
+    ctx.obj["log_format"] = log_format or "text"
+    configure(ctx.obj["log_format"])
+    if no_migrate:  # scoped to this command: reset when it ends
+        ctx.obj["no_migrate"] = True
+        ctx.with_resource(migrate_on_open(False))
 
 
 def main() -> None:
@@ -73,6 +99,7 @@ def main() -> None:
         "commands_exchange",
         "commands_gateway",
         "commands_video",
+        "commands_ops",
     ):
         try:
             __import__(f"gardefou.cli.{module}")

@@ -27,7 +27,7 @@ from gardefou.signals import _dlib_resnet as resnet
 log = logging.getLogger(__name__)
 
 #: largest L2 distance allowed between an int8 and a float embedding of the same chip (the
-#: same-person threshold is 0.51; the int8 network's error measured on ORL is ~0.035, max 0.052)
+#: same-person threshold is 0.50; the int8 network's error measured on ORL is ~0.035, max 0.052)
 INT8_MAX_DRIFT = 0.07
 #: benign sample photos shipped in gardefou/data/samples, resized to chips (no face needed: the
 #: check compares two versions of one network on the same input)

@@ -187,14 +187,20 @@ class YuNet:
         self.session = onnx_session(to_onnx(load_layers()), "YuNet")
 
     def detect(self, rgb: np.ndarray) -> list[list[int]]:
+        return [face for face, _ in self.detect_landmarks(rgb)]
+
+    def detect_landmarks(self, rgb: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
+        """``detect``'s faces, each with YuNet's 5 landmarks as a (5, 2) float array in ``rgb``
+        pixels: right eye, left eye (the person's), nose tip, right and left mouth corners
+        (decoded as OpenCV's FaceDetectorYN does: offset x stride + grid position)."""
         h, w = rgb.shape[:2]
         ph, pw = -(-h // 32) * 32, -(-w // 32) * 32
         x = np.zeros((1, 3, ph, pw), np.float32)
         x[0, :, :h, :w] = rgb[:, :, ::-1].transpose(2, 0, 1)
         outs = self.session.run(None, {"x": x})
-        scores, boxes = [], []
+        scores, boxes, marks = [], [], []
         for level, stride in enumerate((8, 16, 32)):
-            cls, obj, box, _ = outs[4 * level : 4 * level + 4]
+            cls, obj, box, kps = outs[4 * level : 4 * level + 4]
             rows, cols = cls.shape[2:]
             conf = np.sqrt(_sigmoid(cls[0, 0]) * _sigmoid(obj[0, 0])).ravel()
             gy, gx = np.mgrid[0:rows, 0:cols].astype(np.float32) * np.float32(stride)
@@ -207,16 +213,20 @@ class YuNet:
             xyxy = np.stack([cx - bw / half, cy - bh / half, cx + bw / half, cy + bh / half], -1)
             scores.append(conf)
             boxes.append(xyxy.reshape(-1, 4))
+            pts = np.stack([kps[0, 0::2] * s + gx, kps[0, 1::2] * s + gy], -1)  # (5, R, C, 2)
+            marks.append(pts.transpose(1, 2, 0, 3).reshape(-1, 5, 2))
         conf = np.concatenate(scores)
         xyxy = np.concatenate(boxes)
+        landmarks = np.concatenate(marks)
         keep = np.flatnonzero(conf >= MIN_CONF)
         order = keep[np.argsort(-conf[keep], kind="stable")][:TOP_K]
         chosen: list[int] = []
         for i in order:
             if all(_iou(xyxy[i], xyxy[j]) <= NMS_IOU for j in chosen):
                 chosen.append(int(i))
-        out = []
+        out: list[tuple[list[int], np.ndarray]] = []
         for i in chosen[:KEEP_TOP_K]:
             x0, y0, x1, y1 = (float(v) for v in xyxy[i])
-            out.append([int(x0), int(y0), int(x1 - x0), int(y1 - y0), int(conf[i] * 100)])
+            face = [int(x0), int(y0), int(x1 - x0), int(y1 - y0), int(conf[i] * 100)]
+            out.append((face, landmarks[i].astype(np.float64)))
         return out

@@ -25,6 +25,7 @@ from gardefou.takedown import TakedownService
 from gardefou.web.auth import KeyStore
 from gardefou.web.deps import Services
 from gardefou.web.limits import BodyLimitMiddleware, RateLimiter
+from gardefou.web.metrics import REASON_KEY, mount_metrics
 from gardefou.web.purge import purge_lifespan
 from gardefou.web.settings import Settings
 from gardefou.web.video import bank_video_hashes
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_limit=settings.max_upload_bytes,
         upload_paths=UPLOAD_PATHS,
     )
+    # after the body limit: added last, it runs first and also sees the limit's 413 answers
+    mount_metrics(app, services)
     _install_handlers(app)
     _include_routers(app)
     from gardefou.gateway.mount import mount_gateway  # /gateway, when GARDEFOU_GATEWAY_* is set
@@ -115,6 +118,7 @@ def _include_routers(app: FastAPI) -> None:
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(GardefouError)
     async def gardefou_error(request: Request, exc: GardefouError) -> JSONResponse:
+        request.scope[REASON_KEY] = exc.code  # the rejection's reason in /metrics
         headers: dict[str, str] = {}
         if isinstance(exc, RateLimitError):
             headers["Retry-After"] = str(max(1, round(exc.retry_after)))
@@ -126,6 +130,7 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        request.scope[REASON_KEY] = "validation"
         errors = [_clean(e) for e in exc.errors()]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(x) for x in first.get("loc", []))
@@ -151,6 +156,7 @@ def _install_handlers(app: FastAPI) -> None:
         # Unknown paths (404), wrong methods (405) and unparsable multipart bodies (400) are
         # raised by the framework itself: answer them in the same shape as every other error.
         code = _HTTP_CODES.get(exc.status_code, "http")
+        request.scope[REASON_KEY] = code if code != "http" else f"http_{exc.status_code}"
         message = str(exc.detail)
         if exc.status_code == 404:
             message = f"no such endpoint: {request.url.path}; see /openapi.json for the API"

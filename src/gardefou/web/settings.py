@@ -22,6 +22,7 @@ DEFAULT_RATES: dict[str, int] = {
     "failed_keys": 30,
 }
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+METRICS_MODES = ("off", "local", "key")
 
 
 #: (variable, setting, type, scale) of the media decoding settings.
@@ -63,6 +64,9 @@ class Settings:
     max_video_seconds: float = 60.0
     max_video_decode_seconds: float = 30.0
     video_banks: str | None = None  # old JSON Lines video banks, imported once; None: next to db
+    # /metrics: "off" (default), "local" (loopback clients only, no key) or "key" (an admin or
+    # auditor API key); see docs/operations.md
+    metrics: str = "off"
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
@@ -87,6 +91,11 @@ class Settings:
             )
         # a partial table (``rates={"public": 3}``) overrides those roles only
         object.__setattr__(self, "rates", {**DEFAULT_RATES, **self.rates})
+        if self.metrics not in METRICS_MODES:
+            raise ConfigError(
+                f"GARDEFOU_METRICS={self.metrics!r}: use off (default), local (loopback "
+                "clients only) or key (an admin or auditor API key)"
+            )
         for proxy in self.trusted_proxies:
             if proxy == "*":
                 continue  # every peer: only behind a network that no one else can reach
@@ -123,7 +132,8 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Settings from GARDEFOU_DB, GARDEFOU_ADMIN_KEY, GARDEFOU_MAX_UPLOAD_MB,
-        GARDEFOU_RATE_LIMIT_URL, GARDEFOU_TRUSTED_PROXIES, GARDEFOU_API_DOCS, then overrides."""
+        GARDEFOU_RATE_LIMIT_URL, GARDEFOU_TRUSTED_PROXIES, GARDEFOU_API_DOCS, GARDEFOU_METRICS,
+        then overrides."""
         values: dict[str, object] = {}
         if os.environ.get("GARDEFOU_RATE_LIMIT_URL"):
             values["rate_limit_url"] = os.environ["GARDEFOU_RATE_LIMIT_URL"]
@@ -135,6 +145,8 @@ class Settings:
         values["api_docs"] = docs in _TRUE
         if os.environ.get("GARDEFOU_DB"):
             values["db"] = os.environ["GARDEFOU_DB"]
+        if os.environ.get("GARDEFOU_METRICS"):
+            values["metrics"] = os.environ["GARDEFOU_METRICS"].strip().lower()
         if os.environ.get("GARDEFOU_VIDEO_BANKS"):
             values["video_banks"] = os.environ["GARDEFOU_VIDEO_BANKS"]
         if os.environ.get("GARDEFOU_ADMIN_KEY"):

@@ -1,0 +1,1 @@
+"""What an operator runs next to the service: health checks (``doctor``) and log formats."""
