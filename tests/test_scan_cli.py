@@ -93,3 +93,18 @@ def test_demo_scans_bundled_samples(tmp_path: Path) -> None:
     result = _cli().invoke(cli, ["demo", "--samples", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "demo" / "gardefou.db").exists()
+
+
+def test_table_says_why_a_signal_is_unavailable(tmp_path: Path, monkeypatch) -> None:
+    """Before: the table printed `pdq=UNAVAILABLE` and dropped the reason (what to install)."""
+    from gardefou.signals.pdq import PdqSignal
+
+    def unavailable(self, media, context=None):
+        return self.unavailable("needs `pip install 'gardefou[x]'`:\tthe model\nfailed to load")
+
+    monkeypatch.setattr(PdqSignal, "extract", unavailable)
+    (tmp_path / "one.webp").write_bytes(GOOD["webp"]())
+    result = _cli().invoke(cli, ["scan", str(tmp_path)])
+    (row,) = result.stdout.splitlines()
+    assert "pdq=UNAVAILABLE (needs `pip install 'gardefou[x]'`: the model failed to load)" in row
+    assert row.count("\t") == 2  # path, format, the signal: the reason adds no column

@@ -41,6 +41,7 @@ from gardefou.banks.export import CSV_COLUMNS, FORMATS, export_bank
 from gardefou.banks.models import MIN_QUALITY, ImportReport
 from gardefou.banks.service import BankService, normalize_pdq
 from gardefou.errors import BankError, GardefouError
+from gardefou.progress import ProgressFn, reporting
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "detect_format", "export_bank", "import_file", "import_text",
            "parse", "parse_all"]  # fmt: skip
@@ -254,6 +255,7 @@ def import_file(
     actor: str | None = None,
     reason: str = "",
     source: str = "",
+    progress: ProgressFn | None = None,
 ) -> ImportReport:
     """Import a file into ``bank``: all rows or none."""
     try:
@@ -268,6 +270,7 @@ def import_file(
         actor=actor,
         reason=reason,
         source=source or f"import:{Path(path).name}",
+        progress=progress,
     )
 
 
@@ -280,6 +283,7 @@ def import_text(
     actor: str | None = None,
     reason: str = "",
     source: str = "",
+    progress: ProgressFn | None = None,
 ) -> ImportReport:
     rows, others = parse_all(text, fmt)
     b = service.get_bank(bank)
@@ -301,7 +305,8 @@ def import_text(
     known = other_signals.live_keys(service.db, b.id)
     kept: dict[str, int] = {}
     with service.db.transaction():  # entries and kept signals: all or nothing
-        service.add_entries(b, keep, actor=actor, reason=reason, source=source)
+        written = reporting(keep, progress) if progress else keep  # (rows written, rows to write)
+        service.add_entries(b, written, actor=actor, reason=reason, source=source)
         for o in others:
             key = (o["signal_type"], o["value"])
             if key in known:

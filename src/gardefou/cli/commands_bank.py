@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli, emit_json
+from gardefou.cli.progress import Progress, progress_options
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -57,7 +58,9 @@ def bank_group() -> None:
     show_default=True,
     help="Fraction of entries live (deterministic by hash), for gradual rollout.",
 )
-@click.option("--description", default="")
+@click.option(
+    "--description", default="", help="What the bank holds and where its hashes come from."
+)
 @reason_opt
 @click.pass_context
 def create_cmd(
@@ -107,15 +110,31 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 
 @bank_group.command("set")
 @click.argument("name")
-@click.option("--threshold", type=click.IntRange(0, 128), default=None)
-@click.option("--enable-ratio", type=click.FloatRange(0, 1), default=None)
-@click.option("--negative/--positive", default=None)
+@click.option(
+    "--threshold",
+    type=click.IntRange(0, 128),
+    default=None,
+    help="Largest PDQ distance that counts as a match.",
+)
+@click.option(
+    "--enable-ratio",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Share of traffic the bank acts on (0-1), for a gradual rollout.",
+)
+@click.option(
+    "--negative/--positive",
+    default=None,
+    help="Negative: known-benign content whose matches suppress others; --positive undoes it.",
+)
 @click.option("--enabled/--disabled", "enabled", default=None, help="Turn the whole bank on/off.")
-@click.option("--description", default=None)
+@click.option(
+    "--description", default=None, help="What the bank holds and where its hashes come from."
+)
 @reason_opt
 @click.pass_context
 def set_cmd(ctx: click.Context, name: str, reason: str, **changes: Any) -> None:
-    """Change a bank's settings."""
+    """Change the settings of bank NAME."""
     b = _service(ctx).update_bank(name, reason=reason, **changes)
     emit_json(b.to_dict())
 
@@ -126,7 +145,7 @@ def set_cmd(ctx: click.Context, name: str, reason: str, **changes: Any) -> None:
 @reason_opt
 @click.pass_context
 def rename_cmd(ctx: click.Context, name: str, new_name: str, reason: str) -> None:
-    """Rename a bank."""
+    """Rename bank NAME to NEW_NAME."""
     _service(ctx).rename_bank(name, new_name, reason=reason)
     click.echo(f"renamed {name} -> {new_name}")
 
@@ -137,7 +156,7 @@ def rename_cmd(ctx: click.Context, name: str, new_name: str, reason: str) -> Non
 @reason_opt
 @click.pass_context
 def delete_cmd(ctx: click.Context, name: str, yes: bool, reason: str) -> None:
-    """Delete a bank: its entries stop matching (rows stay for the audit trail)."""
+    """Delete bank NAME: its entries stop matching (rows stay for the audit trail)."""
     if not yes:
         click.confirm(f"delete bank {name} and stop matching all its entries?", abort=True)
     n = _service(ctx).delete_bank(name, reason=reason)
@@ -153,11 +172,19 @@ def delete_cmd(ctx: click.Context, name: str, yes: bool, reason: str) -> None:
     default=None,
     help="PDQ quality of a hex hash [default: 100; computed for a file].",
 )
-@click.option("--md5", default=None)
-@click.option("--sha256", default=None)
-@click.option("--source", default="cli")
-@click.option("--case-id", default=None)
-@click.option("--note", default="")
+@click.option(
+    "--md5", default=None, help="MD5 of the original file, matched exactly next to the PDQ hash."
+)
+@click.option(
+    "--sha256",
+    default=None,
+    help="SHA-256 of the original file, matched exactly next to the PDQ hash.",
+)
+@click.option(
+    "--source", default="cli", help="Where the hash came from (recorded in the audit trail)."
+)
+@click.option("--case-id", default=None, help="Case or request the entry belongs to.")
+@click.option("--note", default="", help="Free text kept with the entry (no personal data).")
 @click.option(
     "--crop-resilient",
     is_flag=True,
@@ -181,7 +208,8 @@ def add_cmd(
     reason: str,
     as_json: bool,
 ) -> None:
-    """Add a PDQ hash (64 hex digits) or an image FILE (hashed here; never stored) to NAME."""
+    """Add HASH_OR_FILE to bank NAME: a PDQ hash (64 hex digits) or an image file (hashed
+    here; never stored)."""
     extra: list[str] = []
     if _HEX64.fullmatch(hash_or_file.strip()):
         pdq, q = hash_or_file.strip(), 100 if quality is None else quality
@@ -226,13 +254,26 @@ def add_cmd(
     "('pdq <hex>' lines); hma: HMA bank-content JSON.",
 )
 @reason_opt
+@progress_options
 @click.pass_context
-def import_cmd(ctx: click.Context, name: str, file: str, fmt: str, reason: str) -> None:
+def import_cmd(
+    ctx: click.Context,
+    name: str,
+    file: str,
+    fmt: str,
+    reason: str,
+    progress: bool | None,
+    quiet: bool,
+) -> None:
     """Import FILE into bank NAME: every row or none (a bad row names its line)."""
     from gardefou.banks.formats import import_file
 
     svc = _service(ctx)
-    report = import_file(svc, name, file, fmt, reason=reason)
+    bar = Progress(f"bank import {name}", "rows", progress, quiet)
+    try:
+        report = import_file(svc, name, file, fmt, reason=reason, progress=bar)
+    finally:
+        bar.close()
     svc.index.refresh()  # fold the new rows into the on-disk index now, not on first query
     emit_json(report.to_dict())
 
@@ -240,9 +281,20 @@ def import_cmd(ctx: click.Context, name: str, file: str, fmt: str, reason: str) 
 @bank_group.command("export")
 @click.argument("name")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "te", "hma"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "te", "hma"]),
+    default="csv",
+    show_default=True,
+    help="csv: gardefou's columns; te: ThreatExchange hash lines; hma: HMA bank export.",
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default="-",
+    help="File to write ('-' = stdout).",
+)
 @click.pass_context
 def export_cmd(ctx: click.Context, name: str, fmt: str, output: str) -> None:
     """Export bank NAME (live entries, enabled or not)."""
@@ -264,7 +316,7 @@ def export_cmd(ctx: click.Context, name: str, fmt: str, output: str) -> None:
     help="A clip (repeatable): its vPDQ (every frame) and MD5 are computed here and only they "
     "are stored, in the victim-videos bank.",
 )
-@click.option("--note", default="")
+@click.option("--note", default="", help="Free text kept with the submission (no personal data).")
 @click.option(
     "--confirmed",
     is_flag=True,
@@ -281,9 +333,9 @@ def submit_cmd(
     confirmed: bool,
     as_json: bool,
 ) -> None:
-    """Hash-only submission by a person depicted: HEX or HEX:QUALITY items and/or --video
-    clips. Prints the case number and the PIN needed to withdraw (shown once). Its matches go
-    to review until it is confirmed (`gardefou bank confirm CASE`)."""
+    """Hash-only submission to bank NAME by a person depicted: HASHES are HEX or HEX:QUALITY
+    items, and/or --video clips. Prints the case number and the PIN needed to withdraw (shown
+    once). Its matches go to review until it is confirmed (`gardefou bank confirm CASE`)."""
     from gardefou.banks.video_submissions import submit_with_clips
 
     items: list[str | tuple[str, int]] = []
@@ -317,7 +369,7 @@ def _hash_clips(paths: tuple[str, ...]) -> list[Any]:
 @reason_opt
 @click.pass_context
 def withdraw_cmd(ctx: click.Context, case_number: str, pin: str, reason: str) -> None:
-    """Withdraw a submission: its hashes (and clips) stop matching at once."""
+    """Withdraw submission CASE_NUMBER: its hashes (and clips) stop matching at once."""
     from gardefou.banks.video_submissions import follow_review
 
     svc = _service(ctx)

@@ -24,8 +24,16 @@ from gardefou.cli.commands_bank import (
 
 @bank_group.command("entries")
 @click.argument("name")
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="At most this many entries.",
+)
+@click.option(
+    "--offset", type=click.IntRange(0), default=0, help="Skip this many entries first (for paging)."
+)
 @json_opt
 @click.pass_context
 def entries_cmd(ctx: click.Context, name: str, limit: int, offset: int, as_json: bool) -> None:
@@ -53,7 +61,7 @@ def _toggle(ctx: click.Context, entry_ids: tuple[int, ...], enabled: bool, reaso
 @reason_opt
 @click.pass_context
 def enable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> None:
-    """Enable entries by id."""
+    """Enable entries ENTRY_IDS."""
     _toggle(ctx, entry_ids, True, reason)
 
 
@@ -62,7 +70,7 @@ def enable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> N
 @reason_opt
 @click.pass_context
 def disable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> None:
-    """Disable entries by id (they stop matching; reversible)."""
+    """Disable entries ENTRY_IDS (they stop matching; reversible)."""
     _toggle(ctx, entry_ids, False, reason)
 
 
@@ -71,7 +79,7 @@ def disable_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> 
 @reason_opt
 @click.pass_context
 def remove_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> None:
-    """Remove entries for good (rows stay for the audit trail)."""
+    """Remove entries ENTRY_IDS for good (rows stay for the audit trail)."""
     svc = _service(ctx)
     for entry_id in entry_ids:
         svc.remove_entry(entry_id, reason=reason)
@@ -80,11 +88,19 @@ def remove_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> N
 
 @bank_group.command("audit")
 @click.argument("name", required=False)
-@click.option("--entry", "entry_id", type=int, default=None)
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.option(
+    "--entry", "entry_id", type=int, default=None, help="Only the changes to this entry id."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="At most this many lines.",
+)
 @click.pass_context
 def audit_cmd(ctx: click.Context, name: str | None, entry_id: int | None, limit: int) -> None:
-    """Audit trail (JSON Lines, newest first): who changed what, when and why."""
+    """Audit trail of bank NAME (JSON Lines, newest first): who changed what, when and why."""
     for row in _service(ctx).audit_log(name, entry_id, limit):
         emit_json(row)
 
@@ -116,7 +132,7 @@ def match_cmd(
     no_trim: bool,
     show_all: bool,
 ) -> None:
-    """Match an image FILE or a PDQ HEX against the banks. JSON: a list of
+    """Match TARGET (an image FILE or a PDQ HEX) against the banks. JSON: a list of
     {bank, entry_id, distance, ...}; exit status 0 whether or not anything matched."""
     svc = _service(ctx)
     only = list(banks) or None

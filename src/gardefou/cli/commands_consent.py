@@ -88,7 +88,7 @@ def consent_withdraw(ctx: click.Context, template_id: int, code: str) -> None:
 @click.argument("template_id", type=int)
 @click.pass_context
 def consent_show(ctx: click.Context, template_id: int) -> None:
-    """A template's label, owner account and dates (never the embedding)."""
+    """Template TEMPLATE_ID's label, owner account and dates (never the embedding)."""
     from dataclasses import asdict
 
     t = _registry(ctx).get(template_id)

@@ -51,7 +51,9 @@ def _row(record: ScanRecord, verbose: bool) -> str:
     parts = [record.path, f"{m.format} {m.width}x{m.height}"]
     for r in record.results:
         if not r.available:
-            parts.append(f"{r.name}=UNAVAILABLE")
+            # the reason says what to install or fix; one line, so the table stays a table
+            reason = " ".join(r.explanation.split()) or "no reason given"
+            parts.append(f"{r.name}=UNAVAILABLE ({reason})")
         elif r.name == "pdq":
             parts.append(f"pdq={r.value} q={r.details.get('quality')}")
         elif r.name in ("crypto_hash", "pdq_dihedral"):
@@ -77,9 +79,27 @@ def _row(record: ScanRecord, verbose: bool) -> str:
     help="Comma-separated signal names, or 'all' [default: hashes only; see `gardefou signals`].",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Show time per signal.")
-@click.option("--max-megapixels", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--max-bytes", type=click.IntRange(1), default=50 * 1024 * 1024, show_default=True)
-@click.option("--max-frames", type=click.IntRange(1), default=1000, show_default=True)
+@click.option(
+    "--max-megapixels",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="Refuse images larger than this many megapixels, before decoding.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(1),
+    default=50 * 1024 * 1024,
+    show_default=True,
+    help="Refuse files larger than this many bytes.",
+)
+@click.option(
+    "--max-frames",
+    type=click.IntRange(1),
+    default=1000,
+    show_default=True,
+    help="Refuse animations with more frames than this.",
+)
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -98,7 +118,7 @@ def scan_cmd(
     max_frames: int,
     progress: bool | None,
 ) -> None:
-    """Scan files and folders (recursively). A bad file never stops the scan.
+    """Scan PATHS, files and folders (recursively). A bad file never stops the scan.
 
     Exit status: 0 when every file scanned, 1 when any file was rejected, 2 on usage errors.
     """
@@ -167,7 +187,13 @@ def signals_cmd() -> None:
     help="Then serve the review console on the demo store (Ctrl-C stops it).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address for --serve.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port for --serve.",
+)
 @click.pass_context
 def demo_cmd(
     ctx: click.Context, out: str | None, samples: bool, serve: bool, host: str, port: int

@@ -11,64 +11,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from gardefou.cli.group import EXIT_UNAUTHENTICATED, EXIT_VERIFY, cli, emit_json
-from gardefou.errors import ConfigError
-
-
-def _home(ctx: click.Context) -> Path:
-    from gardefou.store.db import default_db_path
-
-    db = ctx.obj.get("db") if ctx.obj else None
-    if db and not str(db).startswith(("postgres://", "postgresql://")):
-        return Path(str(db).removeprefix("sqlite:///")).resolve().parent
-    return default_db_path().parent
-
-
-def _open_store(ctx: click.Context) -> Any:
-    from gardefou.evidence import EvidenceKeys, EvidenceStore
-    from gardefou.store import connect
-
-    opts = ctx.obj["evidence"]
-    keys = EvidenceKeys.load(opts["keys"] or _home(ctx) / "evidence-keys")
-    blobs = opts["blobs"] or _home(ctx) / "evidence-blobs"
-    return EvidenceStore(connect(ctx.obj.get("db")), blobs, keys, origin=opts["origin"])
-
-
-def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise ConfigError(f"label {pair!r} is not KEY=VALUE")
-        k, v = pair.split("=", 1)
-        out[k] = v
-    return out
-
-
-@cli.group("evidence")
-@click.option("--keys", envvar="GARDEFOU_EVIDENCE_KEYS", type=click.Path(file_okay=False),
-              help="Key folder [default: evidence-keys/ beside the database].")  # fmt: skip
-@click.option(
-    "--blobs",
-    envvar="GARDEFOU_EVIDENCE_DIR",
-    type=click.Path(file_okay=False),
-    help="Encrypted blob folder [default: evidence-blobs/ beside the database].",
+from gardefou.cli import evidence_c2sp  # noqa: F401 - registers the C2SP commands
+from gardefou.cli.evidence_group import (
+    evidence,
+    evidence_home,
+    open_evidence_store,
+    parse_labels,
 )
-@click.option(
-    "--origin",
-    envvar="GARDEFOU_EVIDENCE_ORIGIN",
-    default="gardefou",
-    show_default=True,
-    help="Log name written into every signed checkpoint (e.g. your platform domain).",
-)
-@click.pass_context
-def evidence(ctx: click.Context, keys: str | None, blobs: str | None, origin: str) -> None:
-    """Preserved evidence: append-only Merkle log, legal holds, offline-verifiable bundles."""
-    ctx.ensure_object(dict)
-    ctx.obj["evidence"] = {"keys": keys, "blobs": blobs, "origin": origin}
+from gardefou.cli.group import EXIT_UNAUTHENTICATED, EXIT_VERIFY, emit_json
 
 
 @evidence.command("keygen")
@@ -77,7 +30,7 @@ def keygen_cmd(ctx: click.Context) -> None:
     """Create the blob encryption key and the checkpoint signing key (never overwrites)."""
     from gardefou.evidence import EvidenceKeys
 
-    target = ctx.obj["evidence"]["keys"] or _home(ctx) / "evidence-keys"
+    target = ctx.obj["evidence"]["keys"] or evidence_home(ctx) / "evidence-keys"
     keys = EvidenceKeys.generate()
     keys.save(target)
     emit_json(
@@ -106,8 +59,8 @@ def append_cmd(ctx: click.Context, files: tuple[str, ...], kind: str, actor: str
                account: str | None, bank: str | None, labels: tuple[str, ...],
                checkpoint: bool) -> None:  # fmt: skip
     """Preserve FILES ('-' = stdin): encrypt, log, print one receipt (with proof) per file."""
-    store = _open_store(ctx)
-    extra = _labels(labels)
+    store = open_evidence_store(ctx)
+    extra = parse_labels(labels)
     for f in files:
         data = sys.stdin.buffer.read() if f == "-" else Path(f).read_bytes()
         r = store.preserve(data, kind, actor, reason, account=account, bank=bank, labels=extra)
@@ -118,17 +71,33 @@ def append_cmd(ctx: click.Context, files: tuple[str, ...], kind: str, actor: str
 
 
 @evidence.command("checkpoint")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["gardefou", "c2sp"]),
+    default="gardefou",
+    show_default=True,
+    help="gardefou: the log's own note (with its time); c2sp: a C2SP tlog-checkpoint that "
+    "standard transparency-log witnesses check (origin, size, root; key name = --origin).",
+)
 @click.pass_context
-def checkpoint_cmd(ctx: click.Context) -> None:
+def checkpoint_cmd(ctx: click.Context, fmt: str) -> None:
     """Sign a checkpoint of the log now and print it (publish it somewhere others can see)."""
-    click.echo(_open_store(ctx).log.checkpoint().serialize(), nl=False)
+    store = open_evidence_store(ctx)
+    cp = store.log.checkpoint()
+    if fmt == "c2sp":
+        from gardefou.evidence.c2sp import sign_checkpoint
+
+        click.echo(sign_checkpoint(store.keys.signer, cp.origin, cp.tree_size, cp.root), nl=False)
+    else:
+        click.echo(cp.serialize(), nl=False)
 
 
 @evidence.command("status")
 @click.pass_context
 def status_cmd(ctx: click.Context) -> None:
     """Log size, current root, checkpoints and active holds."""
-    store = _open_store(ctx)
+    store = open_evidence_store(ctx)
     cps = store.log.checkpoints()
     emit_json({"entries": store.log.size, "root": store.log.tree.root().hex(),
                "checkpoints": len(cps), "last_checkpoint": cps[-1].tree_size if cps else None,
@@ -142,7 +111,7 @@ def check_cmd(ctx: click.Context) -> None:
     """Recompute the stored log and every checkpoint; exit 3 if anything does not match."""
     from gardefou.errors import ProofError
 
-    store = _open_store(ctx)
+    store = open_evidence_store(ctx)
     try:
         emit_json({"ok": True, **store.log.verify()})
     except ProofError as exc:
@@ -152,13 +121,24 @@ def check_cmd(ctx: click.Context) -> None:
 
 @evidence.command("get")
 @click.argument("sha256")
-@click.option("--actor", required=True)
-@click.option("--reason", required=True)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False))
+@click.option("--actor", required=True, help="Operator id recorded in the chain of custody.")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why (case, order or request reference), recorded in the chain of custody.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="File to write the decrypted content to.",
+)
 @click.pass_context
 def get_cmd(ctx: click.Context, sha256: str, actor: str, reason: str, out: str) -> None:
-    """Write preserved content to OUT; the access is recorded in the chain of custody."""
-    Path(out).write_bytes(_open_store(ctx).access(sha256, actor, reason))
+    """Write the preserved content whose SHA-256 is SHA256 to OUT; the access is recorded in
+    the chain of custody."""
+    Path(out).write_bytes(open_evidence_store(ctx).access(sha256, actor, reason))
     emit_json({"sha256": sha256, "out": out})
 
 
@@ -166,15 +146,19 @@ def get_cmd(ctx: click.Context, sha256: str, actor: str, reason: str, out: str) 
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--hold", default=None, help="Export only what this legal hold covers.")
 @click.option("--no-blobs", is_flag=True, help="Leave the preserved content out.")
-@click.option("--actor", required=True)
-@click.option("--reason", required=True)
+@click.option("--actor", required=True, help="Operator id recorded in the chain of custody.")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why (order or request reference), recorded in the chain of custody.",
+)
 @click.pass_context
 def export_cmd(ctx: click.Context, out: str, hold: str | None, no_blobs: bool, actor: str,
                reason: str) -> None:  # fmt: skip
     """Write a self-contained, signed bundle to the new folder OUT."""
     from gardefou.evidence import export_bundle
 
-    emit_json(export_bundle(_open_store(ctx), out, actor, reason, hold=hold,
+    emit_json(export_bundle(open_evidence_store(ctx), out, actor, reason, hold=hold,
                             include_blobs=not no_blobs))  # fmt: skip
 
 
@@ -225,9 +209,11 @@ def hold_group() -> None:
 @click.argument("name")
 @click.option("--reason", required=True, help="Order or request reference.")
 @click.option("--by", "by", required=True, help="Operator id placing the hold.")
-@click.option("--account", default=None)
-@click.option("--bank", default=None)
-@click.option("--kind", default=None)
+@click.option("--account", default=None, help="Hold what was preserved for this opaque account id.")
+@click.option("--bank", default=None, help="Hold what matched this hash bank.")
+@click.option(
+    "--kind", default=None, help="Hold this kind of evidence only (media, request, decision, ...)."
+)
 @click.option("--from", "time_from", default=None, help="Preserved at or after (ISO date).")
 @click.option("--to", "time_to", default=None, help="Preserved before (ISO date).")
 @click.option("--match", "match", multiple=True, metavar="KEY=VALUE", help="Label to match.")
@@ -238,20 +224,20 @@ def hold_place(ctx: click.Context, name: str, reason: str, by: str, account: str
     """Place hold NAME."""
     from gardefou.evidence import Hold
 
-    store = _open_store(ctx)
-    hold = Hold(name, reason, by, account, bank, kind, time_from, time_to, _labels(match))
+    store = open_evidence_store(ctx)
+    hold = Hold(name, reason, by, account, bank, kind, time_from, time_to, parse_labels(match))
     r = store.place_hold(hold)
     emit_json({"hold": name, "covers": len(store.held_blobs(name)), "seq": r.seq})
 
 
 @hold_group.command("release")
 @click.argument("name")
-@click.option("--reason", required=True)
-@click.option("--by", "by", required=True)
+@click.option("--reason", required=True, help="Why the hold ends (order or request reference).")
+@click.option("--by", "by", required=True, help="Operator id releasing the hold.")
 @click.pass_context
 def hold_release(ctx: click.Context, name: str, reason: str, by: str) -> None:
     """Release hold NAME (its history stays in the log)."""
-    r = _open_store(ctx).release_hold(name, by, reason)
+    r = open_evidence_store(ctx).release_hold(name, by, reason)
     emit_json({"released": name, "seq": r.seq})
 
 
@@ -260,28 +246,38 @@ def hold_release(ctx: click.Context, name: str, reason: str, by: str) -> None:
 @click.pass_context
 def hold_list(ctx: click.Context, include_released: bool) -> None:
     """List holds as JSON lines."""
-    for row in _open_store(ctx).holds(include_released):
+    for row in open_evidence_store(ctx).holds(include_released):
         emit_json(row)
 
 
 @evidence.command("purge")
-@click.option("--actor", default="retention", show_default=True)
+@click.option(
+    "--actor",
+    default="retention",
+    show_default=True,
+    help="Operator or job id recorded for each deletion.",
+)
 @click.pass_context
 def purge_cmd(ctx: click.Context, actor: str) -> None:
     """Delete content past its retention date unless a legal hold covers it."""
-    emit_json(_open_store(ctx).purge_expired(actor=actor))
+    emit_json(open_evidence_store(ctx).purge_expired(actor=actor))
 
 
 @evidence.command("preserve-store")
 @click.option("--actor", required=True, help="Operator or job id recorded in the custody chain.")
-@click.option("--reason", default="routine preservation", show_default=True)
+@click.option(
+    "--reason",
+    default="routine preservation",
+    show_default=True,
+    help="Why, recorded in the chain of custody.",
+)
 @click.pass_context
 def preserve_store_cmd(ctx: click.Context, actor: str, reason: str) -> None:
     """Preserve every case (decision, history, appeals) and takedown request as evidence; new
     versions only, so it is safe to run on a schedule."""
     from gardefou.evidence.from_store import preserve_cases, preserve_takedowns
 
-    store = _open_store(ctx)
+    store = open_evidence_store(ctx)
     cases = preserve_cases(store, actor, reason)
     takedowns = preserve_takedowns(store, actor, reason)
     cp = store.log.checkpoint()

@@ -45,7 +45,13 @@ def exchange_group() -> None:
     help="Where the secret is read at each use "
     "[default: env:GARDEFOU_EXCHANGE_<NAME>_CREDENTIALS].",
 )
-@click.option("--page-size", type=click.IntRange(1, 10_000), default=800, show_default=True)
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, 10_000),
+    default=800,
+    show_default=True,
+    help="Records asked for per page; each page is committed with its checkpoint.",
+)
 @click.option(
     "--environment",
     default="",
@@ -64,7 +70,7 @@ def add(
     environment: str,
     privacy_group: int | None,
 ) -> None:
-    """Configure an exchange; print it as JSON (the secret is never stored nor printed)."""
+    """Configure exchange NAME; print it as JSON (the secret is never stored nor printed)."""
     default_bank = f"victim-{name}" if kind == "stopncii" else name
     ex = _exchanges(ctx).add(
         name,
@@ -92,7 +98,7 @@ def list_(ctx: click.Context) -> None:
 @click.argument("name")
 @click.pass_context
 def status(ctx: click.Context, name: str) -> None:
-    """Checkpoint, last fetch, counts by status and signal type, feedback queue."""
+    """Exchange NAME: checkpoint, last fetch, counts by status and signal type, feedback queue."""
     emit_json(_exchanges(ctx).status(name))
 
 
@@ -102,8 +108,8 @@ def status(ctx: click.Context, name: str) -> None:
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.pass_context
 def fetch(ctx: click.Context, names: tuple[str, ...], max_pages: int | None, quiet: bool) -> None:
-    """Fetch from each exchange's checkpoint (all exchanges when none is named). Safe to kill
-    and run again: nothing is lost or stored twice."""
+    """Fetch from the checkpoint of each exchange in NAMES (all exchanges when none is named).
+    Safe to kill and run again: nothing is lost or stored twice."""
     svc = _exchanges(ctx)
     last = [0.0]
 
@@ -140,7 +146,7 @@ def fetch(ctx: click.Context, names: tuple[str, ...], max_pages: int | None, qui
 )
 @click.pass_context
 def remove(ctx: click.Context, name: str, remove_entries: bool) -> None:
-    """Stop syncing an exchange (its entries stay in the bank unless --remove-entries)."""
+    """Stop syncing exchange NAME (its entries stay in the bank unless --remove-entries)."""
     n = _exchanges(ctx).remove(name, keep_entries=not remove_entries, actor=_service(ctx).actor)
     emit_json({"exchange": name, "removed": True, "entries_removed": n})
 
@@ -151,7 +157,8 @@ def remove(ctx: click.Context, name: str, remove_entries: bool) -> None:
 @click.option("--tag", "tags", multiple=True, help="Free-form tag sent with the feedback.")
 @click.pass_context
 def feedback(ctx: click.Context, entry_id: int, verdict: str, tags: tuple[str, ...]) -> None:
-    """Queue feedback on a bank entry for the exchange it came from (sent by push-feedback)."""
+    """Queue VERDICT on bank entry ENTRY_ID for the exchange it came from (sent by
+    push-feedback)."""
     fid = _exchanges(ctx).queue_feedback(entry_id, verdict, tags)
     emit_json({"entry_id": entry_id, "verdict": verdict, "queued": fid is not None, "id": fid})
     if fid is None:

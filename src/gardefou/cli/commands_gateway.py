@@ -38,7 +38,13 @@ from gardefou.cli.group import cli
     show_default=True,
     help="Address to bind (loopback by default; put a TLS proxy in front).",
 )
-@click.option("--port", default=8090, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8090,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option(
     "--c2pa-cert",
     type=click.Path(dir_okay=False, exists=True),

@@ -110,7 +110,7 @@ def guard_cmd(
 def guard_output_cmd(ctx: click.Context, output: str, request: str | None,
                      inputs: tuple[str, ...], as_json: bool, strict: bool, audit: bool,
                      retain_days: int) -> None:  # fmt: skip
-    """Check a generated image or clip before returning it (same person as an input,
+    """Check OUTPUT, a generated image or clip, before returning it (same person as an input,
     sexualized?); a clip's sampled frames are checked one by one."""
     from gardefou.media.video_guard import check_output_media
 

@@ -10,31 +10,15 @@ from typing import Any
 import click
 
 from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.cli.pipeline_options import (
+    DECIDER_OPT,
+    GROUP_OPT,
+    MAX_EVENT_OPT,
+    REDIS_OPT,
+    STREAM_OPT,
+)
+from gardefou.cli.progress import Progress, progress_options
 from gardefou.errors import ConfigError
-
-REDIS_OPT = click.option(
-    "--redis",
-    "redis_url",
-    envvar="GARDEFOU_REDIS_URL",
-    default="redis://127.0.0.1:6379/0",
-    show_default=True,
-    help="Redis URL [env GARDEFOU_REDIS_URL].",
-)
-STREAM_OPT = click.option("--stream", default="gardefou:events", show_default=True)
-GROUP_OPT = click.option("--group", default="gardefou-deciders", show_default=True)
-DECIDER_OPT = click.option(
-    "--decider",
-    default=None,
-    metavar="MODULE:FACTORY",
-    help="Decider factory [default: the platform policy when installed, else signals only].",
-)
-MAX_EVENT_OPT = click.option(
-    "--max-event-bytes",
-    type=click.IntRange(1),
-    default=8 * 1024 * 1024,
-    show_default=True,
-    help="Larger events go to the dead letters.",
-)
 
 
 def _db_url(ctx: click.Context) -> str:
@@ -65,7 +49,14 @@ def _print_summary(summary: dict[str, Any], as_json: bool, where: str) -> None:
 
 @cli.command("run")
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--workers", "-w", type=click.IntRange(1), default=1, show_default=True)
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Worker processes.",
+)
 @click.option("--queue-size", type=click.IntRange(1), default=None, help="[default: 2 x workers]")
 @DECIDER_OPT
 @MAX_EVENT_OPT
@@ -82,7 +73,8 @@ def run_cmd(
     as_json: bool,
     each: bool,
 ) -> None:
-    """Decide every event in JSONL files or folders ('-' = stdin) with a local worker pool.
+    """Decide every event in SOURCES, JSONL files or folders ('-' = stdin), with a local
+    worker pool.
 
     Exit status 0 when every event was decided (or already was), 1 when any went to the dead
     letters.
@@ -124,7 +116,8 @@ def stream_group() -> None:
 def stream_push(
     sources: tuple[str, ...], redis_url: str, stream: str, group: str, max_backlog: int
 ) -> None:
-    """Append JSONL events to the stream (with backpressure)."""
+    """Append the JSONL events of SOURCES (files, folders, '-' = stdin) to the stream, with
+    backpressure."""
     from gardefou.pipeline.sources import iter_jsonl
     from gardefou.pipeline.streams import RedisStream
 
@@ -176,9 +169,28 @@ def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
 @click.option(
     "--consumer", default=None, help="Consumer name [default: HOSTNAME-INDEX]; reuse it on restart."
 )
-@click.option("--workers", "-w", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--batch", type=click.IntRange(1), default=16, show_default=True)
-@click.option("--block-ms", type=click.IntRange(1), default=1000, show_default=True)
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Worker processes, each a consumer of the group.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1),
+    default=16,
+    show_default=True,
+    help="Messages read and decided per round trip.",
+)
+@click.option(
+    "--block-ms",
+    type=click.IntRange(1),
+    default=1000,
+    show_default=True,
+    help="How long one read waits for new messages.",
+)
 @click.option(
     "--claim-idle-ms",
     type=click.IntRange(1),
@@ -186,7 +198,13 @@ def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
     show_default=True,
     help="Claim messages another consumer left unacknowledged this long.",
 )
-@click.option("--max-deliveries", type=click.IntRange(1), default=5, show_default=True)
+@click.option(
+    "--max-deliveries",
+    type=click.IntRange(1),
+    default=5,
+    show_default=True,
+    help="Deliveries after which a message goes to the dead letters.",
+)
 @click.option("--until-idle", is_flag=True, help="Exit when the group has nothing left.")
 @click.option(
     "--metrics-port",
@@ -196,7 +214,7 @@ def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
 )
 @DECIDER_OPT
 @MAX_EVENT_OPT
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def stream_work(ctx: click.Context, **opts: Any) -> None:
     """Decide events from the stream's consumer group (ack after commit)."""
@@ -288,7 +306,13 @@ def metrics_cmd(ctx: click.Context, redis_url: str | None, stream: str, group: s
 
 
 @cli.command("dead-letters")
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="At most this many events.",
+)
 @click.pass_context
 def dead_letters_cmd(ctx: click.Context, limit: int) -> None:
     """List events set aside as poison, with their reasons (JSON Lines)."""
@@ -301,18 +325,43 @@ def dead_letters_cmd(ctx: click.Context, limit: int) -> None:
 
 @cli.command("backfill")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--runner", type=click.Choice(["loop", "ray"]), default="loop", show_default=True)
+@click.option(
+    "--runner",
+    type=click.Choice(["loop", "ray"]),
+    default="loop",
+    show_default=True,
+    help="loop: in this process; ray: Ray actors (the `scale` extra), locally or on --ray-address.",
+)
 @click.option(
     "--ray-address", default=None, help="Ray cluster address ('auto' = the local cluster)."
 )
-@click.option("--actors", type=click.IntRange(1), default=2, show_default=True)
-@click.option("--cpus-per-actor", type=float, default=0.5, show_default=True)
-@click.option("--batch", type=click.IntRange(1), default=16, show_default=True)
+@click.option(
+    "--actors",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Ray actors (--runner ray).",
+)
+@click.option(
+    "--cpus-per-actor",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="CPUs Ray reserves for each actor (--runner ray).",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1),
+    default=16,
+    show_default=True,
+    help="Images per batch handed to a worker and committed together.",
+)
 @click.option(
     "--signals", "signals_spec", default=None, help="Comma list or 'all' [default: hashes]."
 )
 @click.option("--run-id", default=None, help="Resume this run (items already done are skipped).")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@progress_options
 @click.pass_context
 def backfill_cmd(
     ctx: click.Context,
@@ -325,8 +374,11 @@ def backfill_cmd(
     signals_spec: str | None,
     run_id: str | None,
     as_json: bool,
+    progress: bool | None,
+    quiet: bool,
 ) -> None:
-    """Rescan an archive of images (after a bank or model change) into the store."""
+    """Rescan an archive of images (after a bank or model change) into the store. PATHS are
+    files or folders (recursively)."""
     from gardefou.pipeline.backfill import BackfillConfig, run_backfill
     from gardefou.signals import signal_names
 
@@ -341,7 +393,11 @@ def backfill_cmd(
         cpus_per_actor=cpus_per_actor,
         ray_address=ray_address,
     )
-    report = run_backfill(paths, cfg, runner=runner)
+    bar = Progress("backfill", "files", progress, quiet)
+    try:
+        report = run_backfill(paths, cfg, runner=runner, progress=bar)
+    finally:
+        bar.close()
     if as_json:
         emit_json(report)
     else:

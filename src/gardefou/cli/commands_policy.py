@@ -236,8 +236,14 @@ def policy_explain(ctx: click.Context, event_id: str, all_rules: bool, as_json: 
 
 @policy_group.command("standing")
 @click.argument("account")
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), default=None)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Policy YAML whose sanction ladder applies [default: the built-in policy].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the standing as JSON.")
 @click.pass_context
 def policy_standing(
     ctx: click.Context, account: str, policy_file: str | None, as_json: bool
@@ -268,7 +274,7 @@ def policy_standing(
     required=True,
     help="Delete thread facts (face embeddings, nudity levels) older than this.",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.pass_context
 def policy_retention(ctx: click.Context, thread_days: int, as_json: bool) -> None:
     """Enforce retention of thread facts (biometric data): run it daily from cron."""

@@ -135,7 +135,9 @@ def _records_file(path: str) -> tuple[list[Any], list[Any], list[Any]]:
               help="JSON {actions, takedowns, appeals} records instead of the store.")  # fmt: skip
 @click.option("--since", default=None, help="From (ISO date, inclusive).")
 @click.option("--until", default=None, help="To (ISO date, exclusive).")
-@click.option("--title", default="Transparency report", show_default=True)
+@click.option(
+    "--title", default="Transparency report", show_default=True, help="Title of the HTML report."
+)
 @click.pass_context
 def report_transparency(ctx: click.Context, out: str, source: str | None, since: str | None,
                         until: str | None, title: str) -> None:  # fmt: skip
@@ -174,12 +176,30 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
 @click.option("--accuracy", default=None, metavar="TP,FN,TN,FP",
               help="Validation counts instead of --validation.")  # fmt: skip
 @click.option("--from-store", is_flag=True, help="Measure the decisions stored in --db.")
-@click.option("--since", default=None)
-@click.option("--until", default=None)
+@click.option(
+    "--since", default=None, help="First hour counted (ISO, e.g. 2026-01-05T13), with --from-store."
+)
+@click.option(
+    "--until",
+    default=None,
+    help="Hour at which counting stops (ISO, exclusive), with --from-store.",
+)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the hourly series with bands (PNG or SVG).")  # fmt: skip
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
-@click.option("--boot", type=click.IntRange(200), default=4000, show_default=True)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 0.999),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the intervals.",
+)
+@click.option(
+    "--boot",
+    type=click.IntRange(200),
+    default=4000,
+    show_default=True,
+    help="Bootstrap draws for the intervals corrected by the classifier's accuracy.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.pass_context
 def measure_cmd(ctx: click.Context, sample: str | None, population: str | None,

@@ -17,8 +17,15 @@ from gardefou.cli.group import emit_json
     type=click.Choice(["pending", "confirmed", "rejected", "withdrawn", "all"]),
     default="pending",
     show_default=True,
+    help="Which submissions to list.",
 )
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="At most this many submissions.",
+)
 @json_opt
 @click.pass_context
 def submissions_cmd(ctx: click.Context, status: str, limit: int, as_json: bool) -> None:
@@ -56,7 +63,8 @@ def _review(
 @json_opt
 @click.pass_context
 def confirm_cmd(ctx: click.Context, case_number: str, reason: str, as_json: bool) -> None:
-    """Confirm a submission after checking a matched image: its matches then remove."""
+    """Confirm submission CASE_NUMBER after checking a matched image: its matches then
+    remove."""
     _review(ctx, case_number, True, reason, as_json)
 
 
@@ -66,5 +74,6 @@ def confirm_cmd(ctx: click.Context, case_number: str, reason: str, as_json: bool
 @json_opt
 @click.pass_context
 def reject_cmd(ctx: click.Context, case_number: str, reason: str, as_json: bool) -> None:
-    """Reject a submission (e.g. the matched image is not intimate): its hashes stop matching."""
+    """Reject submission CASE_NUMBER (e.g. the matched image is not intimate): its hashes stop
+    matching."""
     _review(ctx, case_number, False, reason, as_json)

@@ -73,7 +73,7 @@ def video_group() -> None:
     "use --every 0 so trimmed copies match).",
 )
 def video_hash(files: tuple[str, ...], seconds_per_hash: float, size: str | None, fmt: str) -> None:
-    """vPDQ hash (and MD5/SHA-256) of each video."""
+    """vPDQ hash (and MD5/SHA-256) of each video in FILES."""
     from gardefou.media.video import load_video
     from gardefou.signals.vpdq import to_reference_lines, to_signal_str, video_hashes
 
@@ -115,10 +115,22 @@ def video_hash(files: tuple[str, ...], seconds_per_hash: float, size: str | None
 @click.argument("a", type=click.Path(dir_okay=False))
 @click.argument("b", type=click.Path(dir_okay=False))
 @every_opt
-@click.option("--distance", type=click.IntRange(0, 64), default=31, show_default=True)
-@click.option("--quality", type=click.IntRange(0, 100), default=50, show_default=True)
+@click.option(
+    "--distance",
+    type=click.IntRange(0, 64),
+    default=31,
+    show_default=True,
+    help="Largest PDQ distance between two frame hashes that counts as a match.",
+)
+@click.option(
+    "--quality",
+    type=click.IntRange(0, 100),
+    default=50,
+    show_default=True,
+    help="Frames whose PDQ quality is below this are ignored.",
+)
 def video_match(a: str, b: str, seconds_per_hash: float, distance: int, quality: int) -> None:
-    """Share of each video's distinct frame hashes found in the other (both ways)."""
+    """Share of the distinct frame hashes of video A found in video B, and of B's in A."""
     from gardefou.banks.video import match_hashes
     from gardefou.media.video import load_video
     from gardefou.signals.vpdq import video_hashes
@@ -139,7 +151,12 @@ def video_match(a: str, b: str, seconds_per_hash: float, distance: int, quality:
 
 @video_group.command("scan")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--signals", default="nudity,faces,age,identity,provenance", show_default=True)
+@click.option(
+    "--signals",
+    default="nudity,faces,age,identity,provenance",
+    show_default=True,
+    help="Comma-separated signals run on the sampled frames (see `gardefou signals`).",
+)
 @click.option(
     "--every",
     type=click.FloatRange(min=0.05),
@@ -170,7 +187,8 @@ def video_scan(
     store: str,
     image_banks: bool,
 ) -> None:
-    """Scan videos: vPDQ, signals on sampled frames, bank matches and the policy decision."""
+    """Scan the videos FILES: vPDQ, signals on sampled frames, bank matches and the policy
+    decision."""
     from gardefou.decide.video import decide_video
     from gardefou.media.video import load_video
     from gardefou.media.video_scan import scan_video
@@ -220,8 +238,20 @@ def _store(ctx: click.Context, legacy: str) -> Any:
 @video_bank.command("create")
 @click.argument("name")
 @store_opt
-@click.option("--distance", type=click.IntRange(0, 64), default=31, show_default=True)
-@click.option("--quality", type=click.IntRange(0, 100), default=50, show_default=True)
+@click.option(
+    "--distance",
+    type=click.IntRange(0, 64),
+    default=31,
+    show_default=True,
+    help="Largest PDQ distance between two frame hashes that counts as a match.",
+)
+@click.option(
+    "--quality",
+    type=click.IntRange(0, 100),
+    default=50,
+    show_default=True,
+    help="Frames whose PDQ quality is below this are ignored.",
+)
 @click.option(
     "--query-pct",
     type=click.FloatRange(0, 100),
@@ -239,7 +269,7 @@ def _store(ctx: click.Context, legacy: str) -> Any:
 @click.option("--negative", is_flag=True, help="Known-benign bank.")
 @click.pass_context
 def bank_create(ctx: click.Context, name: str, store: str, **thresholds: Any) -> None:
-    """Create a video bank with its thresholds."""
+    """Create video bank NAME with its matching thresholds."""
     _store(ctx, store).create_bank(name, **thresholds)
     emit_json({"bank": name, **thresholds})
 
@@ -248,9 +278,9 @@ def bank_create(ctx: click.Context, name: str, store: str, **thresholds: Any) ->
 @click.argument("name")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @store_opt
-@click.option("--case-id", default=None)
-@click.option("--source", default="cli")
-@click.option("--note", default="")
+@click.option("--case-id", default=None, help="Case or request the entries belong to.")
+@click.option("--source", default="cli", help="Where the videos came from (kept with each entry).")
+@click.option("--note", default="", help="Free text kept with each entry (no personal data).")
 @click.option(
     "--every",
     "seconds_per_hash",
@@ -271,7 +301,7 @@ def bank_add(
     note: str,
     seconds_per_hash: float,
 ) -> None:
-    """Hash videos and bank them (only the hashes are kept)."""
+    """Hash the videos FILES and add them to bank NAME (only the hashes are kept)."""
     from gardefou.media.video import load_video
     from gardefou.signals.vpdq import video_hashes
 
@@ -298,7 +328,8 @@ def bank_add(
 @store_opt
 @click.pass_context
 def bank_import(ctx: click.Context, name: str, file: str, store: str) -> None:
-    """Import ThreatExchange ``vpdq``/``video_md5`` lines (all or nothing)."""
+    """Import ThreatExchange ``vpdq``/``video_md5`` lines from FILE into bank NAME (all or
+    nothing)."""
     from gardefou.banks.video_formats import import_te
 
     added, uniform = import_te(
@@ -315,7 +346,7 @@ def bank_import(ctx: click.Context, name: str, file: str, store: str) -> None:
 @store_opt
 @click.pass_context
 def bank_export(ctx: click.Context, name: str, store: str) -> None:
-    """Write the bank as ThreatExchange ``vpdq``/``video_md5`` lines."""
+    """Write bank NAME as ThreatExchange ``vpdq``/``video_md5`` lines."""
     import io
 
     from gardefou.banks.video_formats import export_te

@@ -47,12 +47,30 @@ def _check_port_free(host: str, port: int) -> None:
     show_default=True,
     help="Address to bind (loopback by default; put a TLS proxy in front otherwise).",
 )
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option(
     "--db", "db_opt", default=None, metavar="URL|PATH", help="Store (overrides --db of gardefou)."
 )
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-@click.option("--max-upload-mb", default=20.0, show_default=True, type=float)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes (uvicorn workers).",
+)
+@click.option(
+    "--max-upload-mb",
+    default=20.0,
+    show_default=True,
+    type=float,
+    help="Largest upload accepted, in MB.",
+)
 @click.option(
     "--hma",
     is_flag=True,
@@ -137,11 +155,16 @@ def apikey() -> None:
 
 
 @apikey.command("create")
-@click.option("--name", required=True)
+@click.option(
+    "--name",
+    required=True,
+    help="Who the key is for (a person or a service), shown by `apikey list`.",
+)
 @click.option(
     "--role",
     required=True,
     type=click.Choice(["admin", "moderator", "auditor", "platform", "public"]),
+    help="What the key may do; each route names the roles it accepts.",
 )
 @click.pass_context
 def apikey_create(ctx: click.Context, name: str, role: str) -> None:
@@ -168,7 +191,7 @@ def apikey_list(ctx: click.Context) -> None:
 @click.argument("key_id", type=int)
 @click.pass_context
 def apikey_revoke(ctx: click.Context, key_id: int) -> None:
-    """Revoke a key at once."""
+    """Revoke key KEY_ID (from `apikey list`) at once."""
     from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from gardefou import clock
 from gardefou.errors import EvidenceError, GardefouError
+from gardefou.evidence.c2sp import C2spCheckpoint, is_c2sp, open_checkpoint, sign_checkpoint
 from gardefou.evidence.keys import Verifier
 from gardefou.evidence.log import Checkpoint, canonical_json
 from gardefou.evidence.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
@@ -50,6 +51,8 @@ manifest.json; checkpoint.txt's signature over its first four lines; each line o
 is a leaf: SHA-256(0x00 || line). For a full export the RFC 9162 tree over all lines has the root
 in checkpoint.txt; for a partial export each proofs.jsonl line is an inclusion proof of the entry
 with that "seq". checkpoints.jsonl holds earlier checkpoints with consistency proofs.
+checkpoint.c2sp is the same tree head as a C2SP tlog-checkpoint (https://c2sp.org/tlog-checkpoint)
+for standard transparency-log witnesses.
 """
 
 
@@ -120,6 +123,11 @@ def export_bundle(
                 cf.write(canonical_json({"checkpoint": old.serialize(),
                                          "consistency": _b64(proof)}) + "\n")  # fmt: skip
     (tmp / "checkpoint.txt").write_text(cp.serialize(), encoding="utf-8")
+    try:  # the same tree head for standard witnesses (an origin with spaces cannot name a key)
+        c2sp_note = sign_checkpoint(store.keys.signer, cp.origin, cp.tree_size, cp.root)
+        (tmp / "checkpoint.c2sp").write_text(c2sp_note, encoding="utf-8")
+    except EvidenceError:
+        pass
     (tmp / "public_key.pem").write_bytes(store.keys.signer.verifier.pem())
     (tmp / "VERIFY.txt").write_text(VERIFY_TEXT, encoding="utf-8")
     written = 0
@@ -214,6 +222,15 @@ def verify_bundle(
     return report
 
 
+def _published(text: str, verifier: Verifier, origin: str) -> Checkpoint | C2spCheckpoint:
+    """A checkpoint saved earlier: gardefou's own note, or the C2SP one a witness cosigned."""
+    if is_c2sp(text):
+        return open_checkpoint(text, verifier.public_raw, origin)
+    pub = Checkpoint.parse(text)
+    pub.verify(verifier)
+    return pub
+
+
 def _verify(
     root: Path, trusted_key: bytes | None, report: BundleReport, published: list[str]
 ) -> None:
@@ -255,6 +272,14 @@ def _verify(
         p.append(f"checkpoint.txt: {exc}")
     if cp.tree_size != manifest["tree_size"] or cp.root.hex() != manifest["root"]:
         p.append("checkpoint.txt: tree size or root differs from the manifest")
+    if (root / "checkpoint.c2sp").is_file():
+        try:
+            c2 = open_checkpoint((root / "checkpoint.c2sp").read_text(encoding="utf-8"),
+                                 verifier.public_raw, cp.origin)  # fmt: skip
+            if (c2.tree_size, c2.root) != (cp.tree_size, cp.root):
+                p.append("checkpoint.c2sp: tree size or root differs from checkpoint.txt")
+        except GardefouError as exc:
+            p.append(f"checkpoint.c2sp: {exc}")
     report.facts.update(tree_size=cp.tree_size, root=cp.root.hex(), origin=cp.origin,
                         checkpoint_time=cp.timestamp, selection=manifest["selection"])  # fmt: skip
 
@@ -326,8 +351,7 @@ def _verify(
     published_ok = 0
     for text in published:
         try:
-            pub = Checkpoint.parse(text)
-            pub.verify(verifier)
+            pub = _published(text, verifier, cp.origin)
         except GardefouError as exc:
             p.append(f"published checkpoint: {exc}")
             continue

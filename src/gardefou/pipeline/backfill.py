@@ -27,6 +27,7 @@ from typing import Any
 from gardefou import clock
 from gardefou.errors import GardefouError, PipelineError
 from gardefou.media import Limits
+from gardefou.progress import ProgressFn
 from gardefou.store.db import Database
 
 
@@ -178,8 +179,15 @@ def _batches(paths: list[Path], size: int) -> Iterable[list[tuple[str, bytes]]]:
 
 
 def run_backfill(
-    paths: Iterable[str | Path], cfg: BackfillConfig, runner: str = "loop"
+    paths: Iterable[str | Path],
+    cfg: BackfillConfig,
+    runner: str = "loop",
+    progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
+    """Scan every file under ``paths`` not already done in this run into the store.
+
+    ``progress(done, total)`` is called as batches are written (done counts this call's files,
+    rejected ones included; total is what was left to do)."""
     from gardefou.scan import iter_files
     from gardefou.store import connect
 
@@ -191,14 +199,17 @@ def run_backfill(
     )
     finished = {r["item_key"] for r in rows}
     todo = [p for p in items if str(p) not in finished]
+    report = progress or (lambda done, total: None)
+    report(0, len(todo))
     start = time.perf_counter()
     if runner == "loop":
         done = errors = 0
         for chunk in _batches(todo, cfg.batch):
             d, e = write_results(db, run_id, scan_batch(chunk, cfg.signals, cfg.limits))
             done, errors = done + d, errors + e
+            report(done + errors, len(todo))
     elif runner == "ray":
-        done, errors, start = _run_ray(db, run_id, todo, cfg)
+        done, errors, start = _run_ray(db, run_id, todo, cfg, report)
     else:
         raise PipelineError(f"unknown backfill runner {runner!r}; use 'loop' or 'ray'")
     elapsed = time.perf_counter() - start
@@ -216,7 +227,11 @@ def run_backfill(
 
 
 def _run_ray(
-    db: Database, run_id: str, todo: list[Path], cfg: BackfillConfig
+    db: Database,
+    run_id: str,
+    todo: list[Path],
+    cfg: BackfillConfig,
+    report: ProgressFn,
 ) -> tuple[int, int, float]:
     if (
         cfg.ray_address
@@ -265,6 +280,7 @@ def _run_ray(
                 free.append(in_flight.pop(ref))
                 d, e = write_results(db, run_id, ray.get(ref))
                 done, errors = done + d, errors + e
+                report(done + errors, len(todo))
         return done, errors, start
     finally:
         if started_here:
