@@ -15,7 +15,7 @@ import gardefou.cli.commands_pipeline  # noqa: F401
 from gardefou.cli import progress as progress_mod
 from gardefou.cli.main import cli
 from gardefou.cli.progress import Progress
-from gardefou.pipeline.fakes import benign_jpeg
+from gardefou.testing.fake_pipeline import benign_jpeg
 
 ROWS = 2500
 

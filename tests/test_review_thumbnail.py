@@ -9,7 +9,7 @@ from PIL import Image, ImageFilter
 
 from gardefou.media import load_media
 from gardefou.media.thumbnail import THUMB_SIDE, blurred, review_thumbnails
-from gardefou.pipeline.fakes import benign_jpeg
+from gardefou.testing.fake_pipeline import benign_jpeg
 
 
 def _open(data: bytes) -> Image.Image:
