@@ -42,7 +42,7 @@ def loaded_signal(name: str, what: str, cls: type | None = None):
 
 @pytest.fixture(scope="session", autouse=True)
 def review_media_key():
-    """One review-image key for the session (gardefou.cases.media_crypto), so that tests over
+    """One review-image key for the session (gardefou.store.media_crypto), so that tests over
     PostgreSQL never write a key file into the user's data folder."""
     import base64
     import secrets

@@ -4,7 +4,10 @@ The import graph is read from the source (``ast``), not from ``sys.modules``, so
 import: module-level and inside functions (a deferred import is still a dependency, and hiding
 a cycle behind one is what this test exists to stop), ``TYPE_CHECKING`` blocks, relative and
 absolute forms. ``from pkg import name`` is an edge to the submodule ``pkg.name`` when there is
-one, else to the package (its ``__init__``). ``importlib.import_module("gardefou.x")`` with a
+one, else to the package (its ``__init__``). Importing a submodule also runs the ``__init__``
+of every package above it, so that is an edge too (a cycle through package ``__init__`` files
+is still a cycle).
+``importlib.import_module("gardefou.x")`` with a
 literal name counts too. Registrations by name are not imports: the signal registry's
 ``"gardefou.signals.age:AgeSignal"`` entry points and the CLI's list of command modules are
 looked up when used, the way a third-party plugin is; the modules they name may import the
@@ -117,6 +120,14 @@ def import_graph() -> dict[str, dict[str, int]]:
                 edges.setdefault(target, node.lineno)
         for target, line in _literal_targets(tree):
             edges.setdefault(target, line)
+        # Importing ``a.b.c`` runs the ``__init__`` of ``a.b`` first: an edge to every package
+        # above the target, except the importer's own (Python is already running those).
+        for target, line in list(edges.items()):
+            parent = target.rpartition(".")[0]
+            while parent:
+                if not (module == parent or module.startswith(parent + ".")):
+                    edges.setdefault(parent, line)
+                parent = parent.rpartition(".")[0]
         edges.pop(module, None)
         graph[module] = edges
     return graph

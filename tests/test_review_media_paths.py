@@ -221,7 +221,7 @@ def test_service_cap_shortens_the_policy_retention(tmp_path: Path) -> None:
 def test_review_key_file_is_made_once_owner_only_and_checked(tmp_path: Path, monkeypatch) -> None:
     import stat
 
-    from gardefou.cases.media_crypto import ReviewCipher, load_key
+    from gardefou.store.media_crypto import ReviewCipher, load_key
     from gardefou.errors import ConfigError, EvidenceError
 
     monkeypatch.delenv("GARDEFOU_REVIEW_MEDIA_KEY", raising=False)

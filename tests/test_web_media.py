@@ -114,7 +114,7 @@ def test_console_serves_stored_thumbnails_without_decoding(web, monkeypatch) -> 
     )
     assert row["thumb"] and row["thumb_blurred"], "thumbnails made when the image was kept"
     assert row["encrypted"], "review thumbnails are encrypted at rest like the images"
-    from gardefou.cases.media_crypto import ReviewCipher
+    from gardefou.store.media_crypto import ReviewCipher
 
     stored_blurred = ReviewCipher.for_db(db).open(
         row["thumb_blurred"], "t1", row["sha256"] + ":blurred"

@@ -8,7 +8,7 @@ so none leaves the moderator with hashes only. What is kept is the policy's ``re
 - ``parent``: the image the reply or generation edited, shown beside it. A post's images are held
   in ``thread_media`` for ``parent_hours`` so that a later reply's case can take a copy.
 
-Everything is encrypted at rest (``gardefou.cases.media_crypto``), expires after ``days`` at
+Everything is encrypted at rest (``gardefou.store.media_crypto``), expires after ``days`` at
 most, and is deleted when the case is decided (``gardefou.cases.review_media``).
 """
 
@@ -45,7 +45,7 @@ def _decode(data: bytes, label: str) -> Any:
 
 
 def _cipher(db: Any) -> Any:
-    from gardefou.cases.media_crypto import ReviewCipher
+    from gardefou.store.media_crypto import ReviewCipher
 
     return ReviewCipher.for_db(db)
 

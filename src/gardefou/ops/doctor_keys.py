@@ -35,7 +35,7 @@ EVIDENCE_FILES = {
 
 
 def check_keys(db: str | None) -> list[Check]:
-    from gardefou.cases.media_crypto import key_folder
+    from gardefou.store.media_crypto import key_folder
 
     folder = key_folder(_StoreRef(db))
     checks = [_folder_check(folder)]

@@ -9,6 +9,7 @@ from gardefou import clock
 from gardefou.media import Media
 from gardefou.signals.base import SignalResult
 from gardefou.store.db import Database
+from gardefou.store.media_crypto import ReviewCipher
 
 
 class MediaRepository:
@@ -90,8 +91,6 @@ class ReviewMedia:
     @property
     def cipher(self) -> Any:
         if self._cipher is None:
-            from gardefou.cases.media_crypto import ReviewCipher
-
             self._cipher = ReviewCipher.for_db(self.db)
         return self._cipher
 
