@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli, emit_json
+from gardefou.cli.options import float_option, int_option
 from gardefou.cli.progress import Progress, progress_options
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -43,20 +44,15 @@ def bank_group() -> None:
 
 @bank_group.command("create")
 @click.argument("name")
-@click.option(
-    "--threshold",
-    type=click.IntRange(0, 128),
-    default=31,
-    show_default=True,
-    help="Largest PDQ distance that counts as a match.",
+@int_option(
+    "--threshold", default=31, help="Largest PDQ distance that counts as a match.", low=0, high=128
 )
 @click.option("--negative", is_flag=True, help="Known-benign bank: its matches suppress others.")
-@click.option(
+@float_option(
     "--enable-ratio",
-    type=click.FloatRange(0, 1),
     default=1.0,
-    show_default=True,
     help="Fraction of entries live (deterministic by hash), for gradual rollout.",
+    high=1,
 )
 @click.option(
     "--description", default="", help="What the bank holds and where its hashes come from."
@@ -110,11 +106,12 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 
 @bank_group.command("set")
 @click.argument("name")
-@click.option(
+@int_option(
     "--threshold",
-    type=click.IntRange(0, 128),
     default=None,
     help="Largest PDQ distance that counts as a match.",
+    low=0,
+    high=128,
 )
 @click.option(
     "--enable-ratio",
@@ -166,11 +163,12 @@ def delete_cmd(ctx: click.Context, name: str, yes: bool, reason: str) -> None:
 @bank_group.command("add")
 @click.argument("name")
 @click.argument("hash_or_file")
-@click.option(
+@int_option(
     "--quality",
-    type=click.IntRange(0, 100),
     default=None,
     help="PDQ quality of a hex hash [default: 100; computed for a file].",
+    low=0,
+    high=100,
 )
 @click.option(
     "--md5", default=None, help="MD5 of the original file, matched exactly next to the PDQ hash."

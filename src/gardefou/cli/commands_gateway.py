@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli
+from gardefou.cli.options import int_option
 
 
 @cli.command()
@@ -38,13 +39,7 @@ from gardefou.cli.group import cli
     show_default=True,
     help="Address to bind (loopback by default; put a TLS proxy in front).",
 )
-@click.option(
-    "--port",
-    default=8090,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port to listen on.",
-)
+@int_option("--port", default=8090, help="Port to listen on.", high=65535)
 @click.option(
     "--c2pa-cert",
     type=click.Path(dir_okay=False, exists=True),
@@ -74,11 +69,12 @@ from gardefou.cli.group import cli
 )
 @click.option("--rate-user", default=None, help="Per-user limit, e.g. 60/minute.")
 @click.option("--rate-global", default=None, help="Limit over all users, e.g. 6000/minute.")
-@click.option(
+@int_option(
     "--retain-prompt-days",
-    type=click.IntRange(0, 3650),
     default=None,
     help="Keep prompt text in the audit this many days (0: hashes only).",
+    low=0,
+    high=3650,
 )
 @click.option(
     "--timeout",

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli, emit_json
+from gardefou.cli.options import float_option, int_option
 from gardefou.errors import ConfigError
 
 
@@ -163,8 +164,8 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
 @click.argument("sample", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option("--population", type=click.Path(exists=True, dir_okay=False), default=None,
               help='JSONL {"hour": ..., "images": N}: images produced per hour.')  # fmt: skip
-@click.option("--sample-per-hour", type=click.IntRange(1), default=None,
-              help="SAMPLE is the whole stream: draw N items per hour uniformly.")  # fmt: skip
+@int_option("--sample-per-hour", default=None,
+            help="SAMPLE is the whole stream: draw N items per hour uniformly.")  # fmt: skip
 @click.option("--sampling-fraction", type=float, default=None,
               help="Share of the stream that was sampled (instead of --population).")  # fmt: skip
 @click.option(
@@ -186,19 +187,14 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
 )
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the hourly series with bands (PNG or SVG).")  # fmt: skip
-@click.option(
-    "--confidence",
-    type=click.FloatRange(0.5, 0.999),
-    default=0.95,
-    show_default=True,
-    help="Confidence level of the intervals.",
+@float_option(
+    "--confidence", default=0.95, help="Confidence level of the intervals.", low=0.5, high=0.999
 )
-@click.option(
+@int_option(
     "--boot",
-    type=click.IntRange(200),
     default=4000,
-    show_default=True,
     help="Bootstrap draws for the intervals corrected by the classifier's accuracy.",
+    low=200,
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.pass_context

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from gardefou.cli.group import cli, emit_json
+from gardefou.cli.options import int_option
 from gardefou.errors import ConfigError
 
 
@@ -47,23 +48,11 @@ def _check_port_free(host: str, port: int) -> None:
     show_default=True,
     help="Address to bind (loopback by default; put a TLS proxy in front otherwise).",
 )
-@click.option(
-    "--port",
-    default=8080,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port to listen on.",
-)
+@int_option("--port", default=8080, help="Port to listen on.", high=65535)
 @click.option(
     "--db", "db_opt", default=None, metavar="URL|PATH", help="Store (overrides --db of gardefou)."
 )
-@click.option(
-    "--workers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Server processes (uvicorn workers).",
-)
+@int_option("--workers", default=1, help="Server processes (uvicorn workers).", high=64)
 @click.option(
     "--max-upload-mb",
     default=20.0,
