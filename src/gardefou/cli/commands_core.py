@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json
-from gardefou.cli.options import int_option
+from gardefou.cli.options import int_option, listen_options
 from gardefou.errors import GardefouError
 from gardefou.media import Limits, load_media
 from gardefou.scan import ScanRecord, iter_files, scan_file
@@ -175,8 +175,7 @@ def signals_cmd() -> None:
     show_default=True,
     help="Then serve the review console on the demo store (Ctrl-C stops it).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address for --serve.")
-@int_option("--port", default=8080, help="Port for --serve.", high=65535)
+@listen_options("Address for --serve.", 8080, "Port for --serve.")
 @click.pass_context
 def demo_cmd(
     ctx: click.Context, out: str | None, samples: bool, serve: bool, host: str, port: int

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli
-from gardefou.cli.options import int_option
+from gardefou.cli.options import int_option, listen_options
 
 
 @cli.command()
@@ -33,13 +33,11 @@ from gardefou.cli.options import int_option
     envvar="GARDEFOU_GATEWAY_CONFIG",
     help="YAML/JSON file of gateway settings.",
 )
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to bind (loopback by default; put a TLS proxy in front).",
+@listen_options(
+    "Address to bind (loopback by default; put a TLS proxy in front).",
+    8090,
+    "Port to listen on.",
 )
-@int_option("--port", default=8090, help="Port to listen on.", high=65535)
 @click.option(
     "--c2pa-cert",
     type=click.Path(dir_okay=False, exists=True),

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json
-from gardefou.cli.options import int_option
+from gardefou.cli.options import int_option, limit_option
 from gardefou.cli.pipeline_options import (
     DECIDER_OPT,
     GROUP_OPT,
@@ -273,7 +273,7 @@ def metrics_cmd(ctx: click.Context, redis_url: str | None, stream: str, group: s
 
 
 @cli.command("dead-letters")
-@int_option("--limit", default=100, help="At most this many events.")
+@limit_option("events")
 @click.pass_context
 def dead_letters_cmd(ctx: click.Context, limit: int) -> None:
     """List events set aside as poison, with their reasons (JSON Lines)."""

@@ -9,7 +9,7 @@ import click
 
 from gardefou.cli.commands_bank import _actor, _service, bank_group, json_opt, reason_opt
 from gardefou.cli.group import emit_json
-from gardefou.cli.options import int_option
+from gardefou.cli.options import limit_option
 
 
 @bank_group.command("submissions")
@@ -20,7 +20,7 @@ from gardefou.cli.options import int_option
     show_default=True,
     help="Which submissions to list.",
 )
-@int_option("--limit", default=100, help="At most this many submissions.")
+@limit_option("submissions")
 @json_opt
 @click.pass_context
 def submissions_cmd(ctx: click.Context, status: str, limit: int, as_json: bool) -> None:

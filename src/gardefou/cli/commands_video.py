@@ -39,6 +39,21 @@ every_opt = click.option(
     show_default=True,
     help="Seconds between hashed frames (0: every frame), as the reference's seconds_per_hash.",
 )
+# the matching thresholds of `video match` and of a video bank
+distance_opt = int_option(
+    "--distance",
+    default=31,
+    help="Largest PDQ distance between two frame hashes that counts as a match.",
+    low=0,
+    high=64,
+)
+quality_opt = int_option(
+    "--quality",
+    default=50,
+    help="Frames whose PDQ quality is below this are ignored.",
+    low=0,
+    high=100,
+)
 
 
 def _size(value: str | None) -> tuple[int, int] | None:
@@ -116,20 +131,8 @@ def video_hash(files: tuple[str, ...], seconds_per_hash: float, size: str | None
 @click.argument("a", type=click.Path(dir_okay=False))
 @click.argument("b", type=click.Path(dir_okay=False))
 @every_opt
-@int_option(
-    "--distance",
-    default=31,
-    help="Largest PDQ distance between two frame hashes that counts as a match.",
-    low=0,
-    high=64,
-)
-@int_option(
-    "--quality",
-    default=50,
-    help="Frames whose PDQ quality is below this are ignored.",
-    low=0,
-    high=100,
-)
+@distance_opt
+@quality_opt
 def video_match(a: str, b: str, seconds_per_hash: float, distance: int, quality: int) -> None:
     """Share of the distinct frame hashes of video A found in video B, and of B's in A."""
     from gardefou.banks.video import match_hashes
@@ -232,20 +235,8 @@ def _store(ctx: click.Context, legacy: str) -> Any:
 @video_bank.command("create")
 @click.argument("name")
 @store_opt
-@int_option(
-    "--distance",
-    default=31,
-    help="Largest PDQ distance between two frame hashes that counts as a match.",
-    low=0,
-    high=64,
-)
-@int_option(
-    "--quality",
-    default=50,
-    help="Frames whose PDQ quality is below this are ignored.",
-    low=0,
-    high=100,
-)
+@distance_opt
+@quality_opt
 @float_option(
     "--query-pct",
     default=80.0,

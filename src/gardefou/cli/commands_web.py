@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from gardefou.cli.group import cli, emit_json
-from gardefou.cli.options import int_option
+from gardefou.cli.options import int_option, listen_options
 from gardefou.errors import ConfigError
 
 
@@ -42,13 +42,11 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 @cli.command()
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to bind (loopback by default; put a TLS proxy in front otherwise).",
+@listen_options(
+    "Address to bind (loopback by default; put a TLS proxy in front otherwise).",
+    8080,
+    "Port to listen on.",
 )
-@int_option("--port", default=8080, help="Port to listen on.", high=65535)
 @click.option(
     "--db", "db_opt", default=None, metavar="URL|PATH", help="Store (overrides --db of gardefou)."
 )

@@ -1,0 +1,39 @@
+"""The shared option decorators of cli/options.py: range checks, shown defaults, listen pair."""
+
+from __future__ import annotations
+
+import click
+from click.testing import CliRunner
+
+from gardefou.cli.options import float_option, int_option, limit_option, listen_options
+
+
+@click.command()
+@int_option("--batch", default=16, help="Per round trip.")
+@int_option("--size", default=None, help="[default: computed]")
+@float_option("--share", default=0.5, help="Share.", high=1)
+@limit_option("rows")
+@listen_options("Address.", 8090, "Port.")
+def _cmd(**opts: object) -> None:
+    click.echo(repr(sorted(opts.items())))
+
+
+def test_defaults_reach_the_command() -> None:
+    out = CliRunner().invoke(_cmd, []).output
+    assert "('batch', 16)" in out and "('size', None)" in out and "('share', 0.5)" in out
+    assert "('limit', 100)" in out and "('host', '127.0.0.1')" in out and "('port', 8090)" in out
+
+
+def test_help_shows_a_set_default_and_hides_a_computed_one() -> None:
+    text = CliRunner().invoke(_cmd, ["--help"], terminal_width=200).output
+    assert "Per round trip.  [default: 16; x>=1]" in text
+    assert "[default: computed]  [x>=1]" in text
+    assert "At most this many rows.  [default: 100; x>=1]" in text
+    assert "Port.  [default: 8090; 1<=x<=65535]" in text
+
+
+def test_out_of_range_values_are_usage_errors() -> None:
+    for args in (["--batch", "0"], ["--share", "1.5"], ["--port", "70000"], ["--limit", "0"]):
+        res = CliRunner().invoke(_cmd, args)
+        assert res.exit_code == 2, args
+        assert "is not in the range" in res.output
