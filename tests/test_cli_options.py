@@ -5,7 +5,13 @@ from __future__ import annotations
 import click
 from click.testing import CliRunner
 
-from gardefou.cli.options import float_option, int_option, limit_option, listen_options
+from gardefou.cli.options import (
+    file_option,
+    float_option,
+    int_option,
+    limit_option,
+    listen_options,
+)
 
 
 @click.command()
@@ -37,3 +43,18 @@ def test_out_of_range_values_are_usage_errors() -> None:
         res = CliRunner().invoke(_cmd, args)
         assert res.exit_code == 2, args
         assert "is not in the range" in res.output
+
+
+@click.command()
+@file_option("--key", help="A key.")
+def _key_cmd(key: str | None) -> None:
+    click.echo(f"key={key}")
+
+
+def test_file_option_refuses_a_missing_file_and_a_folder(tmp_path) -> None:
+    pem = tmp_path / "k.pem"
+    pem.write_text("x")
+    assert CliRunner().invoke(_key_cmd, ["--key", str(pem)]).output == f"key={pem}\n"
+    for bad in (tmp_path / "missing.pem", tmp_path):
+        res = CliRunner().invoke(_key_cmd, ["--key", str(bad)])
+        assert res.exit_code == 2 and "--key" in res.output, bad

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli, emit_json
-from gardefou.cli.options import float_option, int_option
+from gardefou.cli.options import file_option, float_option, int_option
 from gardefou.cli.progress import Progress, progress_options
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -306,11 +306,10 @@ def export_cmd(ctx: click.Context, name: str, fmt: str, output: str) -> None:
 @bank_group.command("submit")
 @click.argument("name")
 @click.argument("hashes", nargs=-1)
-@click.option(
+@file_option(
     "--video",
     "videos",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
     help="A clip (repeatable): its vPDQ (every frame) and MD5 are computed here and only they "
     "are stored, in the victim-videos bank.",
 )

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli, emit_json
+from gardefou.cli.options import file_option
 from gardefou.errors import ConfigError
 
 
@@ -26,10 +27,9 @@ def consent() -> None:
 
 @consent.command("enroll")
 @click.argument("photo", required=False, type=click.Path(exists=True, dir_okay=False))
-@click.option(
+@file_option(
     "--embedding",
     "embedding_file",
-    type=click.Path(exists=True, dir_okay=False),
     help="A JSON file with the 128 numbers of an identity embedding computed elsewhere "
     "(instead of PHOTO: the photo then never reaches this machine).",
 )

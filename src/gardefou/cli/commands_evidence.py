@@ -22,6 +22,7 @@ from gardefou.cli.evidence_group import (
     parse_labels,
 )
 from gardefou.cli.group import EXIT_UNAUTHENTICATED, EXIT_VERIFY, emit_json
+from gardefou.cli.options import file_option
 
 
 @evidence.command("keygen")
@@ -164,17 +165,13 @@ def export_cmd(ctx: click.Context, out: str, hold: str | None, no_blobs: bool, a
 
 @evidence.command("verify")
 @click.argument("bundle", type=click.Path(file_okay=False))
-@click.option(
-    "--key",
-    "key",
-    type=click.Path(dir_okay=False, exists=True),
-    help="The platform's published public key (PEM) to pin; strongly advised.",
+@file_option(
+    "--key", "key", help="The platform's published public key (PEM) to pin; strongly advised."
 )
-@click.option(
+@file_option(
     "--checkpoint",
     "checkpoints",
     multiple=True,
-    type=click.Path(dir_okay=False, exists=True),
     help="A checkpoint you saved earlier; the bundle must be consistent with it.",
 )
 def verify_cmd(bundle: str, key: str | None, checkpoints: tuple[str, ...]) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli
-from gardefou.cli.options import int_option, listen_options
+from gardefou.cli.options import file_option, int_option, listen_options
 
 
 @cli.command()
@@ -26,10 +26,9 @@ from gardefou.cli.options import int_option, listen_options
     help="The generator's OpenAI-compatible base URL, e.g. http://gen:8000/v1 "
     "(its key: GARDEFOU_GATEWAY_UPSTREAM_KEY).",
 )
-@click.option(
+@file_option(
     "--config",
     "config_file",
-    type=click.Path(dir_okay=False, exists=True),
     envvar="GARDEFOU_GATEWAY_CONFIG",
     help="YAML/JSON file of gateway settings.",
 )
@@ -38,16 +37,8 @@ from gardefou.cli.options import int_option, listen_options
     8090,
     "Port to listen on.",
 )
-@click.option(
-    "--c2pa-cert",
-    type=click.Path(dir_okay=False, exists=True),
-    help="PEM certificate chain (signer first) that signs the C2PA labels.",
-)
-@click.option(
-    "--c2pa-key",
-    type=click.Path(dir_okay=False, exists=True),
-    help="PEM private key of the C2PA signer.",
-)
+@file_option("--c2pa-cert", help="PEM certificate chain (signer first) that signs the C2PA labels.")
+@file_option("--c2pa-key", help="PEM private key of the C2PA signer.")
 @click.option(
     "--labels",
     type=click.Choice(["c2pa", "none"]),

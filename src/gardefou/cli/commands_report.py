@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli, emit_json
-from gardefou.cli.options import float_option, int_option
+from gardefou.cli.options import file_option, float_option, int_option
 from gardefou.errors import ConfigError
 
 
@@ -40,10 +40,9 @@ def report() -> None:
 @report.command("dsa")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="JSON array of statements (the API's format).")  # fmt: skip
-@click.option(
+@file_option(
     "--from",
     "source",
-    type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="JSONL of decision records instead of the store (see docs/reports.md).",
 )
@@ -132,8 +131,8 @@ def _records_file(path: str) -> tuple[list[Any], list[Any], list[Any]]:
 @report.command("transparency")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Folder for index.html, the CSV files and the plots.")  # fmt: skip
-@click.option("--from", "source", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="JSON {actions, takedowns, appeals} records instead of the store.")  # fmt: skip
+@file_option("--from", "source", default=None,
+             help="JSON {actions, takedowns, appeals} records instead of the store.")  # fmt: skip
 @click.option("--since", default=None, help="From (ISO date, inclusive).")
 @click.option("--until", default=None, help="To (ISO date, exclusive).")
 @click.option(
@@ -162,15 +161,14 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
 
 @cli.command("measure")
 @click.argument("sample", required=False, type=click.Path(exists=True, dir_okay=False))
-@click.option("--population", type=click.Path(exists=True, dir_okay=False), default=None,
-              help='JSONL {"hour": ..., "images": N}: images produced per hour.')  # fmt: skip
+@file_option("--population", default=None,
+             help='JSONL {"hour": ..., "images": N}: images produced per hour.')  # fmt: skip
 @int_option("--sample-per-hour", default=None,
             help="SAMPLE is the whole stream: draw N items per hour uniformly.")  # fmt: skip
 @click.option("--sampling-fraction", type=float, default=None,
               help="Share of the stream that was sampled (instead of --population).")  # fmt: skip
-@click.option(
+@file_option(
     "--validation",
-    type=click.Path(exists=True, dir_okay=False),
     default=None,
     help='JSONL {"truth": bool, "label": bool}: the classifier on labelled items.',
 )

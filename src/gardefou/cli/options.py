@@ -51,3 +51,9 @@ def listen_options(host_help: str, port: int, port_help: str) -> Callable[[F], F
         return host_opt(port_opt(f))
 
     return apply
+
+
+def file_option(*decls: str, **kwargs: Any) -> Callable[[F], F]:
+    """An option naming a file that must already exist (a key, a config, a data set): click
+    refuses a missing path or a folder as a usage error before the command runs."""
+    return click.option(*decls, type=click.Path(dir_okay=False, exists=True), **kwargs)
