@@ -58,3 +58,27 @@ def test_file_option_refuses_a_missing_file_and_a_folder(tmp_path) -> None:
     for bad in (tmp_path / "missing.pem", tmp_path):
         res = CliRunner().invoke(_key_cmd, ["--key", str(bad)])
         assert res.exit_code == 2 and "--key" in res.output, bad
+
+
+def test_open_store_opens_the_root_db_from_a_nested_command(tmp_path) -> None:
+    from gardefou.cli.group import open_store
+
+    @click.group()
+    @click.option("--db")
+    @click.pass_context
+    def root(ctx: click.Context, db: str | None) -> None:
+        ctx.ensure_object(dict)["db"] = db
+
+    @root.group()
+    def inner() -> None:
+        pass
+
+    @inner.command()
+    @click.pass_context
+    def touch(ctx: click.Context) -> None:
+        open_store(ctx).close()
+
+    db = tmp_path / "nested.db"
+    res = CliRunner().invoke(root, ["--db", str(db), "inner", "touch"])
+    assert res.exit_code == 0, res.output
+    assert db.is_file()

@@ -8,16 +8,15 @@ from typing import Any
 
 import click
 
-from gardefou.cli.group import cli, emit_json
+from gardefou.cli.group import cli, emit_json, open_store
 from gardefou.cli.options import file_option
 from gardefou.errors import ConfigError
 
 
 def _registry(ctx: click.Context) -> Any:
     from gardefou.consent import ConsentRegistry
-    from gardefou.store import connect
 
-    return ConsentRegistry(connect(ctx.obj.get("db")))
+    return ConsentRegistry(open_store(ctx))
 
 
 @cli.group()

@@ -20,7 +20,7 @@ from typing import Any
 import click
 import yaml
 
-from gardefou.cli.group import EXIT_VERIFY, cli, emit_json
+from gardefou.cli.group import EXIT_VERIFY, cli, emit_json, open_store
 from gardefou.decision import Action
 from gardefou.errors import PolicyError
 
@@ -191,12 +191,6 @@ def policy_show(file: str | None) -> None:
         click.echo(f"  {r.line:>4}  {r.action.value:<16} {r.id}: {r.description.strip()}")
 
 
-def _db(ctx: click.Context) -> Any:
-    from gardefou.store import connect
-
-    return connect((ctx.obj or {}).get("db"))
-
-
 @policy_group.command("explain")
 @click.argument("event_id")
 @click.option("--all-rules", is_flag=True, help="Also list the rules that did not match.")
@@ -207,7 +201,7 @@ def policy_explain(ctx: click.Context, event_id: str, all_rules: bool, as_json: 
     from gardefou.decide import get_decision
     from gardefou.errors import NotFoundError
 
-    stored = get_decision(_db(ctx), event_id)
+    stored = get_decision(open_store(ctx), event_id)
     if stored is None:
         raise NotFoundError(f"no decision stored for event {event_id!r} in this store")
     d = stored.decision
@@ -251,7 +245,7 @@ def policy_standing(
     """An account's strike points (decayed), sanctions in force and the next threshold."""
     from gardefou.cases import CaseStore
 
-    st = CaseStore(_db(ctx), _policy(policy_file)).standing(account)
+    st = CaseStore(open_store(ctx), _policy(policy_file)).standing(account)
     if as_json:
         emit_json(st.to_dict())
         return
@@ -284,7 +278,7 @@ def policy_retention(ctx: click.Context, thread_days: int, as_json: bool) -> Non
     from gardefou.thread import ThreadStore
 
     before = utcnow() - timedelta(days=thread_days)
-    n = ThreadStore(_db(ctx)).purge(before)
+    n = ThreadStore(open_store(ctx)).purge(before)
     if as_json:
         emit_json({"thread_posts_deleted": n, "before": before.isoformat(timespec="seconds")})
     else:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.group import cli, emit_json
+from gardefou.cli.group import cli, emit_json, open_store
 from gardefou.cli.options import file_option, float_option, int_option
 from gardefou.errors import ConfigError
 
@@ -24,12 +24,6 @@ def _jsonl(path: str) -> list[dict[str, Any]]:
                 except json.JSONDecodeError as exc:
                     raise ConfigError(f"{path}:{n}: not JSON ({exc.msg})") from None
     return rows
-
-
-def _db(ctx: click.Context) -> Any:
-    from gardefou.store import connect
-
-    return connect(ctx.obj.get("db") if ctx.obj else None)
 
 
 @cli.group("report")
@@ -72,7 +66,7 @@ def report_dsa(ctx: click.Context, out: str, source: str | None, batch_dir: str 
     else:
         from gardefou.reports.from_store import dsa_records
 
-        records = dsa_records(_db(ctx), since, until)
+        records = dsa_records(open_store(ctx), since, until)
     statements = list(statements_from_records(records, puid_secret))
     info = write_statements(out, statements, batch_dir)
     if submit_url:
@@ -150,7 +144,7 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
     else:
         from gardefou.reports.from_store import transparency_records
 
-        actions, takedowns, appeals = transparency_records(_db(ctx), since, until)
+        actions, takedowns, appeals = transparency_records(open_store(ctx), since, until)
     period = (since, until) if since and until else None
     rep = build_report(actions, takedowns, appeals, period=period)
     from gardefou.reports.transparency import no_nan
@@ -210,7 +204,7 @@ def measure_cmd(ctx: click.Context, sample: str | None, population: str | None,
     if from_store:
         from gardefou.reports.from_store import prevalence_samples
 
-        samples = prevalence_samples(_db(ctx), since, until)
+        samples = prevalence_samples(open_store(ctx), since, until)
     else:
         assert sample is not None
         pop = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gardefou.cli.group import cli, emit_json
+from gardefou.cli.group import cli, emit_json, open_store
 from gardefou.cli.options import int_option, listen_options
 from gardefou.errors import ConfigError
 
@@ -156,10 +156,9 @@ def apikey() -> None:
 @click.pass_context
 def apikey_create(ctx: click.Context, name: str, role: str) -> None:
     """Create a key and print it once as JSON."""
-    from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 
-    kid, key = KeyStore(connect(ctx.obj.get("db"))).create(name, role)
+    kid, key = KeyStore(open_store(ctx)).create(name, role)
     emit_json({"id": kid, "name": name, "role": role, "key": key})
 
 
@@ -167,10 +166,9 @@ def apikey_create(ctx: click.Context, name: str, role: str) -> None:
 @click.pass_context
 def apikey_list(ctx: click.Context) -> None:
     """List keys (ids, names, roles, prefixes; never the keys)."""
-    from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 
-    for row in KeyStore(connect(ctx.obj.get("db"))).list():
+    for row in KeyStore(open_store(ctx)).list():
         emit_json(row)
 
 
@@ -179,10 +177,9 @@ def apikey_list(ctx: click.Context) -> None:
 @click.pass_context
 def apikey_revoke(ctx: click.Context, key_id: int) -> None:
     """Revoke key KEY_ID (from `apikey list`) at once."""
-    from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 
-    KeyStore(connect(ctx.obj.get("db"))).revoke(key_id)
+    KeyStore(open_store(ctx)).revoke(key_id)
     emit_json({"id": key_id, "revoked": True})
 
 
@@ -198,10 +195,9 @@ def takedown_list(ctx: click.Context, include_closed: bool) -> None:
     """Open requests, nearest deadline first, one JSON object a line (no contact details)."""
     import time
 
-    from gardefou.store import connect
     from gardefou.takedown import TakedownService
 
-    svc = TakedownService(connect(ctx.obj.get("db")))
+    svc = TakedownService(open_store(ctx))
     now = time.time()
     for r in svc.queue(include_closed=include_closed, limit=None):
         view = r.public_view(now)
@@ -216,10 +212,9 @@ def takedown_alerts(ctx: click.Context) -> None:
     deadline is breached, so a cron job or monitor can page someone."""
     import sys
 
-    from gardefou.store import connect
     from gardefou.takedown import TakedownService
 
-    alerts = TakedownService(connect(ctx.obj.get("db"))).alerts()
+    alerts = TakedownService(open_store(ctx)).alerts()
     for a in alerts:
         emit_json(a)
     if any(a["state"] == "breached" for a in alerts):
