@@ -73,13 +73,12 @@ from gardefou.cli.options import file_option, int_option, listen_options
     help="Seconds the upstream may take, retries included [120].",
 )
 @click.option("--generator-name", default=None, help="The generator named in the C2PA manifest.")
-@click.option(
+@int_option(
     "--workers",
-    type=click.IntRange(1, 64),
     default=1,
-    show_default=True,
-    envvar="GARDEFOU_GATEWAY_WORKERS",
     help="Worker processes (more than 1 needs --redis-url: shared rate limits).",
+    high=64,
+    envvar="GARDEFOU_GATEWAY_WORKERS",
 )
 @click.pass_context
 def gateway(

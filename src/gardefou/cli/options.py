@@ -15,16 +15,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def int_option(
-    *decls: str, default: int | None, help: str, low: int = 1, high: int | None = None
+    *decls: str,
+    default: int | None,
+    help: str,
+    low: int = 1,
+    high: int | None = None,
+    **kwargs: Any,
 ) -> Callable[[F], F]:
     """An integer option in [low, high]; --help shows the default when there is one (a None
-    default means "computed", which the help text explains)."""
+    default means "computed", which the help text explains). Other keywords (envvar, ...) go
+    to click as they are."""
     return click.option(
         *decls,
         type=click.IntRange(low, high),
         default=default,
         show_default=True if default is not None else None,
         help=help,
+        **kwargs,
     )
 
 
