@@ -24,6 +24,11 @@ from gardefou.cli.evidence_group import (
 from gardefou.cli.group import EXIT_UNAUTHENTICATED, EXIT_VERIFY, emit_json
 from gardefou.cli.options import file_option
 
+# the operator of a read or export, whom the chain of custody names
+_custody_actor = click.option(
+    "--actor", required=True, help="Operator id recorded in the chain of custody."
+)
+
 
 @evidence.command("keygen")
 @click.pass_context
@@ -122,7 +127,7 @@ def check_cmd(ctx: click.Context) -> None:
 
 @evidence.command("get")
 @click.argument("sha256")
-@click.option("--actor", required=True, help="Operator id recorded in the chain of custody.")
+@_custody_actor
 @click.option(
     "--reason",
     required=True,
@@ -147,7 +152,7 @@ def get_cmd(ctx: click.Context, sha256: str, actor: str, reason: str, out: str) 
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--hold", default=None, help="Export only what this legal hold covers.")
 @click.option("--no-blobs", is_flag=True, help="Leave the preserved content out.")
-@click.option("--actor", required=True, help="Operator id recorded in the chain of custody.")
+@_custody_actor
 @click.option(
     "--reason",
     required=True,

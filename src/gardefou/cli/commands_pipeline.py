@@ -17,6 +17,7 @@ from gardefou.cli.pipeline_options import (
     MAX_EVENT_OPT,
     REDIS_OPT,
     STREAM_OPT,
+    SUMMARY_JSON_OPT,
 )
 from gardefou.cli.progress import Progress, progress_options
 from gardefou.errors import ConfigError
@@ -54,7 +55,7 @@ def _print_summary(summary: dict[str, Any], as_json: bool, where: str) -> None:
 @int_option("--queue-size", default=None, help="[default: 2 x workers]")
 @DECIDER_OPT
 @MAX_EVENT_OPT
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@SUMMARY_JSON_OPT
 @click.option("--each", is_flag=True, help="Also print one JSON line per event outcome.")
 @click.pass_context
 def run_cmd(
@@ -181,7 +182,7 @@ def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
 )
 @DECIDER_OPT
 @MAX_EVENT_OPT
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@SUMMARY_JSON_OPT
 @click.pass_context
 def stream_work(ctx: click.Context, **opts: Any) -> None:
     """Decide events from the stream's consumer group (ack after commit)."""

@@ -33,3 +33,6 @@ DECIDER_OPT = click.option(
 MAX_EVENT_OPT = int_option(
     "--max-event-bytes", default=8 * 1024 * 1024, help="Larger events go to the dead letters."
 )
+SUMMARY_JSON_OPT = click.option(
+    "--json", "as_json", is_flag=True, help="Print the summary as JSON."
+)
