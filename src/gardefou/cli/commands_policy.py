@@ -131,15 +131,16 @@ def policy_check(file: str | None, as_json: bool) -> None:
     )
 
 
+def _policy_option(help: str) -> Any:
+    """``--policy FILE``: the policy YAML a command applies instead of its default one."""
+    return click.option(
+        "--policy", "policy_file", type=click.Path(dir_okay=False), default=None, help=help
+    )
+
+
 @policy_group.command("test")
 @click.argument("cases_file", type=click.Path(dir_okay=False))
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Policy YAML [default: the shipped NCII policy].",
-)
+@_policy_option("Policy YAML [default: the shipped NCII policy].")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with every result.")
 def policy_test(cases_file: str, policy_file: str | None, as_json: bool) -> None:
     """Run a policy against the labelled cases in CASES_FILE; exit 3 on any mismatch.
@@ -230,13 +231,7 @@ def policy_explain(ctx: click.Context, event_id: str, all_rules: bool, as_json: 
 
 @policy_group.command("standing")
 @click.argument("account")
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Policy YAML whose sanction ladder applies [default: the built-in policy].",
-)
+@_policy_option("Policy YAML whose sanction ladder applies [default: the built-in policy].")
 @click.option("--json", "as_json", is_flag=True, help="Print the standing as JSON.")
 @click.pass_context
 def policy_standing(
