@@ -37,6 +37,17 @@ reason_opt = click.option("--reason", default="", help="Why (kept in the audit t
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
+def _threshold_opt(default: int | None) -> Any:
+    """``--threshold`` of `bank create` (31) and `bank set` (None: unchanged)."""
+    return int_option(
+        "--threshold",
+        default=default,
+        help="Largest PDQ distance that counts as a match.",
+        low=0,
+        high=128,
+    )
+
+
 @cli.group("bank")
 def bank_group() -> None:
     """Hash banks: create, add, import, export, list, withdraw, enable/disable entries."""
@@ -44,9 +55,7 @@ def bank_group() -> None:
 
 @bank_group.command("create")
 @click.argument("name")
-@int_option(
-    "--threshold", default=31, help="Largest PDQ distance that counts as a match.", low=0, high=128
-)
+@_threshold_opt(31)
 @click.option("--negative", is_flag=True, help="Known-benign bank: its matches suppress others.")
 @float_option(
     "--enable-ratio",
@@ -106,13 +115,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 
 @bank_group.command("set")
 @click.argument("name")
-@int_option(
-    "--threshold",
-    default=None,
-    help="Largest PDQ distance that counts as a match.",
-    low=0,
-    high=128,
-)
+@_threshold_opt(None)
 @click.option(
     "--enable-ratio",
     type=click.FloatRange(0, 1),
