@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli, emit_json
+from gardefou.cli.options import file_option, float_option, int_option
 from gardefou.cli.progress import Progress, progress_options
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
@@ -36,6 +37,17 @@ reason_opt = click.option("--reason", default="", help="Why (kept in the audit t
 json_opt = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
+def _threshold_opt(default: int | None) -> Any:
+    """``--threshold`` of `bank create` (31) and `bank set` (None: unchanged)."""
+    return int_option(
+        "--threshold",
+        default=default,
+        help="Largest PDQ distance that counts as a match.",
+        low=0,
+        high=128,
+    )
+
+
 @cli.group("bank")
 def bank_group() -> None:
     """Hash banks: create, add, import, export, list, withdraw, enable/disable entries."""
@@ -43,20 +55,13 @@ def bank_group() -> None:
 
 @bank_group.command("create")
 @click.argument("name")
-@click.option(
-    "--threshold",
-    type=click.IntRange(0, 128),
-    default=31,
-    show_default=True,
-    help="Largest PDQ distance that counts as a match.",
-)
+@_threshold_opt(31)
 @click.option("--negative", is_flag=True, help="Known-benign bank: its matches suppress others.")
-@click.option(
+@float_option(
     "--enable-ratio",
-    type=click.FloatRange(0, 1),
     default=1.0,
-    show_default=True,
     help="Fraction of entries live (deterministic by hash), for gradual rollout.",
+    high=1,
 )
 @click.option(
     "--description", default="", help="What the bank holds and where its hashes come from."
@@ -110,12 +115,7 @@ def list_cmd(ctx: click.Context, as_json: bool) -> None:
 
 @bank_group.command("set")
 @click.argument("name")
-@click.option(
-    "--threshold",
-    type=click.IntRange(0, 128),
-    default=None,
-    help="Largest PDQ distance that counts as a match.",
-)
+@_threshold_opt(None)
 @click.option(
     "--enable-ratio",
     type=click.FloatRange(0, 1),
@@ -166,11 +166,12 @@ def delete_cmd(ctx: click.Context, name: str, yes: bool, reason: str) -> None:
 @bank_group.command("add")
 @click.argument("name")
 @click.argument("hash_or_file")
-@click.option(
+@int_option(
     "--quality",
-    type=click.IntRange(0, 100),
     default=None,
     help="PDQ quality of a hex hash [default: 100; computed for a file].",
+    low=0,
+    high=100,
 )
 @click.option(
     "--md5", default=None, help="MD5 of the original file, matched exactly next to the PDQ hash."
@@ -308,11 +309,10 @@ def export_cmd(ctx: click.Context, name: str, fmt: str, output: str) -> None:
 @bank_group.command("submit")
 @click.argument("name")
 @click.argument("hashes", nargs=-1)
-@click.option(
+@file_option(
     "--video",
     "videos",
     multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
     help="A clip (repeatable): its vPDQ (every frame) and MD5 are computed here and only they "
     "are stored, in the victim-videos bank.",
 )

@@ -20,17 +20,12 @@ from gardefou.cli.commands_bank import (
     json_opt,
     reason_opt,
 )
+from gardefou.cli.options import limit_option
 
 
 @bank_group.command("entries")
 @click.argument("name")
-@click.option(
-    "--limit",
-    type=click.IntRange(1),
-    default=100,
-    show_default=True,
-    help="At most this many entries.",
-)
+@limit_option("entries")
 @click.option(
     "--offset", type=click.IntRange(0), default=0, help="Skip this many entries first (for paging)."
 )
@@ -91,13 +86,7 @@ def remove_cmd(ctx: click.Context, entry_ids: tuple[int, ...], reason: str) -> N
 @click.option(
     "--entry", "entry_id", type=int, default=None, help="Only the changes to this entry id."
 )
-@click.option(
-    "--limit",
-    type=click.IntRange(1),
-    default=100,
-    show_default=True,
-    help="At most this many lines.",
-)
+@limit_option("lines")
 @click.pass_context
 def audit_cmd(ctx: click.Context, name: str | None, entry_id: int | None, limit: int) -> None:
     """Audit trail of bank NAME (JSON Lines, newest first): who changed what, when and why."""

@@ -8,15 +8,15 @@ from typing import Any
 
 import click
 
-from gardefou.cli.group import cli, emit_json
+from gardefou.cli.group import cli, emit_json, open_store
+from gardefou.cli.options import file_option
 from gardefou.errors import ConfigError
 
 
 def _registry(ctx: click.Context) -> Any:
     from gardefou.consent import ConsentRegistry
-    from gardefou.store import connect
 
-    return ConsentRegistry(connect(ctx.obj.get("db")))
+    return ConsentRegistry(open_store(ctx))
 
 
 @cli.group()
@@ -26,10 +26,9 @@ def consent() -> None:
 
 @consent.command("enroll")
 @click.argument("photo", required=False, type=click.Path(exists=True, dir_okay=False))
-@click.option(
+@file_option(
     "--embedding",
     "embedding_file",
-    type=click.Path(exists=True, dir_okay=False),
     help="A JSON file with the 128 numbers of an identity embedding computed elsewhere "
     "(instead of PHOTO: the photo then never reaches this machine).",
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.cli.options import int_option, listen_options
 from gardefou.errors import GardefouError
 from gardefou.media import Limits, load_media
 from gardefou.scan import ScanRecord, iter_files, scan_file
@@ -79,27 +80,15 @@ def _row(record: ScanRecord, verbose: bool) -> str:
     help="Comma-separated signal names, or 'all' [default: hashes only; see `gardefou signals`].",
 )
 @click.option("--verbose", "-v", is_flag=True, help="Show time per signal.")
-@click.option(
+@int_option(
     "--max-megapixels",
-    type=click.IntRange(1),
     default=100,
-    show_default=True,
     help="Refuse images larger than this many megapixels, before decoding.",
 )
-@click.option(
-    "--max-bytes",
-    type=click.IntRange(1),
-    default=50 * 1024 * 1024,
-    show_default=True,
-    help="Refuse files larger than this many bytes.",
+@int_option(
+    "--max-bytes", default=50 * 1024 * 1024, help="Refuse files larger than this many bytes."
 )
-@click.option(
-    "--max-frames",
-    type=click.IntRange(1),
-    default=1000,
-    show_default=True,
-    help="Refuse animations with more frames than this.",
-)
+@int_option("--max-frames", default=1000, help="Refuse animations with more frames than this.")
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -186,14 +175,7 @@ def signals_cmd() -> None:
     show_default=True,
     help="Then serve the review console on the demo store (Ctrl-C stops it).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address for --serve.")
-@click.option(
-    "--port",
-    default=8080,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port for --serve.",
-)
+@listen_options("Address for --serve.", 8080, "Port for --serve.")
 @click.pass_context
 def demo_cmd(
     ctx: click.Context, out: str | None, samples: bool, serve: bool, host: str, port: int

@@ -22,6 +22,12 @@ from gardefou.cli.evidence_group import (
     parse_labels,
 )
 from gardefou.cli.group import EXIT_UNAUTHENTICATED, EXIT_VERIFY, emit_json
+from gardefou.cli.options import file_option
+
+# the operator of a read or export, whom the chain of custody names
+_custody_actor = click.option(
+    "--actor", required=True, help="Operator id recorded in the chain of custody."
+)
 
 
 @evidence.command("keygen")
@@ -121,7 +127,7 @@ def check_cmd(ctx: click.Context) -> None:
 
 @evidence.command("get")
 @click.argument("sha256")
-@click.option("--actor", required=True, help="Operator id recorded in the chain of custody.")
+@_custody_actor
 @click.option(
     "--reason",
     required=True,
@@ -146,7 +152,7 @@ def get_cmd(ctx: click.Context, sha256: str, actor: str, reason: str, out: str) 
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--hold", default=None, help="Export only what this legal hold covers.")
 @click.option("--no-blobs", is_flag=True, help="Leave the preserved content out.")
-@click.option("--actor", required=True, help="Operator id recorded in the chain of custody.")
+@_custody_actor
 @click.option(
     "--reason",
     required=True,
@@ -164,17 +170,13 @@ def export_cmd(ctx: click.Context, out: str, hold: str | None, no_blobs: bool, a
 
 @evidence.command("verify")
 @click.argument("bundle", type=click.Path(file_okay=False))
-@click.option(
-    "--key",
-    "key",
-    type=click.Path(dir_okay=False, exists=True),
-    help="The platform's published public key (PEM) to pin; strongly advised.",
+@file_option(
+    "--key", "key", help="The platform's published public key (PEM) to pin; strongly advised."
 )
-@click.option(
+@file_option(
     "--checkpoint",
     "checkpoints",
     multiple=True,
-    type=click.Path(dir_okay=False, exists=True),
     help="A checkpoint you saved earlier; the bundle must be consistent with it.",
 )
 def verify_cmd(bundle: str, key: str | None, checkpoints: tuple[str, ...]) -> None:

@@ -10,6 +10,7 @@ import click
 
 from gardefou.cli.commands_bank import _service
 from gardefou.cli.group import cli, emit_json
+from gardefou.cli.options import int_option
 from gardefou.errors import GardefouError
 
 
@@ -45,12 +46,11 @@ def exchange_group() -> None:
     help="Where the secret is read at each use "
     "[default: env:GARDEFOU_EXCHANGE_<NAME>_CREDENTIALS].",
 )
-@click.option(
+@int_option(
     "--page-size",
-    type=click.IntRange(1, 10_000),
     default=800,
-    show_default=True,
     help="Records asked for per page; each page is committed with its checkpoint.",
+    high=10000,
 )
 @click.option(
     "--environment",
@@ -104,7 +104,7 @@ def status(ctx: click.Context, name: str) -> None:
 
 @exchange_group.command("fetch")
 @click.argument("names", nargs=-1)
-@click.option("--max-pages", type=click.IntRange(1), default=None, help="Stop after N pages.")
+@int_option("--max-pages", default=None, help="Stop after N pages.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.pass_context
 def fetch(ctx: click.Context, names: tuple[str, ...], max_pages: int | None, quiet: bool) -> None:

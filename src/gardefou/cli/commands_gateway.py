@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import cli
+from gardefou.cli.options import file_option, int_option, listen_options
 
 
 @cli.command()
@@ -25,36 +26,19 @@ from gardefou.cli.group import cli
     help="The generator's OpenAI-compatible base URL, e.g. http://gen:8000/v1 "
     "(its key: GARDEFOU_GATEWAY_UPSTREAM_KEY).",
 )
-@click.option(
+@file_option(
     "--config",
     "config_file",
-    type=click.Path(dir_okay=False, exists=True),
     envvar="GARDEFOU_GATEWAY_CONFIG",
     help="YAML/JSON file of gateway settings.",
 )
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to bind (loopback by default; put a TLS proxy in front).",
+@listen_options(
+    "Address to bind (loopback by default; put a TLS proxy in front).",
+    8090,
+    "Port to listen on.",
 )
-@click.option(
-    "--port",
-    default=8090,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port to listen on.",
-)
-@click.option(
-    "--c2pa-cert",
-    type=click.Path(dir_okay=False, exists=True),
-    help="PEM certificate chain (signer first) that signs the C2PA labels.",
-)
-@click.option(
-    "--c2pa-key",
-    type=click.Path(dir_okay=False, exists=True),
-    help="PEM private key of the C2PA signer.",
-)
+@file_option("--c2pa-cert", help="PEM certificate chain (signer first) that signs the C2PA labels.")
+@file_option("--c2pa-key", help="PEM private key of the C2PA signer.")
 @click.option(
     "--labels",
     type=click.Choice(["c2pa", "none"]),
@@ -74,11 +58,12 @@ from gardefou.cli.group import cli
 )
 @click.option("--rate-user", default=None, help="Per-user limit, e.g. 60/minute.")
 @click.option("--rate-global", default=None, help="Limit over all users, e.g. 6000/minute.")
-@click.option(
+@int_option(
     "--retain-prompt-days",
-    type=click.IntRange(0, 3650),
     default=None,
     help="Keep prompt text in the audit this many days (0: hashes only).",
+    low=0,
+    high=3650,
 )
 @click.option(
     "--timeout",
@@ -88,13 +73,12 @@ from gardefou.cli.group import cli
     help="Seconds the upstream may take, retries included [120].",
 )
 @click.option("--generator-name", default=None, help="The generator named in the C2PA manifest.")
-@click.option(
+@int_option(
     "--workers",
-    type=click.IntRange(1, 64),
     default=1,
-    show_default=True,
-    envvar="GARDEFOU_GATEWAY_WORKERS",
     help="Worker processes (more than 1 needs --redis-url: shared rate limits).",
+    high=64,
+    envvar="GARDEFOU_GATEWAY_WORKERS",
 )
 @click.pass_context
 def gateway(

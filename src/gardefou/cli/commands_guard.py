@@ -11,6 +11,7 @@ import sys
 import click
 
 from gardefou.cli.group import cli, emit_json
+from gardefou.cli.options import file_option
 from gardefou.decision import Decision
 
 
@@ -37,6 +38,9 @@ def _guard(ctx: click.Context, strict: bool, audit: bool, retain_days: int) -> o
     return Guard(GuardConfig(refuse_fictional_sexual=strict), audit=log)
 
 
+_json = click.option(
+    "--json", "as_json", is_flag=True, help="Print the Decision as one JSON object."
+)
 _strict = click.option(
     "--strict", is_flag=True, help="Also refuse sexual content with no real person (adult fiction)."
 )
@@ -68,7 +72,7 @@ _retain = click.option(
     metavar="TEXT",
     help="An earlier request of the same conversation, oldest first (repeatable).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the Decision as one JSON object.")
+@_json
 @_strict
 @_audit
 @_retain
@@ -102,7 +106,7 @@ def guard_cmd(
     type=click.Path(dir_okay=False),
     help="An input image of the edit (repeatable).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the Decision as one JSON object.")
+@_json
 @_strict
 @_audit
 @_retain
@@ -121,18 +125,8 @@ def guard_output_cmd(ctx: click.Context, output: str, request: str | None,
 @cli.command("guard-label")
 @click.argument("source", type=click.Path(dir_okay=False, exists=True))
 @click.argument("dest", type=click.Path(dir_okay=False))
-@click.option(
-    "--cert",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True),
-    help="PEM certificate chain of the signing key (leaf first).",
-)
-@click.option(
-    "--key",
-    required=True,
-    type=click.Path(dir_okay=False, exists=True),
-    help="PEM private key (Ed25519, EC P-256/384/521 or RSA).",
-)
+@file_option("--cert", required=True, help="PEM certificate chain of the signing key (leaf first).")
+@file_option("--key", required=True, help="PEM private key (Ed25519, EC P-256/384/521 or RSA).")
 @click.option(
     "--alg", default=None, help="es256|es384|es512|ps256|ed25519 [default: the key's own]"
 )

@@ -10,6 +10,8 @@ import click
 
 from gardefou.cli.group import cli, emit_json
 
+_json = click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+
 
 def _db(ctx: click.Context) -> str | None:
     db: str | None = (ctx.find_root().obj or {}).get("db")
@@ -49,7 +51,7 @@ def db() -> None:
 
 
 @db.command("status")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+@_json
 @click.pass_context
 def db_status(ctx: click.Context, as_json: bool) -> None:
     """Show the schema version and pending migrations; change nothing. Exit 0 current,
@@ -79,7 +81,7 @@ def db_status(ctx: click.Context, as_json: bool) -> None:
 
 
 @db.command("upgrade")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+@_json
 @click.pass_context
 def db_upgrade(ctx: click.Context, as_json: bool) -> None:
     """Apply every pending migration (each in its own transaction; safe to run from several

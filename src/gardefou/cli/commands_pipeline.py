@@ -10,12 +10,14 @@ from typing import Any
 import click
 
 from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.cli.options import int_option, limit_option
 from gardefou.cli.pipeline_options import (
     DECIDER_OPT,
     GROUP_OPT,
     MAX_EVENT_OPT,
     REDIS_OPT,
     STREAM_OPT,
+    SUMMARY_JSON_OPT,
 )
 from gardefou.cli.progress import Progress, progress_options
 from gardefou.errors import ConfigError
@@ -49,18 +51,11 @@ def _print_summary(summary: dict[str, Any], as_json: bool, where: str) -> None:
 
 @cli.command("run")
 @click.argument("sources", nargs=-1, required=True)
-@click.option(
-    "--workers",
-    "-w",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="Worker processes.",
-)
-@click.option("--queue-size", type=click.IntRange(1), default=None, help="[default: 2 x workers]")
+@int_option("--workers", "-w", default=1, help="Worker processes.")
+@int_option("--queue-size", default=None, help="[default: 2 x workers]")
 @DECIDER_OPT
 @MAX_EVENT_OPT
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@SUMMARY_JSON_OPT
 @click.option("--each", is_flag=True, help="Also print one JSON line per event outcome.")
 @click.pass_context
 def run_cmd(
@@ -106,11 +101,9 @@ def stream_group() -> None:
 @REDIS_OPT
 @STREAM_OPT
 @GROUP_OPT
-@click.option(
+@int_option(
     "--max-backlog",
-    type=click.IntRange(1),
     default=10_000,
-    show_default=True,
     help="Wait while the group has more unacknowledged messages than this.",
 )
 def stream_push(
@@ -169,52 +162,27 @@ def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
 @click.option(
     "--consumer", default=None, help="Consumer name [default: HOSTNAME-INDEX]; reuse it on restart."
 )
-@click.option(
-    "--workers",
-    "-w",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="Worker processes, each a consumer of the group.",
-)
-@click.option(
-    "--batch",
-    type=click.IntRange(1),
-    default=16,
-    show_default=True,
-    help="Messages read and decided per round trip.",
-)
-@click.option(
-    "--block-ms",
-    type=click.IntRange(1),
-    default=1000,
-    show_default=True,
-    help="How long one read waits for new messages.",
-)
-@click.option(
+@int_option("--workers", "-w", default=1, help="Worker processes, each a consumer of the group.")
+@int_option("--batch", default=16, help="Messages read and decided per round trip.")
+@int_option("--block-ms", default=1000, help="How long one read waits for new messages.")
+@int_option(
     "--claim-idle-ms",
-    type=click.IntRange(1),
     default=30_000,
-    show_default=True,
     help="Claim messages another consumer left unacknowledged this long.",
 )
-@click.option(
-    "--max-deliveries",
-    type=click.IntRange(1),
-    default=5,
-    show_default=True,
-    help="Deliveries after which a message goes to the dead letters.",
+@int_option(
+    "--max-deliveries", default=5, help="Deliveries after which a message goes to the dead letters."
 )
 @click.option("--until-idle", is_flag=True, help="Exit when the group has nothing left.")
-@click.option(
+@int_option(
     "--metrics-port",
-    type=click.IntRange(1, 65535),
     default=None,
     help="Serve Prometheus /metrics (worker i on PORT+i).",
+    high=65535,
 )
 @DECIDER_OPT
 @MAX_EVENT_OPT
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@SUMMARY_JSON_OPT
 @click.pass_context
 def stream_work(ctx: click.Context, **opts: Any) -> None:
     """Decide events from the stream's consumer group (ack after commit)."""
@@ -306,13 +274,7 @@ def metrics_cmd(ctx: click.Context, redis_url: str | None, stream: str, group: s
 
 
 @cli.command("dead-letters")
-@click.option(
-    "--limit",
-    type=click.IntRange(1),
-    default=100,
-    show_default=True,
-    help="At most this many events.",
-)
+@limit_option("events")
 @click.pass_context
 def dead_letters_cmd(ctx: click.Context, limit: int) -> None:
     """List events set aside as poison, with their reasons (JSON Lines)."""
@@ -335,13 +297,7 @@ def dead_letters_cmd(ctx: click.Context, limit: int) -> None:
 @click.option(
     "--ray-address", default=None, help="Ray cluster address ('auto' = the local cluster)."
 )
-@click.option(
-    "--actors",
-    type=click.IntRange(1),
-    default=2,
-    show_default=True,
-    help="Ray actors (--runner ray).",
-)
+@int_option("--actors", default=2, help="Ray actors (--runner ray).")
 @click.option(
     "--cpus-per-actor",
     type=float,
@@ -349,12 +305,8 @@ def dead_letters_cmd(ctx: click.Context, limit: int) -> None:
     show_default=True,
     help="CPUs Ray reserves for each actor (--runner ray).",
 )
-@click.option(
-    "--batch",
-    type=click.IntRange(1),
-    default=16,
-    show_default=True,
-    help="Images per batch handed to a worker and committed together.",
+@int_option(
+    "--batch", default=16, help="Images per batch handed to a worker and committed together."
 )
 @click.option(
     "--signals", "signals_spec", default=None, help="Comma list or 'all' [default: hashes]."

@@ -20,7 +20,7 @@ from typing import Any
 import click
 import yaml
 
-from gardefou.cli.group import EXIT_VERIFY, cli, emit_json
+from gardefou.cli.group import EXIT_VERIFY, cli, emit_json, open_store
 from gardefou.decision import Action
 from gardefou.errors import PolicyError
 
@@ -131,15 +131,16 @@ def policy_check(file: str | None, as_json: bool) -> None:
     )
 
 
+def _policy_option(help: str) -> Any:
+    """``--policy FILE``: the policy YAML a command applies instead of its default one."""
+    return click.option(
+        "--policy", "policy_file", type=click.Path(dir_okay=False), default=None, help=help
+    )
+
+
 @policy_group.command("test")
 @click.argument("cases_file", type=click.Path(dir_okay=False))
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Policy YAML [default: the shipped NCII policy].",
-)
+@_policy_option("Policy YAML [default: the shipped NCII policy].")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object with every result.")
 def policy_test(cases_file: str, policy_file: str | None, as_json: bool) -> None:
     """Run a policy against the labelled cases in CASES_FILE; exit 3 on any mismatch.
@@ -191,12 +192,6 @@ def policy_show(file: str | None) -> None:
         click.echo(f"  {r.line:>4}  {r.action.value:<16} {r.id}: {r.description.strip()}")
 
 
-def _db(ctx: click.Context) -> Any:
-    from gardefou.store import connect
-
-    return connect((ctx.obj or {}).get("db"))
-
-
 @policy_group.command("explain")
 @click.argument("event_id")
 @click.option("--all-rules", is_flag=True, help="Also list the rules that did not match.")
@@ -207,7 +202,7 @@ def policy_explain(ctx: click.Context, event_id: str, all_rules: bool, as_json: 
     from gardefou.decide import get_decision
     from gardefou.errors import NotFoundError
 
-    stored = get_decision(_db(ctx), event_id)
+    stored = get_decision(open_store(ctx), event_id)
     if stored is None:
         raise NotFoundError(f"no decision stored for event {event_id!r} in this store")
     d = stored.decision
@@ -236,13 +231,7 @@ def policy_explain(ctx: click.Context, event_id: str, all_rules: bool, as_json: 
 
 @policy_group.command("standing")
 @click.argument("account")
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Policy YAML whose sanction ladder applies [default: the built-in policy].",
-)
+@_policy_option("Policy YAML whose sanction ladder applies [default: the built-in policy].")
 @click.option("--json", "as_json", is_flag=True, help="Print the standing as JSON.")
 @click.pass_context
 def policy_standing(
@@ -251,7 +240,7 @@ def policy_standing(
     """An account's strike points (decayed), sanctions in force and the next threshold."""
     from gardefou.cases import CaseStore
 
-    st = CaseStore(_db(ctx), _policy(policy_file)).standing(account)
+    st = CaseStore(open_store(ctx), _policy(policy_file)).standing(account)
     if as_json:
         emit_json(st.to_dict())
         return
@@ -284,7 +273,7 @@ def policy_retention(ctx: click.Context, thread_days: int, as_json: bool) -> Non
     from gardefou.thread import ThreadStore
 
     before = utcnow() - timedelta(days=thread_days)
-    n = ThreadStore(_db(ctx)).purge(before)
+    n = ThreadStore(open_store(ctx)).purge(before)
     if as_json:
         emit_json({"thread_posts_deleted": n, "before": before.isoformat(timespec="seconds")})
     else:

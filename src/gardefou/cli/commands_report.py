@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from gardefou.cli.group import cli, emit_json
+from gardefou.cli.group import cli, emit_json, open_store
+from gardefou.cli.options import file_option, float_option, int_option
 from gardefou.errors import ConfigError
 
 
@@ -25,12 +26,6 @@ def _jsonl(path: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _db(ctx: click.Context) -> Any:
-    from gardefou.store import connect
-
-    return connect(ctx.obj.get("db") if ctx.obj else None)
-
-
 @cli.group("report")
 def report() -> None:
     """Reports for regulators: DSA statements of reasons, transparency report."""
@@ -39,10 +34,9 @@ def report() -> None:
 @report.command("dsa")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="JSON array of statements (the API's format).")  # fmt: skip
-@click.option(
+@file_option(
     "--from",
     "source",
-    type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="JSONL of decision records instead of the store (see docs/reports.md).",
 )
@@ -72,7 +66,7 @@ def report_dsa(ctx: click.Context, out: str, source: str | None, batch_dir: str 
     else:
         from gardefou.reports.from_store import dsa_records
 
-        records = dsa_records(_db(ctx), since, until)
+        records = dsa_records(open_store(ctx), since, until)
     statements = list(statements_from_records(records, puid_secret))
     info = write_statements(out, statements, batch_dir)
     if submit_url:
@@ -131,8 +125,8 @@ def _records_file(path: str) -> tuple[list[Any], list[Any], list[Any]]:
 @report.command("transparency")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Folder for index.html, the CSV files and the plots.")  # fmt: skip
-@click.option("--from", "source", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="JSON {actions, takedowns, appeals} records instead of the store.")  # fmt: skip
+@file_option("--from", "source", default=None,
+             help="JSON {actions, takedowns, appeals} records instead of the store.")  # fmt: skip
 @click.option("--since", default=None, help="From (ISO date, inclusive).")
 @click.option("--until", default=None, help="To (ISO date, exclusive).")
 @click.option(
@@ -150,7 +144,7 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
     else:
         from gardefou.reports.from_store import transparency_records
 
-        actions, takedowns, appeals = transparency_records(_db(ctx), since, until)
+        actions, takedowns, appeals = transparency_records(open_store(ctx), since, until)
     period = (since, until) if since and until else None
     rep = build_report(actions, takedowns, appeals, period=period)
     from gardefou.reports.transparency import no_nan
@@ -161,15 +155,14 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
 
 @cli.command("measure")
 @click.argument("sample", required=False, type=click.Path(exists=True, dir_okay=False))
-@click.option("--population", type=click.Path(exists=True, dir_okay=False), default=None,
-              help='JSONL {"hour": ..., "images": N}: images produced per hour.')  # fmt: skip
-@click.option("--sample-per-hour", type=click.IntRange(1), default=None,
-              help="SAMPLE is the whole stream: draw N items per hour uniformly.")  # fmt: skip
+@file_option("--population", default=None,
+             help='JSONL {"hour": ..., "images": N}: images produced per hour.')  # fmt: skip
+@int_option("--sample-per-hour", default=None,
+            help="SAMPLE is the whole stream: draw N items per hour uniformly.")  # fmt: skip
 @click.option("--sampling-fraction", type=float, default=None,
               help="Share of the stream that was sampled (instead of --population).")  # fmt: skip
-@click.option(
+@file_option(
     "--validation",
-    type=click.Path(exists=True, dir_okay=False),
     default=None,
     help='JSONL {"truth": bool, "label": bool}: the classifier on labelled items.',
 )
@@ -186,19 +179,14 @@ def report_transparency(ctx: click.Context, out: str, source: str | None, since:
 )
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write the hourly series with bands (PNG or SVG).")  # fmt: skip
-@click.option(
-    "--confidence",
-    type=click.FloatRange(0.5, 0.999),
-    default=0.95,
-    show_default=True,
-    help="Confidence level of the intervals.",
+@float_option(
+    "--confidence", default=0.95, help="Confidence level of the intervals.", low=0.5, high=0.999
 )
-@click.option(
+@int_option(
     "--boot",
-    type=click.IntRange(200),
     default=4000,
-    show_default=True,
     help="Bootstrap draws for the intervals corrected by the classifier's accuracy.",
+    low=200,
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 @click.pass_context
@@ -216,7 +204,7 @@ def measure_cmd(ctx: click.Context, sample: str | None, population: str | None,
     if from_store:
         from gardefou.reports.from_store import prevalence_samples
 
-        samples = prevalence_samples(_db(ctx), since, until)
+        samples = prevalence_samples(open_store(ctx), since, until)
     else:
         assert sample is not None
         pop = None

@@ -9,6 +9,7 @@ import click
 
 from gardefou.cli.commands_bank import _actor, _service, bank_group, json_opt, reason_opt
 from gardefou.cli.group import emit_json
+from gardefou.cli.options import limit_option
 
 
 @bank_group.command("submissions")
@@ -19,13 +20,7 @@ from gardefou.cli.group import emit_json
     show_default=True,
     help="Which submissions to list.",
 )
-@click.option(
-    "--limit",
-    type=click.IntRange(1),
-    default=100,
-    show_default=True,
-    help="At most this many submissions.",
-)
+@limit_option("submissions")
 @json_opt
 @click.pass_context
 def submissions_cmd(ctx: click.Context, status: str, limit: int, as_json: bool) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from gardefou.cli.group import EXIT_INPUT, cli, emit_json
+from gardefou.cli.options import float_option, int_option
 from gardefou.errors import GardefouError
 
 
@@ -37,6 +38,21 @@ every_opt = click.option(
     default=1.0,
     show_default=True,
     help="Seconds between hashed frames (0: every frame), as the reference's seconds_per_hash.",
+)
+# the matching thresholds of `video match` and of a video bank
+distance_opt = int_option(
+    "--distance",
+    default=31,
+    help="Largest PDQ distance between two frame hashes that counts as a match.",
+    low=0,
+    high=64,
+)
+quality_opt = int_option(
+    "--quality",
+    default=50,
+    help="Frames whose PDQ quality is below this are ignored.",
+    low=0,
+    high=100,
 )
 
 
@@ -115,20 +131,8 @@ def video_hash(files: tuple[str, ...], seconds_per_hash: float, size: str | None
 @click.argument("a", type=click.Path(dir_okay=False))
 @click.argument("b", type=click.Path(dir_okay=False))
 @every_opt
-@click.option(
-    "--distance",
-    type=click.IntRange(0, 64),
-    default=31,
-    show_default=True,
-    help="Largest PDQ distance between two frame hashes that counts as a match.",
-)
-@click.option(
-    "--quality",
-    type=click.IntRange(0, 100),
-    default=50,
-    show_default=True,
-    help="Frames whose PDQ quality is below this are ignored.",
-)
+@distance_opt
+@quality_opt
 def video_match(a: str, b: str, seconds_per_hash: float, distance: int, quality: int) -> None:
     """Share of the distinct frame hashes of video A found in video B, and of B's in A."""
     from gardefou.banks.video import match_hashes
@@ -157,19 +161,12 @@ def video_match(a: str, b: str, seconds_per_hash: float, distance: int, quality:
     show_default=True,
     help="Comma-separated signals run on the sampled frames (see `gardefou signals`).",
 )
-@click.option(
-    "--every",
-    type=click.FloatRange(min=0.05),
-    default=1.0,
-    show_default=True,
-    help="Seconds between the frames the signals see.",
-)
-@click.option(
+@float_option("--every", default=1.0, help="Seconds between the frames the signals see.", low=0.05)
+@float_option(
     "--scene",
-    type=click.FloatRange(0, 1),
     default=0.25,
-    show_default=True,
     help="Also scan frames that differ this much (0-1) from the last scanned one.",
+    high=1,
 )
 @store_opt
 @click.option(
@@ -238,33 +235,16 @@ def _store(ctx: click.Context, legacy: str) -> Any:
 @video_bank.command("create")
 @click.argument("name")
 @store_opt
-@click.option(
-    "--distance",
-    type=click.IntRange(0, 64),
-    default=31,
-    show_default=True,
-    help="Largest PDQ distance between two frame hashes that counts as a match.",
-)
-@click.option(
-    "--quality",
-    type=click.IntRange(0, 100),
-    default=50,
-    show_default=True,
-    help="Frames whose PDQ quality is below this are ignored.",
-)
-@click.option(
+@distance_opt
+@quality_opt
+@float_option(
     "--query-pct",
-    type=click.FloatRange(0, 100),
     default=80.0,
-    show_default=True,
     help="Share of the uploaded video's frames that must match.",
+    high=100,
 )
-@click.option(
-    "--entry-pct",
-    type=click.FloatRange(0, 100),
-    default=0.0,
-    show_default=True,
-    help="Share of the banked video's frames that must match.",
+@float_option(
+    "--entry-pct", default=0.0, help="Share of the banked video's frames that must match.", high=100
 )
 @click.option("--negative", is_flag=True, help="Known-benign bank.")
 @click.pass_context
@@ -281,12 +261,10 @@ def bank_create(ctx: click.Context, name: str, store: str, **thresholds: Any) ->
 @click.option("--case-id", default=None, help="Case or request the entries belong to.")
 @click.option("--source", default="cli", help="Where the videos came from (kept with each entry).")
 @click.option("--note", default="", help="Free text kept with each entry (no personal data).")
-@click.option(
+@float_option(
     "--every",
     "seconds_per_hash",
-    type=click.FloatRange(min=0),
     default=0.0,
-    show_default=True,
     help="Seconds between hashed frames of the banked video; 0 (every frame) lets trimmed "
     "copies, hashed once a second, find their frames (see docs/video.md).",
 )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from gardefou.cli.group import cli, emit_json
+from gardefou.cli.group import cli, emit_json, open_store
+from gardefou.cli.options import int_option, listen_options
 from gardefou.errors import ConfigError
 
 
@@ -41,29 +42,15 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 @cli.command()
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to bind (loopback by default; put a TLS proxy in front otherwise).",
-)
-@click.option(
-    "--port",
-    default=8080,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="Port to listen on.",
+@listen_options(
+    "Address to bind (loopback by default; put a TLS proxy in front otherwise).",
+    8080,
+    "Port to listen on.",
 )
 @click.option(
     "--db", "db_opt", default=None, metavar="URL|PATH", help="Store (overrides --db of gardefou)."
 )
-@click.option(
-    "--workers",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Server processes (uvicorn workers).",
-)
+@int_option("--workers", default=1, help="Server processes (uvicorn workers).", high=64)
 @click.option(
     "--max-upload-mb",
     default=20.0,
@@ -169,10 +156,9 @@ def apikey() -> None:
 @click.pass_context
 def apikey_create(ctx: click.Context, name: str, role: str) -> None:
     """Create a key and print it once as JSON."""
-    from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 
-    kid, key = KeyStore(connect(ctx.obj.get("db"))).create(name, role)
+    kid, key = KeyStore(open_store(ctx)).create(name, role)
     emit_json({"id": kid, "name": name, "role": role, "key": key})
 
 
@@ -180,10 +166,9 @@ def apikey_create(ctx: click.Context, name: str, role: str) -> None:
 @click.pass_context
 def apikey_list(ctx: click.Context) -> None:
     """List keys (ids, names, roles, prefixes; never the keys)."""
-    from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 
-    for row in KeyStore(connect(ctx.obj.get("db"))).list():
+    for row in KeyStore(open_store(ctx)).list():
         emit_json(row)
 
 
@@ -192,10 +177,9 @@ def apikey_list(ctx: click.Context) -> None:
 @click.pass_context
 def apikey_revoke(ctx: click.Context, key_id: int) -> None:
     """Revoke key KEY_ID (from `apikey list`) at once."""
-    from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 
-    KeyStore(connect(ctx.obj.get("db"))).revoke(key_id)
+    KeyStore(open_store(ctx)).revoke(key_id)
     emit_json({"id": key_id, "revoked": True})
 
 
@@ -211,10 +195,9 @@ def takedown_list(ctx: click.Context, include_closed: bool) -> None:
     """Open requests, nearest deadline first, one JSON object a line (no contact details)."""
     import time
 
-    from gardefou.store import connect
     from gardefou.takedown import TakedownService
 
-    svc = TakedownService(connect(ctx.obj.get("db")))
+    svc = TakedownService(open_store(ctx))
     now = time.time()
     for r in svc.queue(include_closed=include_closed, limit=None):
         view = r.public_view(now)
@@ -229,10 +212,9 @@ def takedown_alerts(ctx: click.Context) -> None:
     deadline is breached, so a cron job or monitor can page someone."""
     import sys
 
-    from gardefou.store import connect
     from gardefou.takedown import TakedownService
 
-    alerts = TakedownService(connect(ctx.obj.get("db"))).alerts()
+    alerts = TakedownService(open_store(ctx)).alerts()
     for a in alerts:
         emit_json(a)
     if any(a["state"] == "breached" for a in alerts):

@@ -10,6 +10,7 @@ import click
 
 from gardefou.cli.evidence_group import evidence, evidence_home, open_evidence_store
 from gardefou.cli.group import EXIT_VERIFY, emit_json
+from gardefou.cli.options import file_option
 from gardefou.errors import ConfigError
 
 
@@ -42,12 +43,7 @@ def witness_request_cmd(ctx: click.Context, old_size: int) -> None:
 
 
 @evidence.command("vkey")
-@click.option(
-    "--key",
-    "key",
-    type=click.Path(dir_okay=False, exists=True),
-    help="Public key (PEM) [default: signing.pub.pem in the key folder].",
-)
+@file_option("--key", "key", help="Public key (PEM) [default: signing.pub.pem in the key folder].")
 @click.pass_context
 def vkey_cmd(ctx: click.Context, key: str | None) -> None:
     """Print the C2SP verifier key (name+hash+key) that witnesses of this log are given."""
@@ -68,12 +64,7 @@ def vkey_cmd(ctx: click.Context, key: str | None) -> None:
 @evidence.command("verify-checkpoint")
 @click.argument("checkpoint", type=click.Path(dir_okay=False, exists=True, allow_dash=True))
 @click.option("--vkey", "vkey", help="The log's C2SP verifier key (from `evidence vkey`).")
-@click.option(
-    "--key",
-    "key",
-    type=click.Path(dir_okay=False, exists=True),
-    help="The log's public key (PEM); the key name is --origin.",
-)
+@file_option("--key", "key", help="The log's public key (PEM); the key name is --origin.")
 @click.pass_context
 def verify_checkpoint_cmd(
     ctx: click.Context, checkpoint: str, vkey: str | None, key: str | None

@@ -30,6 +30,14 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str))
 
 
+def open_store(ctx: click.Context) -> Any:
+    """The store named by the root ``--db`` (the default store when none was given), opened
+    and migrated as ``connect`` does: the one way every command reaches the store."""
+    from gardefou.store import connect
+
+    return connect((ctx.find_root().obj or {}).get("db"))
+
+
 class GardefouGroup(click.Group):
     """Maps the project's exception tree to exit codes with one clear line on stderr."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import click
 
+from gardefou.cli.options import int_option
+
 REDIS_OPT = click.option(
     "--redis",
     "redis_url",
@@ -28,10 +30,9 @@ DECIDER_OPT = click.option(
     metavar="MODULE:FACTORY",
     help="Decider factory [default: the platform policy when installed, else signals only].",
 )
-MAX_EVENT_OPT = click.option(
-    "--max-event-bytes",
-    type=click.IntRange(1),
-    default=8 * 1024 * 1024,
-    show_default=True,
-    help="Larger events go to the dead letters.",
+MAX_EVENT_OPT = int_option(
+    "--max-event-bytes", default=8 * 1024 * 1024, help="Larger events go to the dead letters."
+)
+SUMMARY_JSON_OPT = click.option(
+    "--json", "as_json", is_flag=True, help="Print the summary as JSON."
 )
