@@ -14,8 +14,6 @@ from tests.test_web_cases import png
 from tests.web_support import web_deciding_with
 
 BASE = "f" * 64
-
-
 RULE = "explicit_real_person_review"
 
 
