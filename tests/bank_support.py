@@ -4,6 +4,7 @@ can move the decision."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,19 @@ from gardefou.policy import load_default_policy
 from gardefou.signals import SignalResult
 
 SIGNALS = frozenset({*T.POLICY_SIGNALS, "pdq_dihedral"})
+
+
+def rand_hex(rng: random.Random) -> str:
+    """A random 256-bit PDQ hash, as hex."""
+    return f"{rng.getrandbits(256):064x}"
+
+
+def flip(hex_hash: str, bits: int, rng: random.Random) -> str:
+    """``hex_hash`` with ``bits`` distinct random bits flipped: a near copy at that distance."""
+    value = int(hex_hash, 16)
+    for b in rng.sample(range(256), bits):
+        value ^= 1 << b
+    return f"{value:064x}"
 
 
 def banked_extract(
