@@ -32,14 +32,9 @@ def _serve(db: str, port: int) -> None:
     import uvicorn
 
     from gardefou.web import Settings, create_app
+    from gardefou.web.auth import Role
 
-    rates = {
-        "admin": 10**9,
-        "moderator": 10**9,
-        "auditor": 10**9,
-        "platform": 10**9,
-        "public": 10**9,
-    }
+    rates = {str(role): 10**9 for role in Role}  # rate limits are not under test
     app = create_app(Settings(db=db, admin_key=ADMIN, rates=rates))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="error", access_log=False)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 from collections import deque
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -133,8 +134,9 @@ def import_graph() -> dict[str, dict[str, int]]:
     return graph
 
 
-def strongly_connected(graph: dict[str, dict[str, int]]) -> list[list[str]]:
-    """Tarjan's algorithm (iterative): the components with more than one module."""
+def strongly_connected(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
+    """Tarjan's algorithm (iterative): the components with more than one module. ``graph``:
+    each module's imports (a set, or a dict keyed by the imported module)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []

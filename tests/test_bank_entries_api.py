@@ -6,11 +6,8 @@ import json
 import random
 import time
 
+from tests.bank_support import rand_hex
 from tests.web_support import make_web
-
-
-def rand_hex(rng: random.Random) -> str:
-    return f"{rng.getrandbits(256):064x}"
 
 
 def test_entries_import_export_update_delete_and_audit(tmp_path) -> None:

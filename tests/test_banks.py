@@ -8,17 +8,7 @@ import pytest
 
 from gardefou.banks import BankService, Match
 from gardefou.errors import AuthError, BankError, HashFormatError, NotFoundError
-
-
-def rand_hex(rng: random.Random) -> str:
-    return f"{rng.getrandbits(256):064x}"
-
-
-def flip(hex_hash: str, bits: int, rng: random.Random) -> str:
-    value = int(hex_hash, 16)
-    for b in rng.sample(range(256), bits):
-        value ^= 1 << b
-    return f"{value:064x}"
+from tests.bank_support import flip, rand_hex
 
 
 @pytest.fixture

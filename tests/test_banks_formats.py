@@ -11,10 +11,7 @@ import pytest
 from gardefou.banks import BankService
 from gardefou.banks.formats import export_bank, import_file, import_text, parse
 from gardefou.errors import BankError
-
-
-def rand_hex(rng: random.Random) -> str:
-    return f"{rng.getrandbits(256):064x}"
+from tests.bank_support import rand_hex
 
 
 @pytest.fixture

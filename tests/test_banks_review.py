@@ -16,15 +16,13 @@ from gardefou import testing as T
 from gardefou.banks import BankService
 from gardefou.banks.review import SubmissionLimits, submitter_key
 from gardefou.cli.main import cli
-from gardefou.decide import Services, decide_event
+from gardefou.decide import decide_event
 from gardefou.decision import Action
 from gardefou.errors import BankError, PolicyError, RateLimitError
 from gardefou.events import parse_event
-from gardefou.policy import load_default_policy
 from gardefou.policy.loader import default_policy_text, parse_policy
+from tests.bank_support import SIGNALS, bank_services, banked_extract
 from tests.web_support import make_web
-
-SIGNALS = {*T.POLICY_SIGNALS, "pdq_dihedral"}
 
 
 def rand_hex(rng: random.Random) -> str:
@@ -68,18 +66,9 @@ def _decide(tmp_db, tmp_path, banks, event_id: str):
     Image.new("RGB", (32, 32), (10, 20, 30)).save(tmp_path / "a.png")
     hexes = banks.list_entries("victims")[-1].pdq
 
-    def extract(media, names):
-        out = T.signal_set(T.nudity("none", 0.9), T.faces(0))
-        out["pdq_dihedral"] = T.pdq_dihedral(hexes)
-        return {k: v for k, v in out.items() if k in names}
-
-    services = Services(
-        tmp_db,
-        policy=load_default_policy(signals=SIGNALS),
-        extract=extract,
-        base_dir=tmp_path,
-        banks=banks,
-    )
+    content = T.signal_set(T.nudity("none", 0.9), T.faces(0))
+    extract = banked_extract(lambda media: T.pdq_dihedral(hexes), content)
+    services = bank_services(tmp_db, tmp_path, banks, extract)
     event = parse_event({"id": event_id, "author": "x", "media": ["a.png"], "kind": "post"})
     return decide_event(event, services)
 

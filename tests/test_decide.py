@@ -14,9 +14,8 @@ from gardefou import testing as T
 from gardefou.decide import PlatformDecider, Services, decide_event, get_decision, rules_intent
 from gardefou.decision import Action
 from gardefou.errors import MediaUnreadableError, PipelineEventError
-from gardefou.policy import load_default_policy
+from tests.bank_support import bank_services, banked_extract
 
-SIGNALS = {*T.POLICY_SIGNALS, "pdq_dihedral"}
 ALICE, BOB = T.person_embedding(1), T.person_embedding(2)
 PORTRAIT = [T.nudity("none", 0.97), T.faces(1), T.identity([ALICE])]
 BIKINI_EDIT = [T.nudity("suggestive", 0.82), T.faces(1), T.identity([T.jitter(ALICE, 0.25)])]
@@ -66,12 +65,11 @@ def make_services(db, fake, base_dir, lazy: bool = False) -> Services:
     banks = T.FakeBankService(
         {VICTIM_HEX: [{"bank": "victims", "entry_id": 7, "distance": 0, "source": "submission"}]}
     )
-    return Services(
+    return bank_services(
         db,
-        policy=load_default_policy(signals=SIGNALS),
-        extract=fake,
-        base_dir=base_dir,
-        banks=banks,
+        base_dir,
+        banks,
+        fake,
         exempt_accounts=frozenset({"imgbot"}),
         intent=rules_intent,
         lazy=lazy,
@@ -281,19 +279,8 @@ def test_real_bank_service_victim_match(tmp_db, tmp_path):
     banks.create_bank("victims")
     banks.add_entries("victims", [{"pdq": pdq.value, "quality": 100, "source": "takedown"}])
 
-    def extract(media, names):
-        out = T.signal_set()  # content signals: a benign image
-        out["pdq_dihedral"] = get_signal("pdq_dihedral").extract(media)
-        return {k: v for k, v in out.items() if k in names}
-
-    services = Services(
-        tmp_db,
-        policy=load_default_policy(signals=SIGNALS),
-        extract=extract,
-        base_dir=tmp_path,
-        banks=banks,
-        intent=rules_intent,
-    )
+    extract = banked_extract(get_signal("pdq_dihedral").extract)  # a benign image
+    services = bank_services(tmp_db, tmp_path, banks, extract, intent=rules_intent)
     s = decide_event(post("k1", "x", ["copy.jpg"]), services)
     assert s.decision.action == Action.REMOVE
     assert s.decision.reasons[0].code == "victim_bank_match"

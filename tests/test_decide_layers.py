@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 
 import gardefou
+from tests.test_architecture import strongly_connected
 
 SRC = Path(gardefou.__file__).parent
 #: the decide package's modules, top (imported by the others) to bottom
@@ -64,43 +65,9 @@ def _graph() -> dict[str, set[str]]:
     return graph
 
 
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on: set[str] = set()
-    out: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        on.add(v)
-        for w in graph.get(v, ()):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                on.discard(w)
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                out.append(sorted(comp))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return out
-
-
 def test_no_import_cycle_reaches_the_decide_package():
-    touching = [c for c in _cycles(_graph()) if any(m.startswith("gardefou.decide") for m in c)]
+    cycles = strongly_connected(_graph())
+    touching = [c for c in cycles if any(m.startswith("gardefou.decide") for m in c)]
     assert touching == []
 
 

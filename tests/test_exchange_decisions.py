@@ -9,17 +9,15 @@ from PIL import Image
 
 from gardefou import testing as T
 from gardefou.banks import BankService
-from gardefou.decide import Services, decide_event, rules_intent
+from gardefou.decide import decide_event, rules_intent
 from gardefou.decision import Action
-from gardefou.policy import load_default_policy
 from gardefou.reports.dsa import StatementMeta, build_statement
+from tests.bank_support import bank_services, banked_extract
 
 pytest.importorskip("threatexchange")
 
 from gardefou.exchanges import ExchangeService, feedback
 from gardefou.testing.fake_stopncii import FakeStopNCII, fake_pdq
-
-SIGNALS = {*T.POLICY_SIGNALS, "pdq_dihedral"}
 
 
 @pytest.fixture
@@ -34,20 +32,12 @@ def setup(tmp_db, tmp_path, monkeypatch):
     Image.new("RGB", (64, 64), (200, 90, 10)).save(tmp_path / "other.png")
     banked = {"copy.png": fake_pdq(3), "other.png": "0" * 64}
 
-    def extract(media, names):
-        out = T.signal_set()  # a benign image whose hash is (or is not) in the exchange's bank
+    def pdq_of(media):  # a benign image whose hash is (or is not) in the exchange's bank
         name = next(k for k in banked if (tmp_path / k).read_bytes() == media.data)
-        out["pdq_dihedral"] = T.pdq_dihedral(banked[name])
-        return {k: v for k, v in out.items() if k in names}
+        return T.pdq_dihedral(banked[name])
 
-    services = Services(
-        tmp_db,
-        policy=load_default_policy(signals=SIGNALS),
-        extract=extract,
-        base_dir=tmp_path,
-        banks=ex.banks,
-        intent=rules_intent,
-    )
+    extract = banked_extract(pdq_of)
+    services = bank_services(tmp_db, tmp_path, ex.banks, extract, intent=rules_intent)
     yield ex, services
     fake.stop()
 

@@ -70,6 +70,12 @@ def test_compare(web) -> None:  # test_compare_hashes
     ):
         r = web.client.post("/m/compare", json=bad)
         assert r.status_code == 400 and "message" in r.json()
+    # HMA's own texts for a body that is not a JSON object, per endpoint family
+    for body in (b"[1]", b"{not json"):
+        r = web.client.post("/m/compare", content=body)
+        assert r.json() == {"message": "Request input was not a dict"}
+        r = web.client.post("/c/banks", content=body)
+        assert r.json() == {"message": "this endpoint expects a json object payload"}
 
 
 def test_banks_index_create_update_delete(web) -> None:  # test_api_banks.py

@@ -1,5 +1,6 @@
-"""The public surface of every package, pinned: each ``__all__`` is written out here, so adding,
-removing or renaming an export is a visible change (and a CHANGELOG line), never an accident.
+"""The public surface of every package, pinned: each ``__all__`` is written out in
+``tests/fixtures/public_surface.json``, so adding, removing or renaming an export is a visible
+change (and a CHANGELOG line), never an accident.
 Every exported name exists, is public, and is gardefou's own (``gardefou.signals`` once
 exported ``typing.Any``)."""
 
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,187 +18,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "gardefou"
 #: packages that hold data files only (no Python API)
 DATA_PACKAGES = frozenset({"gardefou.data", "gardefou.store.migrations"})
 
-EXPECTED_ALL: dict[str, list[str]] = {
-    "gardefou": ["__version__"],
-    "gardefou.banks": [
-        "Bank",
-        "BankService",
-        "DEFAULT_THRESHOLD",
-        "Entry",
-        "HashIndex",
-        "ImportReport",
-        "MIN_QUALITY",
-        "Match",
-        "Submission",
-        "brute_force",
-        "hexes_to_words",
-        "words_to_hexes",
-    ],
-    "gardefou.cases": [
-        "ACTIONED",
-        "APPEALED",
-        "Appeal",
-        "CLOSED",
-        "Case",
-        "CaseAction",
-        "CaseStore",
-        "FOUR_EYES",
-        "PENDING_REVIEW",
-        "SECOND_REVIEW",
-        "STATUSES",
-        "SanctionRecord",
-        "Standing",
-        "Strike",
-    ],
-    "gardefou.cli": [],
-    "gardefou.decide": [
-        "BANK_SIGNAL",
-        "CONTEXT_SIGNALS",
-        "Decided",
-        "Extract",
-        "IDENTITY_FACTS",
-        "ItemResult",
-        "NO_PARENT_NOTE",
-        "PlatformDecider",
-        "RequestIntent",
-        "SKIPPED_KEY",
-        "STORE_BANKS",
-        "Services",
-        "StoredDecision",
-        "VICTIM_SOURCES",
-        "bank_facts",
-        "combine",
-        "consent_context",
-        "decide",
-        "decide_event",
-        "get_decision",
-        "item_context",
-        "judge_items",
-        "judge_lazily",
-        "platform_decider",
-        "post_context",
-        "record",
-        "reevaluate_replies",
-        "request_intent",
-        "rules_intent",
-        "services_for",
-    ],
-    "gardefou.evidence": [
-        "BlobStore",
-        "BundleReport",
-        "Checkpoint",
-        "EvidenceKeys",
-        "EvidenceLog",
-        "EvidenceStore",
-        "Hold",
-        "MerkleTree",
-        "Receipt",
-        "Signer",
-        "Verifier",
-        "export_bundle",
-        "verify_bundle",
-        "verify_consistency",
-        "verify_inclusion",
-    ],
-    "gardefou.exchanges": ["Exchange", "ExchangeService", "FetchReport", "KINDS"],
-    "gardefou.gateway": [
-        "CallableUpstream",
-        "GatewayConfig",
-        "GatewayService",
-        "HTTPUpstream",
-        "ImageRequest",
-        "Refused",
-        "Upstream",
-        "UpstreamResult",
-        "build_service",
-        "create_gateway_app",
-    ],
-    "gardefou.guard": [
-        "Context",
-        "Guard",
-        "GuardConfig",
-        "Intent",
-        "IntentClassifier",
-        "normalize",
-        "request_hash",
-        "validate_prompt",
-    ],
-    "gardefou.media": ["Limits", "Media", "load_media", "sniff_format"],
-    "gardefou.ops": [],
-    "gardefou.pipeline": [
-        "Decider",
-        "Envelope",
-        "Metrics",
-        "Outcome",
-        "PipelineEvent",
-        "PipelineLedger",
-        "Processor",
-        "load_decider",
-        "parse_event",
-    ],
-    "gardefou.policy": [
-        "Accountability",
-        "CONTEXT_FACTS",
-        "Policy",
-        "Rule",
-        "Sanction",
-        "UNKNOWN",
-        "default_policy_text",
-        "dsa_fields",
-        "evaluate",
-        "load_default_policy",
-        "load_policy",
-        "parse_policy",
-        "signal_fact_table",
-    ],
-    "gardefou.reports": [],
-    "gardefou.signals": [
-        "CONTENT_SIGNALS",
-        "DEFAULT_SCAN_SIGNALS",
-        "ENTRY_POINT_GROUP",
-        "REGISTRY",
-        "Signal",
-        "SignalRegistry",
-        "SignalResult",
-        "available_signals",
-        "get_signal",
-        "register",
-        "signal_facts",
-        "signal_names",
-    ],
-    "gardefou.store": ["Database", "MediaRepository", "connect", "default_db_path"],
-    "gardefou.takedown": [
-        "Contact",
-        "DEADLINE_HOURS",
-        "DepictionHash",
-        "Kind",
-        "NewRequest",
-        "REGULATORS",
-        "Signature",
-        "Status",
-        "TakedownRequest",
-        "TakedownService",
-        "VideoHash",
-        "validate",
-    ],
-    "gardefou.testing": [
-        "FakeBankService",
-        "FakeSignal",
-        "POLICY_SIGNALS",
-        "age",
-        "faces",
-        "fake_intent",
-        "identity",
-        "jitter",
-        "nudity",
-        "pdq_dihedral",
-        "person_embedding",
-        "provenance",
-        "signal_set",
-    ],
-    "gardefou.web": ["Settings", "create_app"],
-    "gardefou.web.routers": [],
-}
+#: the pin, one sorted list per package; kept as data so the test reads it and a deliberate
+#: change is one regenerated file: ``python tests/test_public_surface.py --write``
+PIN_FILE = Path(__file__).resolve().parent / "fixtures" / "public_surface.json"
+UPDATE_HINT = "if meant, run `python tests/test_public_surface.py --write`, review the diff"
+EXPECTED_ALL: dict[str, list[str]] = json.loads(PIN_FILE.read_text(encoding="utf-8"))
 
 
 def packages() -> list[str]:
@@ -207,18 +34,32 @@ def packages() -> list[str]:
     return found
 
 
-def _pin_line(name: str) -> str:
-    """The EXPECTED_ALL line for a package as it is now (to paste once the change is meant)."""
+def _current(name: str) -> list[str] | None:
     exported = getattr(importlib.import_module(name), "__all__", None)
-    return f"    {name!r}: {sorted(exported)!r}," if exported is not None else f"{name}: no __all__"
+    return sorted(exported) if exported is not None else None
+
+
+def _pin_line(name: str) -> str:
+    """A package's pin as it is now, to name in a failure next to how to update the file."""
+    exported = _current(name)
+    return f"{name}: {exported!r}" if exported is not None else f"{name}: no __all__"
+
+
+def write_pin() -> None:
+    """Rewrite the pin from the packages as they are (run only once a change is meant)."""
+    pins = {name: _current(name) for name in packages()}
+    bare = sorted(name for name, exported in pins.items() if exported is None)
+    if bare:
+        raise SystemExit(f"give these packages an __all__ first: {bare}")
+    PIN_FILE.write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def test_every_package_is_pinned() -> None:
     missing = sorted(set(packages()) - set(EXPECTED_ALL))
     lines = "\n".join(_pin_line(n) for n in missing)
-    assert not missing, f"packages without a pinned __all__; add to EXPECTED_ALL:\n{lines}"
+    assert not missing, f"packages without a pinned __all__:\n{lines}\n{UPDATE_HINT}"
     gone = sorted(set(EXPECTED_ALL) - set(packages()))
-    assert not gone, f"{gone} are no longer packages: remove them from EXPECTED_ALL"
+    assert not gone, f"{gone} are no longer packages; {UPDATE_HINT}"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ALL))
@@ -227,7 +68,7 @@ def test_all_is_what_the_package_promises(name: str) -> None:
     exported = getattr(module, "__all__", None)
     assert exported is not None, f"{name} has no __all__"
     assert len(exported) == len(set(exported)), f"{name}.__all__ lists a name twice"
-    assert sorted(exported) == EXPECTED_ALL[name], f"if meant, pin:\n{_pin_line(name)}"
+    assert sorted(exported) == EXPECTED_ALL[name], f"now {_pin_line(name)}\n{UPDATE_HINT}"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_ALL))
@@ -243,3 +84,9 @@ def test_exports_exist_are_public_and_are_gardefous_own(name: str) -> None:
         origin = getattr(value, "__module__", None) if own else None
         if origin is not None:
             assert origin.startswith("gardefou"), f"{name} exports {attr!r} from {origin}"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--write"]:
+        raise SystemExit("usage: python tests/test_public_surface.py --write")
+    write_pin()

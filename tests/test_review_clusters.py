@@ -14,6 +14,7 @@ from tests.test_web_cases import png
 from tests.web_support import web_deciding_with
 
 BASE = "f" * 64
+RULE = "explicit_real_person_review"
 
 
 def near(bits: int) -> str:
@@ -70,6 +71,16 @@ def clusters(web) -> list[dict]:
     return r.json()
 
 
+def decide_cluster(web, cluster_id: int, case_ids: list, rule_id: str | None = None):
+    """A moderator removes ``case_ids`` of the cluster in one decision (the raw response)."""
+    body = {"action": "remove", "case_ids": case_ids}
+    if rule_id is not None:
+        body["rule_id"] = rule_id
+    return web.client.post(
+        f"/v1/cases/clusters/{cluster_id}/decisions", json=body, headers=web.h("moderator")
+    )
+
+
 def test_parent_and_near_pdq_group_copies_far_ones_stay_apart(web) -> None:
     post(web, "p1", "parent")
     c1 = post(web, "r1", "d", reply_to="p1")  # same parent
@@ -91,11 +102,7 @@ def test_one_decision_per_cluster_each_case_its_own_statement(web) -> None:
     post(web, "p1", "parent")
     ids = [post(web, f"r{i}", img, reply_to="p1") for i, img in enumerate("ade")]
     (cl,) = clusters(web)
-    r = web.client.post(
-        f"/v1/cases/clusters/{cl['id']}/decisions",
-        json={"action": "remove", "rule_id": "explicit_real_person_review", "case_ids": ids},
-        headers=web.h("moderator"),
-    )
+    r = decide_cluster(web, cl["id"], ids, RULE)
     assert r.status_code == 200, r.text
     assert [c["status"] for c in r.json()["decided"]] == ["actioned"] * 3
     db = web.app.state.services.db
@@ -116,11 +123,7 @@ def test_an_exception_is_split_out_and_decided_alone(web) -> None:
     post(web, "p1", "parent")
     ids = [post(web, f"r{i}", img, reply_to="p1") for i, img in enumerate("ade")]
     (cl,) = clusters(web)
-    r = web.client.post(
-        f"/v1/cases/clusters/{cl['id']}/decisions",
-        json={"action": "remove", "rule_id": "explicit_real_person_review", "case_ids": ids[:2]},
-        headers=web.h("moderator"),
-    )
+    r = decide_cluster(web, cl["id"], ids[:2], RULE)
     assert r.status_code == 200 and r.json()["split_out"] == [ids[2]]
     assert [c["case_ids"] for c in clusters(web)] == [[ids[2]]]
     # a newcomer sharing the parent does not swallow the exception
@@ -134,11 +137,7 @@ def test_cluster_decision_refuses_cases_outside_the_cluster(web) -> None:
     ids = [post(web, f"r{i}", img, reply_to="p1") for i, img in enumerate("ad")]
     other = post(web, "x3", "c")
     cl = next(c for c in clusters(web) if c["count"] == 2)
-    r = web.client.post(
-        f"/v1/cases/clusters/{cl['id']}/decisions",
-        json={"action": "remove", "case_ids": [*ids, other]},
-        headers=web.h("moderator"),
-    )
+    r = decide_cluster(web, cl["id"], [*ids, other])
     assert r.status_code in (400, 422) and str(other) in r.text
 
 

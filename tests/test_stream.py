@@ -36,6 +36,11 @@ def stream(redis_url: str):
     rs.close()
 
 
+def stream_args(stream: RedisStream) -> list[str]:
+    """The CLI options that name ``stream`` (its Redis, stream key and consumer group)."""
+    return ["--redis", stream.url, "--stream", stream.stream, "--group", stream.group]
+
+
 def effects(db) -> dict[str, int]:
     rows = db.query("SELECT event_id, COUNT(*) AS n FROM pipeline_fake_effects GROUP BY event_id")
     return {r["event_id"]: int(r["n"]) for r in rows}
@@ -164,12 +169,7 @@ def _worker(
         db_url,
         "stream",
         "work",
-        "--redis",
-        stream.url,
-        "--stream",
-        stream.stream,
-        "--group",
-        stream.group,
+        *stream_args(stream),
         "--consumer",
         consumer,
         *until,
@@ -243,7 +243,7 @@ def test_stream_cli_push_work_status_metrics(stream: RedisStream, tmp_path: Path
 
     src, _ = write_stream(tmp_path / "s", 12, corrupt_every=6)
     db = str(tmp_path / "cli.db")
-    common = ["--redis", stream.url, "--stream", stream.stream, "--group", stream.group]
+    common = stream_args(stream)
     r = CliRunner().invoke(cli, ["stream", "push", str(src), *common])
     assert r.exit_code == 0 and "pushed 12 event(s)" in r.output, r.output
     status = json.loads(CliRunner().invoke(cli, ["stream", "status", *common]).output)
@@ -272,12 +272,7 @@ def test_stream_cli_push_work_status_metrics(stream: RedisStream, tmp_path: Path
             "--db",
             db,
             "metrics",
-            "--redis",
-            stream.url,
-            "--stream",
-            stream.stream,
-            "--group",
-            stream.group,
+            *stream_args(stream),
         ],
     )
     assert "gardefou_stream_backlog 0" in r.output

@@ -14,17 +14,7 @@ from gardefou.banks.video import VideoIndex, match_frames
 from gardefou.banks.video_formats import export_te, import_te, load, parse_te, save
 from gardefou.errors import BankError, ConfigError, NotFoundError
 from gardefou.signals.vpdq import VideoHashes, VpdqFeature, match_percent
-
-
-def rand_hex(rng: random.Random) -> str:
-    return f"{rng.getrandbits(256):064x}"
-
-
-def flip(hex_hash: str, bits: int, rng: random.Random) -> str:
-    v = int(hex_hash, 16)
-    for b in rng.sample(range(256), bits):
-        v ^= 1 << b
-    return f"{v:064x}"
+from tests.bank_support import flip, rand_hex
 
 
 def clip(rng: random.Random, n: int = 10, quality: int = 100) -> list[VpdqFeature]:

@@ -119,22 +119,20 @@ def test_review_second_review_and_appeal(web) -> None:
         headers={"X-API-Key": ADMIN_KEY},
     ).json()["key"]
     h2 = {"X-API-Key": other}
+    mod = web.h("moderator")
+
+    def decide(case: int, headers: dict, action: str, **extra: str):
+        body = {"action": action, **extra}
+        return c.post(f"/v1/cases/{case}/decisions", json=body, headers=headers)
+
     case_id = c.post("/v1/decisions", json=event("e1", "review"), headers=web.h("platform")).json()[
         "case_id"
     ]
-    r = c.post(
-        f"/v1/cases/{case_id}/decisions", json={"action": "remove"}, headers=web.h("auditor")
-    )
+    r = decide(case_id, web.h("auditor"), "remove")
     assert r.status_code == 403
-    r = c.post(
-        f"/v1/cases/{case_id}/decisions",
-        json={"action": "remove", "note": "clear"},
-        headers=web.h("moderator"),
-    )
+    r = decide(case_id, mod, "remove", note="clear")
     assert r.status_code == 200 and r.json()["status"] == "actioned"
-    r = c.post(
-        f"/v1/cases/{case_id}/decisions", json={"action": "remove"}, headers=web.h("moderator")
-    )
+    r = decide(case_id, mod, "remove")
     assert r.status_code == 400  # nothing awaits a decision
     r = c.post(
         f"/v1/cases/{case_id}/appeals",
@@ -142,28 +140,20 @@ def test_review_second_review_and_appeal(web) -> None:
         headers=web.h("platform"),
     )
     assert r.status_code == 201 and r.json()["status"] == "open"
-    r = c.post(
-        f"/v1/cases/{case_id}/decisions", json={"action": "allow"}, headers=web.h("moderator")
-    )
+    r = decide(case_id, mod, "allow")
     assert r.status_code == 403  # the first reviewer cannot decide the appeal
-    r = c.post(
-        f"/v1/cases/{case_id}/decisions", json={"action": "allow", "note": "consented"}, headers=h2
-    )
+    r = decide(case_id, h2, "allow", note="consented")
     assert r.json()["status"] == "closed"
     assert c.get(f"/v1/cases/{case_id}", headers=web.h("auditor")).json()["media"] == []
 
     esc = c.post("/v1/decisions", json=event("e2", "minor"), headers=web.h("platform")).json()[
         "case_id"
     ]
-    r = c.post(
-        f"/v1/cases/{esc}/decisions", json={"action": "remove_escalate"}, headers=web.h("moderator")
-    )
+    r = decide(esc, mod, "remove_escalate")
     assert r.json()["status"] == "second_review"
-    r = c.post(
-        f"/v1/cases/{esc}/decisions", json={"action": "remove_escalate"}, headers=web.h("moderator")
-    )
+    r = decide(esc, mod, "remove_escalate")
     assert r.status_code == 403  # four eyes
-    r = c.post(f"/v1/cases/{esc}/decisions", json={"action": "remove_escalate"}, headers=h2)
+    r = decide(esc, h2, "remove_escalate")
     assert r.json()["status"] == "actioned"
     third = c.post("/v1/decisions", json=event("e5", "review"), headers=web.h("platform")).json()[
         "case_id"

@@ -41,15 +41,10 @@ def _app():
     from gardefou.pipeline.core import Processor
     from gardefou.pipeline.sources import IngestHandler
     from gardefou.web import Settings, create_app
+    from gardefou.web.auth import Role
 
     folder = Path(tempfile.mkdtemp(prefix="gardefou-schemathesis-"))
-    rates = {
-        "admin": 10**9,
-        "moderator": 10**9,
-        "auditor": 10**9,
-        "platform": 10**9,
-        "public": 10**9,
-    }
+    rates = {str(role): 10**9 for role in Role}  # rate limits are not under test
     app = create_app(Settings(db=str(folder / "s.db"), admin_key=ADMIN, rates=rates))
     # text-only guard without the sentence encoder: the HTTP layer is what is under test
     svc = app.state.services

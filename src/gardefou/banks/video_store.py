@@ -365,17 +365,7 @@ def _row(e: VideoEntry, **changes: Any) -> dict[str, Any]:
 
 
 def _add(idx: VideoIndex, e: VideoEntry) -> None:
-    idx.add(
-        e.bank,
-        e.features,
-        cropped=e.cropped,
-        md5=e.md5,
-        sha256=e.sha256,
-        source=e.source,
-        case_id=e.case_id,
-        note=e.note,
-        entry_id=e.id,
-    )
+    idx.add(e.bank, **_row(e, entry_id=e.id))
 
 
 __all__ = ["VICTIM_VIDEO_BANK", "VideoBankStore"]

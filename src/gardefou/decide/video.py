@@ -120,20 +120,7 @@ def judge_video(
     # the stored facts carry the clip's hashes: a late re-judgement goes through the video path
     facts = MediaFacts.from_signals({**signals, CLIP_FACTS: clip_marker(hashes)})
     ctx = item_context(services, base, parent_media, actor, signals, facts)
-    # image bank facts came from a frame hash the clip does not have: decide_video sets them
-    for k in [k for k in ctx if k.startswith("bank.")]:
-        ctx.pop(k)
-    if services.banks is None and getattr(services, "video_index", None) is None:
-        ctx["bank.match"] = False  # a deployment without banks, as for images
-    vd = decide_video(
-        scan,
-        services.policy,
-        ctx,
-        video_index=getattr(services, "video_index", None),
-        image_banks=services.banks,
-        victim_banks=services.victim_banks,
-        parents=parent_media,
-    )
+    vd = _decide_clip(scan, services, ctx, parent_media)
     facts_json = json.dumps({"item": label, **evidence_facts(scan, signals)}, sort_keys=True)
     decision = dataclasses.replace(
         vd.decision,
@@ -293,13 +280,21 @@ def rejudge_clip(
 
     results = {k: v for k, v in signals.items() if k != CLIP_FACTS}
     ctx = item_context(services, base, parent_media, actor, results, facts)
+    vd = _decide_clip(_StoredScan(stored_hashes(facts), results), services, ctx, parent_media)
+    return ItemResult(label, results, vd.context, vd.decision, facts)
+
+
+def _decide_clip(
+    scan: Any, services: Any, ctx: dict[str, Any], parent_media: Sequence[Any]
+) -> VideoDecision:
+    """``decide_video`` with the deployment's banks, for a fresh clip and a stored one alike."""
     # the image path's bank facts read a PDQ hash a clip does not have: decide_video sets them
     for k in [k for k in ctx if k.startswith("bank.")]:
         ctx.pop(k)
     if services.banks is None and getattr(services, "video_index", None) is None:
         ctx["bank.match"] = False  # a deployment without banks, as for images
-    vd = decide_video(
-        _StoredScan(stored_hashes(facts), results),
+    return decide_video(
+        scan,
         services.policy,
         ctx,
         video_index=getattr(services, "video_index", None),
@@ -307,7 +302,6 @@ def rejudge_clip(
         victim_banks=services.victim_banks,
         parents=parent_media,
     )
-    return ItemResult(label, results, vd.context, vd.decision, facts)
 
 
 __all__ = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gardefou.clock import now
@@ -25,7 +25,7 @@ class Exchange:
     kind: str
     bank_id: int
     url: str = ""
-    credentials: str = ""
+    credentials: str = ""  # a reference (env:/file:), never the secret
     config: dict[str, Any] = field(default_factory=dict)
     enabled: bool = True
     checkpoint: dict[str, Any] = field(default_factory=dict)
@@ -55,22 +55,8 @@ class Exchange:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "kind": self.kind,
-            "bank_id": self.bank_id,
-            "url": self.url,
-            "credentials": self.credentials,  # a reference (env:/file:), never the secret
-            "config": self.config,
-            "enabled": self.enabled,
-            "checkpoint": self.checkpoint,
-            "pages": self.pages,
-            "last_fetch_at": self.last_fetch_at,
-            "last_success_at": self.last_success_at,
-            "last_error": self.last_error,
-            "created_at": self.created_at,
-        }
+        """Every field; ``credentials`` is a reference (env:/file:), never the secret."""
+        return asdict(self)
 
 
 def insert(

@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from gardefou.asgi import send_json_and_close
 from gardefou.errors import (
     AuthError,
     ForbiddenError,
@@ -140,27 +141,12 @@ class BodyLimit:
             await self._reject(send, seen)
 
     async def _reject(self, send: Callable, size: int) -> None:
-        body = json.dumps(
-            error_body(
-                "request_too_large",
-                "invalid_request_error",
-                f"request body of {size:,} bytes or more is over the "
-                f"gateway's limit of {self.limit:,} bytes; send smaller "
-                "or fewer images",
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        message = (
+            f"request body of {size:,} bytes or more is over the gateway's limit of "
+            f"{self.limit:,} bytes; send smaller or fewer images"
         )
-        await send({"type": "http.response.body", "body": body})
+        payload = error_body("request_too_large", "invalid_request_error", message)
+        await send_json_and_close(send, 413, payload)
 
 
 class _TooLarge(Exception):

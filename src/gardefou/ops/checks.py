@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 OK, WARNING, ERROR = "ok", "warning", "error"
@@ -18,12 +18,7 @@ class Check:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "severity": self.severity,
-            "summary": self.summary,
-            "detail": self.detail,
-        }
+        return asdict(self)
 
 
 def exit_code(checks: Iterable[Check]) -> int:

@@ -14,6 +14,7 @@ do not embed it, and resizing, cropping or re-encoding destroys it).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,6 +137,17 @@ def embed(rgb: np.ndarray, message: tuple[int, ...]) -> np.ndarray:
     """Write ``message`` the way the reference ``dwtDct`` encoder does (the gateway's watermark,
     tests and fixtures). Returns an RGB uint8 array. Vectorized over the 4x4 blocks: the same
     pixels as the reference's per-block loop (tests keep that loop to compare), ~100x faster."""
+    return embed_with(rgb, message, _mark_blocks)
+
+
+def embed_with(
+    rgb: np.ndarray,
+    message: tuple[int, ...],
+    mark: Callable[[np.ndarray, tuple[int, ...]], np.ndarray],
+) -> np.ndarray:
+    """The encoder's frame around ``mark``: the U channel's one-level Haar transform, ``mark``
+    writing ``message`` into the approximation band, and the inverse transform. Kept apart so
+    the tests run the reference's per-block loop in the same frame."""
     import cv2
 
     bgr = np.ascontiguousarray(rgb[:, :, ::-1])
@@ -149,6 +161,18 @@ def embed(rgb: np.ndarray, message: tuple[int, ...]) -> np.ndarray:
         (a + b - c - d) / 2,
         (a - b - c + d) / 2,
     )
+    ca = mark(ca, message)
+    out = np.empty_like(u)
+    out[0::2, 0::2] = (ca + h + v + dd) / 2
+    out[0::2, 1::2] = (ca - h + v - dd) / 2
+    out[1::2, 0::2] = (ca + h - v - dd) / 2
+    out[1::2, 1::2] = (ca - h - v + dd) / 2
+    yuv[:rows, :cols, 1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)[:, :, ::-1])
+
+
+def _mark_blocks(ca: np.ndarray, message: tuple[int, ...]) -> np.ndarray:
+    """Quantize each BLOCKxBLOCK block's largest non-DC coefficient to carry one bit."""
     nr, nc = ca.shape[0] // BLOCK, ca.shape[1] // BLOCK
     blocks = ca[: nr * BLOCK, : nc * BLOCK].reshape(nr, BLOCK, nc, BLOCK).transpose(0, 2, 1, 3)
     flat = blocks.reshape(nr, nc, BLOCK * BLOCK).copy()
@@ -161,10 +185,4 @@ def embed(rgb: np.ndarray, message: tuple[int, ...]) -> np.ndarray:
     ca[: nr * BLOCK, : nc * BLOCK] = (
         flat.reshape(nr, nc, BLOCK, BLOCK).transpose(0, 2, 1, 3).reshape(nr * BLOCK, nc * BLOCK)
     )
-    out = np.empty_like(u)
-    out[0::2, 0::2] = (ca + h + v + dd) / 2
-    out[0::2, 1::2] = (ca - h + v - dd) / 2
-    out[1::2, 0::2] = (ca + h - v - dd) / 2
-    out[1::2, 1::2] = (ca - h - v + dd) / 2
-    yuv[:rows, :cols, 1] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR)[:, :, ::-1])
+    return ca

@@ -28,7 +28,7 @@ from gardefou.fact_spec import BOOL, NUMBER, FactSpec
 from gardefou.media import Media
 from gardefou.signals._models import oriented_array, require, shared
 from gardefou.signals.base import Signal, SignalResult
-from gardefou.signals.photo_style import Head, image_statistics
+from gardefou.signals.photo_style import Head, correlation, image_statistics
 
 HEAD_FILE = "ai_generated_head.json"
 #: forensic features run on a copy whose long side is this (every image gets one resampling,
@@ -81,19 +81,12 @@ def forensic_features(rgb: np.ndarray) -> np.ndarray:
     out += [float(np.log(quiet + 1e-3)), float(np.log(mean + 1e-3)), quiet / (mean + 1e-6)]
     r3 = x - cv2.GaussianBlur(x, (0, 0), 1.0)
     a, b, cc = (r3[..., i].ravel() for i in range(3))
-    out += [_corr(a, b), _corr(b, cc)]
+    out += [correlation(a, b), correlation(b, cc)]
     rr = res.ravel()
     out += [float(np.log(((rr - rr.mean()) ** 4).mean() / (rr.std() ** 4 + 1e-9) + 1e-9))]
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV).astype(np.float32) / 255.0
     out += [float(hsv[..., 1].mean()), float(hsv[..., 1].std()), float(hsv[..., 2].mean())]
     return np.nan_to_num(np.asarray(out, dtype=np.float64))
-
-
-def _corr(u: np.ndarray, v: np.ndarray) -> float:
-    su, sv = float(u.std()), float(v.std())
-    if su < 1e-3 or sv < 1e-3:
-        return 1.0
-    return float(((u - u.mean()) * (v - v.mean())).mean() / (su * sv))
 
 
 def features(rgb: np.ndarray) -> np.ndarray:

@@ -87,7 +87,8 @@ def _kurtosis(v: np.ndarray) -> float:
     return float(((v - mu) ** 4).mean() / sd**4)
 
 
-def _corr(u: np.ndarray, v: np.ndarray) -> float:
+def correlation(u: np.ndarray, v: np.ndarray) -> float:
+    """Pearson correlation of two residual planes; 1.0 where either is flat (no texture)."""
     su, sv = float(u.std()), float(v.std())
     if su < 1e-3 or sv < 1e-3:
         return 1.0
@@ -151,7 +152,7 @@ def image_statistics(rgb: np.ndarray) -> np.ndarray:
     out += [prof[32:64].sum() / tot, prof[16:32].sum() / tot]
     out += [(cv2.Canny(rgb, 100, 200) > 0).mean()]
     a, b, c = (rc[..., i].ravel() for i in range(3))
-    out += [_corr(a, b), _corr(b, c)]
+    out += [correlation(a, b), correlation(b, c)]
     return np.asarray(out, dtype=np.float64)
 
 

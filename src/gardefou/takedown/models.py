@@ -206,3 +206,42 @@ class TakedownRequest:
             history=[dict(e) for e in self.events],
         )
         return d
+
+    @classmethod
+    def from_rows(
+        cls, row: dict[str, Any], items: list[dict[str, Any]], events: list[dict[str, Any]]
+    ) -> TakedownRequest:
+        """A request from its takedown_requests row, its takedown_items and its events."""
+        contact = json.loads(row["contact_json"])
+        return cls(
+            id=int(row["id"]),
+            case_number=row["case_number"],
+            kind=Kind(row["kind"]),
+            status=Status(row["status"]),
+            lang=row["lang"],
+            received_at=float(row["received_at"]),
+            deadline_at=float(row["deadline_at"]),
+            closed_at=None if row["closed_at"] is None else float(row["closed_at"]),
+            resolution=row["resolution"],
+            copies_removed=int(row["copies_removed"]),
+            bank_entries=int(row["bank_entries"]),
+            signature=Signature(
+                row["signature_name"], bool(row["signature_on_behalf"]), row["signature_authority"]
+            ),
+            description=row["depiction_description"],
+            good_faith_statement=row["good_faith_statement"],
+            contact=Contact(**contact),
+            issuer=row["issuer"],
+            issuer_reference=row["issuer_reference"],
+            verified=bool(row["verified"]),
+            hashes=tuple(
+                DepictionHash(i["value"], int(i["quality"]))
+                for i in items
+                if i["item_type"] == "pdq"
+            ),
+            locations=tuple(i["value"] for i in items if i["item_type"] == "location"),
+            videos=tuple(
+                VideoHash(**json.loads(i["value"])) for i in items if i["item_type"] == "video"
+            ),
+            events=tuple(events),
+        )

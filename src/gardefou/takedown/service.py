@@ -26,14 +26,10 @@ from gardefou.takedown.models import (
     DEADLINE_HOURS,
     HOUR,
     OPEN,
-    Contact,
-    DepictionHash,
     Kind,
     NewRequest,
-    Signature,
     Status,
     TakedownRequest,
-    VideoHash,
 )
 from gardefou.takedown.removal import MATCH_THRESHOLD, MIN_QUALITY, VICTIM_BANK, RemovalMixin
 
@@ -305,36 +301,4 @@ class TakedownService(RemovalMixin):
             "SELECT at, actor, status, note FROM takedown_events WHERE request_id = ? ORDER BY id",
             (row["id"],),
         )
-        contact = json.loads(row["contact_json"])
-        return TakedownRequest(
-            id=int(row["id"]),
-            case_number=row["case_number"],
-            kind=Kind(row["kind"]),
-            status=Status(row["status"]),
-            lang=row["lang"],
-            received_at=float(row["received_at"]),
-            deadline_at=float(row["deadline_at"]),
-            closed_at=None if row["closed_at"] is None else float(row["closed_at"]),
-            resolution=row["resolution"],
-            copies_removed=int(row["copies_removed"]),
-            bank_entries=int(row["bank_entries"]),
-            signature=Signature(
-                row["signature_name"], bool(row["signature_on_behalf"]), row["signature_authority"]
-            ),
-            description=row["depiction_description"],
-            good_faith_statement=row["good_faith_statement"],
-            contact=Contact(**contact),
-            issuer=row["issuer"],
-            issuer_reference=row["issuer_reference"],
-            verified=bool(row["verified"]),
-            hashes=tuple(
-                DepictionHash(i["value"], int(i["quality"]))
-                for i in items
-                if i["item_type"] == "pdq"
-            ),
-            locations=tuple(i["value"] for i in items if i["item_type"] == "location"),
-            videos=tuple(
-                VideoHash(**json.loads(i["value"])) for i in items if i["item_type"] == "video"
-            ),
-            events=tuple(events),
-        )
+        return TakedownRequest.from_rows(row, items, events)

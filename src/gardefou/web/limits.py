@@ -6,10 +6,10 @@ host process."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+from gardefou.asgi import send_json_and_close
 from gardefou.ratelimit import RateLimiter, parse_rate
 
 __all__ = ["BodyLimitMiddleware", "RateLimiter", "parse_rate"]
@@ -92,23 +92,10 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send: Callable, limit: int, size: int) -> None:
-    body = json.dumps(
-        {
-            "error": "media_too_large",
-            "type": "RequestTooLarge",
-            "message": f"request body of {size:,} bytes or more is over the limit of {limit:,} "
-            "bytes; send a smaller file or raise the server's limit",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    payload = {
+        "error": "media_too_large",
+        "type": "RequestTooLarge",
+        "message": f"request body of {size:,} bytes or more is over the limit of {limit:,} "
+        "bytes; send a smaller file or raise the server's limit",
+    }
+    await send_json_and_close(send, 413, payload)

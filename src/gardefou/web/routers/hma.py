@@ -169,6 +169,19 @@ async def upload(request: Request) -> tuple[bytes, dict[str, str]]:
         await form.close()
 
 
+async def read_json(
+    request: Request, refusal: str = "this endpoint expects a json object payload"
+) -> dict[str, Any]:
+    """The request's JSON object; anything else is a 400 with HMA's ``refusal`` text."""
+    try:
+        data = await request.json()
+    except ValueError:
+        raise HmaAbort(400, refusal) from None
+    if not isinstance(data, dict):
+        raise HmaAbort(400, refusal)
+    return data
+
+
 def by_bank(matches: list[Any], banks: set[str] | None) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for m in matches:
@@ -275,12 +288,7 @@ def raw_lookup(
 
 @router.post("/m/compare", summary="Distance between pairs of hashes")
 async def compare(request: Request, p: Reader) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise HmaAbort(400, "Request input was not a dict") from None
-    if not isinstance(body, dict):
-        raise HmaAbort(400, "Request input was not a dict")
+    body = await read_json(request, "Request input was not a dict")
     out: dict[str, Any] = {}
     for signal_type, pair in body.items():
         if not isinstance(pair, list):

@@ -29,6 +29,7 @@ from gardefou.web.routers.hma import (
     check_pdq,
     fetch_url,
     hash_bytes,
+    read_json,
     upload,
 )
 
@@ -240,16 +241,6 @@ def bank_delete_content(name: str, content_id: int, svc: Svc, p: Editor) -> dict
 
 
 # -- helpers -------------------------------------------------------------------------------------
-async def read_json(request: Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise HmaAbort(400, "this endpoint expects a json object payload") from None
-    if not isinstance(data, dict):
-        raise HmaAbort(400, "this endpoint expects a json object payload")
-    return data
-
-
 def _ratio(data: dict[str, Any]) -> float:
     if "enabled_ratio" in data:
         try:

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gardefou.errors import GardefouError, NotFoundError
-from gardefou.web.routers.hma import HmaAbort, Reader, Svc
-from gardefou.web.routers.hma_curation import HMA_BANK, Admin, call, read_json
+from gardefou.web.routers.hma import HmaAbort, Reader, Svc, read_json
+from gardefou.web.routers.hma_curation import HMA_BANK, Admin, call
 
 router = APIRouter(prefix="/c", tags=["hma"])
 

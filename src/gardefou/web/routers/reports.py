@@ -19,9 +19,10 @@ ISO = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.+Z-]*)?$"
 Bound = Annotated[str | None, Query(pattern=ISO, max_length=40)]
 
 
-def _period(start: str | None, end: str | None) -> None:
-    """Refuse a date that does not exist (2020-13-45 matches the pattern) and a period that
-    ends before it starts: an empty report for a typo would look like a clean record."""
+def _period(start: Bound = None, end: Bound = None) -> tuple[str | None, str | None]:
+    """The ``start`` and ``end`` query parameters, checked: refuse a date that does not exist
+    (2020-13-45 matches the pattern) and a period that ends before it starts: an empty report
+    for a typo would look like a clean record."""
     parsed = []
     for name, value in (("start", start), ("end", end)):
         if value is None:
@@ -38,36 +39,31 @@ def _period(start: str | None, end: str | None) -> None:
         raise ConfigError(
             f"end={parsed[1][1]!r} is before start={parsed[0][1]!r}; swap them or fix the period"
         )
+    return start, end
+
+
+#: declared after the caller's role, so an unauthorized caller is refused before any date check
+Period = Annotated[tuple[str | None, str | None], Depends(_period)]
 
 
 @router.get("/transparency", summary="Actions, detection, time to action, takedowns, appeals")
-def transparency(
-    svc: Svc,
-    caller: Auditor,
-    start: Bound = None,
-    end: Bound = None,
-) -> dict[str, Any]:
+def transparency(svc: Svc, caller: Auditor, period: Period) -> dict[str, Any]:
     from gardefou.reports.from_store import transparency_records
     from gardefou.reports.transparency import build_report
 
-    _period(start, end)
+    start, end = period
     actions, takedowns, appeals = transparency_records(svc.db, start, end)
     return asdict(build_report(actions, takedowns, appeals))
 
 
 @router.get("/dsa", summary="DSA statements of reasons (EU Transparency Database format)")
-def dsa(
-    svc: Svc,
-    caller: Auditor,
-    start: Bound = None,
-    end: Bound = None,
-) -> dict[str, Any]:
+def dsa(svc: Svc, caller: Auditor, period: Period) -> dict[str, Any]:
     import os
 
     from gardefou.reports.dsa import statements_from_records
     from gardefou.reports.from_store import dsa_records
 
-    _period(start, end)
+    start, end = period
     if not os.environ.get("GARDEFOU_PUID_SECRET"):
         raise ConfigError(
             "set GARDEFOU_PUID_SECRET on the server: statements carry opaque ids "

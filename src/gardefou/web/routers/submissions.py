@@ -163,19 +163,21 @@ def list_submissions(
     return [s.to_dict() for s in _banks(svc).list_submissions(status, limit=limit)]
 
 
+def _review(
+    svc: Svc, case_number: str, body: ReviewIn, who: Principal, confirm: bool
+) -> dict[str, Any]:
+    sub = _banks(svc).review_submission(
+        case_number, confirm=confirm, actor=f"key:{who.name}", reason=body.reason
+    )
+    _follow(svc, case_number, "confirmed" if confirm else "rejected")
+    return sub.to_dict()
+
+
 @router.post("/{case_number}/confirm", summary="Confirm a submission: its matches remove")
 def confirm(case_number: CaseNumber, body: ReviewIn, svc: Svc, who: Moderator) -> dict[str, Any]:
-    sub = _banks(svc).review_submission(
-        case_number, confirm=True, actor=f"key:{who.name}", reason=body.reason
-    )
-    _follow(svc, case_number, "confirmed")
-    return sub.to_dict()
+    return _review(svc, case_number, body, who, confirm=True)
 
 
 @router.post("/{case_number}/reject", summary="Reject a submission: its hashes stop matching")
 def reject(case_number: CaseNumber, body: ReviewIn, svc: Svc, who: Moderator) -> dict[str, Any]:
-    sub = _banks(svc).review_submission(
-        case_number, confirm=False, actor=f"key:{who.name}", reason=body.reason
-    )
-    _follow(svc, case_number, "rejected")
-    return sub.to_dict()
+    return _review(svc, case_number, body, who, confirm=False)
