@@ -51,12 +51,12 @@ def test_one_clock():
 def test_one_has_table(tmp_path):
     """Readers of optional tables ask the store (Database.has_table), not their own SQL."""
     from gardefou.evidence import from_store
-    from gardefou.reports import sources
+    from gardefou.reports import from_store as report_store
     from gardefou.store.db import connect
 
     db = connect(tmp_path / "s.db")
     assert db.has_table("cases") and not db.has_table("no_such_table")
-    assert not hasattr(sources, "_has") and not hasattr(from_store, "_has")
+    assert not hasattr(report_store, "_has") and not hasattr(from_store, "_has")
 
 
 def test_one_pdq_quality_floor():
