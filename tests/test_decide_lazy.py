@@ -24,11 +24,11 @@ from gardefou.policy.facts import _AttrView
 from gardefou.policy.needs import EXPENSIVE_SIGNALS, needed_signals, thread_memory_signals
 from gardefou.store import connect
 
+from .bank_support import SIGNALS
 from .test_decide import (
     BIKINI_EDIT,
     BOB_BEACH,
     PORTRAIT,
-    SIGNALS,
     VICTIM_HEX,
     FakeSignals,
     make_services,
