@@ -26,7 +26,7 @@ from pathlib import Path
 
 from gardefou.errors import ConfigError, GoneError, NotFoundError
 
-_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp)$")
+_NAME = re.compile(r"[0-9a-f]{64}\.(png|jpg|webp)")
 _EXT = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpg", b"RIFF": "webp"}
 MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 SWEEP_EVERY_S = 600.0
@@ -83,7 +83,7 @@ class ImageFiles:
             exp = int(expires)
         except ValueError:
             exp = -1
-        if not _NAME.match(name) or not hmac.compare_digest(self._sig(name, exp), sig):
+        if not _NAME.fullmatch(name) or not hmac.compare_digest(self._sig(name, exp), sig):
             raise NotFoundError("no such image link (unknown name or bad signature)")
         if (time.time() if now is None else now) > exp:
             raise GoneError(
@@ -101,7 +101,7 @@ class ImageFiles:
         self._swept = now
         gone = 0
         for path in self.directory.iterdir():
-            if _NAME.match(path.name):
+            if _NAME.fullmatch(path.name):
                 try:
                     if path.stat().st_mtime + self.ttl_s < now:
                         path.unlink()
