@@ -81,6 +81,8 @@ def serve(app: Any, port: int | None = None) -> tuple[str, Callable[[], None]]:
     """Run ``app`` on 127.0.0.1 in a daemon thread; (base URL, stop)."""
     import uvicorn
 
+    from gardefou.asgi import uvicorn_options
+
     port = port or free_port()
     config = uvicorn.Config(
         app,
@@ -90,6 +92,7 @@ def serve(app: Any, port: int | None = None) -> tuple[str, Callable[[], None]]:
         ws="none",
         lifespan="off",
         access_log=False,
+        **uvicorn_options(),  # the loop and parser the gateway's own commands serve with
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
