@@ -21,7 +21,9 @@ request through the gateway, so both see the same machine load. Reported:
 
 Prompts differ per request (nothing can be served from a cache). ``--signals fake``: the output
 check reads faked signals (no model runs): the gateway's own cost. ``--signals real``: the
-shipped detectors run on every output image. ``--sign-algs``: CPU per C2PA signature of the
+shipped detectors run on every output image. ``--signals stub``: the service answers a prepared
+one-image body without checking or calling anything: the HTTP layer's own cost (use with
+``--server-matrix``). ``--sign-algs``: CPU per C2PA signature of the
 1024x768 JPEG with Ed25519, ES256 and PS256 test keys, in this process. ``--answer-json``: CPU
 to render a one-image answer with ``JSONResponse`` and with the gateway's ``images_response``.
 ``--loop``/``--http``: uvicorn's event loop and HTTP parser for the gateway (default: the
@@ -111,7 +113,7 @@ def serve_gateway(
 
     db = connect(db_path)
     _, key = KeyStore(db).create("bench", "platform")
-    if signals == "fake":
+    if signals in ("fake", "stub"):
         guard = Guard(
             signals={
                 "faces": FakeSignal(faces(1)),
@@ -132,6 +134,16 @@ def serve_gateway(
     svc = build_service(
         cfg, db=db, guard=guard, labeller=Labeller(generate_test_key(), "fake upstream")
     )
+    if signals == "stub":  # the HTTP layer alone: every request answers one prepared body
+        import base64
+
+        image = jpeg(REPO / "tests/fixtures/guard/object-houses.jpg")
+        answer = {
+            "created": 1,
+            "data": [{"b64_json": base64.b64encode(image).decode()}],
+            "gardefou": {"decision_id": "gw-1", "requested": 1, "returned": 1, "withheld": []},
+        }
+        svc.handle = lambda *a, **k: answer  # type: ignore[method-assign]
     server: dict[str, Any] = {}
     try:
         from gardefou.asgi import uvicorn_options
@@ -418,7 +430,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200, help="requests per measurement")
     ap.add_argument("--gateway-cpu", type=int, default=1, help="CPU of the gateway (-1: any)")
     ap.add_argument("--client-cpu", type=int, default=0, help="CPU of upstream + clients")
-    ap.add_argument("--signals", choices=["fake", "real"], default="fake")
+    ap.add_argument("--signals", choices=["fake", "real", "stub"], default="fake")
     ap.add_argument("--seconds", type=float, default=10.0, help="throughput run length")
     ap.add_argument("--clients", type=int, default=4, help="concurrent clients (throughput)")
     ap.add_argument("--sign-algs", action="store_true", help="also time C2PA signing by alg")
