@@ -188,3 +188,23 @@ def test_the_gateway_command_serves_with_the_chosen_loop_and_parser(
     )
     assert res.exit_code == 0, res.output
     assert runs and {k: runs[0][k] for k in ("loop", "http")} == uvicorn_options()
+
+
+def test_serve_runs_uvicorn_with_the_chosen_loop_and_parser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    import gardefou.cli.commands_web  # noqa: F401 - registers the command
+    from gardefou.cli.main import cli
+    from gardefou.gateway.fakes import free_port
+
+    runs: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append(kw))
+    for name in ("GARDEFOU_DB", "GARDEFOU_MAX_UPLOAD_MB", "GARDEFOU_HMA_API"):
+        monkeypatch.delenv(name, raising=False)  # serve writes them for its workers
+    res = CliRunner().invoke(
+        cli, ["serve", "--db", str(tmp_path / "s.db"), "--port", str(free_port())]
+    )
+    assert res.exit_code == 0, res.output
+    assert runs and {k: runs[0][k] for k in ("loop", "http")} == uvicorn_options()
