@@ -127,9 +127,15 @@ def test_a_request_crosses_to_a_worker_thread_once_with_its_key_lookup(
 def test_an_unauthenticated_edit_hears_401_before_its_form_is_judged(
     gateway: tuple[str, str, ThreadRecordingKeys],
 ) -> None:
-    url, _, _ = gateway
-    r = httpx.post(url + "/v1/images/edits", content=b"not a form")
-    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
+    url, _, keys = gateway
+    for headers in ({}, {"Authorization": "Bearer not-a-key"}):
+        r = httpx.post(
+            url + "/v1/images/edits",
+            content=b"--b\r\nnot a form",
+            headers={"Content-Type": "multipart/form-data; boundary=b", **headers},
+        )
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
+    assert len(keys.threads) == 1  # without a key, no lookup: refused before the body is read
 
 
 def test_a_streamed_body_over_the_limit_is_413_not_500(

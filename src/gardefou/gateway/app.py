@@ -63,7 +63,9 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
     app = FastAPI(title="gardefou gateway", version=__version__, docs_url=None, redoc_url=None)
     app.state.gateway = service
 
-    def caller(request: Request) -> str:
+    def presented_key(request: Request) -> str:
+        """The key the caller sent; checked on the event loop (no I/O), so a request without
+        one is refused before its body is read."""
         auth = request.headers.get("authorization", "")
         key = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         key = key or request.headers.get("x-api-key")
@@ -72,7 +74,11 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
                 "no API key: send `Authorization: Bearer <gardefou key>` (the OpenAI "
                 "client's api_key)"
             )
-        p = keystore.verify(key)
+        return key
+
+    def caller(request: Request) -> str:
+        """The caller's principal: the key's database lookup, in the worker thread."""
+        p = keystore.verify(presented_key(request))
         if str(p.role) not in CALLER_ROLES:
             raise ForbiddenError(
                 f"key {p.name!r} has role {p.role}; the gateway needs a platform key"
@@ -127,7 +133,7 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
 
     def edit_sync(request: Request, form: Any, form_error: Exception | None) -> Response:
         try:
-            who = caller(request)  # an unauthenticated caller hears 401 before any form error
+            who = caller(request)  # a wrong key hears 401 before any form error
             if form_error is not None:
                 raise form_error
             images, mask, fields = form
@@ -165,6 +171,7 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
     @app.post("/v1/images/generations")
     async def generations(request: Request) -> Response:
         try:
+            presented_key(request)
             raw = await request.body()
         except Exception as exc:  # noqa: BLE001 - every failure answers in the OpenAI shape
             return map_error(exc)
@@ -173,6 +180,10 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
 
     @app.post("/v1/images/edits")
     async def edits(request: Request) -> Response:
+        try:
+            presented_key(request)
+        except AuthError as exc:
+            return map_error(exc)
         form: Any = None
         form_error: Exception | None = None
         try:
