@@ -66,8 +66,13 @@ class ThreadRecordingKeys:
         return self.keys.verify(key)
 
 
-@pytest.fixture
-def gateway(tmp_path: Path) -> Iterator[tuple[str, str, ThreadRecordingKeys]]:
+@pytest.fixture(params=["default", "fallback"])
+def gateway(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, str, ThreadRecordingKeys]]:
+    """The gateway served as its commands serve it, and with the pure Python pair uvicorn
+    falls back to without the extras (asyncio, h11)."""
+    server = {"loop": "asyncio", "http": "h11"} if request.param == "fallback" else {}
     up_url, stop_up = serve(fake_upstream_app([HOUSES]))
     db = connect(tmp_path / "gw.db")
     _, key = KeyStore(db).create("bot", "platform")
@@ -85,7 +90,7 @@ def gateway(tmp_path: Path) -> Iterator[tuple[str, str, ThreadRecordingKeys]]:
         guard=guard,
     )
     keys = ThreadRecordingKeys(KeyStore(db))
-    url, stop = serve(create_gateway_app(svc, keys))
+    url, stop = serve(create_gateway_app(svc, keys), **server)
     yield url, key, keys
     stop()
     stop_up()
