@@ -54,9 +54,10 @@ def key_folder(db: Any) -> Path:
         from gardefou.store.db import default_db_path
 
         return default_db_path().parent / "evidence-keys"
-    where = (url, os.getcwd())  # a relative database path resolves against the cwd
+    path = url.removeprefix("sqlite:///")
+    # a relative database path resolves against the cwd (asked only then, as resolve() did)
+    where = (url, "" if os.path.isabs(path) else os.getcwd())
     if where not in _FOLDERS:
-        path = url.removeprefix("sqlite:///")
         _FOLDERS[where] = Path(path).resolve().parent / "evidence-keys"
     return _FOLDERS[where]
 
