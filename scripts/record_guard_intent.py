@@ -1,13 +1,15 @@
 """Record the intent classifier's verdicts on every labelled request, to prove a speed-up neutral.
 
-    .venv/bin/python scripts/record_guard_intent.py [--out tests/fixtures/guard/intent_recorded.json]
+    .venv/bin/python scripts/record_guard_intent.py [--out FILE]
 
-Reads the labelled requests (training/guard/, tests/fixtures/guard*/, ../shared/data/guard/dev.jsonl)
-and the first long text-to-image prompts of ../shared/data/prompts/adavd/i2p_benchmark.csv, runs
-``IntentClassifier.classify`` on each (applied to its labelled kind of input) and writes, per
-request keyed by a hash of (kind, text): the verdict, categories, score and nearest refused training
-requests. tests/test_guard_speed.py compares the current code with this recording: re-record only
-when the model itself changes on purpose (new weights, new features), never to absorb a drift.
+Reads the labelled requests (training/guard/, tests/fixtures/guard*/,
+../shared/data/guard/dev.jsonl) and the first long text-to-image prompts of
+../shared/data/prompts/adavd/i2p_benchmark.csv, runs ``IntentClassifier.classify`` on each
+(applied to its labelled kind of input) and writes, per request keyed by a hash of (kind, text):
+the verdict, categories, score and nearest refused training requests. FILE defaults to
+tests/fixtures/guard/intent_recorded.json, which tests/test_guard_speed.py compares the current
+code with: re-record only when the model itself changes on purpose (new weights, new features),
+never to absorb a drift.
 """
 
 from __future__ import annotations
