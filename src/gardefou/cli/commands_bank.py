@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.group import cli, emit_json
+from gardefou.cli.group import cli, emit_json, open_store
 from gardefou.cli.options import file_option, float_option, int_option
 from gardefou.cli.progress import Progress, progress_options
 
@@ -25,11 +25,10 @@ def _actor() -> str:
 
 def _service(ctx: click.Context) -> Any:
     from gardefou.banks import BankService
-    from gardefou.store import connect
 
     root = ctx.find_root()
     if "bank_service" not in root.obj:
-        root.obj["bank_service"] = BankService(connect(root.obj.get("db")), actor=_actor())
+        root.obj["bank_service"] = BankService(open_store(ctx), actor=_actor())
     return root.obj["bank_service"]
 
 

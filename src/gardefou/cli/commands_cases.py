@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from gardefou.cli.group import cli, emit_json
+from gardefou.cli.group import cli, emit_json, open_store
 
 
 @cli.group("cases")
@@ -21,10 +21,5 @@ def purge_cmd(ctx: click.Context) -> None:
     """Delete kept review images whose case was actioned or closed, or that expired. Prints
     {"deleted": N}."""
     from gardefou.cases.review_media import purge_review_media
-    from gardefou.store import connect
 
-    db = connect(ctx.find_root().obj.get("db"))
-    try:
-        emit_json({"deleted": purge_review_media(db)})
-    finally:
-        db.close()
+    emit_json({"deleted": purge_review_media(open_store(ctx))})

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json, open_store
 from gardefou.cli.options import int_option, listen_options
 from gardefou.errors import GardefouError
 from gardefou.media import Limits, load_media
@@ -117,9 +117,9 @@ def scan_cmd(
     )
     repo = None
     if store:
-        from gardefou.store import MediaRepository, connect
+        from gardefou.store import MediaRepository
 
-        repo = MediaRepository(connect(ctx.obj["db"]))
+        repo = MediaRepository(open_store(ctx))
     files = list(iter_files(paths))
     show_progress = progress if progress is not None else (sys.stderr.isatty() and len(files) > 20)
     n_ok = n_err = 0
@@ -186,7 +186,7 @@ def demo_cmd(
     served on that store (``--no-serve``: print and exit)."""
     folder = Path(out or "gardefou-demo")
     if samples:
-        _scan_samples(folder)
+        _scan_samples(ctx, folder)
         return
     from gardefou.pipeline.demo import run_demo
 
@@ -211,11 +211,11 @@ def demo_cmd(
     )
 
 
-def _scan_samples(folder: Path) -> None:
-    from gardefou.store import MediaRepository, connect
+def _scan_samples(ctx: click.Context, folder: Path) -> None:
+    from gardefou.store import MediaRepository
 
     folder.mkdir(parents=True, exist_ok=True)
-    repo = MediaRepository(connect(folder / "gardefou.db"))
+    repo = MediaRepository(open_store(ctx, folder / "gardefou.db"))
     samples = resources.files("gardefou.data") / "samples"
     with resources.as_file(samples) as sample_dir:
         for path in iter_files([sample_dir]):

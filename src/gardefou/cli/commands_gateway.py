@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.group import cli
+from gardefou.cli.group import cli, open_store
 from gardefou.cli.options import file_option, int_option, listen_options
 
 
@@ -103,7 +103,6 @@ def gateway(
     from gardefou.asgi import uvicorn_options
     from gardefou.gateway import GatewayConfig, build_service, create_gateway_app
     from gardefou.gateway.config import load_file
-    from gardefou.store import connect
     from gardefou.web.auth import KeyStore
 
     values: dict[str, Any] = load_file(config_file) if config_file else {}
@@ -119,7 +118,7 @@ def gateway(
             "in-memory rate limits each worker would allow the full rate"
         )
     db_url = (ctx.obj or {}).get("db")
-    db = connect(db_url)
+    db = open_store(ctx, db_url)
     service = build_service(config, db=db)  # a bad key, policy or URL stops here
     keys = KeyStore(db)
     if not keys.list():

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from gardefou.cli.group import cli, emit_json
+from gardefou.cli.group import cli, emit_json, open_store
 from gardefou.cli.options import file_option
 from gardefou.decision import Decision
 
@@ -32,9 +32,8 @@ def _guard(ctx: click.Context, strict: bool, audit: bool, retain_days: int) -> o
     log = None
     if audit:
         from gardefou.guard.audit import AuditLog
-        from gardefou.store import connect
 
-        log = AuditLog(connect(ctx.obj.get("db") if ctx.obj else None), retain_days)
+        log = AuditLog(open_store(ctx), retain_days)
     return Guard(GuardConfig(refuse_fictional_sexual=strict), audit=log)
 
 

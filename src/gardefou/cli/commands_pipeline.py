@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json
+from gardefou.cli.group import EXIT_INPUT, EXIT_OK, cli, emit_json, open_store
 from gardefou.cli.options import int_option, limit_option
 from gardefou.cli.pipeline_options import (
     DECIDER_OPT,
@@ -261,9 +261,8 @@ def stream_status(redis_url: str, stream: str, group: str) -> None:
 def metrics_cmd(ctx: click.Context, redis_url: str | None, stream: str, group: str) -> None:
     """Print pipeline metrics from the store (and stream) in Prometheus text format."""
     from gardefou.pipeline.ledger import store_metrics
-    from gardefou.store import connect
 
-    m = store_metrics(connect(_db_url(ctx)))
+    m = store_metrics(open_store(ctx, _db_url(ctx)))
     if redis_url:
         from gardefou.pipeline.streams import RedisStream
 
@@ -279,9 +278,8 @@ def metrics_cmd(ctx: click.Context, redis_url: str | None, stream: str, group: s
 def dead_letters_cmd(ctx: click.Context, limit: int) -> None:
     """List events set aside as poison, with their reasons (JSON Lines)."""
     from gardefou.pipeline.ledger import PipelineLedger
-    from gardefou.store import connect
 
-    for row in PipelineLedger(connect(_db_url(ctx))).dead_letters(limit):
+    for row in PipelineLedger(open_store(ctx, _db_url(ctx))).dead_letters(limit):
         emit_json(row)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.group import EXIT_INPUT, cli, emit_json
+from gardefou.cli.group import EXIT_INPUT, cli, emit_json, open_store
 from gardefou.cli.options import float_option, int_option
 from gardefou.errors import GardefouError
 
@@ -222,11 +222,10 @@ def video_bank() -> None:
 def _store(ctx: click.Context, legacy: str) -> Any:
     """The ``--db`` store's video banks, with the earlier JSON Lines file imported once."""
     from gardefou.banks.video_store import VideoBankStore
-    from gardefou.store import connect
 
     root = ctx.find_root()
     if "video_store" not in root.obj:
-        store = VideoBankStore(connect(root.obj.get("db")))
+        store = VideoBankStore(open_store(ctx))
         store.import_jsonl(legacy)
         root.obj["video_store"] = store
     return root.obj["video_store"]

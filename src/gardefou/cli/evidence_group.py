@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from gardefou.cli.group import cli
+from gardefou.cli.group import cli, open_store
 from gardefou.errors import ConfigError
 
 
@@ -23,12 +23,11 @@ def evidence_home(ctx: click.Context) -> Path:
 
 def open_evidence_store(ctx: click.Context) -> Any:
     from gardefou.evidence import EvidenceKeys, EvidenceStore
-    from gardefou.store import connect
 
     opts = ctx.obj["evidence"]
     keys = EvidenceKeys.load(opts["keys"] or evidence_home(ctx) / "evidence-keys")
     blobs = opts["blobs"] or evidence_home(ctx) / "evidence-blobs"
-    return EvidenceStore(connect(ctx.obj.get("db")), blobs, keys, origin=opts["origin"])
+    return EvidenceStore(open_store(ctx), blobs, keys, origin=opts["origin"])
 
 
 def parse_labels(pairs: tuple[str, ...]) -> dict[str, str]:

@@ -30,12 +30,22 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str))
 
 
-def open_store(ctx: click.Context) -> Any:
-    """The store named by the root ``--db`` (the default store when none was given), opened
-    and migrated as ``connect`` does: the one way every command reaches the store."""
+_UNSET: Any = object()
+
+
+def open_store(ctx: click.Context, url: Any = _UNSET, *, migrate: bool | None = None) -> Any:
+    """The store named by the root ``--db`` (the default store when none was given; ``url``
+    names another), opened and migrated as ``connect`` does: the one way every command
+    reaches the store. The connection closes when the command ends, however it ends: a
+    PostgreSQL connection left open holds a server slot until the process exits, and a
+    command run in-process (tests, ``ctx.invoke``) would otherwise leak one per run."""
     from gardefou.store import connect
 
-    return connect((ctx.find_root().obj or {}).get("db"))
+    root = ctx.find_root()
+    target = (root.obj or {}).get("db") if url is _UNSET else url
+    db = connect(target, migrate=migrate)
+    root.call_on_close(db.close)
+    return db
 
 
 class GardefouGroup(click.Group):
