@@ -143,6 +143,8 @@ def gateway(
     os.environ[SETTINGS_ENV] = config.model_dump_json()
     if db_url:
         os.environ["GARDEFOU_DB"] = str(db_url)
+    if (ctx.obj or {}).get("no_migrate"):  # uvicorn's worker processes read the environment
+        os.environ["GARDEFOU_AUTO_MIGRATE"] = "0"
     db.close()
     uvicorn.run(
         "gardefou.cli.commands_gateway:worker_app",

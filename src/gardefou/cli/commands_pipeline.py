@@ -29,6 +29,15 @@ def _db_url(ctx: click.Context) -> str:
     return str(ctx.obj.get("db") or default_db_path())
 
 
+def _auto_migrate() -> bool:
+    """This command's migration choice (``--no-migrate``, else GARDEFOU_AUTO_MIGRATE), resolved
+    here and handed to the workers in their config: a spawned process starts without the
+    context in which ``--no-migrate`` was set."""
+    from gardefou.store.schema import auto_migrate
+
+    return auto_migrate()
+
+
 def _print_summary(summary: dict[str, Any], as_json: bool, where: str) -> None:
     if as_json:
         emit_json(summary)
@@ -79,7 +88,12 @@ def run_cmd(
 
     jsonl_files(sources)  # fail fast on a missing path
     url = _db_url(ctx)
-    cfg = WorkerConfig(db_url=url, decider=decider, max_event_bytes=max_event_bytes)
+    cfg = WorkerConfig(
+        db_url=url,
+        decider=decider,
+        max_event_bytes=max_event_bytes,
+        auto_migrate=_auto_migrate(),
+    )
     summary = run_pool(
         iter_jsonl(sources),
         cfg,
@@ -125,8 +139,10 @@ def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
     from gardefou.pipeline.metrics import Metrics, serve_metrics
     from gardefou.pipeline.streams import RedisStream, StreamWorker
     from gardefou.store import connect
+    from gardefou.store.schema import migrate_on_open
 
-    db = connect(cfg["db_url"])
+    with migrate_on_open(cfg.get("auto_migrate")):
+        db = connect(cfg["db_url"])
     metrics = Metrics()
     server = serve_metrics(metrics, cfg["metrics_port"]) if cfg.get("metrics_port") else None
     processor = Processor(
@@ -186,13 +202,11 @@ def _stream_worker(cfg: dict[str, Any]) -> dict[str, Any]:
 @click.pass_context
 def stream_work(ctx: click.Context, **opts: Any) -> None:
     """Decide events from the stream's consumer group (ack after commit)."""
-    from gardefou.store import connect
-
-    connect(_db_url(ctx)).close()  # migrate once before the workers start
+    open_store(ctx, _db_url(ctx)).close()  # migrate once (or refuse) before workers start
     base = opts["consumer"] or socket.gethostname()
     cfgs = []
     for i in range(opts["workers"]):
-        cfg = dict(opts, db_url=_db_url(ctx))
+        cfg = dict(opts, db_url=_db_url(ctx), auto_migrate=_auto_migrate())
         cfg["consumer"] = base if opts["workers"] == 1 and opts["consumer"] else f"{base}-{i}"
         cfg["metrics_port"] = opts["metrics_port"] + i if opts["metrics_port"] else None
         cfgs.append(cfg)
@@ -342,6 +356,7 @@ def backfill_cmd(
         actors=actors,
         cpus_per_actor=cpus_per_actor,
         ray_address=ray_address,
+        auto_migrate=_auto_migrate(),
     )
     bar = Progress("backfill", "files", progress, quiet)
     try:

@@ -41,6 +41,9 @@ class BackfillConfig:
     cpus_per_actor: float = 0.5
     ray_address: str | None = None
     limits: Limits = field(default_factory=Limits)
+    #: migrate a store that is behind (True) or refuse it (False, ``--no-migrate``); None
+    #: follows GARDEFOU_AUTO_MIGRATE. Only the driver opens the store (Ray actors never do).
+    auto_migrate: bool | None = None
 
 
 def scan_batch(
@@ -190,8 +193,10 @@ def run_backfill(
     rejected ones included; total is what was left to do)."""
     from gardefou.scan import iter_files
     from gardefou.store import connect
+    from gardefou.store.schema import migrate_on_open
 
-    db = connect(cfg.db_url)
+    with migrate_on_open(cfg.auto_migrate):
+        db = connect(cfg.db_url)
     run_id = cfg.run_id or f"bf-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     items = [p for p in iter_files(paths) if p.is_file()]
     rows = db.query(

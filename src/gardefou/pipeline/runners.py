@@ -29,6 +29,7 @@ from gardefou.pipeline.core import (
     record_outcome,
 )
 from gardefou.pipeline.metrics import Metrics
+from gardefou.store.schema import migrate_on_open
 
 MAX_RETRIES = 3
 MAX_CRASHES = 2
@@ -115,13 +116,23 @@ class WorkerConfig:
     #: events each worker decides before reporting ready (loads the models off the clock);
     #: their ids get a "-warmup-<worker>" suffix
     warmup: tuple[bytes, ...] = ()
+    #: migrate a store that is behind (True) or refuse it (False, ``--no-migrate``); None
+    #: follows GARDEFOU_AUTO_MIGRATE where the worker runs. Carried here because a spawned
+    #: worker does not inherit the parent's ``migrate_on_open`` choice.
+    auto_migrate: bool | None = None
+
+
+def _open(cfg: WorkerConfig) -> Any:
+    from gardefou.store import connect
+
+    with migrate_on_open(cfg.auto_migrate):
+        return connect(cfg.db_url)
 
 
 def _pool_worker(cfg: WorkerConfig, inq: Any, outq: Any, index: int) -> None:
     from gardefou.pipeline.deciders import load_decider
-    from gardefou.store import connect
 
-    db = connect(cfg.db_url)
+    db = _open(cfg)
     processor = Processor(
         db, load_decider(cfg.decider), limits=cfg.limits, max_event_bytes=cfg.max_event_bytes
     )
@@ -151,9 +162,8 @@ def run_pool(
     """Decide envelopes in ``workers`` processes fed by a bounded queue."""
     if workers <= 1:
         from gardefou.pipeline.deciders import load_decider
-        from gardefou.store import connect
 
-        db = connect(cfg.db_url)
+        db = _open(cfg)
         try:
             proc = Processor(
                 db,
@@ -165,9 +175,7 @@ def run_pool(
             return run_inline(envelopes, proc, on_outcome)
         finally:
             db.close()
-    from gardefou.store import connect
-
-    connect(cfg.db_url).close()  # migrate once here, not racing in every worker
+    _open(cfg).close()  # migrate once here, not racing in every worker
     ctx = mp.get_context("spawn")  # fork is unsafe once model runtimes have started threads
     inq = ctx.Queue(maxsize=queue_size or 2 * workers)
     outq = ctx.Queue()
@@ -316,9 +324,8 @@ def _replace_dead(
         crashes[seq] = crashes.get(seq, 0) + 1
         if crashes[seq] >= MAX_CRASHES:
             from gardefou.pipeline.ledger import PipelineLedger
-            from gardefou.store import connect
 
-            db = connect(cfg.db_url)
+            db = _open(cfg)
             PipelineLedger(db).dead_letter(
                 dedup_key=f"origin:{env.origin}",
                 event_id=None,

@@ -205,8 +205,14 @@ def auto_migrate() -> bool:
 
 
 @contextmanager
-def migrate_on_open(enabled: bool) -> Iterator[None]:
-    """Within the block, opening a store migrates it (True) or refuses one behind (False)."""
+def migrate_on_open(enabled: bool | None) -> Iterator[None]:
+    """Within the block, opening a store migrates it (True) or refuses one behind (False);
+    None leaves the choice as it was (a worker config that did not say). The choice lives in
+    a context variable, which a spawned worker process does not inherit: runners carry it in
+    their config and enter this block where the worker opens its store."""
+    if enabled is None:
+        yield
+        return
     token = _AUTO_MIGRATE.set(enabled)
     try:
         yield
