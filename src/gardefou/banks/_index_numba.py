@@ -20,7 +20,12 @@ from numba import njit
 
 from gardefou.banks.index_plan import CHUNKS, neighbour_masks
 
-_LAYOUT = tuple(np.array(col, dtype=np.int64) for col in zip(*CHUNKS, strict=True))
+# the chunk layout as the kernel takes it, one int64 column per field; named one by one (not
+# unpacked from a tuple of unknown length) so that the kernel's call is checked argument by
+# argument against its signature
+_CHUNK_WORD = np.array([word for word, _, _ in CHUNKS], dtype=np.int64)
+_CHUNK_SHIFT = np.array([shift for _, shift, _ in CHUNKS], dtype=np.int64)
+_CHUNK_BITS = np.array([bits for _, _, bits in CHUNKS], dtype=np.int64)
 _NO_MASKS = np.zeros(0, dtype=np.uint32)
 
 
@@ -51,7 +56,19 @@ def search(qwords: np.ndarray, radius: int, base, radii, dead: np.ndarray) -> tu
     shifts = np.array([c[2] - s.bit_length() + 1 for c, s in zip(CHUNKS, sizes, strict=True)])
     radii_arr = np.asarray(radii, dtype=np.int64)
     return search_plan(
-        qwords, radius, words, postings, offsets, values, *_LAYOUT, shifts, radii_arr, masks, dead
+        qwords,
+        radius,
+        words,
+        postings,
+        offsets,
+        values,
+        _CHUNK_WORD,
+        _CHUNK_SHIFT,
+        _CHUNK_BITS,
+        shifts,
+        radii_arr,
+        masks,
+        dead,
     )
 
 
