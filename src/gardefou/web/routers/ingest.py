@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from gardefou.errors import PipelineError
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import Svc, WebServices, require
 from gardefou.web.media import decode_gate
-from gardefou.web.video import LiveVideoIndex
+from gardefou.web.routers.decisions import decide_services
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
 Platform = Annotated[Principal, Depends(require(Role.PLATFORM))]
@@ -30,22 +31,19 @@ _BODY = {
 
 def _handler(svc: WebServices) -> Any:
     def build() -> Any:
-        from gardefou.decide import PlatformDecider, services_for
+        from gardefou.decide import PlatformDecider
         from gardefou.pipeline.core import Processor
         from gardefou.pipeline.deciders import default_decider
         from gardefou.pipeline.sources import IngestHandler
 
         decider = default_decider()
-        if isinstance(decider, PlatformDecider):  # the service's cap on review images applies
-            days = svc.settings.review_media_days
-            decider = PlatformDecider(
-                lambda db: services_for(
-                    db,
-                    review_media_days=days,
-                    video_limits=svc.settings.video_limits(),
-                    video_index=LiveVideoIndex(svc),
-                )
-            )
+        if isinstance(decider, PlatformDecider):
+            # decide as POST /v1/decisions does, with the app's one Services: its bank service
+            # holds the live index the bank endpoints update, so a hash added through the API
+            # is matched by the next ingest (a BankService of its own would load a second
+            # index, which never learns of it until a restart), and the service's cap on
+            # review images applies
+            decider = PlatformDecider(lambda db: _services_over(svc, db))
         processor = Processor(
             svc.db,
             decider,
@@ -55,6 +53,12 @@ def _handler(svc: WebServices) -> Any:
         return IngestHandler(processor=processor, max_body_bytes=svc.settings.max_upload_bytes)
 
     return svc.lazy("ingest", build)
+
+
+def _services_over(svc: WebServices, db: Any) -> Any:
+    if db is not svc.db:  # the Processor above is built over svc.db: nothing else reaches here
+        raise PipelineError(f"ingest decides over the service's store, not {db!r}")
+    return decide_services(svc)
 
 
 @router.post(
