@@ -95,17 +95,18 @@ def serve(app: Any, port: int | None = None, **server: Any) -> tuple[str, Callab
         access_log=False,
         **{**uvicorn_options(), **server},  # by default as the gateway's commands serve
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    # a name of its own: ``server`` is the options dict (mypy: one type per name)
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
-    while not server.started:
+    while not running.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError(f"the test server on port {port} did not start")
         time.sleep(0.01)
 
     def stop() -> None:
-        server.should_exit = True
+        running.should_exit = True
         thread.join(5)
 
     return f"http://127.0.0.1:{port}", stop
