@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 import gardefou.cli.commands_evidence  # noqa: F401 - registers the commands
 from gardefou.cli.main import cli
+from gardefou.decide.record import decisions_by_event
 from gardefou.evidence import EvidenceKeys, EvidenceStore, Hold, export_bundle, verify_bundle
 from gardefou.evidence.from_store import preserve_cases, preserve_takedowns
 from tests.test_transparency import _populate_store
@@ -19,13 +20,17 @@ def test_preserve_cases_and_takedowns(tmp_db, tmp_path: Path) -> None:
     _populate_store(tmp_db)
     store = EvidenceStore(tmp_db, tmp_path / "blobs", EvidenceKeys.generate())
     n_cases = tmp_db.query_one("SELECT COUNT(*) AS n FROM cases")["n"]
-    assert preserve_cases(store, "job", "nightly") == n_cases
+
+    def preserve() -> int:
+        return preserve_cases(store, "job", "nightly", decisions_by_event(store.db))
+
+    assert preserve() == n_cases
     assert preserve_takedowns(store, "job", "nightly") == 3
-    assert preserve_cases(store, "job", "nightly") == 0  # unchanged: nothing new
+    assert preserve() == 0  # unchanged: nothing new
     before = tmp_db.query_one("SELECT status FROM cases WHERE id = 1")["status"]
     after = "second_review" if before != "second_review" else "closed"
     tmp_db.execute("UPDATE cases SET status = ? WHERE id = 1", (after,))
-    assert preserve_cases(store, "job", "nightly") == 1  # a new version of case 1
+    assert preserve() == 1  # a new version of case 1
 
     blob = tmp_db.query_one("SELECT sha256 FROM evidence_blobs WHERE kind = 'request'")
     record = json.loads(store.access(blob["sha256"], "legal", "check"))

@@ -141,11 +141,12 @@ def test_accepted_takedown_banks_the_clip_and_its_reupload_matches(web, clip, tm
     assert "bank.victim_match=True" in context, context
     assert d["action"] != "allow"
     # the case's evidence keeps the clip's hashes and deciding frame times, never its pixels
+    from gardefou.decide.record import decisions_by_event
     from gardefou.evidence import EvidenceKeys, EvidenceStore
     from gardefou.evidence.from_store import preserve_cases
 
     store = EvidenceStore(db, tmp_path / "blobs", EvidenceKeys.generate())
-    assert preserve_cases(store, "job", "test") >= 1
+    assert preserve_cases(store, "job", "test", decisions_by_event(store.db)) >= 1
     blob = db.query_one("SELECT sha256 FROM evidence_blobs WHERE kind = 'decision'")
     record = json.loads(store.blobs.get(blob["sha256"]))
     (video,) = record["videos"]

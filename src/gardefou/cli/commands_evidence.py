@@ -277,10 +277,11 @@ def purge_cmd(ctx: click.Context, actor: str) -> None:
 def preserve_store_cmd(ctx: click.Context, actor: str, reason: str) -> None:
     """Preserve every case (decision, history, appeals) and takedown request as evidence; new
     versions only, so it is safe to run on a schedule."""
+    from gardefou.decide.record import decisions_by_event
     from gardefou.evidence.from_store import preserve_cases, preserve_takedowns
 
     store = open_evidence_store(ctx)
-    cases = preserve_cases(store, actor, reason)
+    cases = preserve_cases(store, actor, reason, decisions_by_event(store.db))
     takedowns = preserve_takedowns(store, actor, reason)
     cp = store.log.checkpoint()
     emit_json({"cases": cases, "takedowns": takedowns, "entries": cp.tree_size,

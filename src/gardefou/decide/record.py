@@ -1,6 +1,7 @@
 """Storing a decision: the ``decisions`` row, the post's thread facts, the case, strikes and the
 images a moderator needs, in one transaction, exactly once per event. The only module that
-reads or writes the ``decisions`` table.
+reads or writes the ``decisions`` table: reports, the evidence job and the case view read it
+through ``get_decision``, ``stored_decision_json`` and ``stored_decisions``.
 
 When a post is recorded, the replies decided before it are judged again
 (``gardefou.decide.reevaluate``) and a more severe result is stored here.
@@ -9,6 +10,7 @@ When a post is recorded, the replies decided before it are judged again
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -20,6 +22,41 @@ from gardefou.decide.services import Services
 from gardefou.decision import Decision
 from gardefou.events import Post
 from gardefou.thread import MAX_DEPTH, ThreadStore
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """One stored decision as recorded: ``decision`` is its JSON object, exactly as written
+    (evidence preserves it byte for byte; ``Decision.from_dict`` turns it into a Decision)."""
+
+    event_id: str
+    kind: str
+    action: str
+    created_at: str  # ISO 8601, UTC
+    decision: dict[str, Any]
+
+
+def stored_decisions(db: Any) -> list[DecisionRow]:
+    """Every stored decision, in no particular order (reports and the evidence job read them
+    here rather than querying the table). An empty list when nothing was decided yet."""
+    rows = db.query("SELECT event_id, kind, action, created_at, decision_json FROM decisions")
+    return [
+        DecisionRow(
+            r["event_id"], r["kind"], r["action"], r["created_at"], json.loads(r["decision_json"])
+        )
+        for r in rows
+    ]
+
+
+def decisions_by_event(db: Any) -> dict[str, dict[str, Any]]:
+    """Every stored decision's JSON object, by event id."""
+    return {r.event_id: r.decision for r in stored_decisions(db)}
+
+
+def stored_decision_json(db: Any, event_id: str) -> dict[str, Any] | None:
+    """The stored decision of ``event_id`` as recorded (its JSON object), or None."""
+    row = db.query_one("SELECT decision_json FROM decisions WHERE event_id = ?", (event_id,))
+    return None if row is None else dict(json.loads(row["decision_json"]))
 
 
 def get_decision(db: Any, event_id: str) -> StoredDecision | None:

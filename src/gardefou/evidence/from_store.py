@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from gardefou.decision import trace_evidence
@@ -29,12 +30,17 @@ def _keep(store: EvidenceStore, record: dict[str, Any], kind: str, actor: str, r
     return True
 
 
-def preserve_cases(store: EvidenceStore, actor: str, reason: str) -> int:
-    """Preserve every case's current state; return how many new versions were kept."""
+def preserve_cases(
+    store: EvidenceStore, actor: str, reason: str, decisions: Mapping[str, Mapping[str, Any]]
+) -> int:
+    """Preserve every case's current state; return how many new versions were kept.
+
+    ``decisions``: each event's stored decision as recorded, by event id
+    (``gardefou.decide.record.decisions_by_event``): the decision layer owns that table and
+    sits above this package, so the caller reads it and hands it over."""
     db = store.db
     if not db.has_table("cases"):
         return 0
-    decisions = {r["event_id"]: r for r in db.query("SELECT * FROM decisions")}
     history: dict[int, list[dict[str, Any]]] = {}
     for r in db.query("SELECT * FROM case_actions ORDER BY id"):
         history.setdefault(int(r["case_id"]), []).append(
@@ -58,7 +64,7 @@ def preserve_cases(store: EvidenceStore, actor: str, reason: str) -> int:
             "rules": json.loads(c["rules_json"]), "dsa_fields": json.loads(c["dsa_json"]),
             "poster": c["poster"], "requester": c["requester"], "synthetic": bool(c["synthetic"]),
             "content_date": c["content_date"], "created_at": c["created_at"],
-            "decision": json.loads(d["decision_json"]) if d else None,
+            "decision": dict(d) if d is not None else None,
             "history": history.get(int(c["id"]), []), "appeals": appeals.get(int(c["id"]), []),
         }  # fmt: skip
         if d is not None:

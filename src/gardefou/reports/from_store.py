@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from gardefou.decide.record import decisions_by_event, stored_decisions
 from gardefou.decision import Action, Decision
 from gardefou.errors import StoreError
 from gardefou.policy.dsa import ACTION_VISIBILITY
@@ -104,8 +105,7 @@ def dsa_records(db: Any, start: str | None = None, end: str | None = None) -> li
     ``statements_from_records``: the stored decision with the case's final action and DSA
     fields (after review or appeal), an internal id (turned into an opaque puid), dates."""
     _require(db, "cases", "the DSA export")
-    decisions = {r["event_id"]: r["decision_json"]
-                 for r in db.query("SELECT event_id, decision_json FROM decisions")}  # fmt: skip
+    decisions = decisions_by_event(db)
     history: dict[int, list[dict[str, Any]]] = {}
     for r in db.query("SELECT case_id, kind, action, created_at FROM case_actions ORDER BY id"):
         history.setdefault(int(r["case_id"]), []).append(r)
@@ -119,7 +119,7 @@ def dsa_records(db: Any, start: str | None = None, end: str | None = None) -> li
         if not _in(str(applied), start, end):
             continue
         stored = decisions.get(c["event_id"])
-        base = Decision.from_dict(json.loads(stored)) if stored else Decision(Action(c["action"]))
+        base = Decision.from_dict(stored) if stored else Decision(Action(c["action"]))
         d = Decision(Action(c["action"]), base.reasons, base.rule_trace,
                      json.loads(c["dsa_json"] or "{}"), base.categories, base.confidence,
                      c["policy"] or base.policy, base.unavailable)  # fmt: skip
@@ -138,7 +138,7 @@ def dsa_records(db: Any, start: str | None = None, end: str | None = None) -> li
     return out
 
 
-def _sanction_records(db: Any, decisions: dict[str, str], start: str | None,
+def _sanction_records(db: Any, decisions: dict[str, dict[str, Any]], start: str | None,
                       end: str | None) -> list[dict[str, Any]]:  # fmt: skip
     """Account and service restrictions (strike sanctions), grounded on the triggering case."""
     out = []
@@ -152,7 +152,7 @@ def _sanction_records(db: Any, decisions: dict[str, str], start: str | None,
         if c is None or not json.loads(c["dsa_json"] or "{}"):
             continue
         stored = decisions.get(c["event_id"])
-        base = Decision.from_dict(json.loads(stored)) if stored else Decision(Action(c["action"]))
+        base = Decision.from_dict(stored) if stored else Decision(Action(c["action"]))
         restrictions: dict[str, Any] = {}
         end_day = str(r["ends_at"])[:10] if r["ends_at"] else None
         if r["decision_account"]:
@@ -182,13 +182,13 @@ def prevalence_samples(db: Any, start: str | None = None, end: str | None = None
     _require(db, "decisions", "measuring from the store")
     total: Counter[str] = Counter()
     pos: Counter[str] = Counter()
-    for r in db.query("SELECT action, decision_json, created_at FROM decisions"):
-        ts = _dt(r["created_at"]).isoformat()
+    for r in stored_decisions(db):
+        ts = _dt(r.created_at).isoformat()
         if not _in(ts, start, end):
             continue
         hour = ts[:13]
         total[hour] += 1
-        if r["action"] in RESTRICTING:
-            cats = json.loads(r["decision_json"]).get("categories") or []
+        if r.action in RESTRICTING:
+            cats = r.decision.get("categories") or []
             pos[hour] += any(c in positive_categories for c in cats)
     return [HourSample(h, n, pos[h], n) for h, n in sorted(total.items())]

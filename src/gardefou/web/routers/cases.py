@@ -177,13 +177,11 @@ def get_case(case_id: RowId, svc: Svc, caller: Staff) -> dict[str, Any]:
     store = _store(svc)
     case = store.get(case_id)
     out = _summary(case)
-    row = svc.db.query_one(
-        "SELECT decision_json FROM decisions WHERE event_id = ?", (case.event_id,)
-    )
-    if row is not None:
-        import json
+    from gardefou.decide.record import stored_decision_json
 
-        out["decision"] = json.loads(row["decision_json"])
+    decision = stored_decision_json(svc.db, case.event_id)
+    if decision is not None:
+        out["decision"] = decision
     out["history"] = [
         {
             "kind": a.kind,
