@@ -101,3 +101,15 @@ def test_a_failing_command_closes_the_store_too(
     assert opened and all(d._test_closed for d in opened)  # type: ignore[attr-defined]
     if db_url.startswith("postgresql://"):
         assert _pg_connections(db_url) == 0
+
+
+def test_a_reused_context_object_gets_a_fresh_store(tmp_path: Path) -> None:
+    """A caller that passes the same ``obj`` to several commands: the bank service cached in
+    it is dropped with its closed store, not handed to the next command."""
+    obj: dict = {}
+    runner = CliRunner()
+    db = str(tmp_path / "g.db")
+    for args in (["bank", "create", "victims"], ["bank", "list"]):
+        result = runner.invoke(cli, ["--db", db, *args], obj=obj, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert "victims" in result.output

@@ -29,6 +29,9 @@ def _service(ctx: click.Context) -> Any:
     root = ctx.find_root()
     if "bank_service" not in root.obj:
         root.obj["bank_service"] = BankService(open_store(ctx), actor=_actor())
+        # its store closes with the command: a context object reused by a caller must not
+        # hand the next command a service over a closed connection
+        root.call_on_close(lambda: root.obj.pop("bank_service", None))
     return root.obj["bank_service"]
 
 

@@ -228,6 +228,7 @@ def _store(ctx: click.Context, legacy: str) -> Any:
         store = VideoBankStore(open_store(ctx))
         store.import_jsonl(legacy)
         root.obj["video_store"] = store
+        root.call_on_close(lambda: root.obj.pop("video_store", None))  # its store closes too
     return root.obj["video_store"]
 
 
