@@ -182,6 +182,69 @@ def test_the_checked_address_is_the_one_connected_with_the_name_as_host(server) 
     assert body == f"pinned.example:{port}".encode() and calls == ["pinned.example"]
 
 
+@pytest.fixture
+def tls_server(tmp_path, monkeypatch) -> Iterator[int]:
+    """An HTTPS server on 127.0.0.1 whose certificate names pinned.example only, trusted by
+    the fetcher through a test CA."""
+    import datetime
+    import ssl
+
+    pytest.importorskip("cryptography")
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pinned.example")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("pinned.example")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    (tmp_path / "c.pem").write_bytes(pem)
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    httpd.socket = server_ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+    def trusting() -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cadata=pem.decode())
+        return ctx
+
+    monkeypatch.setattr(url_fetch, "tls_context", trusting)
+    yield httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_tls_to_the_pinned_address_checks_the_url_host(tls_server) -> None:
+    """Connecting to an IP must not weaken TLS: SNI and the certificate check use the name."""
+    to_local = policy(allow_networks=LOCAL)
+    body = fetch(f"https://pinned.example:{tls_server}/host", to_local, lambda h, p: ["127.0.0.1"])
+    assert body == f"pinned.example:{tls_server}".encode()
+    with pytest.raises(FetchError, match="certificate"):  # same server, another name
+        fetch(f"https://other.example:{tls_server}/ok", to_local, lambda h, p: ["127.0.0.1"])
+
+
 def test_allow_networks_setting_is_validated() -> None:
     assert parse_networks(" 10.1.0.0/16 , fd00::/8", "S") == (
         ipaddress.ip_network("10.1.0.0/16"),

@@ -181,11 +181,16 @@ def _check(url: str, policy: FetchPolicy, resolve: Resolver) -> _Target:
     return _Target(scheme, host, port, path, tuple(addresses))
 
 
+def tls_context() -> ssl.SSLContext:
+    """The system's trust store with hostname checking (tests swap in their own CA)."""
+    return ssl.create_default_context()
+
+
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """TLS to a checked address, with SNI and the certificate check on the URL's host name."""
 
     def __init__(self, address: str, port: int, timeout: float, server_name: str) -> None:
-        super().__init__(address, port, timeout=timeout, context=ssl.create_default_context())
+        super().__init__(address, port, timeout=timeout, context=tls_context())
         self._server_name = server_name
 
     def connect(self) -> None:
