@@ -18,7 +18,7 @@ people of folds 4-10, and on ORL.
     .venv/bin/python scripts/fit_identity_metric.py --lfw /tmp/lfw --embed /tmp/lfw/images \
         --cache lfw5.npz --out extra.npz
     .venv/bin/python scripts/fit_identity_metric.py --lfw /tmp/lfw --cache lfw5.npz \
-        --cache extra.npz --orl orl.npz [--ridge R] [--no-centre] [--plda] [--cv]
+        --cache extra.npz --orl ../shared/data/faces-orl [--ridge R] [--no-centre] [--plda] [--cv]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import scipy.linalg
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -141,8 +142,20 @@ def cross_validate(x: np.ndarray, person: np.ndarray, ids: np.ndarray, pairs: li
         fit, val = k_of != k, k_of == k
         d, s = pairs_of(x[val], ids[val])
         rows.setdefault("/5 as shipped", []).append(tar_at_far(d, s, 0.001)[1])
+        _, sw_fit, sb_fit = within_between(x[fit], ids[fit])
         for r in RIDGES:
             mu, w = fit_wccn(x[fit], ids[fit], r)
+            for keep in (48, 96) if r == 1.0 else ():  # LDA: the keep most discriminant
+                lam, vec = scipy.linalg.eigh(sb_fit, sw_fit + np.trace(sw_fit) / 128 * np.eye(128))
+                for weighted in (False, True):
+                    p = vec[:, -keep:]
+                    if weighted:
+                        p = p * np.sqrt(lam[-keep:] / (1 + lam[-keep:]))
+                    y = x[val] @ p
+                    d, s = pairs_of(y * (NORM / np.linalg.norm(y, axis=1, keepdims=True)), ids[val])
+                    rows.setdefault(f"LDA keep {keep} weighted {weighted:d}", []).append(
+                        tar_at_far(d, s, 0.001)[1]
+                    )
             for centre in (True, False):
                 for renorm in (True, False):
                     d, s = pairs_of(apply(x[val], mu, w, centre, renorm), ids[val])
@@ -152,6 +165,23 @@ def cross_validate(x: np.ndarray, person: np.ndarray, ids: np.ndarray, pairs: li
     for label, v in rows.items():
         print(f"CV {label:24} TAR@FAR0.1% per fold {' '.join(f'{t:.2%}' for t in v)}"
               f"  mean {np.mean(v):.2%}", flush=True)  # fmt: skip
+
+
+def orl_embeddings(root: Path) -> dict[str, np.ndarray]:
+    """/5 embeddings of ORL as benchmarks/identity_roc.py computes them."""
+    sys.path.insert(0, str(REPO / "src"))
+    from identity_roc import load_set
+
+    from gardefou.media import load_media
+    from gardefou.signals import get_signal
+
+    people, _, pngs = load_set(root)
+    faces, identity = get_signal("faces"), get_signal("identity")
+    vecs = []
+    for png in pngs:
+        media = load_media(png)
+        vecs.append(identity.embed_crop(media, faces.detect(media)))  # type: ignore[attr-defined]
+    return {"people": np.array(people), "emb": np.array(vecs, np.float64)}
 
 
 def embed_training_images(images: Path, caches: list[str], out: str) -> None:
@@ -189,7 +219,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--lfw", required=True, help="LFW directory holding pairs.txt")
     ap.add_argument("--cache", action="append", default=[], help="npz of /5 embeddings")
-    ap.add_argument("--orl", help="npz of /5 ORL embeddings (people, emb)")
+    ap.add_argument("--orl", help="the ORL faces directory (s1..s40)")
     ap.add_argument("--ridge", type=float, default=0.0)
     ap.add_argument("--no-centre", action="store_true", help="whiten without subtracting the mean")
     ap.add_argument("--plda", action="store_true", help="also score two-covariance PLDA")
@@ -227,7 +257,7 @@ def main() -> None:
           f"{not set(person[train]) & set(person[test])}")  # fmt: skip
     ids = np.unique(person, return_inverse=True)[1]
     xt, it = x[test], ids[test]
-    orl = np.load(args.orl) if args.orl else None
+    orl = orl_embeddings(Path(args.orl)) if args.orl else None
 
     def score(label: str, f: object) -> None:
         d, s = pairs_of(f(xt), it)  # type: ignore[operator]
