@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=150)
     ap.add_argument("--top", type=int, default=45)
     ap.add_argument("--side", type=int, default=1024, help="long side of the photos [1024]")
+    ap.add_argument("--dump", help="also write the raw profile here (pstats; for callers/callees)")
     args = ap.parse_args()
     from gardefou.banks.service import BankService
     from gardefou.decide import PlatformDecider, Services
@@ -74,6 +75,8 @@ def main() -> None:
         )
     )
     print("actions", actions)
+    if args.dump:
+        prof.dump_stats(args.dump)
     stats = pstats.Stats(prof)
     stats.sort_stats("tottime").print_stats(args.top)
     stats.sort_stats("cumulative").print_stats(args.top)

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/gateway_bench.py [--n 200] [--gateway-cpu 1] [--client-cpu 0]
         [--signals fake|real] [--seconds 10] [--clients 4] [--sign-algs] [--answer-json]
+        [--loop asyncio|uvloop] [--http h11|httptools] [--server-matrix [--rounds R]]
 
 Two processes, one run: the gateway (uvicorn, one worker) alone, pinned to ``--gateway-cpu``;
 the fake upstream (gardefou.gateway.fakes, answering a 1024x768 JPEG) and the httpx clients in
@@ -20,15 +21,20 @@ request through the gateway, so both see the same machine load. Reported:
 
 Prompts differ per request (nothing can be served from a cache). ``--signals fake``: the output
 check reads faked signals (no model runs): the gateway's own cost. ``--signals real``: the
-shipped detectors run on every output image. ``--sign-algs``: CPU per C2PA signature of the
+shipped detectors run on every output image. ``--signals stub``: the service answers a prepared
+one-image body without checking or calling anything: the HTTP layer's own cost (use with
+``--server-matrix``). ``--sign-algs``: CPU per C2PA signature of the
 1024x768 JPEG with Ed25519, ES256 and PS256 test keys, in this process. ``--answer-json``: CPU
 to render a one-image answer with ``JSONResponse`` and with the gateway's ``images_response``.
-``--in-process N``: only the gateway's CPU per text request in this one pinned process, no HTTP
-(``GatewayService.handle`` with an in-process upstream, then the answer's JSON), N requests; with
-``GARDEFOU_BENCH_SRC=/path/to/other/checkout/src`` the same loop runs that checkout's code
-(alternate the two to compare on a loaded machine). Where the gateway's CPU goes: run with
-``--seconds 60`` and, meanwhile, ``py-spy record -p <gateway pid> -r 200 -f raw -o gw.txt``
-(the pid is printed first).
+``--loop``/``--http``: uvicorn's event loop and HTTP parser for the gateway (default: the
+gateway's own choice, ``gardefou.asgi.uvicorn_options``). ``--server-matrix``: text-only added
+latency, CPU per request and throughput for asyncio/uvloop x h11/httptools, one gateway each,
+``--rounds`` times in turn. ``--in-process N``: only the gateway's CPU per text request in this
+one pinned process, no HTTP (``GatewayService.handle`` with an in-process upstream, then the
+answer's JSON), N requests; with ``GARDEFOU_BENCH_SRC=/path/to/other/checkout/src`` the same
+loop runs that checkout's code (alternate the two to compare on a loaded machine). Where the
+gateway's CPU goes: run with ``--seconds 60`` and, meanwhile,
+``py-spy record -p <gateway pid> -r 200 -f raw -o gw.txt`` (the pid is printed first).
 """
 
 from __future__ import annotations
@@ -86,8 +92,12 @@ def proc_cpu(pid: int) -> float:
 
 
 # -- the gateway process ------------------------------------------------------------------------
-def serve_gateway(upstream: str, signals: str, db_path: str, cpu: int) -> None:
-    """Child process: build the gateway, print its port and key, serve until killed."""
+def serve_gateway(
+    upstream: str, signals: str, db_path: str, cpu: int, loop: str, http: str
+) -> None:
+    """Child process: build the gateway, print its port and key, serve until killed. ``loop``
+    and ``http``: uvicorn's event loop and HTTP parser, or "default" for what the code under
+    test chooses itself (``gardefou.asgi.uvicorn_options`` where it exists)."""
     if cpu >= 0:
         os.sched_setaffinity(0, {cpu})
     import uvicorn
@@ -103,7 +113,7 @@ def serve_gateway(upstream: str, signals: str, db_path: str, cpu: int) -> None:
 
     db = connect(db_path)
     _, key = KeyStore(db).create("bench", "platform")
-    if signals == "fake":
+    if signals in ("fake", "stub"):
         guard = Guard(
             signals={
                 "faces": FakeSignal(faces(1)),
@@ -124,8 +134,29 @@ def serve_gateway(upstream: str, signals: str, db_path: str, cpu: int) -> None:
     svc = build_service(
         cfg, db=db, guard=guard, labeller=Labeller(generate_test_key(), "fake upstream")
     )
+    if signals == "stub":  # the HTTP layer alone: every request answers one prepared body
+        import base64
+
+        image = jpeg(REPO / "tests/fixtures/guard/object-houses.jpg")
+        answer = {
+            "created": 1,
+            "data": [{"b64_json": base64.b64encode(image).decode()}],
+            "gardefou": {"decision_id": "gw-1", "requested": 1, "returned": 1, "withheld": []},
+        }
+        svc.handle = lambda *a, **k: answer  # type: ignore[method-assign]
+    server: dict[str, Any] = {}
+    try:
+        from gardefou.asgi import uvicorn_options
+
+        server.update(uvicorn_options())
+    except ImportError:  # code from before the choice: uvicorn's own defaults
+        pass
+    if loop != "default":
+        server["loop"] = loop
+    if http != "default":
+        server["http"] = http
     port = free_port()
-    print(json.dumps({"port": port, "key": key}), flush=True)
+    print(json.dumps({"port": port, "key": key, "server": server}), flush=True)
     uvicorn.run(
         create_gateway_app(svc, KeyStore(db)),
         host="127.0.0.1",
@@ -133,10 +164,13 @@ def serve_gateway(upstream: str, signals: str, db_path: str, cpu: int) -> None:
         log_level="error",
         access_log=False,
         lifespan="off",
+        **server,
     )
 
 
-def start_gateway(upstream: str, signals: str, tmp: Path, cpu: int) -> tuple[Any, str, str]:
+def start_gateway(
+    upstream: str, signals: str, tmp: Path, cpu: int, loop: str = "default", http: str = "default"
+) -> tuple[Any, str, str, dict[str, Any]]:
     env = {**os.environ, "PYTHONPATH": str(SRC), "GARDEFOU_BENCH_SRC": str(SRC)}
     proc = subprocess.Popen(
         [
@@ -145,8 +179,10 @@ def start_gateway(upstream: str, signals: str, tmp: Path, cpu: int) -> tuple[Any
             "--serve-gateway",
             upstream,
             signals,
-            str(tmp / "gw.db"),
+            str(tmp / f"gw-{loop}-{http}.db"),
             str(cpu),
+            loop,
+            http,
         ],
         stdout=subprocess.PIPE,
         env=env,
@@ -166,7 +202,7 @@ def start_gateway(upstream: str, signals: str, tmp: Path, cpu: int) -> tuple[Any
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise SystemExit("the gateway process did not start") from None
             time.sleep(0.1)
-    return proc, url, info["key"]
+    return proc, url, info["key"], info["server"]
 
 
 def server_added_s(client: Any, gw: str, kind: str) -> tuple[float, float]:
@@ -360,17 +396,50 @@ def in_process(n: int, cpu: int) -> dict[str, Any]:
     return {"src": gardefou.__file__, "n": n, "cpu_ms_per_request": round(per, 2)}
 
 
+def server_matrix(client: Any, up: str, args: Any, tmp: Path) -> list[dict[str, Any]]:
+    """Text-only added latency and throughput for each event loop x HTTP parser, one gateway
+    process each, in one run (the rounds alternate, so each pair sees the same load)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for _ in range(args.rounds):
+        for loop in ("asyncio", "uvloop"):
+            for http in ("h11", "httptools"):
+                proc, gw, key, _ = start_gateway(
+                    up, args.signals, tmp, args.gateway_cpu, loop, http
+                )
+                try:
+                    m = measure(client, up, gw, key, proc.pid, "generations", args.n, None)
+                    t = throughput(gw, key, proc.pid, args.seconds, args.clients)
+                finally:
+                    proc.terminate()
+                    proc.wait(10)
+                row = rows.setdefault((loop, http), {"loop": loop, "http": http, "runs": []})
+                row["runs"].append(
+                    {
+                        "added_p50_ms": m["added_client_side"]["p50_ms"],
+                        "added_p99_ms": m["added_client_side"]["p99_ms"],
+                        "gateway_cpu_ms_per_request": m["gateway_cpu_ms_per_request"],
+                        "requests_per_gateway_cpu_s": t["requests_per_gateway_cpu_s"],
+                        "requests_per_s": t["requests_per_s"],
+                    }
+                )
+    return list(rows.values())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=200, help="requests per measurement")
     ap.add_argument("--gateway-cpu", type=int, default=1, help="CPU of the gateway (-1: any)")
     ap.add_argument("--client-cpu", type=int, default=0, help="CPU of upstream + clients")
-    ap.add_argument("--signals", choices=["fake", "real"], default="fake")
+    ap.add_argument("--signals", choices=["fake", "real", "stub"], default="fake")
     ap.add_argument("--seconds", type=float, default=10.0, help="throughput run length")
     ap.add_argument("--clients", type=int, default=4, help="concurrent clients (throughput)")
     ap.add_argument("--sign-algs", action="store_true", help="also time C2PA signing by alg")
     ap.add_argument("--answer-json", action="store_true", help="also time the answer's JSON")
     ap.add_argument("--in-process", type=int, default=0, metavar="N", help="service only, no HTTP")
+    ap.add_argument("--loop", default="default", choices=["default", "asyncio", "uvloop"])
+    ap.add_argument("--http", default="default", choices=["default", "h11", "httptools"])
+    ap.add_argument("--server-matrix", action="store_true", help="text only, each --loop x --http")
+    ap.add_argument("--rounds", type=int, default=1, help="rounds of --server-matrix")
     args = ap.parse_args()
     if args.in_process:
         print(json.dumps(in_process(args.in_process, args.gateway_cpu)))
@@ -392,17 +461,27 @@ def main() -> None:
     }
     up, _ = serve(fake_upstream_app([out]))
     with tempfile.TemporaryDirectory() as tmp, httpx.Client(timeout=60) as client:
-        proc, gw, key = start_gateway(up, args.signals, Path(tmp), args.gateway_cpu)
-        print(f"gateway pid {proc.pid}", flush=True)
-        try:
-            results["text"] = measure(client, up, gw, key, proc.pid, "generations", args.n, None)
-            results["edit"] = measure(
-                client, up, gw, key, proc.pid, "edits", max(20, args.n // 2), edit_in
+        if args.server_matrix:
+            results["server_matrix"] = server_matrix(client, up, args, Path(tmp))
+        else:
+            proc, gw, key, server = start_gateway(
+                up, args.signals, Path(tmp), args.gateway_cpu, args.loop, args.http
             )
-            results["throughput_text"] = throughput(gw, key, proc.pid, args.seconds, args.clients)
-        finally:
-            proc.terminate()
-            proc.wait(10)
+            results["server"] = server or "uvicorn defaults"
+            print(f"gateway pid {proc.pid}", flush=True)
+            try:
+                results["text"] = measure(
+                    client, up, gw, key, proc.pid, "generations", args.n, None
+                )
+                results["edit"] = measure(
+                    client, up, gw, key, proc.pid, "edits", max(20, args.n // 2), edit_in
+                )
+                results["throughput_text"] = throughput(
+                    gw, key, proc.pid, args.seconds, args.clients
+                )
+            finally:
+                proc.terminate()
+                proc.wait(10)
     if args.sign_algs:
         results["c2pa_sign_cpu_ms"] = sign_algs(out)
     if args.answer_json:
@@ -413,7 +492,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-gateway":
-        serve_gateway(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        serve_gateway(*sys.argv[2:5], int(sys.argv[5]), *sys.argv[6:8])
         raise SystemExit(0)
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_env beside this file
     from bench_env import run

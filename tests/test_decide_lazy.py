@@ -133,6 +133,41 @@ def test_labelled_cases_decide_the_same_cheap_first(case):
     same_decision(eager, _cheap_first(policy, signals, ctx))
 
 
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: c["name"])
+def test_truth_only_evaluation_agrees_with_the_traced_one(case):
+    """The cheap-first pass asks ``_Evaluator.truth`` (no trace text); it must give every
+    rule's, define's and synthetic_when's ``cond`` result, with all signals known and with each
+    signal or context fact removed in turn (so UNKNOWN reaches every rule)."""
+    from gardefou.policy.engine import _Evaluator
+    from gardefou.policy.model import Use
+
+    policy = load_default_policy()
+    signals = {k: _AttrView(v) for k, v in (case.get("signals") or {}).items()}
+    ctx = dict(case.get("context") or {})
+    variants = [(signals, ctx)]
+    variants += [({k: v for k, v in signals.items() if k != n}, ctx) for n in signals]
+    variants += [(signals, {**ctx, n: UNKNOWN}) for n in ctx]
+    conditions = [r.when for r in policy.rules] + [Use(n) for n in policy.defines]
+    if policy.synthetic_when is not None:
+        conditions.append(policy.synthetic_when)
+    for sig, cx in variants:
+        traced, plain = _Evaluator(policy, sig, cx), _Evaluator(policy, sig, cx)
+        for c in conditions:
+            assert plain.truth(c) == traced.cond(c)[0], (case["name"], c)
+
+
+def test_policy_caches_the_facts_each_rule_reads():
+    from gardefou.policy.model import condition_facts
+
+    policy = load_default_policy()
+    assert policy.rule_facts == tuple(
+        frozenset(condition_facts(r.when, policy.defines)) for r in policy.rules
+    )
+    assert policy.synthetic_facts == frozenset(
+        condition_facts(policy.synthetic_when, policy.defines)
+    )
+
+
 # -- decide(): fake signals ------------------------------------------------------------------------
 
 

@@ -164,6 +164,23 @@ def test_url_answers_are_fetched_and_edits_sent_as_multipart() -> None:
     assert "authorization" not in seen[1].headers  # the image host never sees the upstream key
 
 
+def test_upstream_cookies_are_never_kept_between_requests() -> None:
+    """One pooled client serves every user: a cookie one answer sets must not ride along on the
+    next user's request (it could tie two users together at the upstream or carry a session)."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            200, json=ok_body(), headers={"Set-Cookie": "session=user-a; Path=/; Domain=gen.test"}
+        )
+
+    up, _ = upstream(handler)
+    up.generate(REQ)
+    up.generate(REQ)
+    assert len(seen) == 2 and "cookie" not in seen[1].headers
+
+
 def test_callable_upstream_bounds_time_and_shape() -> None:
     assert CallableUpstream(lambda r: [HOUSES]).generate(REQ).images == [HOUSES]
     assert CallableUpstream(lambda r: ok_body()).generate(REQ).images == [HOUSES]

@@ -221,8 +221,8 @@ def test_service_cap_shortens_the_policy_retention(tmp_path: Path) -> None:
 def test_review_key_file_is_made_once_owner_only_and_checked(tmp_path: Path, monkeypatch) -> None:
     import stat
 
-    from gardefou.store.media_crypto import ReviewCipher, load_key
     from gardefou.errors import ConfigError, EvidenceError
+    from gardefou.store.media_crypto import ReviewCipher, load_key
 
     monkeypatch.delenv("GARDEFOU_REVIEW_MEDIA_KEY", raising=False)
     monkeypatch.delenv("GARDEFOU_EVIDENCE_KEYS", raising=False)
@@ -238,6 +238,39 @@ def test_review_key_file_is_made_once_owner_only_and_checked(tmp_path: Path, mon
     with pytest.raises(EvidenceError, match="wrong key"):
         ReviewCipher(bytes(32)).open(sealed, "r1", "a" * 64)
     monkeypatch.setenv("GARDEFOU_REVIEW_MEDIA_KEY", "c2hvcnQ=")
+    with pytest.raises(ConfigError, match="not 32 bytes"):
+        load_key(db)
+    db.close()
+
+
+def test_review_key_file_is_read_once_and_again_when_it_changes(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Every held or kept image asks for the key: the file is read once while unchanged (its
+    folder resolved once), and read again when it is replaced or damaged (never a stale key)."""
+    import base64
+    from pathlib import Path as P
+
+    from gardefou.errors import ConfigError
+    from gardefou.store.media_crypto import load_key
+
+    monkeypatch.delenv("GARDEFOU_REVIEW_MEDIA_KEY", raising=False)
+    monkeypatch.delenv("GARDEFOU_EVIDENCE_KEYS", raising=False)
+    db = connect(tmp_path / "k.db")
+    key = load_key(db)
+    reads: list[str] = []
+    real = P.read_text
+    monkeypatch.setattr(
+        P, "read_text", lambda self, *a, **k: reads.append(str(self)) or real(self, *a, **k)
+    )
+    assert [load_key(db) for _ in range(5)] == [key] * 5
+    assert len(reads) == 1  # the file made by the first call, read once
+    path = tmp_path / "evidence-keys" / "review-media.key"
+    other = bytes(range(32))
+    path.unlink()  # replaced: a new inode, whatever the timestamps
+    path.write_text(base64.b64encode(other).decode() + "\n", encoding="ascii")
+    assert load_key(db) == other and len(reads) == 2
+    path.write_text("broken\n", encoding="ascii")
     with pytest.raises(ConfigError, match="not 32 bytes"):
         load_key(db)
     db.close()

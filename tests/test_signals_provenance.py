@@ -240,3 +240,18 @@ def test_votes_fall_back_to_numpy_when_the_compiled_path_fails(monkeypatch):
     monkeypatch.setattr(W, "_COMPILED_OK", True)
     assert (W.votes(u) == W.block_bits(W.haar_approx(u))).all()
     assert W._COMPILED_OK is False
+
+
+def test_watermark_chance_is_memoized_and_exact() -> None:
+    """``_binomial_tail`` runs for every known message of every image: memoized, with the
+    exact value of the sum it replaces."""
+    import math
+
+    from gardefou.signals import _watermark as wm
+
+    for n, k in ((48, 30), (48, 48), (136, 100), (256, 128)):
+        exact = sum(math.comb(n, i) for i in range(k, n + 1)) / 2.0**n
+        assert wm._binomial_tail(n, k) == exact
+    before = wm._binomial_tail.cache_info().hits
+    wm._binomial_tail(136, 100)
+    assert wm._binomial_tail.cache_info().hits == before + 1

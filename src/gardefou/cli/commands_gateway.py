@@ -100,6 +100,7 @@ def gateway(
     _require_service_extra()
     import uvicorn
 
+    from gardefou.asgi import uvicorn_options
     from gardefou.gateway import GatewayConfig, build_service, create_gateway_app
     from gardefou.gateway.config import load_file
     from gardefou.store import connect
@@ -132,7 +133,13 @@ def gateway(
         err=True,
     )
     if workers == 1:
-        uvicorn.run(create_gateway_app(service, keys), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            create_gateway_app(service, keys),
+            host=host,
+            port=port,
+            log_level="warning",
+            **uvicorn_options(),
+        )
         return
     os.environ[SETTINGS_ENV] = config.model_dump_json()
     if db_url:
@@ -145,6 +152,7 @@ def gateway(
         port=port,
         workers=workers,
         log_level="warning",
+        **uvicorn_options(),
     )
 
 

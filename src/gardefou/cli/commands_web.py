@@ -114,6 +114,7 @@ def serve(
     )
     from uvicorn.config import LOGGING_CONFIG
 
+    from gardefou.asgi import uvicorn_options
     from gardefou.ops.logs import logging_config
     from gardefou.web.metrics import per_run_directory
 
@@ -133,6 +134,7 @@ def serve(
             proxy_headers=bool(settings.trusted_proxies),
             forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
             log_config=log_config or LOGGING_CONFIG,  # text: uvicorn's own default
+            **uvicorn_options(),
         )
 
 

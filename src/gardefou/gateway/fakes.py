@@ -77,9 +77,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(app: Any, port: int | None = None) -> tuple[str, Callable[[], None]]:
-    """Run ``app`` on 127.0.0.1 in a daemon thread; (base URL, stop)."""
+def serve(app: Any, port: int | None = None, **server: Any) -> tuple[str, Callable[[], None]]:
+    """Run ``app`` on 127.0.0.1 in a daemon thread; (base URL, stop). ``server``: uvicorn
+    options over the defaults (e.g. ``loop="asyncio", http="h11"``, the fallback pair)."""
     import uvicorn
+
+    from gardefou.asgi import uvicorn_options
 
     port = port or free_port()
     config = uvicorn.Config(
@@ -90,6 +93,7 @@ def serve(app: Any, port: int | None = None) -> tuple[str, Callable[[], None]]:
         ws="none",
         lifespan="off",
         access_log=False,
+        **{**uvicorn_options(), **server},  # by default as the gateway's commands serve
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

@@ -13,6 +13,7 @@ import base64
 import binascii
 import concurrent.futures
 import email.utils
+import http.cookiejar
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -120,7 +121,12 @@ class HTTPUpstream:
         # per request, not on the client: an image url the upstream returns may be on another
         # host (a storage bucket), which must never see the upstream key
         self._auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(transport=transport, follow_redirects=False)
+        # one pooled client serves every user: it keeps no cookie, so nothing one answer sets
+        # rides along on the next user's request
+        no_cookies = http.cookiejar.CookieJar(
+            http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+        )
+        self._client = httpx.Client(transport=transport, follow_redirects=False, cookies=no_cookies)
 
     def close(self) -> None:
         self._client.close()

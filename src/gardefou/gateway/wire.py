@@ -89,6 +89,8 @@ def map_error(exc: BaseException) -> JSONResponse:
         if exc.http_status < 500 and isinstance(up, dict):  # the generator's own 4xx, passed on
             return _respond(exc.http_status, {"error": {**up, "message": str(exc)}})
         return _respond(exc.http_status, error_body("upstream_error", "server_error", str(exc)))
+    if isinstance(exc, _TooLarge):  # the body limit tripped while the body was read
+        return _respond(413, error_body("request_too_large", "invalid_request_error", str(exc)))
     if isinstance(exc, MediaTooLargeError):
         return _respond(
             413, error_body("image_too_large", "invalid_request_error", str(exc), "image")
@@ -126,31 +128,49 @@ class BodyLimit:
             await self._reject(send, int(declared))
             return
         seen = 0
+        rejected = started = False
 
         async def bounded() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, rejected
             message: dict[str, Any] = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
+                rejected = True
+                raise _TooLarge(self._message(seen))
             return message
 
-        try:
-            await self.app(scope, bounded, send)
-        except _TooLarge:
-            await self._reject(send, seen)
+        async def guarded(message: dict[str, Any]) -> None:
+            # The app may catch the overflow while reading the body and answer it as an error
+            # of its own (a 500, a malformed form): the client gets the 413 instead.
+            nonlocal started
+            if rejected:
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._reject(send, seen)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
 
-    async def _reject(self, send: Callable, size: int) -> None:
-        message = (
+        try:
+            await self.app(scope, bounded, guarded)
+        except _TooLarge:
+            if not started:
+                await self._reject(send, seen)
+
+    def _message(self, size: int) -> str:
+        return (
             f"request body of {size:,} bytes or more is over the gateway's limit of "
             f"{self.limit:,} bytes; send smaller or fewer images"
         )
-        payload = error_body("request_too_large", "invalid_request_error", message)
+
+    async def _reject(self, send: Callable, size: int) -> None:
+        payload = error_body("request_too_large", "invalid_request_error", self._message(size))
         await send_json_and_close(send, 413, payload)
 
 
 class _TooLarge(Exception):
-    pass
+    """Raised into the app by BodyLimit's receive; an error the app answers for it is replaced
+    by BodyLimit's 413."""
 
 
 def parse_history(header: str | None, field: list[str]) -> list[str]:

@@ -12,6 +12,8 @@ A follow-up in a conversation ("now make it smaller") is judged with the earlier
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from gardefou.errors import GardefouError
@@ -31,6 +33,8 @@ CONTINUATION = [
     "bardziej", "mniej", "daha", "ещё", "еще", "больше", "меньше", "もっと", "더", "更",
     "أكثر", "اكثر", "और", "lebih",
 ]  # fmt: skip
+#: exact repeats remembered per classifier (about 5 kB each: two 512-d embeddings and the n-grams)
+MEMO_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -70,10 +74,16 @@ class IntentClassifier:
     version = "guard-intent-3"
 
     def __init__(self, model: IntentModel | None = None, use_model: bool = True,
-                 threshold: float | None = None, **_legacy: object) -> None:  # fmt: skip
+                 threshold: float | None = None, memo_size: int = MEMO_SIZE,
+                 **_legacy: object) -> None:  # fmt: skip
         self.model = model or default_intent_model()
         self.use_model = use_model
         self._threshold = threshold
+        # a flood repeats the same request text thousands of times: the verdict of an exact
+        # repeat (same text, targets and kind) is taken from a bounded per-instance memo
+        self.memo_size = max(0, int(memo_size))
+        self._memo: OrderedDict[tuple[object, ...], Intent] = OrderedDict()
+        self._memo_lock = threading.Lock()
 
     @property
     def threshold(self) -> float:
@@ -109,6 +119,30 @@ class IntentClassifier:
 
     def classify_one(self, norm: Normalized, targets: TextTargets, kind: str,
                      use_model: bool = True) -> Intent:  # fmt: skip
+        if not self.memo_size:
+            return self._classify_one(norm, targets, kind, use_model)
+        # the threshold is fixed per classifier, the model and its weights too
+        key = (norm.original, norm.folded, targets, kind, self.use_model and use_model)
+        with self._memo_lock:
+            hit = self._memo.get(key)
+            if hit is not None:
+                self._memo.move_to_end(key)
+                return hit
+        intent = self._classify_one(norm, targets, kind, use_model)
+        if intent.model_error is not None and self.use_model and use_model:
+            return intent  # a model that failed to run is retried next time, not remembered
+        if intent.encoded is not None:  # shared between callers from now on: read-only
+            for arr in (intent.encoded.ng_idx, intent.encoded.ng_val, intent.encoded.emb,
+                        intent.encoded.clause_max, intent.encoded.flags):  # fmt: skip
+                arr.flags.writeable = False
+        with self._memo_lock:
+            self._memo[key] = intent
+            while len(self._memo) > self.memo_size:
+                self._memo.popitem(last=False)
+        return intent
+
+    def _classify_one(self, norm: Normalized, targets: TextTargets, kind: str,
+                      use_model: bool = True) -> Intent:  # fmt: skip
         hits = tuple(rule_hits(norm.folded))
         cats = tuple(dict.fromkeys(h.category for h in hits))
         err: str | None = "the intent model is switched off (rules only)"

