@@ -24,7 +24,6 @@ people of folds 4-10, and on ORL.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -230,7 +229,6 @@ def main() -> None:
     )
     ap.add_argument("--embed", help="embed LFW's other training images (LFW/images) into --out")
     ap.add_argument("--out", help="npz written by --embed")
-    ap.add_argument("--write", help="write the fitted map (JSON) here")
     args = ap.parse_args()
     if args.embed:
         embed_training_images(Path(args.embed), args.cache, args.out or "extra.npz")
@@ -280,8 +278,6 @@ def main() -> None:
         if orl is not None:
             d_o, s_o = plda_scores(x[train], ids[train], orl["emb"], orl["people"])
             summary("ORL  PLDA two-covariance", d_o, s_o, None)
-    if args.write:
-        Path(args.write).write_text(json.dumps({"mean": mu.tolist(), "matrix": w.tolist()}))
 
 
 if __name__ == "__main__":
