@@ -127,9 +127,13 @@ def test_only_http_and_https(url) -> None:
         fetch(url, policy(), resolve=lambda h, p: pytest.fail("resolved a refused scheme"))
 
 
-def test_user_info_is_refused() -> None:
+def test_user_info_and_odd_hosts_are_refused() -> None:
+    public = lambda h, p: ["93.184.215.14"]  # noqa: E731
     with pytest.raises(UnsafeUrlError, match="user info"):
-        fetch("http://u:p@example.com/a.jpg", policy(), resolve=lambda h, p: ["93.184.215.14"])
+        fetch("http://u:p@example.com/a.jpg", policy(), resolve=public)
+    for url in ("http://exa mple.com/", "http://a%0d%0aX-Evil:1@/", "http://[::1%25lo]/"):
+        with pytest.raises(UnsafeUrlError):
+            fetch(url, policy(), resolve=public)
 
 
 @pytest.mark.parametrize(
@@ -243,6 +247,20 @@ def test_tls_to_the_pinned_address_checks_the_url_host(tls_server) -> None:
     assert body == f"pinned.example:{tls_server}".encode()
     with pytest.raises(FetchError, match="certificate"):  # same server, another name
         fetch(f"https://other.example:{tls_server}/ok", to_local, lambda h, p: ["127.0.0.1"])
+
+
+def test_a_silent_tls_handshake_ends_at_the_total_timeout() -> None:
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))  # accepts (backlog), never answers
+    port = listener.getsockname()[1]
+    try:
+        start = time.monotonic()
+        with pytest.raises(FetchError, match="longer than 1 s"):
+            fetch(f"https://127.0.0.1:{port}/", policy(allow_networks=LOCAL, timeout_s=1.0))
+        assert time.monotonic() - start < 3
+    finally:
+        listener.close()
 
 
 def test_allow_networks_setting_is_validated() -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -44,6 +45,8 @@ Resolver = Callable[[str, int], list[str]]
 #: NAT64's well-known prefix: the gateway forwards to the IPv4 address in the last 32 bits
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
+#: a DNS name or an IP literal (IPv6 without brackets or zone), once IDNA-encoded
+_HOST = re.compile(r"[A-Za-z0-9._:-]+")
 
 
 @dataclass(frozen=True)
@@ -157,9 +160,9 @@ def _check(url: str, policy: FetchPolicy, resolve: Resolver) -> _Target:
     try:
         host = parts.hostname.encode("idna").decode("ascii")
     except UnicodeError:
-        raise UnsafeUrlError(
-            f"URL {shown!r}: host {parts.hostname!r} is not a valid name"
-        ) from None
+        host = ""
+    if not _HOST.fullmatch(host):  # nothing that could break out of the Host header
+        raise UnsafeUrlError(f"URL {shown!r}: host {parts.hostname!r} is not a valid host name")
     port = port or (443 if scheme == "https" else 80)
     addresses = resolve(host, port)
     if not addresses:
@@ -186,18 +189,6 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """TLS to a checked address, with SNI and the certificate check on the URL's host name."""
-
-    def __init__(self, address: str, port: int, timeout: float, server_name: str) -> None:
-        super().__init__(address, port, timeout=timeout, context=tls_context())
-        self._server_name = server_name
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self.host, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self._server_name)  # type: ignore[attr-defined]
-
-
 def _too_slow(url: str, policy: FetchPolicy) -> FetchError:
     return FetchError(
         f"fetching {url[:200]!r} took longer than {policy.timeout_s:g} s; serve the file "
@@ -214,25 +205,53 @@ def _remaining(deadline: float, url: str, policy: FetchPolicy) -> float:
 
 class _Watchdog:
     """Cuts the connection at the deadline. Socket timeouts bound each read, not the whole: a
-    server sending a header line or a body byte every few seconds would otherwise hold the
+    server sending a handshake, header or body byte every few seconds would otherwise hold the
     fetch (and a worker thread) for as long as it likes."""
 
-    def __init__(self, sock: socket.socket, seconds: float) -> None:
+    def __init__(self, seconds: float) -> None:
         self.expired = threading.Event()
-        self._sock = sock
+        self._sock: socket.socket | None = None
+        self._guard = threading.Lock()
         self._timer = threading.Timer(seconds, self._cut)
         self._timer.daemon = True
         self._timer.start()
 
+    def watch(self, sock: socket.socket) -> None:
+        """The socket to cut (the plain TCP one, so that a TLS handshake is bounded too)."""
+        with self._guard:
+            self._sock = sock
+        if self.expired.is_set():
+            self._cut()
+
     def _cut(self) -> None:
         self.expired.set()
+        with self._guard:
+            sock = self._sock
+        if sock is None:
+            return
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)
+            sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass  # already closed: nothing left to cut
 
     def cancel(self) -> None:
         self._timer.cancel()
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to a checked address, with SNI and the certificate check on the URL's host name."""
+
+    def __init__(
+        self, address: str, port: int, timeout: float, server_name: str, watchdog: _Watchdog
+    ) -> None:
+        super().__init__(address, port, timeout=timeout, context=tls_context())
+        self._server_name = server_name
+        self._watchdog = watchdog
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port), self.timeout)
+        self._watchdog.watch(sock)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self._server_name)  # type: ignore[attr-defined]
 
 
 def _open(
@@ -242,30 +261,28 @@ def _open(
     last: OSError | None = None
     for address in target.addresses:
         timeout = _remaining(deadline, url, policy)
+        watchdog = _Watchdog(timeout)
         conn: http.client.HTTPConnection
         if target.scheme == "https":
-            conn = _PinnedHTTPSConnection(address, target.port, timeout, target.host)
+            conn = _PinnedHTTPSConnection(address, target.port, timeout, target.host, watchdog)
         else:
             conn = http.client.HTTPConnection(address, target.port, timeout=timeout)
-        watchdog: _Watchdog | None = None
         try:
             conn.connect()
-            assert conn.sock is not None
-            watchdog = _Watchdog(conn.sock, _remaining(deadline, url, policy))
+            if conn.sock is not None and target.scheme == "http":
+                watchdog.watch(conn.sock)
             conn.request(
                 "GET",
                 target.path,
                 headers={"Host": target.host_header, "User-Agent": "gardefou-hma-fetch"},
             )
             return conn, watchdog, conn.getresponse()
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            # ValueError: http.client refusing a header value (a host with control characters)
             conn.close()
-            if watchdog is not None:
-                watchdog.cancel()
-                if watchdog.expired.is_set():
-                    raise _too_slow(url, policy) from None
-            if isinstance(exc, TimeoutError):
-                _remaining(deadline, url, policy)  # the clear timeout error when it is one
+            watchdog.cancel()
+            if watchdog.expired.is_set() or isinstance(exc, TimeoutError):
+                raise _too_slow(url, policy) from None
             last = exc if isinstance(exc, OSError) else OSError(str(exc))
     raise FetchError(f"cannot fetch {url[:200]!r}: {last}; check that the URL is reachable")
 
