@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 
 import pytest
 
@@ -92,3 +93,43 @@ def test_the_submitter_lock_needs_a_transaction(tmp_db) -> None:
         tmp_db.lock("submitter:x")
     with tmp_db.transaction():
         tmp_db.lock("submitter:x")
+
+
+@pytest.mark.postgres
+def test_the_lock_holds_up_one_address_only(pg_url, monkeypatch) -> None:
+    """Requests from different addresses do not wait on each other's lock (PostgreSQL: on
+    SQLite every write transaction is serialized anyway)."""
+    setup = connect(pg_url)
+    BankService(setup, index_dir=False).create_bank("victims")
+    setup.close()
+    original = BankService.check_submission_limits
+
+    def slow_check(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        threading.Event().wait(0.5)  # held under the lock: serialized, 8 take >= 4 s
+
+    monkeypatch.setattr(BankService, "check_submission_limits", slow_check)
+    barrier = threading.Barrier(RACERS)
+    errors: list[BaseException] = []
+
+    def racer(i: int) -> None:
+        db = connect(pg_url)
+        try:
+            barrier.wait()
+            BankService(db, index_dir=False).submit_hashes(
+                "victims", ["%064x" % (i + 1)], submitter=submitter_key(f"203.0.113.{i}")
+            )
+        except Exception as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(RACERS)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    elapsed = time.monotonic() - start
+    assert not errors, errors
+    assert elapsed < 3.0, f"{elapsed:.1f} s: different addresses were serialized"
