@@ -45,37 +45,41 @@ def test_list_pages_through_a_bank_with_hashes_and_metadata_only(tmp_path) -> No
     assert set(one["features"][0]) == {"pdq", "quality", "timestamp", "frame_number"}
 
 
-def test_remove_is_audited_and_stops_the_next_match_in_another_worker(tmp_path) -> None:
+def test_remove_is_audited_and_stops_the_next_match_in_another_worker(tmp_path, db_url) -> None:
     """A second store on the same database is a second worker: its index was built before the
-    removal, and its next match no longer finds the entry."""
-    w = make_web(tmp_path)
+    removal, and its next match no longer finds the entry (SQLite and PostgreSQL)."""
+    w = make_web(tmp_path, db=db_url)
     rng = random.Random(2)
     store, [(gone, gone_clip), (kept, kept_clip), _] = _bank(w, rng)
-    other = VideoBankStore(connect(str(tmp_path / "web.db")))
-    assert [m.entry_id for m in other.match(noisy(gone_clip, 6, rng))] == [gone.id]
-    r = w.client.delete(
-        f"/v1/video-banks/entries/{gone.id}?reason=wrong+clip", headers=w.h("moderator")
-    )
-    assert r.status_code == 200 and r.json() == {"id": gone.id, "removed": True}
-    assert other.match(noisy(gone_clip, 6, rng)) == []
-    assert store.match(gone_clip) == []  # the web's own index too
-    assert [m.entry_id for m in other.match(kept_clip)] == [kept.id]
-    audit = w.client.get("/v1/video-banks/partner/audit", headers=w.h("auditor")).json()
-    assert [(a["action"], a["actor"], a["reason"], a["entry_id"]) for a in audit] == [
-        ("entry.remove", "moderator-1", "wrong clip", gone.id)
-    ]
-    per_entry = w.client.get(f"/v1/video-banks/entries/{gone.id}/audit", headers=w.h("auditor"))
-    assert [a["bank"] for a in per_entry.json()] == ["partner"]
-    listed = w.client.get("/v1/video-banks/partner/entries", headers=w.h("auditor")).json()
-    assert gone.id not in [e["id"] for e in listed["entries"]]
-    assert listed["stats"] == {"entries": 2, "removed": 1}
-    every = w.client.get(
-        "/v1/video-banks/partner/entries?include_removed=true", headers=w.h("auditor")
-    ).json()
-    assert next(e for e in every["entries"] if e["id"] == gone.id)["removed_at"]
-    # removing it again: 404 naming the id (the first removal stands)
-    again = w.client.delete(f"/v1/video-banks/entries/{gone.id}", headers=w.h("admin"))
-    assert again.status_code == 404 and str(gone.id) in again.json()["message"]
+    other = VideoBankStore(connect(db_url))
+    try:
+        assert [m.entry_id for m in other.match(noisy(gone_clip, 6, rng))] == [gone.id]
+        r = w.client.delete(
+            f"/v1/video-banks/entries/{gone.id}?reason=wrong+clip", headers=w.h("moderator")
+        )
+        assert r.status_code == 200 and r.json() == {"id": gone.id, "removed": True}
+        assert other.match(noisy(gone_clip, 6, rng)) == []
+        assert store.match(gone_clip) == []  # the web's own index too
+        assert [m.entry_id for m in other.match(kept_clip)] == [kept.id]
+        audit = w.client.get("/v1/video-banks/partner/audit", headers=w.h("auditor")).json()
+        assert [(a["action"], a["actor"], a["reason"], a["entry_id"]) for a in audit] == [
+            ("entry.remove", "moderator-1", "wrong clip", gone.id)
+        ]
+        per_entry = w.client.get(f"/v1/video-banks/entries/{gone.id}/audit", headers=w.h("auditor"))
+        assert [a["bank"] for a in per_entry.json()] == ["partner"]
+        listed = w.client.get("/v1/video-banks/partner/entries", headers=w.h("auditor")).json()
+        assert gone.id not in [e["id"] for e in listed["entries"]]
+        assert listed["stats"] == {"entries": 2, "removed": 1}
+        every = w.client.get(
+            "/v1/video-banks/partner/entries?include_removed=true", headers=w.h("auditor")
+        ).json()
+        assert next(e for e in every["entries"] if e["id"] == gone.id)["removed_at"]
+        # removing it again: 404 naming the id (the first removal stands)
+        again = w.client.delete(f"/v1/video-banks/entries/{gone.id}", headers=w.h("admin"))
+        assert again.status_code == 404 and str(gone.id) in again.json()["message"]
+    finally:
+        other.db.close()
+        w.app.state.services.db.close()
 
 
 def test_roles_unknown_ids_and_banks_are_typed_errors(tmp_path) -> None:
