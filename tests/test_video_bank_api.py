@@ -43,6 +43,8 @@ def test_list_pages_through_a_bank_with_hashes_and_metadata_only(tmp_path) -> No
     one = c.get(f"/v1/video-banks/entries/{ids[1]}", headers=w.h("moderator")).json()
     assert one["bank"] == "partner" and len(one["features"]) == 10 and one["cropped"] == []
     assert set(one["features"][0]) == {"pdq", "quality", "timestamp", "frame_number"}
+    te = c.get("/v1/video-banks/partner/file", headers=w.h("auditor")).text.splitlines()
+    assert len(te) == 6 and te[0].startswith("vpdq ") and te[1] == f"video_md5 {'0' * 32}"
 
 
 def test_remove_is_audited_and_stops_the_next_match_in_another_worker(tmp_path, db_url) -> None:
@@ -127,6 +129,7 @@ def test_openapi_documents_the_video_bank_routes(tmp_path) -> None:
     assert {"get", "delete"} <= set(paths["/v1/video-banks/entries/{entry_id}"])
     assert paths["/v1/video-banks/entries/{entry_id}"]["delete"]["tags"] == ["video banks"]
     assert "/v1/video-banks/{name}/audit" in paths and "/v1/video-banks" in paths
+    assert "/v1/video-banks/{name}/file" in paths
 
 
 def test_a_submission_review_removal_is_audited_too(tmp_path) -> None:

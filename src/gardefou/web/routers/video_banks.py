@@ -1,5 +1,6 @@
 """Video bank entries over HTTP, beside the image banks' (``bank_entries.py``): the banks with
-their thresholds, a bank's entries page by page, one entry, its removal, and the audit trail.
+their thresholds, a bank's entries page by page, one entry, its removal, the bank as a
+ThreatExchange file, and the audit trail.
 
 Entries are hashes and metadata only (vPDQ frame hash lists, MD5/SHA-256, source, case): a
 video bank never holds a clip. Reading takes a moderator or auditor key; removing, a moderator
@@ -10,12 +11,15 @@ drops the entry before its next match (``VideoBankStore.index``).
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import PlainTextResponse
 
 from gardefou.banks import video_audit
+from gardefou.banks.video_formats import export_te
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import RowId, Svc, require
 from gardefou.web.video import video_store
@@ -99,6 +103,13 @@ def delete_entry(
 ) -> dict[str, Any]:
     video_store(svc).remove(entry_id, actor=caller.name, reason=reason)
     return {"id": entry_id, "removed": True}
+
+
+@router.get("/{name}/file", summary="A video bank as ThreatExchange vpdq / video_md5 lines")
+def export_file(name: str, svc: Svc, caller: Reader) -> PlainTextResponse:
+    out = io.StringIO()
+    export_te(video_store(svc), name, out)  # what `gardefou video bank export` writes
+    return PlainTextResponse(out.getvalue())
 
 
 @router.get("/{name}/audit", summary="Audit trail of a video bank, newest first")
