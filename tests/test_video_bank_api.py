@@ -4,8 +4,10 @@ API's auth, rate limits, typed errors and OpenAPI docs."""
 
 from __future__ import annotations
 
+import json
 import random
 
+from gardefou.banks import video_audit
 from gardefou.banks.video_store import VideoBankStore
 from gardefou.store import connect
 from gardefou.web.video import video_store
@@ -144,3 +146,40 @@ def test_a_submission_review_removal_is_audited_too(tmp_path) -> None:
     assert store.set_submission_state("s-1", "rejected") == 1
     [row] = w.client.get(f"/v1/video-banks/entries/{e.id}/audit", headers=w.h("auditor")).json()
     assert (row["actor"], row["reason"]) == ("system", "submission S-1 rejected")
+
+
+def test_the_cli_lists_and_removes_entries_with_an_audit_row(tmp_path, monkeypatch) -> None:
+    """`gardefou video bank list|remove`: the same view and the same audited removal."""
+    from click.testing import CliRunner
+
+    import gardefou.cli.commands_video  # noqa: F401  (registers the commands)
+    from gardefou.cli.main import cli
+
+    db = str(tmp_path / "cli.db")
+    store = VideoBankStore(connect(db))
+    store.create_bank("partner")
+    a, b = (store.add("partner", clip(random.Random(i)), case_id=f"T-{i}") for i in (6, 7))
+    store.db.close()
+    monkeypatch.setenv("GARDEFOU_ACTOR", "alice")
+    legacy = ("--store", str(tmp_path / "none.jsonl"))
+
+    def run(*args: str) -> list[dict]:
+        result = CliRunner().invoke(cli, ["--db", db, "video", "bank", *args, *legacy])
+        assert result.exit_code == 0, result.output
+        return [json.loads(line) for line in result.output.splitlines()]
+
+    listed = run("list", "partner")
+    assert [(e["id"], e["case_id"], e["frames"]) for e in listed] == [
+        (a.id, "T-6", 10),
+        (b.id, "T-7", 10),
+    ]
+    assert run("remove", str(a.id), "--reason", "duplicate") == [{"id": a.id, "removed": True}]
+    assert [e["id"] for e in run("list", "partner")] == [b.id]
+    assert [e["id"] for e in run("list", "partner", "--removed", "--limit", "1")] == [a.id]
+    again = VideoBankStore(connect(db))
+    try:
+        [row] = video_audit.rows(again.db, entry_id=a.id)
+        assert (row["actor"], row["reason"], row["bank"]) == ("alice", "duplicate", "partner")
+        assert again.match(clip(random.Random(6))) == []
+    finally:
+        again.db.close()

@@ -12,14 +12,13 @@ drops the entry before its next match (``VideoBankStore.index``).
 from __future__ import annotations
 
 import io
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 
 from gardefou.banks import video_audit
-from gardefou.banks.video_formats import export_te
+from gardefou.banks.video_formats import entry_view, export_te
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import RowId, Svc, require
 from gardefou.web.video import video_store
@@ -27,31 +26,6 @@ from gardefou.web.video import video_store
 router = APIRouter(prefix="/v1/video-banks", tags=["video banks"])
 Reader = Annotated[Principal, Depends(require(Role.MODERATOR, Role.AUDITOR))]
 Editor = Annotated[Principal, Depends(require(Role.MODERATOR))]
-
-
-def _view(row: dict[str, Any], frames: bool) -> dict[str, Any]:
-    """An entry as the API shows it; ``frames``: with the frame hash lists, else their sizes."""
-    features, cropped = json.loads(row["features"]), json.loads(row["cropped"] or "[]")
-    out = {
-        "id": int(row["id"]),
-        "bank": row["bank"],
-        "md5": row["md5"],
-        "sha256": row["sha256"],
-        "source": row["source"] or "",
-        "case_id": row["case_id"],
-        "note": row["note"] or "",
-        "frames": len(features),
-        "cropped_frames": len(cropped),
-        "added_at": row["added_at"],
-        "removed_at": row["removed_at"],
-        # an anonymous submission nobody confirmed sends its matches to review, never removal
-        "confirmed": not (row["source"] == "submission" and row["note"] != "confirmed"),
-    }
-    if frames:
-        keys = ("pdq", "quality", "timestamp", "frame_number")
-        out["features"] = [dict(zip(keys, f, strict=True)) for f in features]
-        out["cropped"] = [dict(zip(keys, f, strict=True)) for f in cropped]
-    return out
 
 
 @router.get("", summary="Video banks with their thresholds and entry counts")
@@ -87,14 +61,14 @@ def list_entries(
         "bank": name,
         "offset": offset,
         "limit": limit,
-        "entries": [_view(r, frames) for r in rows],
+        "entries": [entry_view(r, frames) for r in rows],
         "stats": store.bank_counts(name),
     }
 
 
 @router.get("/entries/{entry_id}", summary="One video entry, with its frame hash lists")
 def get_entry(entry_id: RowId, svc: Svc, caller: Reader) -> dict[str, Any]:
-    return _view(video_store(svc).entry_row(entry_id), frames=True)
+    return entry_view(video_store(svc).entry_row(entry_id), frames=True)
 
 
 @router.delete("/entries/{entry_id}", summary="Remove a video entry from matching for good")
