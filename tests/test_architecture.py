@@ -49,6 +49,28 @@ LONG_MODULES_ALLOWED: dict[str, str] = {
 #: Modules over the limit that are being split (empty: keep it so).
 PENDING_SPLIT: frozenset[str] = frozenset()
 
+#: The layers of docs/architecture.md, by top-level module or package: a module imports only
+#: from its own layer or lower numbers. Modules not listed (clock, ratelimit, pins, ...) are
+#: shared leaves and are not checked here.
+LAYERS: dict[str, int] = {
+    **dict.fromkeys(("errors", "decision"), 1),
+    **dict.fromkeys(("media", "events", "signals", "scan"), 2),
+    "policy": 3,
+    **dict.fromkeys(
+        ("store", "banks", "consent", "thread", "cases", "exchanges", "evidence", "takedown"), 4
+    ),
+    **dict.fromkeys(("decide", "guard"), 5),
+    **dict.fromkeys(("pipeline", "gateway", "web", "cli", "reports"), 6),
+}
+#: Upward imports still to be moved down, (importer, imported) (shrink it, never grow it).
+#: The DSA vocabulary's spec sits in reports/ while policy/ (layer 3) validates rules with it.
+PENDING_UPWARD: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("gardefou.policy.dsa", "gardefou.reports"),
+        ("gardefou.policy.dsa", "gardefou.reports.dsa_spec"),
+    }
+)
+
 
 # ----- the graph ---------------------------------------------------------------------------------
 @cache
@@ -317,3 +339,52 @@ def test_no_two_classes_share_a_name() -> None:
     assert not clashes, f"class names defined more than once: {clashes}; rename one"
     stale = sorted(n for n in PENDING_DECIDE_NAMES if len(where.get(n, ())) < 2)
     assert not stale, f"{stale} no longer clash: remove them from PENDING_DECIDE_NAMES"
+
+
+def _layer(module: str) -> int | None:
+    parts = module.split(".")
+    return LAYERS.get(parts[1]) if len(parts) > 1 else None
+
+
+def upward_imports() -> set[tuple[str, str]]:
+    found = set()
+    for module, edges in import_graph().items():
+        here = _layer(module)
+        for target in edges:
+            there = _layer(target)
+            if here is not None and there is not None and there > here:
+                found.add((module, target))
+    return found
+
+
+def test_imports_run_down_the_layers() -> None:
+    """docs/architecture.md's layers, checked on every import (deferred ones included): the
+    video guardrail sat in media/ importing guard/, and vPDQ imported the bank index."""
+    graph = import_graph()
+    bad = sorted(upward_imports() - PENDING_UPWARD)
+    lines = [f"  {a} (line {graph[a][b]}) -> {b}" for a, b in bad]
+    assert not bad, (
+        "imports against the layers of docs/architecture.md:\n"
+        + "\n".join(lines)
+        + "\nmove the code to the layer it needs, or what both need into a lower module"
+    )
+    stale = sorted(PENDING_UPWARD - upward_imports())
+    assert not stale, f"{stale} no longer import upward: remove them from PENDING_UPWARD"
+
+
+def test_media_and_signals_never_import_guard_or_banks() -> None:
+    """The two upward imports this rule was written for, named so that a layer table edit
+    cannot let them back in."""
+    bad = sorted(
+        (m, t)
+        for m, edges in import_graph().items()
+        if m.startswith(("gardefou.media", "gardefou.signals"))
+        for t in edges
+        if t.startswith(("gardefou.guard", "gardefou.banks"))
+    )
+    assert not bad, f"media/ and signals/ must not import guard/ or banks/: {bad}"
+
+
+def test_the_layer_rule_sees_an_upward_import() -> None:
+    assert _layer("gardefou.media.video") == 2 and _layer("gardefou.guard.video") == 5
+    assert _layer("gardefou.clock") is None

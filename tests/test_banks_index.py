@@ -7,14 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from gardefou.banks.index import (
-    CHUNKS,
-    HashIndex,
-    brute_force,
-    hexes_to_words,
-    plan_radii,
-    words_to_hexes,
-)
+from gardefou.banks.index import CHUNKS, HashIndex, brute_force, plan_radii
+from gardefou.signals.pdq_core import hexes_to_words, words_to_hexes
 
 
 def flip(words: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -97,7 +97,7 @@ def gateway(
     db.close()
 
 
-def test_a_request_crosses_to_a_worker_thread_once_with_its_key_lookup(
+def test_a_request_crosses_to_a_worker_thread_twice_its_key_lookup_first(
     gateway: tuple[str, str, ThreadRecordingKeys], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import gardefou.gateway.app as app_module
@@ -123,7 +123,8 @@ def test_a_request_crosses_to_a_worker_thread_once_with_its_key_lookup(
         headers=auth,
     )
     assert r.status_code == 200, r.text
-    assert len(hand_offs) == 2
+    # per request: the key's lookup (before the body is read), then all the rest in one call
+    assert hand_offs == ["caller", "generation_sync", "caller", "edit_sync"]
     # the key's database query never blocks the event loop (uvicorn's thread serves it)
     assert len(keys.threads) == 2
     assert not any(name.startswith("uvicorn-") for name in keys.threads), keys.threads
@@ -141,6 +142,26 @@ def test_an_unauthenticated_edit_hears_401_before_its_form_is_judged(
         )
         assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
     assert len(keys.threads) == 1  # without a key, no lookup: refused before the body is read
+
+
+def test_a_wrong_key_is_refused_before_the_body_is_read(
+    gateway: tuple[str, str, ThreadRecordingKeys],
+) -> None:
+    """A guessed key must not make the gateway take in a large body: the 401 comes from the
+    key check alone, so a body that never arrives does not hold the answer back."""
+    import socket
+
+    url, _, _ = gateway
+    host, port = url.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        head = (
+            "POST /v1/images/generations HTTP/1.1\r\n"
+            f"Host: {host}\r\nAuthorization: Bearer not-a-key\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b'{"prompt": "')  # the rest of the 1 MB never comes
+        answer = sock.recv(65536).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 401"), answer[:200]
 
 
 def test_a_streamed_body_over_the_limit_is_413_not_500(

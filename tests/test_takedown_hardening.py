@@ -331,3 +331,43 @@ def test_lock_times_keep_their_precision_on_every_backend(db_url) -> None:
         assert row["locked_until"] == clock() + 60 and row["updated_at"] == clock()
     finally:
         db.close()
+
+
+def test_a_burst_of_simultaneous_guesses_gets_only_the_free_ones(db_url, monkeypatch) -> None:
+    """Ten guesses on one case arrive together, each on its own connection, and each PIN hash
+    takes a while: only the five free ones may be hashed, the rest are refused (429). Before,
+    every guess passed the lock check before the first failure was counted."""
+    import threading
+    import time
+
+    import gardefou.pins as pins
+    from gardefou.errors import RateLimitError
+    from gardefou.store.db import connect
+
+    def slow_wrong(pin: str, stored: str) -> bool:
+        time.sleep(0.3)
+        return False
+
+    monkeypatch.setattr(pins, "check_pin", slow_wrong)
+    connect(db_url).close()  # migrate once, before the threads
+    outcomes: list[str] = []
+    start = threading.Barrier(10)
+
+    def guess(i: int) -> None:
+        db = connect(db_url)
+        try:
+            start.wait()
+            try:
+                ok = pins.Attempts(db, "takedown").verify("TD-BURST", f"{i:06d}", "stored")
+                outcomes.append("right" if ok else "wrong")
+            except RateLimitError:
+                outcomes.append("locked")
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["locked"] * 5 + ["wrong"] * 5

@@ -165,7 +165,7 @@ def test_index_scales_to_many_videos() -> None:
     idx = VideoIndex()
     idx.create_bank("big")
     words = rng.integers(0, 2**63, (20_000 * 15, 4), dtype=np.uint64)
-    from gardefou.banks.index import words_to_hexes
+    from gardefou.signals.pdq_core import words_to_hexes
 
     hexes = words_to_hexes(words)
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from gardefou import testing as fakes
 from gardefou.guard import Guard
-from gardefou.media.video_guard import check_output_media
+from gardefou.guard.video import check_output_media
 from tests.video_support import synthetic_clip
 
 ALICE, BOB = fakes.person_embedding(1), fakes.person_embedding(2)

@@ -155,7 +155,7 @@ def test_guard_output_check_on_a_generated_clip(video) -> None:
     from PIL import Image
 
     from gardefou.guard import Guard
-    from gardefou.media.video_guard import check_output_clip
+    from gardefou.guard.video import check_output_clip
 
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (10, 20, 30)).save(buf, "PNG")

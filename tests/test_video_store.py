@@ -165,7 +165,7 @@ def test_index_from_the_table_scales() -> None:
     from the table in one pass and a query stays one radius search."""
     import numpy as np
 
-    from gardefou.banks.index import words_to_hexes
+    from gardefou.signals.pdq_core import words_to_hexes
 
     db = connect(":memory:")
     store = VideoBankStore(db)

@@ -39,6 +39,8 @@ place; the CLI maps it to exit codes.
     ├── RateLimitError              too many requests for this key or client     (HTTP 429)
     │   └── BusyError               every decode slot is taken; retry shortly     (HTTP 503)
     ├── SanctionError               an account sanction forbids the request      (HTTP 403)
+    ├── FetchError                  a URL the server was asked to fetch failed   (HTTP 400)
+    │   └── UnsafeUrlError          its scheme, host or address is not allowed   (HTTP 400)
     └── UpstreamError               the gateway's generator failed or answered garbage (HTTP 502)
         └── UpstreamTimeoutError    the generator did not answer in time         (HTTP 504)
 """
@@ -273,6 +275,22 @@ class SanctionError(GardefouError):
         self.sanction = sanction
         self.ends_at = ends_at
         self.retry_after = retry_after
+
+
+class FetchError(GardefouError):
+    """A URL a caller asked the server to fetch (HMA ``?url=``) was unreachable, slow, not a
+    200 answer or redirected too often; the message names the URL and the problem."""
+
+    code = "fetch_failed"
+    http_status = 400
+
+
+class UnsafeUrlError(FetchError):
+    """The URL's scheme, host or resolved address is refused (not http(s), or an address of
+    the server's own networks); the message names the setting that allows a network."""
+
+    code = "unsafe_url"
+    http_status = 400
 
 
 class UpstreamError(GardefouError):

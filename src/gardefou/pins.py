@@ -127,43 +127,66 @@ class Attempts:
     def failed(self, subject: str) -> None:
         """Count one wrong PIN and lock if due. The increment is one upsert, so two workers
         counting at once never lose a failure (PostgreSQL holds the row lock to commit)."""
-        now = self.clock()
-        stale = now - self.policy.forget_after_s
         with self.db.transaction():
+            self._count(subject, self.clock(), refuse_if_locked=False)
+
+    def begin(self, subject: str) -> None:
+        """Refuse while ``subject`` is locked, else count this attempt as a failure *before* its
+        PIN is hashed (``succeeded`` clears it), in one transaction: a burst of simultaneous
+        guesses is counted one by one, so the guess after the free ones is refused even when
+        all of them arrive before the first is hashed."""
+        now = self.clock()
+        with self.db.transaction():
+            wait = self._count(subject, now, refuse_if_locked=True)
+            if wait > 0:  # raising rolls the count back: a refused guess is not counted
+                raise RateLimitError(
+                    f"too many wrong PINs for case {subject!r}; try again in {wait:.0f} s "
+                    "(check the case number and PIN on your receipt)",
+                    retry_after=wait,
+                )
+
+    def _count(self, subject: str, now: float, *, refuse_if_locked: bool) -> float:
+        """One more failure for ``subject`` (inside the caller's transaction) and the lock it
+        earns. With ``refuse_if_locked``, a lock set *before* this call is left as it is and
+        the time it still runs is returned (the caller raises, which undoes the count)."""
+        stale = now - self.policy.forget_after_s
+        self.db.execute(
+            "INSERT INTO pin_attempts (scope, subject, failures, locked_until, updated_at) "
+            "VALUES (?,?,1,0,?) ON CONFLICT (scope, subject) DO UPDATE SET failures = "
+            "CASE WHEN pin_attempts.updated_at < ? THEN 1 ELSE pin_attempts.failures + 1 END,"
+            " updated_at = excluded.updated_at",
+            (self.scope, subject, now, stale),
+        )
+        row = self.db.query_one(
+            "SELECT failures, locked_until FROM pin_attempts WHERE scope = ? AND subject = ?",
+            (self.scope, subject),
+        )
+        failures = int(row["failures"]) if row else 1
+        held = float(row["locked_until"]) - now if row else 0.0
+        if refuse_if_locked and held > 0:
+            return held
+        lock = self.policy.lock_for(failures)
+        if lock > 0:
             self.db.execute(
-                "INSERT INTO pin_attempts (scope, subject, failures, locked_until, updated_at) "
-                "VALUES (?,?,1,0,?) ON CONFLICT (scope, subject) DO UPDATE SET failures = "
-                "CASE WHEN pin_attempts.updated_at < ? THEN 1 ELSE pin_attempts.failures + 1 END,"
-                " updated_at = excluded.updated_at",
-                (self.scope, subject, now, stale),
+                "UPDATE pin_attempts SET locked_until = ? WHERE scope = ? AND subject = ?",
+                (now + lock, self.scope, subject),
             )
-            row = self.db.query_one(
-                "SELECT failures FROM pin_attempts WHERE scope = ? AND subject = ?",
-                (self.scope, subject),
+        # now and then (1 in 64, at random: not tied to the case, so no timing tell),
+        # forget counters idle for a day: the table stays bounded
+        if secrets.randbelow(64) == 0:
+            self.db.execute(
+                "DELETE FROM pin_attempts WHERE updated_at < ? AND locked_until < ?",
+                (stale, now),
             )
-            failures = int(row["failures"]) if row else 1
-            lock = self.policy.lock_for(failures)
-            if lock > 0:
-                self.db.execute(
-                    "UPDATE pin_attempts SET locked_until = ? WHERE scope = ? AND subject = ?",
-                    (now + lock, self.scope, subject),
-                )
-            # now and then (1 in 64, at random: not tied to the case, so no timing tell),
-            # forget counters idle for a day: the table stays bounded
-            if secrets.randbelow(64) == 0:
-                self.db.execute(
-                    "DELETE FROM pin_attempts WHERE updated_at < ? AND locked_until < ?",
-                    (stale, now),
-                )
+        return 0.0
 
     def verify(self, subject: str, pin: str, stored: str | None) -> bool:
         """The whole guarded check: refuse while locked, compare ``pin`` with ``stored`` (or,
         for an unknown subject, spend the same time on a dummy hash), count the outcome."""
-        self.check(subject)
+        self.begin(subject)  # counted as wrong until the hash says otherwise
         if stored is None:
             dummy_check(pin)
         if stored is None or not check_pin(pin, stored):
-            self.failed(subject)
             return False
         self.succeeded(subject)
         return True

@@ -12,7 +12,7 @@ entries, gradual rollout, hash-only submissions, and an exact 10M-scale Hamming 
 See docs/banks.md.
 """
 
-from gardefou.banks.index import HashIndex, brute_force, hexes_to_words, words_to_hexes
+from gardefou.banks.index import HashIndex, brute_force
 from gardefou.banks.models import (
     DEFAULT_THRESHOLD,
     MIN_QUALITY,
@@ -23,6 +23,9 @@ from gardefou.banks.models import (
     Submission,
 )
 from gardefou.banks.service import BankService
+
+# the index's row format stays public here; it lives with the PDQ code, below the banks
+from gardefou.signals.pdq_core import hexes_to_words, words_to_hexes
 
 __all__ = [
     "DEFAULT_THRESHOLD",

@@ -45,11 +45,9 @@ from gardefou.banks.index_plan import (
     chunk_values,
     dedupe,
     distances,
-    hexes_to_words,
     neighbour_masks,
     plan_radii,
     row_popcount,
-    words_to_hexes,
 )
 from gardefou.errors import BankError
 
@@ -65,12 +63,10 @@ __all__ = [
     "brute_force",
     "chunk_values",
     "distances",
-    "hexes_to_words",
     "neighbour_masks",
     "plan_radii",
     "read_manifest",
     "row_popcount",
-    "words_to_hexes",
 ]
 
 FORMAT_VERSION = 1

@@ -5,7 +5,6 @@ the other's module at load time."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -13,25 +12,13 @@ from math import comb
 
 import numpy as np
 
-from gardefou.signals.pdq_core import hex_to_bytes
+from gardefou.signals.pdq_core import WORDS
 
-WORDS = 4
 #: (word, shift, bits) for each chunk: three chunks per 64-bit word, 22 + 21 + 21 bits
 CHUNKS: tuple[tuple[int, int, int], ...] = tuple(
     (w, shift, bits) for w in range(WORDS) for shift, bits in ((42, 22), (21, 21), (0, 21))
 )
 MAX_CHUNK_RADIUS = 3
-
-
-def hexes_to_words(hexes: Iterable[str]) -> np.ndarray:
-    """PDQ hex strings -> (n, 4) uint64, big-endian words (bit 0 of the hash is the top bit)."""
-    raw = b"".join(hex_to_bytes(h) for h in hexes)
-    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, WORDS)
-
-
-def words_to_hexes(words: np.ndarray) -> list[str]:
-    raw = np.ascontiguousarray(words, dtype=np.uint64).astype(">u8").tobytes()
-    return [raw[i : i + 32].hex() for i in range(0, len(raw), 32)]
 
 
 def chunk_values(words: np.ndarray, chunk: int) -> np.ndarray:

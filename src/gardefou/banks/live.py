@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gardefou.banks.index import DEFAULT_DELTA_LIMIT, HashIndex, Hits, hexes_to_words, read_manifest
+from gardefou.banks.index import DEFAULT_DELTA_LIMIT, HashIndex, Hits, read_manifest
+from gardefou.signals.pdq_core import hexes_to_words
 from gardefou.store.db import Database
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gardefou.banks.core import BankCore
-from gardefou.banks.index import hexes_to_words
 from gardefou.banks.models import MIN_QUALITY, Bank, Match, rollout_bucket
-from gardefou.signals.pdq_core import DIHEDRAL_NAMES, hex_to_bytes
+from gardefou.signals.pdq_core import DIHEDRAL_NAMES, hex_to_bytes, hexes_to_words
 
 _IN_BATCH = 500
 

@@ -85,7 +85,8 @@ class SubmissionReview(BankCore):
     ) -> None:
         """Raise BankError (too many hashes at once) or RateLimitError (429, with retry_after)
         when ``submitter`` may not submit ``hashes`` more now. Call inside the transaction that
-        inserts the submission, so that concurrent submitters are counted."""
+        inserts the submission: it locks the submitter until that transaction ends, so that
+        concurrent requests from one address are counted one after the other."""
         if hashes > limits.max_hashes:
             raise BankError(
                 f"{hashes} hashes in one submission; the limit is {limits.max_hashes}. Submit "
@@ -95,17 +96,22 @@ class SubmissionReview(BankCore):
         at = at or clock.utcnow()
         day_ago = (at - timedelta(days=1)).isoformat(timespec="microseconds")
         hour_ago = (at - timedelta(hours=1)).isoformat(timespec="microseconds")
-        # data minimisation: the longest window is a day, so older digests are not needed
-        self.db.execute(
-            "UPDATE bank_submissions SET submitter = NULL WHERE submitter IS NOT NULL AND "
-            "created_at < ?",
-            (day_ago,),
-        )
-        rows = self.db.query(
-            "SELECT created_at, hashes FROM bank_submissions WHERE submitter = ? AND "
-            "created_at >= ? ORDER BY created_at",
-            (submitter, day_ago),
-        )
+        with self.db.transaction():
+            # two requests from one address on two workers would both count the rows
+            # committed so far and both insert: the lock, held until the caller's transaction
+            # commits the new submission, makes the count and the insert one step
+            self.db.lock("bank-submitter:" + submitter)
+            # data minimisation: the longest window is a day, so older digests are not needed
+            self.db.execute(
+                "UPDATE bank_submissions SET submitter = NULL WHERE submitter IS NOT NULL AND "
+                "created_at < ?",
+                (day_ago,),
+            )
+            rows = self.db.query(
+                "SELECT created_at, hashes FROM bank_submissions WHERE submitter = ? AND "
+                "created_at >= ? ORDER BY created_at",
+                (submitter, day_ago),
+            )
         last_hour = [r for r in rows if r["created_at"] >= hour_ago]
         day_hashes = sum(int(r["hashes"]) for r in rows)
 

@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from gardefou.banks.index import HashIndex, hexes_to_words
+from gardefou.banks.index import HashIndex
 from gardefou.errors import BankError, ConfigError, NotFoundError
+from gardefou.signals.pdq_core import hexes_to_words
 from gardefou.signals.vpdq import (
     DISTANCE_THRESHOLD,
     INDEX_MATCH_PCT,

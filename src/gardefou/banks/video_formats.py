@@ -1,4 +1,5 @@
-"""Video bank files: ThreatExchange signal lines and gardefou's own JSON Lines store.
+"""Video bank files: ThreatExchange signal lines, gardefou's own JSON Lines store, and the
+JSON view of one entry that the web API and the CLI print.
 
 ``te``  python-threatexchange's signal lines, one per line: ``vpdq <signal>`` where the signal
         is its VPDQ string (a JSON list of ``"hex,quality,timestamp"``), and ``video_md5 <hex>``
@@ -97,6 +98,32 @@ def export_te(index: Any, bank: str, out: IO[str]) -> int:
     return n
 
 
+def entry_view(row: dict[str, Any], frames: bool) -> dict[str, Any]:
+    """A stored entry row (``VideoBankStore.entry_rows``) as the web API and the CLI show it:
+    hashes and metadata; ``frames``: with the frame hash lists, else only their sizes."""
+    features, cropped = json.loads(row["features"]), json.loads(row["cropped"] or "[]")
+    out = {
+        "id": int(row["id"]),
+        "bank": row["bank"],
+        "md5": row["md5"],
+        "sha256": row["sha256"],
+        "source": row["source"] or "",
+        "case_id": row["case_id"],
+        "note": row["note"] or "",
+        "frames": len(features),
+        "cropped_frames": len(cropped),
+        "added_at": row["added_at"],
+        "removed_at": row["removed_at"],
+        # an anonymous submission nobody confirmed sends its matches to review, never removal
+        "confirmed": not (row["source"] == "submission" and row["note"] != "confirmed"),
+    }
+    if frames:
+        keys = ("pdq", "quality", "timestamp", "frame_number")
+        out["features"] = [dict(zip(keys, f, strict=True)) for f in features]
+        out["cropped"] = [dict(zip(keys, f, strict=True)) for f in cropped]
+    return out
+
+
 # ----- gardefou's JSON Lines store --------------------------------------------------------------
 
 
@@ -167,4 +194,12 @@ def load(path: str | Path) -> VideoIndex:
     return index
 
 
-__all__ = ["VIDEO_SIGNAL_TYPES", "export_te", "import_te", "load", "parse_te", "save"]
+__all__ = [
+    "VIDEO_SIGNAL_TYPES",
+    "entry_view",
+    "export_te",
+    "import_te",
+    "load",
+    "parse_te",
+    "save",
+]

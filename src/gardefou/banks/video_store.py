@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from gardefou.banks import video_audit
 from gardefou.banks.video import VideoBank, VideoEntry, VideoIndex, VideoMatch
 from gardefou.banks.video_formats import load
 from gardefou.clock import now
@@ -106,7 +107,7 @@ class VideoBankStore:
             raise NotFoundError(f"video bank {name!r} does not exist (banks: {known})")
         return banks[name]
 
-    def _bank_id(self, name: str) -> int:
+    def bank_id(self, name: str) -> int:
         row = self.db.query_one("SELECT id FROM video_banks WHERE name = ?", (name,))
         if row is None:
             self.bank(name)  # raises NotFoundError naming the known banks
@@ -149,7 +150,7 @@ class VideoBankStore:
         check = VideoIndex()
         check.banks[b.name] = b
         entries = [check.add(bank, **r) for r in rows]  # BankError before anything is written
-        bank_id = self._bank_id(bank)
+        bank_id = self.bank_id(bank)
         out = []
         with self.db.transaction():
             self._write_lock()
@@ -172,17 +173,27 @@ class VideoBankStore:
                 out.append(VideoEntry(eid, *_fields(e)))
         return out
 
-    def remove(self, entry_id: int) -> None:
+    def remove(self, entry_id: int, *, actor: str | None = None, reason: str = "") -> None:
+        """Take an entry out of matching for good (its row and an audit row stay). Every
+        process's index drops it before its next search (``_refresh``)."""
         with self.db.transaction():
             self._write_lock()
             row = self.db.query_one(
-                "SELECT id FROM video_bank_entries WHERE id = ? AND removed_at IS NULL",
+                "SELECT id, bank_id FROM video_bank_entries WHERE id = ? AND removed_at IS NULL",
                 (int(entry_id),),
             )
             if row is None:
-                raise NotFoundError(f"video entry {entry_id} does not exist")
+                raise NotFoundError(f"video entry {entry_id} does not exist (or was removed)")
             self.db.execute(
                 "UPDATE video_bank_entries SET removed_at = ? WHERE id = ?", (now(), int(entry_id))
+            )
+            video_audit.record(
+                self.db,
+                "entry.remove",
+                actor=actor,
+                bank_id=int(row["bank_id"]),
+                entry_id=int(entry_id),
+                reason=reason,
             )
 
     def _write_lock(self) -> None:
@@ -194,11 +205,35 @@ class VideoBankStore:
 
     def entries(self, bank: str | None = None) -> list[VideoEntry]:
         """Active entries (of one bank), oldest first."""
-        sql, params = _ENTRIES + " WHERE e.removed_at IS NULL", []
+        sql, params = _ROWS + " WHERE e.removed_at IS NULL", []
         if bank is not None:
             sql += " AND b.name = ?"
             params.append(bank)
         return [_entry(r) for r in self.db.query(sql + " ORDER BY e.id", params)]
+
+    def entry_rows(
+        self, bank: str, *, limit: int = 1000, offset: int = 0, include_removed: bool = False
+    ) -> list[dict[str, Any]]:
+        """One page of a bank's entries in id order: hashes and metadata as stored."""
+        sql = _ROWS + " WHERE b.name = ?" + ("" if include_removed else " AND e.removed_at IS NULL")
+        self.bank(bank)  # NotFoundError naming the known banks
+        return self.db.query(sql + " ORDER BY e.id LIMIT ? OFFSET ?", (bank, limit, offset))
+
+    def entry_row(self, entry_id: int) -> dict[str, Any]:
+        """One entry, removed or not, as stored."""
+        row = self.db.query_one(_ROWS + " WHERE e.id = ?", (int(entry_id),))
+        if row is None:
+            raise NotFoundError(f"video entry {entry_id} does not exist")
+        return row
+
+    def bank_counts(self, bank: str) -> dict[str, int]:
+        row = self.db.query_one(
+            "SELECT COUNT(*) AS n, SUM(CASE WHEN removed_at IS NULL THEN 1 ELSE 0 END) AS active "
+            "FROM video_bank_entries WHERE bank_id = ?",
+            (self.bank_id(bank),),
+        )
+        n, active = (int(row["n"] or 0), int(row["active"] or 0)) if row else (0, 0)
+        return {"entries": active, "removed": n - active}
 
     def __bool__(self) -> bool:
         return True  # a store is configured even while empty (``len`` counts its entries)
@@ -228,7 +263,7 @@ class VideoBankStore:
                 idx.banks[name] = bank
         while True:
             rows = self.db.query(
-                _ENTRIES + " WHERE e.id > ? AND e.removed_at IS NULL ORDER BY e.id LIMIT ?",
+                _ROWS + " WHERE e.id > ? AND e.removed_at IS NULL ORDER BY e.id LIMIT ?",
                 (self._last, _CHUNK),
             )
             for r in rows:
@@ -254,7 +289,7 @@ class VideoBankStore:
             for eid in [e for e in idx.entries if e not in keep]:
                 idx.remove(eid)
             for eid in sorted(keep - set(idx.entries)):  # never expected: ids commit in order
-                row = self.db.query_one(_ENTRIES + " WHERE e.id = ?", (eid,))
+                row = self.db.query_one(_ROWS + " WHERE e.id = ?", (eid,))
                 if row is not None:
                     _add(idx, _entry(row))
 
@@ -269,13 +304,13 @@ class VideoBankStore:
             mine = [
                 _entry(r)
                 for r in self.db.query(
-                    _ENTRIES + " WHERE e.removed_at IS NULL AND e.source = 'submission' "
+                    _ROWS + " WHERE e.removed_at IS NULL AND e.source = 'submission' "
                     "AND UPPER(e.case_id) = ? ORDER BY e.id",
                     (case,),
                 )
             ]
             for e in mine:
-                self.remove(e.id)
+                self.remove(e.id, reason=f"submission {case} {state}")
                 if state == "confirmed":
                     self.add_many(e.bank, [_row(e, note="confirmed")])
         return len(mine)
@@ -326,9 +361,11 @@ class VideoBankStore:
         )
 
 
-_ENTRIES = (
+#: an entry row with its bank's name (the index reads the hash lists, the web API all of it)
+_ROWS = (
     "SELECT e.id, b.name AS bank, e.features, e.cropped, e.md5, e.sha256, e.source, e.case_id, "
-    "e.note FROM video_bank_entries e JOIN video_banks b ON b.id = e.bank_id"
+    "e.note, e.added_at, e.removed_at FROM video_bank_entries e "
+    "JOIN video_banks b ON b.id = e.bank_id"
 )
 
 

@@ -115,7 +115,7 @@ def guard_output_cmd(ctx: click.Context, output: str, request: str | None,
                      retain_days: int) -> None:  # fmt: skip
     """Check OUTPUT, a generated image or clip, before returning it (same person as an input,
     sexualized?); a clip's sampled frames are checked one by one."""
-    from gardefou.media.video_guard import check_output_media
+    from gardefou.guard.video import check_output_media
 
     g = _guard(ctx, strict, audit, retain_days)
     _print(check_output_media(g, output, request, list(inputs)), as_json)

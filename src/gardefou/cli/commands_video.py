@@ -332,3 +332,36 @@ def bank_export(ctx: click.Context, name: str, store: str) -> None:
     out = io.StringIO()
     export_te(_store(ctx, store), name, out)
     click.echo(out.getvalue(), nl=False)
+
+
+@video_bank.command("list")
+@click.argument("name")
+@store_opt
+@int_option("--limit", default=1000, help="Entries per page.", low=1)
+@int_option("--offset", default=0, help="Entries to skip (id order).", low=0)
+@click.option("--removed", is_flag=True, help="Also list removed entries.")
+@click.option("--frames", is_flag=True, help="Print each entry's frame hash lists.")
+@click.pass_context
+def bank_list(
+    ctx: click.Context, name: str, store: str, limit: int, offset: int, removed: bool, frames: bool
+) -> None:
+    """Entries of video bank NAME, one JSON line each (hashes and metadata, as the web API's
+    ``GET /v1/video-banks/NAME/entries``)."""
+    from gardefou.banks.video_formats import entry_view
+
+    rows = _store(ctx, store).entry_rows(name, limit=limit, offset=offset, include_removed=removed)
+    for row in rows:
+        emit_json(entry_view(row, frames))
+
+
+@video_bank.command("remove")
+@click.argument("entry_id", type=int)
+@store_opt
+@click.option("--reason", default="", help="Why (kept in the audit trail).")
+@click.pass_context
+def bank_remove(ctx: click.Context, entry_id: int, store: str, reason: str) -> None:
+    """Remove video entry ENTRY_ID from matching for good (audited; GARDEFOU_ACTOR names you)."""
+    from gardefou.cli.commands_bank import _actor
+
+    _store(ctx, store).remove(entry_id, actor=_actor(), reason=reason)
+    emit_json({"id": entry_id, "removed": True})

@@ -93,12 +93,12 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return map_error(GuardInputError(str(exc)))
 
-    # Each request crosses to a worker thread once: the key's database lookup, the body's
-    # parsing, the whole of service.handle and the answer's JSON run in one call, so the event
-    # loop only moves bytes (no blocking query on the loop, one hand-off instead of several).
-    def generation_sync(request: Request, raw: bytes) -> Response:
+    # Each request crosses to a worker thread twice: first the key's database lookup (a wrong
+    # key is refused before its body is read: a guessed key must not make the gateway take in
+    # 64 MB), then the body's parsing, the whole of service.handle and the answer's JSON in one
+    # call, so the event loop only moves bytes and never runs a blocking query.
+    def generation_sync(request: Request, raw: bytes, who: str) -> Response:
         try:
-            who = caller(request)
             try:
                 body = GenerationIn.model_validate(json.loads(raw))
             except ValueError as exc:
@@ -131,9 +131,8 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
         except Exception as exc:  # noqa: BLE001 - every failure answers in the OpenAI shape
             return map_error(exc)
 
-    def edit_sync(request: Request, form: Any, form_error: Exception | None) -> Response:
+    def edit_sync(request: Request, form: Any, form_error: Exception | None, who: str) -> Response:
         try:
-            who = caller(request)  # a wrong key hears 401 before any form error
             if form_error is not None:
                 raise form_error
             images, mask, fields = form
@@ -171,18 +170,20 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
     @app.post("/v1/images/generations")
     async def generations(request: Request) -> Response:
         try:
-            presented_key(request)
+            presented_key(request)  # no key: refused on the loop, no lookup
+            who: str = await run_in_threadpool(caller, request)
             raw = await request.body()
         except Exception as exc:  # noqa: BLE001 - every failure answers in the OpenAI shape
             return map_error(exc)
-        result: Response = await run_in_threadpool(generation_sync, request, raw)
+        result: Response = await run_in_threadpool(generation_sync, request, raw, who)
         return result
 
     @app.post("/v1/images/edits")
     async def edits(request: Request) -> Response:
         try:
-            presented_key(request)
-        except AuthError as exc:
+            presented_key(request)  # no key: refused on the loop, no lookup
+            who: str = await run_in_threadpool(caller, request)
+        except Exception as exc:  # noqa: BLE001 - a wrong key hears 401 before any form error
             return map_error(exc)
         form: Any = None
         form_error: Exception | None = None
@@ -190,7 +191,7 @@ def create_gateway_app(service: GatewayService, keys: Any) -> Any:
             form = await read_form(request, cfg)
         except Exception as exc:  # noqa: BLE001 - answered after the key is checked
             form_error = exc
-        result: Response = await run_in_threadpool(edit_sync, request, form, form_error)
+        result: Response = await run_in_threadpool(edit_sync, request, form, form_error, who)
         return result
 
     @app.get("/metrics")

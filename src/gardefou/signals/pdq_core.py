@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import os
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,8 @@ from gardefou.errors import ConfigError, HashFormatError
 DOWNSAMPLE = 512
 HASH_BITS = 256
 HEX_LEN = 64
+#: a PDQ hash as big-endian 64-bit words, the bank index's row layout
+WORDS = 4
 #: below this quality a PDQ hash comes from a flat, uniform image and matches unrelated content;
 #: the industry drops such hashes (the signal marks them unusable, banks refuse them)
 MIN_QUALITY = 50
@@ -81,6 +84,19 @@ def hex_to_bytes(hex_str: str) -> bytes:
         return bytes.fromhex(s)
     except ValueError:
         raise HashFormatError(f"PDQ hash {hex_str[:80]!r} is not hexadecimal (0-9, a-f)") from None
+
+
+def hexes_to_words(hexes: Iterable[str]) -> np.ndarray:
+    """PDQ hex strings -> (n, 4) uint64, big-endian words (bit 0 of the hash is the top bit):
+    the rows of the bank index and of vPDQ's frame-list comparison."""
+    raw = b"".join(hex_to_bytes(h) for h in hexes)
+    return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, WORDS)
+
+
+def words_to_hexes(words: np.ndarray) -> list[str]:
+    """The inverse of ``hexes_to_words``."""
+    raw = np.ascontiguousarray(words, dtype=np.uint64).astype(">u8").tobytes()
+    return [raw[i : i + 32].hex() for i in range(0, len(raw), 32)]
 
 
 def hamming_hex(a: str, b: str) -> int:

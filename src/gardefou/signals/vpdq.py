@@ -272,7 +272,7 @@ def match_percent(
     """(query %, target %): the share of each side's unique frame hashes with a match within
     ``distance`` on the other side, as python-threatexchange's brute matcher (0, 0 when either
     side has no frame of the quality)."""
-    from gardefou.banks.index import hexes_to_words
+    from gardefou.signals.pdq_core import hexes_to_words
 
     q, t = prepare(query, quality), prepare(target, quality)
     if not q or not t:

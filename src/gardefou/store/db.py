@@ -6,6 +6,7 @@ rewrites them. Migrations, schema versions and when they run: ``gardefou.store.s
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sqlite3
@@ -19,6 +20,9 @@ from gardefou.errors import ConfigError, StoreError
 from gardefou.store.schema import apply_pending, migrations, open_policy
 
 __all__ = ["Database", "connect", "default_db_path", "migrations"]
+
+#: the first key of ``Database.lock``'s advisory locks (any constant: it names the key space)
+_LOCK_SPACE = 7263302
 
 
 def default_db_path() -> Path:
@@ -111,6 +115,27 @@ class Database:
             self._depth -= 1
             if self._depth == 0:
                 self._conn.commit()
+
+    def lock(self, key: str) -> None:
+        """Serialize, until this transaction ends, every transaction that locks the same
+        ``key``: a check-then-insert (count the rows, then add one) stays atomic across
+        processes. Only inside ``transaction()``: a lock released at once guards nothing.
+
+        PostgreSQL: a transaction-scoped advisory lock on a digest of the key (READ COMMITTED
+        lets two transactions count the same rows and both insert otherwise). SQLite: the
+        ``BEGIN IMMEDIATE`` of ``transaction()`` already holds the one write lock."""
+        if self._depth == 0:
+            raise StoreError(
+                f"db.lock({key!r}) called outside a transaction; call it inside "
+                "db.transaction(), before the reads it protects"
+            )
+        if self.dialect == "postgres":
+            digest = hashlib.sha256(key.encode("utf-8")).digest()
+            # the two-int form: a key space apart from migrate()'s single bigint lock
+            self.execute(
+                "SELECT pg_advisory_xact_lock(CAST(? AS integer), CAST(? AS integer))",
+                (_LOCK_SPACE, int.from_bytes(digest[:4], "big", signed=True)),
+            )
 
     def close(self) -> None:
         with self._lock:

@@ -102,8 +102,10 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(module.router)
     from gardefou.web.routers.bank_entries import router as bank_entries_router
     from gardefou.web.routers.hma_mount import mount as mount_hma
+    from gardefou.web.routers.video_banks import router as video_banks_router
 
     app.include_router(bank_entries_router)
+    app.include_router(video_banks_router)
     mount_hma(app)  # the HMA-compatible API, only when GARDEFOU_HMA_API is set
     # Routers over libraries that may be absent from a slim install are optional.
     for name in ("guard", "cases", "decisions", "ingest", "reports"):

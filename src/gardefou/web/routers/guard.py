@@ -64,7 +64,7 @@ def check_request(body: RequestIn, svc: Svc, caller: Platform) -> dict[str, Any]
 
 @router.post("/output", summary="Check a generated image or clip against the request and inputs")
 def check_output(body: OutputIn, svc: Svc, caller: Platform) -> dict[str, Any]:
-    from gardefou.media.video_guard import check_output_media
+    from gardefou.guard.video import check_output_media
 
     out = _decode([body.output], "output")[0]
     inputs = _decode(body.inputs, "inputs")

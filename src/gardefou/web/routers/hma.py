@@ -17,10 +17,11 @@ moderation bots, scripts) call gardefou unchanged. Off unless ``GARDEFOU_HMA_API
 ``hma_mount.mount`` adds these routes and the curation and exchange ones to an app.
 
 Errors are HMA's ``{"message": ...}``. Distances are strings, as HMA sends them. ``?url=`` is
-refused (403) unless the operator sets ``GARDEFOU_HMA_ALLOW_URL=1``: fetching any URL a caller
-names lets callers reach internal addresses. Auth: an API key (``X-API-Key`` or ``Authorization:
-Bearer``), or none for requests from ``GARDEFOU_HMA_TRUSTED_PROXIES`` (comma-separated addresses
-of a proxy that authenticates callers itself).
+refused (403) unless the operator sets ``GARDEFOU_HMA_ALLOW_URL=1``; then ``url_fetch`` fetches
+only from public addresses (``GARDEFOU_HMA_URL_ALLOW_NETWORKS`` adds internal networks), so a
+caller cannot make the server reach its own network. Auth: an API key (``X-API-Key`` or
+``Authorization: Bearer``), or none for requests from ``GARDEFOU_HMA_TRUSTED_PROXIES``
+(comma-separated addresses of a proxy that authenticates callers itself).
 """
 
 from __future__ import annotations
@@ -28,18 +29,19 @@ from __future__ import annotations
 import os
 import re
 import time
-import urllib.request
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 
-from gardefou.errors import AuthError, GardefouError, NotFoundError
+from gardefou.errors import AuthError, ConfigError, GardefouError, NotFoundError
 from gardefou.media import Limits, load_media
 from gardefou.signals.pdq_core import DIHEDRAL_NAMES, pdq_dihedral
+from gardefou.web import url_fetch
 from gardefou.web.auth import Principal, Role
 from gardefou.web.deps import WebServices, principal, services
+from gardefou.web.url_fetch import FetchPolicy, Network, parse_networks
 
 _TRUE = ("1", "true", "yes", "on")
 PDQ_THRESHOLD = 31  # HMA's PDQ match threshold, for /m/compare
@@ -51,11 +53,28 @@ class HmaConfig:
     allow_url: bool = False
     trusted_proxies: tuple[str, ...] = ()
     exchanges_write: bool = False
+    #: networks ``?url=`` may reach although private (an internal media server)
+    url_allow_networks: tuple[Network, ...] = ()
+    url_timeout_s: float = 10.0
 
     @classmethod
     def from_env(cls) -> HmaConfig:
         env = os.environ.get
+        timeout_raw = env("GARDEFOU_HMA_URL_TIMEOUT_S", "") or "10"
+        try:
+            timeout = float(timeout_raw)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout <= 300:
+            raise ConfigError(
+                f"GARDEFOU_HMA_URL_TIMEOUT_S={timeout_raw!r} is not a number of seconds from "
+                "0 to 300; set e.g. GARDEFOU_HMA_URL_TIMEOUT_S=10"
+            )
         return cls(
+            url_allow_networks=parse_networks(
+                env("GARDEFOU_HMA_URL_ALLOW_NETWORKS", ""), "GARDEFOU_HMA_URL_ALLOW_NETWORKS"
+            ),
+            url_timeout_s=timeout,
             enabled=env("GARDEFOU_HMA_API", "").lower() in _TRUE,
             allow_url=env("GARDEFOU_HMA_ALLOW_URL", "").lower() in _TRUE,
             trusted_proxies=tuple(
@@ -133,22 +152,23 @@ def hash_bytes(data: bytes, svc: WebServices) -> tuple[dict[str, str], int]:
 
 
 def fetch_url(request: Request, url: str, svc: WebServices) -> bytes:
-    if not request.app.state.hma.allow_url:
+    """The body at ``url``, fetched by ``url_fetch`` (public addresses only, pinned, bounded
+    in bytes and time); its refusals become HMA's 400 (413 when too large)."""
+    config: HmaConfig = request.app.state.hma
+    if not config.allow_url:
         raise HmaAbort(
             403, "fetching ?url= is disabled on this server; upload the file instead (the "
             "operator can allow it with GARDEFOU_HMA_ALLOW_URL=1)",
         )  # fmt: skip
-    if not url.startswith(("http://", "https://")):
-        raise HmaAbort(400, "Invalid or unsafe URL provided")
-    limit = svc.settings.max_upload_bytes
+    policy = FetchPolicy(
+        max_bytes=svc.settings.max_upload_bytes,
+        timeout_s=config.url_timeout_s,
+        allow_networks=config.url_allow_networks,
+    )
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            data = resp.read(limit + 1)
-    except OSError as exc:
-        raise HmaAbort(400, f"Failed to fetch URL: {exc}") from None
-    if len(data) > limit:
-        raise HmaAbort(413, "Content too large")
-    return data
+        return url_fetch.fetch(url, policy)
+    except GardefouError as exc:
+        raise HmaAbort(exc.http_status, str(exc)) from None
 
 
 async def upload(request: Request) -> tuple[bytes, dict[str, str]]:

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from gardefou.decision import SEVERITY, Decision, Reason, video_content_type
+from gardefou.guard.guard import validate_prompt
+from gardefou.guard.output import decide_output
 from gardefou.media.intake import Media
 from gardefou.media.video import Video, VideoLimits, load_video
 from gardefou.media.video_frames import TimeSampler, iter_frames
@@ -31,9 +33,6 @@ def check_output_clip(
 ) -> Decision:
     """The guard's decision for a generated clip (``inputs``: the request's images, as for
     ``Guard.check_output``)."""
-    from gardefou.guard.guard import validate_prompt
-    from gardefou.guard.output import decide_output
-
     in_media = guard.load_images(list(inputs))
     text = None if request is None else validate_prompt(request, guard.config.max_prompt_chars)
     worst: tuple[int, float, Decision] | None = None
