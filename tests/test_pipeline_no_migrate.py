@@ -112,3 +112,38 @@ def test_backfill_hands_the_choice_to_its_driver(
     args = ["--db", db, "--no-migrate", "backfill", str(tmp_path)]
     CliRunner().invoke(cli, args, catch_exceptions=False)
     assert seen[0][1].auto_migrate is False
+
+
+def test_a_failing_backfill_closes_its_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store was closed only after a successful run: a store error or an interrupted scan
+    left the connection open."""
+    import gardefou.store as store_mod
+    from gardefou.pipeline import backfill as backfill_mod
+    from gardefou.pipeline.backfill import BackfillConfig, run_backfill
+
+    closed: list[bool] = []
+    real_connect = store_mod.connect
+
+    def counting(url: Any, *a: Any, **kw: Any) -> Any:
+        db = real_connect(url, *a, **kw)
+        real_close = db.close
+
+        def close() -> None:
+            closed.append(True)
+            real_close()
+
+        db.close = close
+        return db
+
+    def broken(*a: Any, **kw: Any) -> Any:
+        raise KeyboardInterrupt  # what an operator's Ctrl-C looks like mid-scan
+
+    monkeypatch.setattr(store_mod, "connect", counting)
+    monkeypatch.setattr(backfill_mod, "scan_batch", broken)
+    (tmp_path / "a.jpg").write_bytes(b"not really an image")
+    cfg = BackfillConfig(db_url=str(tmp_path / "bf.db"), signals=["crypto_hash"])
+    with pytest.raises(KeyboardInterrupt):
+        run_backfill([tmp_path / "a.jpg"], cfg)
+    assert closed == [True]

@@ -183,3 +183,34 @@ def test_the_cli_lists_and_removes_entries_with_an_audit_row(tmp_path, monkeypat
         assert again.match(clip(random.Random(6))) == []
     finally:
         again.db.close()
+
+
+def test_bank_names_the_api_uses_as_path_words_are_refused(tmp_path) -> None:
+    """A bank named 'entries' could not be reached by its own routes (`/v1/banks/entries/{id}`
+    wins): refused at creation and rename, for image and video banks; a bad video bank name is
+    refused too (video banks had no name check)."""
+    import pytest
+
+    from gardefou.banks.admin import BankAdmin
+    from gardefou.banks.video_store import VideoBankStore
+    from gardefou.errors import BankError
+    from gardefou.store import connect
+
+    db = connect(tmp_path / "names.db")
+    try:
+        admin = BankAdmin(db)
+        for name in ("entries", "Entries"):
+            with pytest.raises(BankError, match="reserved"):
+                admin.create_bank(name)
+        admin.create_bank("victims")
+        with pytest.raises(BankError, match="reserved"):
+            admin.rename_bank("victims", "entries")
+        videos = VideoBankStore(db)
+        for name in ("entries", "a/b", "", "x" * 65):
+            with pytest.raises(BankError):
+                videos.create_bank(name)
+            with pytest.raises(BankError):
+                videos.ensure_bank(name)
+        assert videos.create_bank("clips").name == "clips"
+    finally:
+        db.close()

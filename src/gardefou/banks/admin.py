@@ -11,6 +11,24 @@ from gardefou.clock import now
 from gardefou.errors import BankError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: names the HTTP API uses as path words beside bank names (`/v1/banks/entries/{id}`,
+#: `/v1/video-banks/entries/{id}`): a bank so named could not be reached by its own routes
+RESERVED_NAMES = frozenset({"entries"})
+
+
+def check_bank_name(name: object, what: str = "bank") -> str:
+    """``name`` if it can name a bank (image or video), else BankError saying what to use."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise BankError(
+            f"{what} name {name!r} is invalid: use 1-64 letters, digits, '_', '.', "
+            "'-', starting with a letter or digit"
+        )
+    if name.lower() in RESERVED_NAMES:
+        raise BankError(
+            f"{what} name {name!r} is reserved (the HTTP API uses it as a path word); "
+            "pick another name"
+        )
+    return name
 
 
 class BankAdmin(BankCore):
@@ -25,11 +43,7 @@ class BankAdmin(BankCore):
         actor: str | None = None,
         reason: str = "",
     ) -> Bank:
-        if not _NAME.fullmatch(name):
-            raise BankError(
-                f"bank name {name!r} is invalid: use 1-64 letters, digits, '_', '.', "
-                "'-', starting with a letter or digit"
-            )
+        check_bank_name(name)
         _check_settings(threshold, enable_ratio)
         if self.db.query_one("SELECT id FROM banks WHERE name = ?", (name,)):
             raise BankError(f"bank {name!r} already exists; pick another name")
@@ -113,10 +127,7 @@ class BankAdmin(BankCore):
         self, bank: str | int | Bank, new_name: str, *, actor: str | None = None, reason: str = ""
     ) -> Bank:
         b = self.get_bank(bank)
-        if not _NAME.fullmatch(new_name):
-            raise BankError(
-                f"bank name {new_name!r} is invalid: use letters, digits, '_', '.', '-'"
-            )
+        check_bank_name(new_name)
         if self.db.query_one("SELECT id FROM banks WHERE name = ?", (new_name,)):
             raise BankError(f"bank {new_name!r} already exists; pick another name")
         with self.db.transaction():

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gardefou.banks import video_audit
+from gardefou.banks.admin import check_bank_name
 from gardefou.banks.video import VideoBank, VideoEntry, VideoIndex, VideoMatch
 from gardefou.banks.video_formats import load
 from gardefou.clock import now
@@ -60,6 +61,7 @@ class VideoBankStore:
 
     # -- banks -------------------------------------------------------------------------------
     def create_bank(self, name: str, **thresholds: Any) -> VideoBank:
+        check_bank_name(name, "video bank")
         bank = VideoBank(name, **thresholds)  # validates the thresholds (ConfigError)
         if self.db.query_one("SELECT id FROM video_banks WHERE name = ?", (name,)):
             raise BankError(f"video bank {name!r} already exists")
@@ -68,6 +70,8 @@ class VideoBankStore:
 
     def ensure_bank(self, name: str, **thresholds: Any) -> VideoBank:
         """The bank, created with ``thresholds`` when missing (safe when processes race)."""
+        if not self.db.query_one("SELECT id FROM video_banks WHERE name = ?", (name,)):
+            check_bank_name(name, "video bank")  # a bank made before the check still opens
         self._insert_bank(VideoBank(name, **thresholds))
         return self.bank(name)
 

@@ -191,12 +191,28 @@ def run_backfill(
 
     ``progress(done, total)`` is called as batches are written (done counts this call's files,
     rejected ones included; total is what was left to do)."""
-    from gardefou.scan import iter_files
     from gardefou.store import connect
     from gardefou.store.schema import migrate_on_open
 
+    if runner not in ("loop", "ray"):
+        raise PipelineError(f"unknown backfill runner {runner!r}; use 'loop' or 'ray'")
     with migrate_on_open(cfg.auto_migrate):
         db = connect(cfg.db_url)
+    try:
+        return _backfill(db, paths, cfg, runner, progress)
+    finally:
+        db.close()  # a failing run (store error, Ray down, Ctrl-C) leaves no connection open
+
+
+def _backfill(
+    db: Any,
+    paths: Iterable[str | Path],
+    cfg: BackfillConfig,
+    runner: str,
+    progress: ProgressFn | None,
+) -> dict[str, Any]:
+    from gardefou.scan import iter_files
+
     run_id = cfg.run_id or f"bf-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
     items = [p for p in iter_files(paths) if p.is_file()]
     rows = db.query(
@@ -213,12 +229,9 @@ def run_backfill(
             d, e = write_results(db, run_id, scan_batch(chunk, cfg.signals, cfg.limits))
             done, errors = done + d, errors + e
             report(done + errors, len(todo))
-    elif runner == "ray":
-        done, errors, start = _run_ray(db, run_id, todo, cfg, report)
     else:
-        raise PipelineError(f"unknown backfill runner {runner!r}; use 'loop' or 'ray'")
+        done, errors, start = _run_ray(db, run_id, todo, cfg, report)
     elapsed = time.perf_counter() - start
-    db.close()
     return {
         "run_id": run_id,
         "runner": runner,
