@@ -160,14 +160,8 @@ class Policy:
     def _facts(self) -> frozenset[str]:
         # cached: a Policy never changes after loading (cached_property writes __dict__
         # directly, which a frozen dataclass allows)
-        out: set[str] = set()
-        for r in self.rules:
-            out |= condition_facts(r.when, self.defines)
-            if r.score:
-                out.add(r.score)
-        if self.synthetic_when is not None:
-            out |= condition_facts(self.synthetic_when, self.defines)
-        return frozenset(out)
+        scores = {r.score for r in self.rules if r.score}
+        return frozenset().union(*self.rule_facts, scores, self.synthetic_facts)
 
     @cached_property
     def rule_facts(self) -> tuple[frozenset[str], ...]:

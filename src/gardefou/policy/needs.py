@@ -20,16 +20,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from gardefou.policy.dsa import ACTION_VISIBILITY
-from gardefou.policy.model import Condition, Policy
-from gardefou.policy.model import condition_facts as model_condition_facts
+from gardefou.policy.model import Policy
 
 #: signals worth deferring (CPU ms per photo on one core: faces ~30-50, identity ~77, age ~5-10)
 EXPENSIVE_SIGNALS = ("faces", "age", "identity")
-
-
-def condition_facts(policy: Policy, c: Condition) -> set[str]:
-    """Every fact name a condition reads (through ``define`` uses too)."""
-    return model_condition_facts(c, policy.defines)
 
 
 def _signals_of(facts: Iterable[str], context_deps: Mapping[str, str]) -> set[str]:
