@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 
 import pytest
 
@@ -104,11 +103,16 @@ def test_the_lock_holds_up_one_address_only(pg_url, monkeypatch) -> None:
     setup.close()
     original = BankService.check_submission_limits
 
-    def slow_check(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        threading.Event().wait(0.5)  # held under the lock: serialized, 8 take >= 4 s
+    # every racer must be inside its locked section at the same time to pass this second
+    # barrier: were different addresses serialized, the first would wait here holding its
+    # lock, the others would wait for that lock, and the barrier would break (no timing)
+    inside = threading.Barrier(RACERS, timeout=30)
 
-    monkeypatch.setattr(BankService, "check_submission_limits", slow_check)
+    def meet_inside(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        inside.wait()
+
+    monkeypatch.setattr(BankService, "check_submission_limits", meet_inside)
     barrier = threading.Barrier(RACERS)
     errors: list[BaseException] = []
 
@@ -125,11 +129,8 @@ def test_the_lock_holds_up_one_address_only(pg_url, monkeypatch) -> None:
             db.close()
 
     threads = [threading.Thread(target=racer, args=(i,)) for i in range(RACERS)]
-    start = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    elapsed = time.monotonic() - start
-    assert not errors, errors
-    assert elapsed < 3.0, f"{elapsed:.1f} s: different addresses were serialized"
+    assert not errors, f"different addresses were serialized: {errors}"
